@@ -60,7 +60,8 @@ pub enum CheckpointError {
 
 /// Parses a canonical decimal u64: digits only, no sign, no leading zeros (`0` itself ok).
 pub fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -74,7 +75,8 @@ impl Checkpoint {
     pub fn parse(text: &str) -> Result<Self, CheckpointError> {
         let body = text.strip_suffix('\n').ok_or(CheckpointError::TooShort)?;
         let mut lines = body.split('\n');
-        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
+        else {
             return Err(CheckpointError::TooShort);
         };
         if origin.is_empty() {
@@ -86,12 +88,22 @@ impl Checkpoint {
         if extensions.len() > MAX_EXTENSIONS || extensions.iter().any(String::is_empty) {
             return Err(CheckpointError::BadExtension);
         }
-        Ok(Checkpoint { origin: origin.to_owned(), size, root, extensions })
+        Ok(Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+        })
     }
 
     /// The note text.
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -105,12 +117,18 @@ impl Checkpoint {
 ///
 /// # Errors
 /// [`CheckpointError`].
-pub fn open(note_bytes: &[u8], log_key: &VerifierKey) -> Result<(Checkpoint, Note), CheckpointError> {
+pub fn open(
+    note_bytes: &[u8],
+    log_key: &VerifierKey,
+) -> Result<(Checkpoint, Note), CheckpointError> {
     let note = Note::parse(note_bytes)?;
     note.verify(std::slice::from_ref(log_key))?;
     let cp = Checkpoint::parse(note.text())?;
     if cp.origin != log_key.name() {
-        return Err(CheckpointError::OriginMismatch { origin: cp.origin, key: log_key.name().to_owned() });
+        return Err(CheckpointError::OriginMismatch {
+            origin: cp.origin,
+            key: log_key.name().to_owned(),
+        });
     }
     Ok((cp, note))
 }
@@ -126,12 +144,33 @@ mod tests {
         let cp = Checkpoint::parse(&ok).expect("parses");
         assert_eq!((cp.size, cp.extensions.len()), (42, 1));
         assert_eq!(cp.to_text(), ok);
-        assert_eq!(Checkpoint::parse(&format!("o\n042\n{root}\n")), Err(CheckpointError::BadSize("042".into())));
-        assert_eq!(Checkpoint::parse(&format!("o\n+4\n{root}\n")), Err(CheckpointError::BadSize("+4".into())));
-        assert_eq!(Checkpoint::parse(&format!("o\n18446744073709551616\n{root}\n")).map(|_| ()), Err(CheckpointError::BadSize("18446744073709551616".into())));
-        assert_eq!(Checkpoint::parse("o\n1\nAAAA\n"), Err(CheckpointError::BadRoot));
-        assert_eq!(Checkpoint::parse(&format!("\n1\n{root}\n")), Err(CheckpointError::EmptyOrigin));
-        assert_eq!(Checkpoint::parse(&format!("o\n1\n{root}")), Err(CheckpointError::TooShort));
-        assert_eq!(Checkpoint::parse(&format!("o\n1\n{root}\n\n")), Err(CheckpointError::BadExtension));
+        assert_eq!(
+            Checkpoint::parse(&format!("o\n042\n{root}\n")),
+            Err(CheckpointError::BadSize("042".into()))
+        );
+        assert_eq!(
+            Checkpoint::parse(&format!("o\n+4\n{root}\n")),
+            Err(CheckpointError::BadSize("+4".into()))
+        );
+        assert_eq!(
+            Checkpoint::parse(&format!("o\n18446744073709551616\n{root}\n")).map(|_| ()),
+            Err(CheckpointError::BadSize("18446744073709551616".into()))
+        );
+        assert_eq!(
+            Checkpoint::parse("o\n1\nAAAA\n"),
+            Err(CheckpointError::BadRoot)
+        );
+        assert_eq!(
+            Checkpoint::parse(&format!("\n1\n{root}\n")),
+            Err(CheckpointError::EmptyOrigin)
+        );
+        assert_eq!(
+            Checkpoint::parse(&format!("o\n1\n{root}")),
+            Err(CheckpointError::TooShort)
+        );
+        assert_eq!(
+            Checkpoint::parse(&format!("o\n1\n{root}\n\n")),
+            Err(CheckpointError::BadExtension)
+        );
     }
 }

@@ -38,12 +38,18 @@ pub fn timestamp(sig: &Signature) -> Option<u64> {
 /// # Errors
 /// [`KeyError::WrongType`] unless `key` is a cosignature (`0x04`) key.
 pub fn cosign(key: &SignerKey, checkpoint_text: &str, time: u64) -> Result<Signature, KeyError> {
-    let k = key.cosigning_key().ok_or(KeyError::WrongType("cosignature (0x04)"))?;
+    let k = key
+        .cosigning_key()
+        .ok_or(KeyError::WrongType("cosignature (0x04)"))?;
     let sig = k.sign(&signed_message(time, checkpoint_text.as_bytes()));
     let mut bytes = time.to_be_bytes().to_vec();
     bytes.extend_from_slice(&sig.to_bytes());
     let v = key.verifier();
-    Ok(Signature { name: v.name().to_owned(), key_id: v.key_id(), bytes })
+    Ok(Signature {
+        name: v.name().to_owned(),
+        key_id: v.key_id(),
+        bytes,
+    })
 }
 
 #[cfg(test)]

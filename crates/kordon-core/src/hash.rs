@@ -32,7 +32,11 @@ impl Hash {
     /// # Errors
     /// [`HashParseError::Hex`] for any other input.
     pub fn from_hex(s: &str) -> Result<Self, HashParseError> {
-        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() != 64
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(HashParseError::Hex);
         }
         let mut out = [0u8; 32];
@@ -99,7 +103,10 @@ mod tests {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         assert_eq!(Hash::from_hex(&h.to_hex()), Ok(h));
-        assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), Err(HashParseError::Hex));
+        assert_eq!(
+            Hash::from_hex(&h.to_hex().to_uppercase()),
+            Err(HashParseError::Hex)
+        );
         assert_eq!(Hash::from_hex("00"), Err(HashParseError::Hex));
         assert_eq!(Hash::from_base64(&h.to_base64()), Ok(h));
         assert_eq!(Hash::from_base64("AAAA"), Err(HashParseError::Base64));

@@ -117,7 +117,10 @@ const EVENT_KINDS: [(EventKind, &str); 13] = [
 impl EventKind {
     /// The spelling in an event note.
     pub fn as_str(self) -> &'static str {
-        EVENT_KINDS.iter().find(|(k, _)| *k == self).map_or("", |(_, s)| s)
+        EVENT_KINDS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
     }
 
     /// Parses the spelling.
@@ -129,7 +132,11 @@ impl EventKind {
     pub fn ends_recording(self) -> bool {
         matches!(
             self,
-            EventKind::RecordStop | EventKind::PowerOff | EventKind::StorageFull | EventKind::Docked | EventKind::Recovered
+            EventKind::RecordStop
+                | EventKind::PowerOff
+                | EventKind::StorageFull
+                | EventKind::Docked
+                | EventKind::Recovered
         )
     }
 }
@@ -218,11 +225,16 @@ pub fn genesis(device: &str) -> Hash {
 pub fn is_valid_device_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_DEVICE_ID_BYTES
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:/".contains(&b))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:/".contains(&b))
 }
 
 fn bad(field: &'static str, reason: impl Into<String>) -> LinkError {
-    LinkError::BadValue { field, reason: reason.into() }
+    LinkError::BadValue {
+        field,
+        reason: reason.into(),
+    }
 }
 
 struct Fields<'a> {
@@ -231,15 +243,22 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn next(&mut self, key: &'static str) -> Result<&'a str, LinkError> {
-        let (i, line) = self.lines.next().ok_or(LinkError::MissingField { line: 0, expected: key })?;
+        let (i, line) = self.lines.next().ok_or(LinkError::MissingField {
+            line: 0,
+            expected: key,
+        })?;
         line.strip_prefix(key)
             .and_then(|r| r.strip_prefix(": "))
-            .ok_or(LinkError::MissingField { line: i + 1, expected: key })
+            .ok_or(LinkError::MissingField {
+                line: i + 1,
+                expected: key,
+            })
     }
 
     fn u64(&mut self, key: &'static str) -> Result<u64, LinkError> {
         let v = self.next(key)?;
-        crate::checkpoint::parse_decimal(v).ok_or_else(|| bad(key, "not a decimal number without leading zeros"))
+        crate::checkpoint::parse_decimal(v)
+            .ok_or_else(|| bad(key, "not a decimal number without leading zeros"))
     }
 
     fn time(&mut self, key: &'static str) -> Result<Timestamp, LinkError> {
@@ -268,13 +287,19 @@ impl LinkBody {
     /// # Errors
     /// [`LinkError`] naming the line or field.
     pub fn parse(text: &str) -> Result<Self, LinkError> {
-        let body = text.strip_suffix('\n').ok_or(LinkError::MissingField { line: 1, expected: "version" })?;
+        let body = text.strip_suffix('\n').ok_or(LinkError::MissingField {
+            line: 1,
+            expected: "version",
+        })?;
         let mut lines = body.split('\n').enumerate();
         let version = lines.next().map(|(_, l)| l).unwrap_or_default();
         let mut f = Fields { lines };
         let device = f.next("device")?;
         if !is_valid_device_id(device) {
-            return Err(bad("device", "must be 1-64 characters of A-Z a-z 0-9 . _ - : /"));
+            return Err(bad(
+                "device",
+                "must be 1-64 characters of A-Z a-z 0-9 . _ - : /",
+            ));
         }
         let device = device.to_owned();
         let seq = f.u64("seq")?;
@@ -298,16 +323,34 @@ impl LinkBody {
                     _ => return Err(bad("attested", "must be device or dock")),
                 };
                 let prev = f.hash("prev")?;
-                LinkBody::Segment(Segment { device, seq, start, end, size, sha256, night, attested, prev })
+                LinkBody::Segment(Segment {
+                    device,
+                    seq,
+                    start,
+                    end,
+                    size,
+                    sha256,
+                    night,
+                    attested,
+                    prev,
+                })
             }
             EVENT_V1 => {
                 let time = f.time("time")?;
                 let kind = f.next("kind")?;
-                let kind = EventKind::parse(kind).ok_or_else(|| bad("kind", format!("unknown event kind {kind:?}")))?;
+                let kind = EventKind::parse(kind)
+                    .ok_or_else(|| bad("kind", format!("unknown event kind {kind:?}")))?;
                 let detail = f.next("detail")?;
                 check_detail(detail)?;
                 let prev = f.hash("prev")?;
-                LinkBody::Event(Event { device, seq, time, kind, detail: detail.to_owned(), prev })
+                LinkBody::Event(Event {
+                    device,
+                    seq,
+                    time,
+                    kind,
+                    detail: detail.to_owned(),
+                    prev,
+                })
             }
             other => return Err(LinkError::UnknownVersion(other.chars().take(64).collect())),
         };
@@ -322,7 +365,10 @@ impl LinkBody {
     /// outside 0000–9999, end before start).
     pub fn to_text(&self) -> Result<String, LinkError> {
         if !is_valid_device_id(self.device()) {
-            return Err(bad("device", "must be 1-64 characters of A-Z a-z 0-9 . _ - : /"));
+            return Err(bad(
+                "device",
+                "must be 1-64 characters of A-Z a-z 0-9 . _ - : /",
+            ));
         }
         Ok(match self {
             LinkBody::Segment(s) => {
@@ -400,7 +446,10 @@ impl LinkBody {
 
 fn check_detail(d: &str) -> Result<(), LinkError> {
     if d.is_empty() || d.len() > MAX_DETAIL_BYTES || d.trim() != d {
-        return Err(bad("detail", "must be 1-512 bytes without leading or trailing space"));
+        return Err(bad(
+            "detail",
+            "must be 1-512 bytes without leading or trailing space",
+        ));
     }
     Ok(())
 }
@@ -428,7 +477,12 @@ impl Link {
             return Err(LinkError::TooLarge(bytes.len()));
         }
         let hash = sha256(&bytes);
-        Ok(Link { body, note, bytes, hash })
+        Ok(Link {
+            body,
+            note,
+            bytes,
+            hash,
+        })
     }
 
     /// Parses a link's signed note strictly: size, note syntax, exactly one signature,
@@ -445,7 +499,12 @@ impl Link {
             return Err(LinkError::SignatureCount(note.signatures().len()));
         }
         let body = LinkBody::parse(note.text())?;
-        Ok(Link { body, note, bytes: bytes.to_vec(), hash: sha256(bytes) })
+        Ok(Link {
+            body,
+            note,
+            bytes: bytes.to_vec(),
+            hash: sha256(bytes),
+        })
     }
 
     /// Checks the signature with `key` (name and key id must match the signature line).
@@ -476,7 +535,10 @@ impl Link {
 
     /// Name of the key that signed it.
     pub fn signer_name(&self) -> &str {
-        self.note.signatures().first().map_or("", |s| s.name.as_str())
+        self.note
+            .signatures()
+            .first()
+            .map_or("", |s| s.name.as_str())
     }
 }
 
@@ -503,7 +565,12 @@ mod tests {
         let key = SignerKey::ed25519_from_seed("cam-0001", [1; 32]).expect("key");
         let l = Link::sign(segment(), &key).expect("sign");
         let text = std::str::from_utf8(l.bytes()).expect("utf8");
-        assert!(text.starts_with("kordon.segment/v1\ndevice: cam-0001\nseq: 0\nstart: 2026-11-28T18:00:00.000Z\n"), "{text}");
+        assert!(
+            text.starts_with(
+                "kordon.segment/v1\ndevice: cam-0001\nseq: 0\nstart: 2026-11-28T18:00:00.000Z\n"
+            ),
+            "{text}"
+        );
         let back = Link::parse(l.bytes()).expect("parse");
         assert_eq!(back, l);
         back.verify(key.verifier()).expect("verifies");
@@ -514,12 +581,30 @@ mod tests {
         let key = SignerKey::ed25519_from_seed("cam-0001", [1; 32]).expect("key");
         let good = segment().to_text().expect("text");
         let cases: Vec<(String, LinkError)> = vec![
-            (good.replace("seq: 0", "seq: 00"), bad("seq", "not a decimal number without leading zeros")),
-            (good.replace("night: yes", "night: true"), bad("night", "must be yes or no")),
-            (good.replace("kordon.segment/v1", "kordon.segment/v2"), LinkError::UnknownVersion("kordon.segment/v2".into())),
-            (good.replace("size: 1234\n", ""), LinkError::MissingField { line: 6, expected: "size" }),
+            (
+                good.replace("seq: 0", "seq: 00"),
+                bad("seq", "not a decimal number without leading zeros"),
+            ),
+            (
+                good.replace("night: yes", "night: true"),
+                bad("night", "must be yes or no"),
+            ),
+            (
+                good.replace("kordon.segment/v1", "kordon.segment/v2"),
+                LinkError::UnknownVersion("kordon.segment/v2".into()),
+            ),
+            (
+                good.replace("size: 1234\n", ""),
+                LinkError::MissingField {
+                    line: 6,
+                    expected: "size",
+                },
+            ),
             (format!("{good}extra: 1\n"), LinkError::TrailingLine(11)),
-            (good.replace("device: cam-0001", "device: cam 0001"), bad("device", "must be 1-64 characters of A-Z a-z 0-9 . _ - : /")),
+            (
+                good.replace("device: cam-0001", "device: cam 0001"),
+                bad("device", "must be 1-64 characters of A-Z a-z 0-9 . _ - : /"),
+            ),
         ];
         for (text, want) in cases {
             let mut n = Note::new(&text).expect("note");

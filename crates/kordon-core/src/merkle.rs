@@ -90,7 +90,11 @@ pub trait HashReader {
 
 fn read(r: &impl HashReader, level: u8, index: u64) -> Result<Hash, MerkleError> {
     r.read_node(level, index)
-        .map_err(|source| MerkleError::Read { level, index, source })
+        .map_err(|source| MerkleError::Read {
+            level,
+            index,
+            source,
+        })
 }
 
 /// The largest power of two strictly smaller than `n` (`n >= 2`).
@@ -130,7 +134,11 @@ pub fn root(r: &impl HashReader, size: u64) -> Result<Hash, MerkleError> {
 ///
 /// # Errors
 /// [`MerkleError::IndexOutOfRange`] unless `index < size`; [`MerkleError::Read`].
-pub fn inclusion_proof(r: &impl HashReader, index: u64, size: u64) -> Result<Vec<Hash>, MerkleError> {
+pub fn inclusion_proof(
+    r: &impl HashReader,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, MerkleError> {
     if index >= size {
         return Err(MerkleError::IndexOutOfRange { index, size });
     }
@@ -159,7 +167,11 @@ pub fn inclusion_proof(r: &impl HashReader, index: u64, size: u64) -> Result<Vec
 ///
 /// # Errors
 /// [`MerkleError::SizesOutOfOrder`] unless `old <= new`; [`MerkleError::Read`].
-pub fn consistency_proof(r: &impl HashReader, old: u64, new: u64) -> Result<Vec<Hash>, MerkleError> {
+pub fn consistency_proof(
+    r: &impl HashReader,
+    old: u64,
+    new: u64,
+) -> Result<Vec<Hash>, MerkleError> {
     if old > new {
         return Err(MerkleError::SizesOutOfOrder { old, new });
     }
@@ -261,7 +273,14 @@ pub fn verify_consistency(
     new_root: &Hash,
 ) -> Result<(), MerkleError> {
     if old_size > new_size {
-        return Err(MerkleError::SizesOutOfOrder { old: old_size, new: new_size });
+        return Err(MerkleError::SizesOutOfOrder {
+            old: old_size,
+            new: new_size,
+        });
+    }
+    // The tree of no leaves has exactly one root (RFC 9162 §2.1.1).
+    if old_size == 0 && *old_root != EMPTY_ROOT {
+        return Err(MerkleError::RootMismatch);
     }
     if old_size == new_size {
         if !proof.is_empty() {
@@ -398,7 +417,9 @@ impl MemoryHashes {
 
     /// The stored hashes of one level (level 0 = leaf hashes).
     pub fn level(&self, level: u8) -> &[Hash] {
-        self.levels.get(usize::from(level)).map_or(&[], Vec::as_slice)
+        self.levels
+            .get(usize::from(level))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The current root hash.
@@ -484,7 +505,10 @@ mod tests {
         assert!(verify_inclusion(&leaf_hash(&[3]), 4, 10, &p, &root).is_err());
         assert!(matches!(
             inclusion_proof(&t, 10, 10),
-            Err(MerkleError::IndexOutOfRange { index: 10, size: 10 })
+            Err(MerkleError::IndexOutOfRange {
+                index: 10,
+                size: 10
+            })
         ));
         assert!(matches!(
             inclusion_proof(&t, 0, 11),

@@ -192,15 +192,22 @@ impl Signature {
     }
 
     fn parse_line(line: &str, number: usize) -> Result<Self, NoteError> {
-        let bad = |reason| NoteError::BadSignatureLine { line: number, reason };
+        let bad = |reason| NoteError::BadSignatureLine {
+            line: number,
+            reason,
+        };
         let rest = line
             .strip_prefix(SIG_PREFIX)
             .ok_or(bad("does not start with an em dash and a space"))?;
-        let (name, b64) = rest.split_once(' ').ok_or(bad("has no space between name and signature"))?;
+        let (name, b64) = rest
+            .split_once(' ')
+            .ok_or(bad("has no space between name and signature"))?;
         if !is_valid_key_name(name) {
             return Err(bad("key name is empty or holds a space or '+'"));
         }
-        let raw = BASE64.decode(b64).map_err(|_| bad("signature is not standard base64"))?;
+        let raw = BASE64
+            .decode(b64)
+            .map_err(|_| bad("signature is not standard base64"))?;
         if raw.len() < 5 {
             return Err(bad("signature is shorter than a key id and one byte"));
         }
@@ -222,7 +229,10 @@ pub struct Note {
 fn check_chars(s: &str) -> Result<(), NoteError> {
     for (offset, c) in s.char_indices() {
         if (c < ' ' && c != '\n') || c == '\u{7f}' {
-            return Err(NoteError::ControlCharacter { code: c as u32, offset });
+            return Err(NoteError::ControlCharacter {
+                code: c as u32,
+                offset,
+            });
         }
     }
     Ok(())
@@ -236,13 +246,19 @@ impl Note {
     /// with a newline.
     pub fn new(text: &str) -> Result<Self, NoteError> {
         if text.len() > MAX_NOTE_BYTES {
-            return Err(NoteError::TooLarge { size: text.len(), max: MAX_NOTE_BYTES });
+            return Err(NoteError::TooLarge {
+                size: text.len(),
+                max: MAX_NOTE_BYTES,
+            });
         }
         check_chars(text)?;
         if !text.ends_with('\n') {
             return Err(NoteError::TextNotTerminated);
         }
-        Ok(Note { text: text.to_owned(), signatures: Vec::new() })
+        Ok(Note {
+            text: text.to_owned(),
+            signatures: Vec::new(),
+        })
     }
 
     /// Parses a signed note. The text is separated from the signatures by the *last*
@@ -252,7 +268,10 @@ impl Note {
     /// [`NoteError`] naming the first thing that is wrong.
     pub fn parse(bytes: &[u8]) -> Result<Self, NoteError> {
         if bytes.len() > MAX_NOTE_BYTES {
-            return Err(NoteError::TooLarge { size: bytes.len(), max: MAX_NOTE_BYTES });
+            return Err(NoteError::TooLarge {
+                size: bytes.len(),
+                max: MAX_NOTE_BYTES,
+            });
         }
         let s = std::str::from_utf8(bytes).map_err(|_| NoteError::NotUtf8)?;
         check_chars(s)?;
@@ -265,11 +284,16 @@ impl Note {
         let mut signatures = Vec::new();
         for (i, line) in block.split('\n').enumerate() {
             if i == MAX_SIGNATURES {
-                return Err(NoteError::TooManySignatures { max: MAX_SIGNATURES });
+                return Err(NoteError::TooManySignatures {
+                    max: MAX_SIGNATURES,
+                });
             }
             signatures.push(Signature::parse_line(line, i + 1)?);
         }
-        Ok(Note { text: text.to_owned(), signatures })
+        Ok(Note {
+            text: text.to_owned(),
+            signatures,
+        })
     }
 
     /// The signed text, ending with a newline.
@@ -288,7 +312,9 @@ impl Note {
     /// [`NoteError::TooManySignatures`] past [`MAX_SIGNATURES`].
     pub fn push_signature(&mut self, sig: Signature) -> Result<(), NoteError> {
         if self.signatures.len() >= MAX_SIGNATURES {
-            return Err(NoteError::TooManySignatures { max: MAX_SIGNATURES });
+            return Err(NoteError::TooManySignatures {
+                max: MAX_SIGNATURES,
+            });
         }
         self.signatures.push(sig);
         Ok(())
@@ -321,18 +347,31 @@ impl Note {
     /// # Errors
     /// [`VerifyError::InvalidSignature`] if any signature by a known key fails;
     /// [`VerifyError::NoKnownSignature`] if no known key signed.
-    pub fn verify<'k>(&self, known: &'k [VerifierKey]) -> Result<Vec<&'k VerifierKey>, VerifyError> {
+    pub fn verify<'k>(
+        &self,
+        known: &'k [VerifierKey],
+    ) -> Result<Vec<&'k VerifierKey>, VerifyError> {
         let mut verified = vec![false; known.len()];
         for sig in &self.signatures {
-            let Some(i) = known.iter().position(|k| k.name == sig.name && k.key_id == sig.key_id) else {
+            let Some(i) = known
+                .iter()
+                .position(|k| k.name == sig.name && k.key_id == sig.key_id)
+            else {
                 continue;
             };
             if !known[i].verify(self.text.as_bytes(), &sig.bytes) {
-                return Err(VerifyError::InvalidSignature { name: sig.name.clone(), key_id: sig.key_id });
+                return Err(VerifyError::InvalidSignature {
+                    name: sig.name.clone(),
+                    key_id: sig.key_id,
+                });
             }
             verified[i] = true;
         }
-        let out: Vec<_> = known.iter().zip(verified).filter_map(|(k, ok)| ok.then_some(k)).collect();
+        let out: Vec<_> = known
+            .iter()
+            .zip(verified)
+            .filter_map(|(k, ok)| ok.then_some(k))
+            .collect();
         if out.is_empty() {
             return Err(VerifyError::NoKnownSignature);
         }
@@ -354,7 +393,10 @@ pub enum SignNoteError {
 #[derive(Clone)]
 enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
-    EcdsaP256 { key: p256::ecdsa::VerifyingKey, spki: Vec<u8> },
+    EcdsaP256 {
+        key: p256::ecdsa::VerifyingKey,
+        spki: Vec<u8>,
+    },
     Cosignature(ed25519_dalek::VerifyingKey),
 }
 
@@ -387,11 +429,17 @@ fn split_key_string(s: &str) -> Result<(&str, u32, Vec<u8>), KeyError> {
     if !is_valid_key_name(name) {
         return Err(KeyError::InvalidName(name.to_owned()));
     }
-    if id.len() != 8 || !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if id.len() != 8
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return Err(KeyError::Malformed("key id must be 8 lowercase hex digits"));
     }
     let id = u32::from_str_radix(id, 16).map_err(|_| KeyError::Malformed("bad key id"))?;
-    let data = BASE64.decode(data).map_err(|_| KeyError::Malformed("key data is not standard base64"))?;
+    let data = BASE64
+        .decode(data)
+        .map_err(|_| KeyError::Malformed("key data is not standard base64"))?;
     if data.is_empty() {
         return Err(KeyError::Malformed("key data is empty"));
     }
@@ -399,12 +447,18 @@ fn split_key_string(s: &str) -> Result<(&str, u32, Vec<u8>), KeyError> {
 }
 
 fn ed25519_public(bytes: &[u8]) -> Result<ed25519_dalek::VerifyingKey, KeyError> {
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidKey("Ed25519"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| KeyError::InvalidKey("Ed25519"))?;
     ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::InvalidKey("Ed25519"))
 }
 
 fn check_name(name: &str) -> Result<(), KeyError> {
-    if is_valid_key_name(name) { Ok(()) } else { Err(KeyError::InvalidName(name.to_owned())) }
+    if is_valid_key_name(name) {
+        Ok(())
+    } else {
+        Err(KeyError::InvalidName(name.to_owned()))
+    }
 }
 
 impl VerifierKey {
@@ -431,7 +485,10 @@ impl VerifierKey {
             }
         };
         if key.key_id != given {
-            return Err(KeyError::WrongKeyId { given, computed: key.key_id });
+            return Err(KeyError::WrongKeyId {
+                given,
+                computed: key.key_id,
+            });
         }
         Ok(key)
     }
@@ -443,7 +500,11 @@ impl VerifierKey {
     pub fn ed25519(name: &str, key: ed25519_dalek::VerifyingKey) -> Result<Self, KeyError> {
         check_name(name)?;
         let key_id = key_id(name, KeyType::Ed25519, key.as_bytes());
-        Ok(VerifierKey { name: name.to_owned(), key_id, key: PublicKey::Ed25519(key) })
+        Ok(VerifierKey {
+            name: name.to_owned(),
+            key_id,
+            key: PublicKey::Ed25519(key),
+        })
     }
 
     /// A cosignature (`0x04`) verifier.
@@ -453,7 +514,11 @@ impl VerifierKey {
     pub fn cosignature(name: &str, key: ed25519_dalek::VerifyingKey) -> Result<Self, KeyError> {
         check_name(name)?;
         let key_id = key_id(name, KeyType::Cosignature, key.as_bytes());
-        Ok(VerifierKey { name: name.to_owned(), key_id, key: PublicKey::Cosignature(key) })
+        Ok(VerifierKey {
+            name: name.to_owned(),
+            key_id,
+            key: PublicKey::Cosignature(key),
+        })
     }
 
     /// An ECDSA P-256 (`0x02`) verifier.
@@ -468,7 +533,11 @@ impl VerifierKey {
             .as_bytes()
             .to_vec();
         let key_id = ecdsa_key_id(&spki);
-        Ok(VerifierKey { name: name.to_owned(), key_id, key: PublicKey::EcdsaP256 { key: *key, spki } })
+        Ok(VerifierKey {
+            name: name.to_owned(),
+            key_id,
+            key: PublicKey::EcdsaP256 { key: *key, spki },
+        })
     }
 
     /// The key name.
@@ -509,7 +578,8 @@ impl VerifierKey {
                     return false;
                 };
                 let signed = crate::cosignature::signed_message(time, msg);
-                ed25519_dalek::Signature::from_slice(s).is_ok_and(|s| k.verify_strict(&signed, &s).is_ok())
+                ed25519_dalek::Signature::from_slice(s)
+                    .is_ok_and(|s| k.verify_strict(&signed, &s).is_ok())
             }
             PublicKey::EcdsaP256 { key, .. } => {
                 let Ok(s) = p256::ecdsa::Signature::from_der(sig) else {
@@ -529,7 +599,13 @@ impl fmt::Display for VerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut data = vec![self.key_type().byte()];
         data.extend_from_slice(&self.public_key_bytes());
-        write!(f, "{}+{:08x}+{}", self.name, self.key_id, BASE64.encode(data))
+        write!(
+            f,
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            BASE64.encode(data)
+        )
     }
 }
 
@@ -561,7 +637,10 @@ impl SignerKey {
     pub fn ed25519_from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         let verifier = VerifierKey::ed25519(name, key.verifying_key())?;
-        Ok(SignerKey { verifier, key: PrivateKey::Ed25519(key) })
+        Ok(SignerKey {
+            verifier,
+            key: PrivateKey::Ed25519(key),
+        })
     }
 
     /// A cosigning (`0x04`) signer from a 32-byte seed.
@@ -571,7 +650,10 @@ impl SignerKey {
     pub fn cosigner_from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         let verifier = VerifierKey::cosignature(name, key.verifying_key())?;
-        Ok(SignerKey { verifier, key: PrivateKey::Cosignature(key) })
+        Ok(SignerKey {
+            verifier,
+            key: PrivateKey::Cosignature(key),
+        })
     }
 
     /// An ECDSA P-256 signer from a 32-byte big-endian scalar.
@@ -580,9 +662,13 @@ impl SignerKey {
     /// [`KeyError::InvalidKey`] if the scalar is zero or not below the group order;
     /// [`KeyError::InvalidName`].
     pub fn ecdsa_p256_from_scalar(name: &str, scalar: [u8; 32]) -> Result<Self, KeyError> {
-        let key = p256::ecdsa::SigningKey::from_slice(&scalar).map_err(|_| KeyError::InvalidKey("ECDSA P-256"))?;
+        let key = p256::ecdsa::SigningKey::from_slice(&scalar)
+            .map_err(|_| KeyError::InvalidKey("ECDSA P-256"))?;
         let verifier = VerifierKey::ecdsa_p256(name, key.verifying_key())?;
-        Ok(SignerKey { verifier, key: PrivateKey::EcdsaP256(key) })
+        Ok(SignerKey {
+            verifier,
+            key: PrivateKey::EcdsaP256(key),
+        })
     }
 
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(type || private key)>`.
@@ -590,19 +676,24 @@ impl SignerKey {
     /// # Errors
     /// [`KeyError`] naming what is wrong (never the secret itself).
     pub fn parse(s: &str) -> Result<Self, KeyError> {
-        let rest = s
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(KeyError::Malformed("signer key must start with PRIVATE+KEY+"))?;
+        let rest = s.strip_prefix("PRIVATE+KEY+").ok_or(KeyError::Malformed(
+            "signer key must start with PRIVATE+KEY+",
+        ))?;
         let (name, given, data) = split_key_string(rest)?;
         let ty = KeyType::from_byte(data[0]).ok_or(KeyError::UnknownType(data[0]))?;
-        let secret: [u8; 32] = data[1..].try_into().map_err(|_| KeyError::InvalidKey("private"))?;
+        let secret: [u8; 32] = data[1..]
+            .try_into()
+            .map_err(|_| KeyError::InvalidKey("private"))?;
         let key = match ty {
             KeyType::Ed25519 => Self::ed25519_from_seed(name, secret)?,
             KeyType::Cosignature => Self::cosigner_from_seed(name, secret)?,
             KeyType::EcdsaP256 => Self::ecdsa_p256_from_scalar(name, secret)?,
         };
         if key.verifier.key_id != given {
-            return Err(KeyError::WrongKeyId { given, computed: key.verifier.key_id });
+            return Err(KeyError::WrongKeyId {
+                given,
+                computed: key.verifier.key_id,
+            });
         }
         Ok(key)
     }
@@ -642,7 +733,11 @@ impl SignerKey {
             }
             PrivateKey::Cosignature(_) => return Err(KeyError::WrongType("Ed25519 or ECDSA")),
         };
-        Ok(Signature { name: self.verifier.name.clone(), key_id: self.verifier.key_id, bytes })
+        Ok(Signature {
+            name: self.verifier.name.clone(),
+            key_id: self.verifier.key_id,
+            bytes,
+        })
     }
 
     pub(crate) fn cosigning_key(&self) -> Option<&ed25519_dalek::SigningKey> {
@@ -664,7 +759,13 @@ mod tests {
         n.sign(&k).expect("sign");
         let parsed = Note::parse(&n.to_bytes()).expect("parse");
         assert_eq!(parsed.text(), "first\n\nsecond\n");
-        assert_eq!(parsed.verify(std::slice::from_ref(k.verifier())).expect("verifies").len(), 1);
+        assert_eq!(
+            parsed
+                .verify(std::slice::from_ref(k.verifier()))
+                .expect("verifies")
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -679,7 +780,10 @@ mod tests {
             assert_eq!(back.verifier(), k.verifier());
             let v = VerifierKey::parse(&k.verifier().to_string()).expect("verifier parses");
             assert_eq!(&v, k.verifier());
-            assert!(!format!("{k:?}").contains(&k.to_key_string()[12..]), "debug leaks the secret");
+            assert!(
+                !format!("{k:?}").contains(&k.to_key_string()[12..]),
+                "debug leaks the secret"
+            );
         }
     }
 

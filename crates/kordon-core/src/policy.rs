@@ -97,7 +97,12 @@ impl Policy {
     /// # Errors
     /// [`PolicyError`] naming the line and the problem.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let mut p = Policy { logs: Vec::new(), witnesses: Vec::new(), groups: Vec::new(), quorum: None };
+        let mut p = Policy {
+            logs: Vec::new(),
+            witnesses: Vec::new(),
+            groups: Vec::new(),
+            quorum: None,
+        };
         let mut quorum_seen = false;
         for (i, raw) in text.lines().enumerate() {
             if i >= MAX_POLICY_LINES {
@@ -105,7 +110,10 @@ impl Policy {
             }
             let line = i + 1;
             let err = |reason: String| PolicyError::Line { line, reason };
-            let key_err = |e: KeyError| PolicyError::Line { line, reason: e.to_string() };
+            let key_err = |e: KeyError| PolicyError::Line {
+                line,
+                reason: e.to_string(),
+            };
             let t = raw.trim();
             if t.is_empty() || t.starts_with('#') {
                 continue;
@@ -123,7 +131,10 @@ impl Policy {
                         return Err(err("expected: witness <name> <verifier key> [url]".into()));
                     }
                     p.check_new_name(words[1]).map_err(err)?;
-                    p.witnesses.push((words[1].to_owned(), VerifierKey::parse(words[2]).map_err(key_err)?));
+                    p.witnesses.push((
+                        words[1].to_owned(),
+                        VerifierKey::parse(words[2]).map_err(key_err)?,
+                    ));
                 }
                 "group" => {
                     if words.len() < 4 {
@@ -132,7 +143,10 @@ impl Policy {
                     p.check_new_name(words[1]).map_err(err)?;
                     let members = words[3..]
                         .iter()
-                        .map(|m| p.lookup(m).ok_or_else(|| err(format!("unknown member {m:?}"))))
+                        .map(|m| {
+                            p.lookup(m)
+                                .ok_or_else(|| err(format!("unknown member {m:?}")))
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
                     let mut unique = members.clone();
                     unique.sort_by_key(|m| format!("{m:?}"));
@@ -146,9 +160,18 @@ impl Policy {
                         k => crate::checkpoint::parse_decimal(k)
                             .and_then(|k| usize::try_from(k).ok())
                             .filter(|k| (1..=members.len()).contains(k))
-                            .ok_or_else(|| err(format!("threshold {k:?} must be any, all or 1..={}", members.len())))?,
+                            .ok_or_else(|| {
+                                err(format!(
+                                    "threshold {k:?} must be any, all or 1..={}",
+                                    members.len()
+                                ))
+                            })?,
                     };
-                    p.groups.push(Group { name: words[1].to_owned(), threshold, members });
+                    p.groups.push(Group {
+                        name: words[1].to_owned(),
+                        threshold,
+                        members,
+                    });
                 }
                 "quorum" => {
                     if words.len() != 2 {
@@ -161,7 +184,10 @@ impl Policy {
                     p.quorum = if words[1] == "none" {
                         None
                     } else {
-                        Some(p.lookup(words[1]).ok_or_else(|| err(format!("unknown quorum {:?}", words[1])))?)
+                        Some(
+                            p.lookup(words[1])
+                                .ok_or_else(|| err(format!("unknown quorum {:?}", words[1])))?,
+                        )
                     };
                 }
                 other => return Err(err(format!("unknown keyword {other:?}"))),
@@ -187,7 +213,10 @@ impl Policy {
         if let Some(i) = self.witnesses.iter().position(|(n, _)| n == name) {
             return Some(Member::Witness(i));
         }
-        self.groups.iter().position(|g| g.name == name).map(Member::Group)
+        self.groups
+            .iter()
+            .position(|g| g.name == name)
+            .map(Member::Group)
     }
 
     /// The trusted log keys.
@@ -200,7 +229,11 @@ impl Policy {
             Member::Witness(i) => cosigned[i],
             Member::Group(g) => {
                 let g = &self.groups[g];
-                g.members.iter().filter(|m| self.satisfied(**m, cosigned)).count() >= g.threshold
+                g.members
+                    .iter()
+                    .filter(|m| self.satisfied(**m, cosigned))
+                    .count()
+                    >= g.threshold
             }
         }
     }
@@ -221,9 +254,17 @@ impl Policy {
             .ok_or(QuorumError::NoLogSignature)?;
         let checkpoint = Checkpoint::parse(note.text())?;
         if checkpoint.origin != log.name() {
-            return Err(CheckpointError::OriginMismatch { origin: checkpoint.origin, key: log.name().to_owned() }.into());
+            return Err(CheckpointError::OriginMismatch {
+                origin: checkpoint.origin,
+                key: log.name().to_owned(),
+            }
+            .into());
         }
-        let cosigned: Vec<bool> = self.witnesses.iter().map(|(_, k)| verified.iter().any(|v| *v == k)).collect();
+        let cosigned: Vec<bool> = self
+            .witnesses
+            .iter()
+            .map(|(_, k)| verified.iter().any(|v| *v == k))
+            .collect();
         let names: Vec<String> = self
             .witnesses
             .iter()
@@ -236,7 +277,11 @@ impl Policy {
         {
             return Err(QuorumError::QuorumNotMet { cosigned: names });
         }
-        Ok(Satisfied { checkpoint, log: log.name().to_owned(), witnesses: names })
+        Ok(Satisfied {
+            checkpoint,
+            log: log.name().to_owned(),
+            witnesses: names,
+        })
     }
 }
 
@@ -250,7 +295,9 @@ mod tests {
     fn setup() -> (SignerKey, Vec<SignerKey>, String) {
         let log = SignerKey::ed25519_from_seed("kordon.example/log", [1; 32]).expect("key");
         let ws: Vec<SignerKey> = (0..3u8)
-            .map(|i| SignerKey::cosigner_from_seed(&format!("w{i}.example"), [10 + i; 32]).expect("key"))
+            .map(|i| {
+                SignerKey::cosigner_from_seed(&format!("w{i}.example"), [10 + i; 32]).expect("key")
+            })
             .collect();
         let policy = format!(
             "# test policy\nlog {}\nwitness a {}\nwitness b {} https://b.example\nwitness c {}\ngroup ab 2 a b\ngroup top any ab c\nquorum top\n",
@@ -263,11 +310,17 @@ mod tests {
     }
 
     fn checkpoint(log: &SignerKey, cosigners: &[&SignerKey]) -> Vec<u8> {
-        let cp = Checkpoint { origin: log.verifier().name().into(), size: 5, root: Hash([3; 32]), extensions: vec![] };
+        let cp = Checkpoint {
+            origin: log.verifier().name().into(),
+            size: 5,
+            root: Hash([3; 32]),
+            extensions: vec![],
+        };
         let mut n = Note::new(&cp.to_text()).expect("note");
         n.sign(log).expect("sign");
         for w in cosigners {
-            n.push_signature(cosign(w, &cp.to_text(), 1_800_000_000).expect("cosign")).expect("push");
+            n.push_signature(cosign(w, &cp.to_text(), 1_800_000_000).expect("cosign"))
+                .expect("push");
         }
         n.to_bytes()
     }
@@ -276,22 +329,45 @@ mod tests {
     fn quorum_rules() {
         let (log, ws, text) = setup();
         let p = Policy::parse(&text).expect("policy");
-        assert!(matches!(p.check(&checkpoint(&log, &[&ws[0]])), Err(QuorumError::QuorumNotMet { .. })));
-        assert_eq!(p.check(&checkpoint(&log, &[&ws[0], &ws[1]])).expect("ab").witnesses, vec!["a", "b"]);
+        assert!(matches!(
+            p.check(&checkpoint(&log, &[&ws[0]])),
+            Err(QuorumError::QuorumNotMet { .. })
+        ));
+        assert_eq!(
+            p.check(&checkpoint(&log, &[&ws[0], &ws[1]]))
+                .expect("ab")
+                .witnesses,
+            vec!["a", "b"]
+        );
         assert!(p.check(&checkpoint(&log, &[&ws[2]])).is_ok());
         let other = SignerKey::ed25519_from_seed("kordon.example/log", [2; 32]).expect("key");
-        assert!(matches!(p.check(&checkpoint(&other, &[&ws[2]])), Err(QuorumError::NoLogSignature)));
+        assert!(matches!(
+            p.check(&checkpoint(&other, &[&ws[2]])),
+            Err(QuorumError::NoLogSignature)
+        ));
     }
 
     #[test]
     fn malformed_policies_name_the_line() {
         let (_, _, text) = setup();
         let no_quorum = text.replace("quorum top\n", "");
-        assert_eq!(Policy::parse(&no_quorum).err(), Some(PolicyError::Missing("quorum")));
+        assert_eq!(
+            Policy::parse(&no_quorum).err(),
+            Some(PolicyError::Missing("quorum"))
+        );
         let bad = text.replace("group ab 2 a b", "group ab 3 a b");
-        assert!(matches!(Policy::parse(&bad), Err(PolicyError::Line { line: 6, .. })));
+        assert!(matches!(
+            Policy::parse(&bad),
+            Err(PolicyError::Line { line: 6, .. })
+        ));
         let dup = text.replace("witness c", "witness a");
-        assert!(matches!(Policy::parse(&dup), Err(PolicyError::Line { line: 5, .. })));
-        assert!(matches!(Policy::parse(&format!("{text}frobnicate\n")), Err(PolicyError::Line { line: 9, .. })));
+        assert!(matches!(
+            Policy::parse(&dup),
+            Err(PolicyError::Line { line: 5, .. })
+        ));
+        assert!(matches!(
+            Policy::parse(&format!("{text}frobnicate\n")),
+            Err(PolicyError::Line { line: 9, .. })
+        ));
     }
 }

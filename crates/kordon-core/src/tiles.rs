@@ -57,12 +57,22 @@ pub fn encode_index(n: u64) -> String {
     let digits = n.to_string();
     let pad = (3 - digits.len() % 3) % 3;
     let padded = format!("{}{}", "0".repeat(pad), digits);
-    let groups: Vec<&str> = padded.as_bytes().chunks(3).map(|c| std::str::from_utf8(c).unwrap_or("")).collect();
+    let groups: Vec<&str> = padded
+        .as_bytes()
+        .chunks(3)
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
     let last = groups.len() - 1;
     groups
         .iter()
         .enumerate()
-        .map(|(i, g)| if i < last { format!("x{g}") } else { (*g).to_owned() })
+        .map(|(i, g)| {
+            if i < last {
+                format!("x{g}")
+            } else {
+                (*g).to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -70,7 +80,9 @@ pub fn encode_index(n: u64) -> String {
 impl TileId {
     /// The path of this tile, relative to the log prefix.
     pub fn path(&self) -> String {
-        let level = self.level.map_or_else(|| "entries".to_owned(), |l| l.to_string());
+        let level = self
+            .level
+            .map_or_else(|| "entries".to_owned(), |l| l.to_string());
         let mut p = format!("tile/{level}/{}", encode_index(self.index));
         if u64::from(self.width) < TILE_WIDTH {
             p.push_str(&format!(".p/{}", self.width));
@@ -83,17 +95,26 @@ impl TileId {
     /// # Errors
     /// [`TileError::BadPath`].
     pub fn parse_path(path: &str) -> Result<Self, TileError> {
-        let rest = path.strip_prefix("tile/").ok_or(TileError::BadPath("must start with tile/"))?;
+        let rest = path
+            .strip_prefix("tile/")
+            .ok_or(TileError::BadPath("must start with tile/"))?;
         let (level, rest) = rest.split_once('/').ok_or(TileError::BadPath("no index"))?;
         let level = if level == "entries" {
             None
         } else {
-            let l = crate::checkpoint::parse_decimal(level).ok_or(TileError::BadPath("bad level"))?;
-            Some(u8::try_from(l).ok().filter(|l| *l < 8).ok_or(TileError::BadPath("level out of range"))?)
+            let l =
+                crate::checkpoint::parse_decimal(level).ok_or(TileError::BadPath("bad level"))?;
+            Some(
+                u8::try_from(l)
+                    .ok()
+                    .filter(|l| *l < 8)
+                    .ok_or(TileError::BadPath("level out of range"))?,
+            )
         };
         let (index_part, width) = match rest.split_once(".p/") {
             Some((i, w)) => {
-                let w = crate::checkpoint::parse_decimal(w).ok_or(TileError::BadPath("bad width"))?;
+                let w =
+                    crate::checkpoint::parse_decimal(w).ok_or(TileError::BadPath("bad width"))?;
                 if !(1..TILE_WIDTH).contains(&w) {
                     return Err(TileError::BadPath("partial width must be 1-255"));
                 }
@@ -105,7 +126,8 @@ impl TileId {
         let mut index: u64 = 0;
         for (i, g) in groups.iter().enumerate() {
             let digits = if i + 1 < groups.len() {
-                g.strip_prefix('x').ok_or(TileError::BadPath("inner index groups start with x"))?
+                g.strip_prefix('x')
+                    .ok_or(TileError::BadPath("inner index groups start with x"))?
             } else {
                 g
             };
@@ -117,7 +139,11 @@ impl TileId {
                 .and_then(|v| v.checked_add(digits.parse::<u64>().unwrap_or(0)))
                 .ok_or(TileError::BadPath("index too large"))?;
         }
-        let t = TileId { level, index, width };
+        let t = TileId {
+            level,
+            index,
+            width,
+        };
         if t.path() != path {
             return Err(TileError::BadPath("not in canonical form"));
         }
@@ -146,10 +172,18 @@ pub fn tiles_for_size(size: u64) -> Vec<TileId> {
             break;
         }
         for index in 0..n / TILE_WIDTH {
-            out.push(TileId { level, index, width: TILE_WIDTH as u16 });
+            out.push(TileId {
+                level,
+                index,
+                width: TILE_WIDTH as u16,
+            });
         }
         if n % TILE_WIDTH != 0 {
-            out.push(TileId { level, index: n / TILE_WIDTH, width: (n % TILE_WIDTH) as u16 });
+            out.push(TileId {
+                level,
+                index: n / TILE_WIDTH,
+                width: (n % TILE_WIDTH) as u16,
+            });
         }
     }
     out
@@ -169,10 +203,18 @@ pub fn tile_for_node(level: u8, index: u64, size: u64) -> Option<(TileId, std::o
     }
     let tile_index = first / TILE_WIDTH;
     let full = (tile_index + 1) * TILE_WIDTH <= base_count;
-    let width = if full { TILE_WIDTH } else { base_count % TILE_WIDTH };
+    let width = if full {
+        TILE_WIDTH
+    } else {
+        base_count % TILE_WIDTH
+    };
     let start = (first % TILE_WIDTH) as usize;
     Some((
-        TileId { level: Some(tile_level), index: tile_index, width: width as u16 },
+        TileId {
+            level: Some(tile_level),
+            index: tile_index,
+            width: width as u16,
+        },
         start..start + count as usize,
     ))
 }
@@ -184,7 +226,10 @@ pub fn tile_for_node(level: u8, index: u64, size: u64) -> Option<(TileId, std::o
 /// [`TileError::WrongTileLength`] if `tile` is shorter than the range needs.
 pub fn hash_in_tile(tile: &[u8], range: std::ops::Range<usize>) -> Result<Hash, TileError> {
     if tile.len() % 32 != 0 || tile.len() < range.end * 32 {
-        return Err(TileError::WrongTileLength { got: tile.len(), want: range.end * 32 });
+        return Err(TileError::WrongTileLength {
+            got: tile.len(),
+            want: range.end * 32,
+        });
     }
     let mut level: Vec<Hash> = tile[range.start * 32..range.end * 32]
         .chunks_exact(32)
@@ -195,9 +240,15 @@ pub fn hash_in_tile(tile: &[u8], range: std::ops::Range<usize>) -> Result<Hash, 
         })
         .collect();
     while level.len() > 1 {
-        level = level.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        level = level
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
     }
-    level.first().copied().ok_or(TileError::WrongTileLength { got: tile.len(), want: 32 })
+    level.first().copied().ok_or(TileError::WrongTileLength {
+        got: tile.len(),
+        want: 32,
+    })
 }
 
 /// Encodes entries as an entry bundle.
@@ -254,12 +305,28 @@ mod tests {
         assert_eq!(encode_index(0), "000");
         assert_eq!(encode_index(999), "999");
         assert_eq!(encode_index(1000), "x001/000");
-        let t = TileId { level: Some(0), index: 1_234_067, width: 5 };
+        let t = TileId {
+            level: Some(0),
+            index: 1_234_067,
+            width: 5,
+        };
         assert_eq!(t.path(), "tile/0/x001/x234/067.p/5");
         assert_eq!(TileId::parse_path(&t.path()), Ok(t));
-        let e = TileId { level: None, index: 3, width: 256 };
+        let e = TileId {
+            level: None,
+            index: 3,
+            width: 256,
+        };
         assert_eq!(e.path(), "tile/entries/003");
-        for bad in ["tile/0/1", "tile/0/x001/23", "tile/0/001.p/256", "tile/0/001.p/0", "tile/8/000", "tile/0/x000/001", "tile/0/001.p/05"] {
+        for bad in [
+            "tile/0/1",
+            "tile/0/x001/23",
+            "tile/0/001.p/256",
+            "tile/0/001.p/0",
+            "tile/8/000",
+            "tile/0/x000/001",
+            "tile/0/001.p/05",
+        ] {
             assert!(TileId::parse_path(bad).is_err(), "{bad}");
         }
     }
@@ -268,7 +335,10 @@ mod tests {
     fn bundles_round_trip_and_refuse_truncation() {
         let entries: Vec<Vec<u8>> = vec![b"a".to_vec(), vec![], vec![7; 300]];
         let b = encode_bundle(&entries).expect("encode");
-        assert_eq!(decode_bundle(&b).expect("decode"), entries.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        assert_eq!(
+            decode_bundle(&b).expect("decode"),
+            entries.iter().map(Vec::as_slice).collect::<Vec<_>>()
+        );
         assert!(decode_bundle(&b[..b.len() - 1]).is_err());
         assert!(decode_bundle(&[0]).is_err());
         assert!(encode_bundle(&[vec![0u8; 65_536]]).is_err());
@@ -289,13 +359,31 @@ mod tests {
                 .flat_map(|i| t.read_node(lvl, i).expect("stored").0)
                 .collect()
         };
-        for (level, index) in [(0u8, 69_999u64), (3, 17), (8, 0), (8, 272), (12, 3), (16, 0), (7, 545)] {
+        for (level, index) in [
+            (0u8, 69_999u64),
+            (3, 17),
+            (8, 0),
+            (8, 272),
+            (12, 3),
+            (16, 0),
+            (7, 545),
+        ] {
             let (id, range) = tile_for_node(level, index, size).expect("complete node");
             let h = hash_in_tile(&tile_bytes(&id), range).expect("hash");
-            assert_eq!(h, t.read_node(level, index).expect("stored"), "node {level}/{index}");
+            assert_eq!(
+                h,
+                t.read_node(level, index).expect("stored"),
+                "node {level}/{index}"
+            );
         }
         assert!(tile_for_node(17, 0, size).is_none());
         assert!(tile_for_node(7, 546, size).is_none());
-        assert_eq!(tiles_for_size(size).iter().filter(|t| t.level == Some(1)).count(), 2);
+        assert_eq!(
+            tiles_for_size(size)
+                .iter()
+                .filter(|t| t.level == Some(1))
+                .count(),
+            2
+        );
     }
 }

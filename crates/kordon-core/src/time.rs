@@ -38,13 +38,18 @@ impl Timestamp {
             return Err(TimeError::Shape);
         }
         for (c, want) in b.iter().zip(SHAPE) {
-            let ok = if *want == b'd' { c.is_ascii_digit() } else { c == want };
+            let ok = if *want == b'd' {
+                c.is_ascii_digit()
+            } else {
+                c == want
+            };
             if !ok {
                 return Err(TimeError::Shape);
             }
         }
         let num = |r: std::ops::Range<usize>| -> u32 {
-            b[r].iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+            b[r].iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
         };
         let year = num(0..4) as i32;
         let month = Month::try_from(num(5..7) as u8).map_err(|_| TimeError::Invalid)?;
@@ -72,7 +77,10 @@ impl Timestamp {
     /// # Errors
     /// [`TimeError::OutOfRange`] outside the years 0000–9999.
     pub fn format(self) -> Result<String, TimeError> {
-        let dt = self.to_datetime().ok_or(TimeError::OutOfRange)?.to_offset(UtcOffset::UTC);
+        let dt = self
+            .to_datetime()
+            .ok_or(TimeError::OutOfRange)?
+            .to_offset(UtcOffset::UTC);
         Ok(format!(
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
             dt.year(),
@@ -109,8 +117,14 @@ mod tests {
         let t = Timestamp::parse("2026-11-28T18:01:30.250Z").expect("valid");
         assert_eq!(t.0, 1_795_888_890_250);
         assert_eq!(t.format().expect("in range"), "2026-11-28T18:01:30.250Z");
-        assert_eq!(Timestamp::parse("1970-01-01T00:00:00.000Z"), Ok(Timestamp(0)));
-        assert_eq!(Timestamp(-1).format().expect("in range"), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            Timestamp::parse("1970-01-01T00:00:00.000Z"),
+            Ok(Timestamp(0))
+        );
+        assert_eq!(
+            Timestamp(-1).format().expect("in range"),
+            "1969-12-31T23:59:59.999Z"
+        );
     }
 
     #[test]
@@ -126,7 +140,13 @@ mod tests {
         ] {
             assert_eq!(Timestamp::parse(bad), Err(TimeError::Shape), "{bad}");
         }
-        for bad in ["2026-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-11-28T24:00:00.000Z", "2026-11-28T23:60:00.000Z", "2026-12-31T23:59:60.000Z"] {
+        for bad in [
+            "2026-02-30T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-28T24:00:00.000Z",
+            "2026-11-28T23:60:00.000Z",
+            "2026-12-31T23:59:60.000Z",
+        ] {
             assert_eq!(Timestamp::parse(bad), Err(TimeError::Invalid), "{bad}");
         }
         assert_eq!(Timestamp(i64::MAX).format(), Err(TimeError::OutOfRange));

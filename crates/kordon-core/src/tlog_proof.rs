@@ -59,7 +59,9 @@ impl TlogProof {
     pub fn parse(data: &[u8]) -> Result<Self, ProofError> {
         let bad = |line, reason| ProofError::Malformed { line, reason };
         let text = std::str::from_utf8(data).map_err(|_| bad(1, "not UTF-8"))?;
-        let (head, checkpoint) = text.split_once("\n\n").ok_or(bad(1, "no empty line before the checkpoint"))?;
+        let (head, checkpoint) = text
+            .split_once("\n\n")
+            .ok_or(bad(1, "no empty line before the checkpoint"))?;
         let mut lines = head.split('\n').enumerate().peekable();
         if lines.next().map(|(_, l)| l) != Some(HEADER) {
             return Err(bad(1, "first line is not c2sp.org/tlog-proof@v1"));
@@ -68,7 +70,11 @@ impl TlogProof {
         if let Some((i, l)) = lines.peek()
             && let Some(b) = l.strip_prefix("extra ")
         {
-            extra = Some(BASE64.decode(b).map_err(|_| bad(i + 1, "extra is not standard base64"))?);
+            extra = Some(
+                BASE64
+                    .decode(b)
+                    .map_err(|_| bad(i + 1, "extra is not standard base64"))?,
+            );
             lines.next();
         }
         let (i, l) = lines.next().ok_or(bad(2, "missing index line"))?;
@@ -81,9 +87,17 @@ impl TlogProof {
             if path.len() == MAX_PROOF_LEN {
                 return Err(bad(i + 1, "proof too long"));
             }
-            path.push(Hash::from_base64(l).map_err(|_| bad(i + 1, "proof hash is not base64 of 32 bytes"))?);
+            path.push(
+                Hash::from_base64(l)
+                    .map_err(|_| bad(i + 1, "proof hash is not base64 of 32 bytes"))?,
+            );
         }
-        Ok(TlogProof { extra, index, path, checkpoint: checkpoint.as_bytes().to_vec() })
+        Ok(TlogProof {
+            extra,
+            index,
+            path,
+            checkpoint: checkpoint.as_bytes().to_vec(),
+        })
     }
 
     /// The proof in its text form.
@@ -110,7 +124,13 @@ impl TlogProof {
     /// [`ProofError::Checkpoint`] or [`ProofError::Inclusion`].
     pub fn verify(&self, entry: &[u8], policy: &Policy) -> Result<Satisfied, ProofError> {
         let ok = policy.check(&self.checkpoint)?;
-        verify_inclusion(&leaf_hash(entry), self.index, ok.checkpoint.size, &self.path, &ok.checkpoint.root)?;
+        verify_inclusion(
+            &leaf_hash(entry),
+            self.index,
+            ok.checkpoint.size,
+            &self.path,
+            &ok.checkpoint.root,
+        )?;
         Ok(ok)
     }
 }
@@ -129,7 +149,12 @@ mod tests {
         for i in 0..9u8 {
             t.push_entry(&[i]);
         }
-        let cp = Checkpoint { origin: "kordon.example/log".into(), size: 9, root: t.root(), extensions: vec![] };
+        let cp = Checkpoint {
+            origin: "kordon.example/log".into(),
+            size: 9,
+            root: t.root(),
+            extensions: vec![],
+        };
         let mut n = Note::new(&cp.to_text()).expect("note");
         n.sign(&log).expect("sign");
         let p = TlogProof {
@@ -140,9 +165,16 @@ mod tests {
         };
         let parsed = TlogProof::parse(&p.to_bytes()).expect("parse");
         assert_eq!(parsed, p);
-        let policy = Policy::parse(&format!("log {}\nquorum none\n", log.verifier())).expect("policy");
-        assert_eq!(parsed.verify(&[6], &policy).expect("holds").checkpoint.size, 9);
-        assert!(matches!(parsed.verify(&[5], &policy), Err(ProofError::Inclusion(MerkleError::RootMismatch))));
+        let policy =
+            Policy::parse(&format!("log {}\nquorum none\n", log.verifier())).expect("policy");
+        assert_eq!(
+            parsed.verify(&[6], &policy).expect("holds").checkpoint.size,
+            9
+        );
+        assert!(matches!(
+            parsed.verify(&[5], &policy),
+            Err(ProofError::Inclusion(MerkleError::RootMismatch))
+        ));
         assert!(TlogProof::parse(b"c2sp.org/tlog-proof@v1\nindex 01\n\nx").is_err());
     }
 }
