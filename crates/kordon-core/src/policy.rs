@@ -263,7 +263,7 @@ impl Policy {
         let cosigned: Vec<bool> = self
             .witnesses
             .iter()
-            .map(|(_, k)| verified.iter().any(|v| *v == k))
+            .map(|(_, k)| verified.contains(&k))
             .collect();
         let names: Vec<String> = self
             .witnesses

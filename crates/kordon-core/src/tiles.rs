@@ -178,7 +178,7 @@ pub fn tiles_for_size(size: u64) -> Vec<TileId> {
                 width: TILE_WIDTH as u16,
             });
         }
-        if n % TILE_WIDTH != 0 {
+        if !n.is_multiple_of(TILE_WIDTH) {
             out.push(TileId {
                 level,
                 index: n / TILE_WIDTH,
@@ -225,7 +225,7 @@ pub fn tile_for_node(level: u8, index: u64, size: u64) -> Option<(TileId, std::o
 /// # Errors
 /// [`TileError::WrongTileLength`] if `tile` is shorter than the range needs.
 pub fn hash_in_tile(tile: &[u8], range: std::ops::Range<usize>) -> Result<Hash, TileError> {
-    if tile.len() % 32 != 0 || tile.len() < range.end * 32 {
+    if !tile.len().is_multiple_of(32) || tile.len() < range.end * 32 {
         return Err(TileError::WrongTileLength {
             got: tile.len(),
             want: range.end * 32,
