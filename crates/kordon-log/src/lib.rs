@@ -1,0 +1,28 @@
+//! # kordon-log
+//!
+//! The append-only transparency log every accepted link and custody event goes into.
+//!
+//! Life of an entry (the write path of Sunlight and Tessera's POSIX driver):
+//!
+//! 1. [`Log::append`] queues the entry and waits;
+//! 2. the sequencer task takes everything queued (up to a batch limit), assigns indexes,
+//!    computes the new stored hashes ([`kordon_core::merkle::append_hashes`]);
+//! 3. it writes the changed entry bundles and hash tiles (C2SP tlog-tiles) to a temporary
+//!    file each, fsyncs it, renames it into place, then fsyncs every directory touched;
+//! 4. it computes the root, signs the checkpoint and publishes it last (temp, fsync,
+//!    rename, fsync directory);
+//! 5. only then does every waiting `append` return its index.
+//!
+//! An IO error anywhere in 3–4 poisons the log: no further entry is accepted until the
+//! process restarts and recovers from the last durable checkpoint. Tiles beyond the
+//! checkpoint are never served, so rewriting them after a crash forks nothing anybody saw.
+//!
+//! What it does not do: it does not check what the entries mean (the server does) and it
+//! does not talk HTTP.
+
+mod durable;
+mod sequencer;
+mod tiles;
+
+pub use sequencer::{Log, LogError, LogOptions, Published};
+pub use tiles::DiskTiles;

@@ -1,0 +1,476 @@
+//! The sequencer: one task that owns the log's right edge, integrates batches and
+//! publishes checkpoints. See the crate documentation for the write path.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kordon_core::Hash;
+use kordon_core::checkpoint::{self, Checkpoint};
+use kordon_core::merkle::{self, HashReader, ReadError, append_hashes, leaf_hash, node_hash};
+use kordon_core::note::{Note, SignerKey, VerifierKey};
+use kordon_core::tiles::{MAX_ENTRY_LEN, TILE_WIDTH, TileId, decode_bundle, encode_bundle};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::durable::{sync_dir, write_atomic};
+use crate::tiles::DiskTiles;
+
+/// How to open a log.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// Folder holding `checkpoint` and `tile/`.
+    pub dir: PathBuf,
+    /// The log's signing key; its name is the log's origin.
+    pub signer: SignerKey,
+    /// Most entries integrated in one batch.
+    pub max_batch: usize,
+}
+
+/// Why the log could not take or serve an entry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LogError {
+    /// Storage failed; the log stopped taking entries (fatal until restart).
+    #[error("log storage failed, the log stopped accepting entries: {0}")]
+    Poisoned(String),
+    /// The tiles on disk do not match the checkpoint.
+    #[error("log is corrupt: {0}")]
+    Corrupt(String),
+    /// An IO error while opening or reading.
+    #[error("log storage: {0}")]
+    Io(String),
+    /// Entries are limited to 65,535 bytes (C2SP entry bundles).
+    #[error("entry of {0} bytes is larger than 65535")]
+    EntryTooLarge(usize),
+    /// The sequencer has stopped.
+    #[error("log is shut down")]
+    Closed,
+}
+
+impl From<io::Error> for LogError {
+    fn from(e: io::Error) -> Self {
+        LogError::Io(e.to_string())
+    }
+}
+
+/// The latest published checkpoint.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+    /// The signed checkpoint note.
+    pub checkpoint: Arc<Vec<u8>>,
+}
+
+struct Request {
+    entry: Vec<u8>,
+    reply: oneshot::Sender<Result<u64, LogError>>,
+}
+
+/// A handle to the log. Cheap to clone.
+#[derive(Clone)]
+pub struct Log {
+    tx: mpsc::Sender<Request>,
+    published: watch::Receiver<Published>,
+    dir: PathBuf,
+    verifier: VerifierKey,
+}
+
+impl Log {
+    /// Opens the log in `opts.dir`, creating an empty one if there is no checkpoint yet,
+    /// recovering from the last durable checkpoint otherwise, and starts the sequencer.
+    ///
+    /// # Errors
+    /// [`LogError::Corrupt`] if the tiles do not reproduce the checkpoint's root, or
+    /// the checkpoint is not signed by this log's key; IO errors.
+    pub async fn open(opts: LogOptions) -> Result<Log, LogError> {
+        let verifier = opts.signer.verifier().clone();
+        let dir = opts.dir.clone();
+        let max_batch = opts.max_batch.max(1);
+        let state = tokio::task::spawn_blocking(move || State::recover(opts))
+            .await
+            .map_err(|e| LogError::Io(e.to_string()))??;
+        let (pub_tx, published) = watch::channel(state.published()?);
+        let (tx, rx) = mpsc::channel(max_batch * 4);
+        tokio::spawn(sequence(state, rx, pub_tx, max_batch));
+        Ok(Log {
+            tx,
+            published,
+            dir,
+            verifier,
+        })
+    }
+
+    /// Appends one entry and returns its index once it is durable and covered by a
+    /// published checkpoint.
+    ///
+    /// # Errors
+    /// [`LogError::EntryTooLarge`], [`LogError::Poisoned`], [`LogError::Closed`].
+    pub async fn append(&self, entry: Vec<u8>) -> Result<u64, LogError> {
+        if entry.len() > MAX_ENTRY_LEN {
+            return Err(LogError::EntryTooLarge(entry.len()));
+        }
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request { entry, reply })
+            .await
+            .map_err(|_| LogError::Closed)?;
+        rx.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// The latest published checkpoint.
+    pub fn published(&self) -> Published {
+        self.published.borrow().clone()
+    }
+
+    /// A receiver that sees every new checkpoint.
+    pub fn subscribe(&self) -> watch::Receiver<Published> {
+        self.published.clone()
+    }
+
+    /// A reader of the tiles of the latest published tree.
+    pub fn reader(&self) -> DiskTiles {
+        DiskTiles::new(&self.dir, self.published().size)
+    }
+
+    /// The log's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's public key.
+    pub fn verifier(&self) -> &VerifierKey {
+        &self.verifier
+    }
+}
+
+async fn sequence(
+    mut state: State,
+    mut rx: mpsc::Receiver<Request>,
+    pub_tx: watch::Sender<Published>,
+    max_batch: usize,
+) {
+    let mut poisoned: Option<String> = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        if let Some(why) = &poisoned {
+            for r in batch {
+                let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+            }
+            continue;
+        }
+        let entries: Vec<Vec<u8>> = batch
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.entry))
+            .collect();
+        let joined = tokio::task::spawn_blocking(move || {
+            let r = state.integrate(&entries);
+            (state, r)
+        })
+        .await;
+        let result = match joined {
+            Ok((s, r)) => {
+                state = s;
+                r
+            }
+            Err(e) => {
+                // The state went down with the task: nothing more can be integrated.
+                let why = format!("sequencer task failed: {e}");
+                tracing::error!(%why, "log poisoned");
+                for r in batch {
+                    let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+                }
+                return;
+            }
+        };
+        match result {
+            Ok((first_index, published)) => {
+                let _ = pub_tx.send(published);
+                for (i, r) in batch.into_iter().enumerate() {
+                    let _ = r.reply.send(Ok(first_index + i as u64));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                tracing::error!(error = %why, "log storage failed; refusing further entries");
+                poisoned = Some(why.clone());
+                for r in batch {
+                    let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// The sequencer's view of the tree: the rightmost partial tile of every level in
+/// memory, full tiles on disk (or just written, in `fresh`).
+struct State {
+    dir: PathBuf,
+    signer: SignerKey,
+    size: u64,
+    root: Hash,
+    checkpoint: Arc<Vec<u8>>,
+    partial: Vec<Vec<Hash>>,
+    partial_entries: Vec<Vec<u8>>,
+    fresh: HashMap<TileId, Vec<u8>>,
+    disk: DiskTiles,
+}
+
+fn hashes_of(tile: &[u8]) -> Vec<Hash> {
+    tile.chunks_exact(32)
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            Hash(h)
+        })
+        .collect()
+}
+
+fn subtree(hashes: &[Hash]) -> Option<Hash> {
+    let mut level = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
+    }
+    level.first().copied()
+}
+
+impl HashReader for State {
+    fn read_node(&self, level: u8, index: u64) -> Result<Hash, ReadError> {
+        let t = level / 8;
+        let r = u32::from(level % 8);
+        let first = index << r;
+        let k = first / TILE_WIDTH;
+        let count = self.size >> (8 * u32::from(t));
+        let start = (first % TILE_WIDTH) as usize;
+        let range = start..start + (1usize << r);
+        if (k + 1) * TILE_WIDTH <= count {
+            let id = TileId {
+                level: Some(t),
+                index: k,
+                width: TILE_WIDTH as u16,
+            };
+            let tile = match self.fresh.get(&id) {
+                Some(t) => t.clone(),
+                None => self.disk.read_tile(&id)?.to_vec(),
+            };
+            return subtree(&hashes_of(&tile)[range]).ok_or_else(|| "empty range".into());
+        }
+        let p = self.partial.get(usize::from(t)).ok_or("no partial tile")?;
+        let slice = p
+            .get(range)
+            .ok_or_else(|| format!("node {level}/{index} is not in the tree"))?;
+        subtree(slice).ok_or_else(|| "empty range".into())
+    }
+}
+
+impl State {
+    fn recover(opts: LogOptions) -> Result<State, LogError> {
+        std::fs::create_dir_all(&opts.dir)?;
+        let cp_path = opts.dir.join("checkpoint");
+        let mut s = State {
+            dir: opts.dir.clone(),
+            signer: opts.signer,
+            size: 0,
+            root: merkle::EMPTY_ROOT,
+            checkpoint: Arc::new(Vec::new()),
+            partial: Vec::new(),
+            partial_entries: Vec::new(),
+            fresh: HashMap::new(),
+            disk: DiskTiles::new(&opts.dir, 0),
+        };
+        if !cp_path.exists() {
+            s.publish()?;
+            return Ok(s);
+        }
+        let bytes = std::fs::read(&cp_path)?;
+        let (cp, _) = checkpoint::open(&bytes, s.signer.verifier())
+            .map_err(|e| LogError::Corrupt(format!("checkpoint: {e}")))?;
+        s.size = cp.size;
+        s.disk = DiskTiles::new(&opts.dir, cp.size);
+        let corrupt = |what: String| LogError::Corrupt(what);
+        for t in 0u8..8 {
+            let count = cp.size >> (8 * u32::from(t));
+            if count == 0 {
+                break;
+            }
+            let width = (count % TILE_WIDTH) as u16;
+            let mut hashes = Vec::new();
+            if width > 0 {
+                let id = TileId {
+                    level: Some(t),
+                    index: count / TILE_WIDTH,
+                    width,
+                };
+                let data = std::fs::read(opts.dir.join(id.path()))
+                    .map_err(|e| corrupt(format!("{}: {e}", id.path())))?;
+                if data.len() != usize::from(width) * 32 {
+                    return Err(corrupt(format!("{} has {} bytes", id.path(), data.len())));
+                }
+                hashes = hashes_of(&data);
+            }
+            s.partial.push(hashes);
+        }
+        let width = (cp.size % TILE_WIDTH) as u16;
+        if width > 0 {
+            let id = TileId {
+                level: None,
+                index: cp.size / TILE_WIDTH,
+                width,
+            };
+            let data = std::fs::read(opts.dir.join(id.path()))
+                .map_err(|e| corrupt(format!("{}: {e}", id.path())))?;
+            let entries =
+                decode_bundle(&data).map_err(|e| corrupt(format!("{}: {e}", id.path())))?;
+            if entries.len() != usize::from(width) {
+                return Err(corrupt(format!(
+                    "{} holds {} entries",
+                    id.path(),
+                    entries.len()
+                )));
+            }
+            s.partial_entries = entries.into_iter().map(<[u8]>::to_vec).collect();
+        }
+        let root = merkle::root(&s, cp.size).map_err(|e| corrupt(format!("reading tiles: {e}")))?;
+        if root != cp.root {
+            return Err(corrupt(format!(
+                "tiles give root {root}, checkpoint says {}",
+                cp.root
+            )));
+        }
+        s.root = root;
+        s.checkpoint = Arc::new(bytes);
+        Ok(s)
+    }
+
+    fn published(&self) -> Result<Published, LogError> {
+        Ok(Published {
+            size: self.size,
+            root: self.root,
+            checkpoint: self.checkpoint.clone(),
+        })
+    }
+
+    /// Signs and durably writes the checkpoint of the current size.
+    fn publish(&mut self) -> io::Result<()> {
+        let cp = Checkpoint {
+            origin: self.signer.verifier().name().to_owned(),
+            size: self.size,
+            root: self.root,
+            extensions: vec![],
+        };
+        let mut note = Note::new(&cp.to_text()).map_err(io::Error::other)?;
+        note.sign(&self.signer).map_err(io::Error::other)?;
+        let bytes = note.to_bytes();
+        write_atomic(&self.dir.join("checkpoint"), &bytes)?;
+        sync_dir(&self.dir)?;
+        self.checkpoint = Arc::new(bytes);
+        Ok(())
+    }
+
+    fn integrate(&mut self, entries: &[Vec<u8>]) -> io::Result<(u64, Published)> {
+        let first = self.size;
+        let mut dirty = BTreeSet::new();
+        for e in entries {
+            let index = self.size;
+            let created = append_hashes(&*self, index, leaf_hash(e)).map_err(io::Error::other)?;
+            self.size += 1;
+            self.partial_entries.push(e.clone());
+            if self.partial_entries.len() as u64 == TILE_WIDTH {
+                let id = TileId {
+                    level: None,
+                    index: index / TILE_WIDTH,
+                    width: TILE_WIDTH as u16,
+                };
+                let bundle = encode_bundle(&self.partial_entries).map_err(io::Error::other)?;
+                self.fresh.insert(id, bundle);
+                self.partial_entries.clear();
+            }
+            for (level, n, h) in created {
+                if level % 8 != 0 {
+                    continue;
+                }
+                let t = level / 8;
+                while self.partial.len() <= usize::from(t) {
+                    self.partial.push(Vec::new());
+                }
+                let p = &mut self.partial[usize::from(t)];
+                p.push(h);
+                dirty.insert(t);
+                if p.len() as u64 == TILE_WIDTH {
+                    let id = TileId {
+                        level: Some(t),
+                        index: n / TILE_WIDTH,
+                        width: TILE_WIDTH as u16,
+                    };
+                    self.fresh.insert(id, p.iter().flat_map(|h| h.0).collect());
+                    p.clear();
+                }
+            }
+        }
+
+        // Tiles first: full ones completed in this batch, then the partial right edge.
+        let mut writes: Vec<(TileId, Vec<u8>)> = self.fresh.drain().collect();
+        if !self.partial_entries.is_empty() {
+            let id = TileId {
+                level: None,
+                index: self.size / TILE_WIDTH,
+                width: self.partial_entries.len() as u16,
+            };
+            writes.push((
+                id,
+                encode_bundle(&self.partial_entries).map_err(io::Error::other)?,
+            ));
+        }
+        for t in dirty {
+            let p = &self.partial[usize::from(t)];
+            if !p.is_empty() {
+                let count = self.size >> (8 * u32::from(t));
+                let id = TileId {
+                    level: Some(t),
+                    index: count / TILE_WIDTH,
+                    width: p.len() as u16,
+                };
+                writes.push((id, p.iter().flat_map(|h| h.0).collect()));
+            }
+        }
+        let mut dirs = BTreeSet::new();
+        for (id, data) in &writes {
+            let path = self.dir.join(id.path());
+            write_atomic(&path, data)?;
+            let mut d = path.parent().map(Path::to_path_buf);
+            while let Some(dir) = d {
+                if !dir.starts_with(&self.dir) {
+                    break;
+                }
+                d = dir.parent().map(Path::to_path_buf);
+                dirs.insert(dir);
+            }
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        self.disk = DiskTiles::new(&self.dir, self.size);
+        self.root = merkle::root(&*self, self.size).map_err(io::Error::other)?;
+        // The checkpoint last: it only ever names durable tiles.
+        self.publish()?;
+        Ok((
+            first,
+            Published {
+                size: self.size,
+                root: self.root,
+                checkpoint: self.checkpoint.clone(),
+            },
+        ))
+    }
+}

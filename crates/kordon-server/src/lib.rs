@@ -1,0 +1,1 @@
+//! The kordon ingest server.

@@ -1,0 +1,286 @@
+//! Content-addressed blob store on a local folder.
+//!
+//! Layout under the root: `sha256/<2 hex>/<64 hex>` for stored blobs, `tmp/` for uploads
+//! in progress. A write streams into `tmp/`, hashing as it goes (memory does not grow with
+//! the blob), checks size and SHA-256 against what the manifest promised, fsyncs the file,
+//! hard-links it into place (which fails rather than overwrite) and fsyncs the directory.
+//! A blob that is already there is never written again. Leftovers in `tmp/` from a crash
+//! are removed when the store opens.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt as _};
+use kordon_core::Hash;
+use sha2::{Digest as _, Sha256};
+use tokio::io::AsyncWriteExt as _;
+
+/// Why a blob was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// More or fewer bytes than promised.
+    #[error("body is {got} bytes, the manifest says {expected}")]
+    SizeMismatch {
+        /// Size from the manifest.
+        expected: u64,
+        /// Bytes received (for a body that was too long: the count when reading stopped).
+        got: u64,
+    },
+    /// The bytes do not hash to what was promised.
+    #[error("body has SHA-256 {got}, the manifest says {expected}")]
+    HashMismatch {
+        /// Hash from the manifest.
+        expected: Hash,
+        /// Hash of the bytes received.
+        got: Hash,
+    },
+    /// The body stream failed (client went away, timeout).
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
+    /// No space left on the device.
+    #[error("storage is full")]
+    DiskFull,
+    /// Any other IO error.
+    #[error("blob store IO: {0}")]
+    Io(#[source] io::Error),
+}
+
+impl From<io::Error> for BlobError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::StorageFull {
+            BlobError::DiskFull
+        } else {
+            BlobError::Io(e)
+        }
+    }
+}
+
+/// What a put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The blob was written now.
+    Stored,
+    /// A blob with that hash was already stored; nothing was written.
+    AlreadyStored,
+}
+
+/// The blob store on a local folder.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+async fn sync_dir(dir: &Path) -> io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a store under `root` and clears unfinished uploads.
+    ///
+    /// # Errors
+    /// IO errors creating or cleaning the folders.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
+        let root = root.into();
+        let tmp = root.join("tmp");
+        if tmp.exists() {
+            tokio::fs::remove_dir_all(&tmp).await?;
+        }
+        tokio::fs::create_dir_all(&tmp).await?;
+        tokio::fs::create_dir_all(root.join("sha256")).await?;
+        Ok(FsBlobStore { root })
+    }
+
+    /// Where the blob with this hash lives (whether or not it exists).
+    pub fn path(&self, hash: &Hash) -> PathBuf {
+        let hex = hash.to_hex();
+        self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    /// Whether a blob with this hash is stored.
+    pub async fn contains(&self, hash: &Hash) -> bool {
+        tokio::fs::try_exists(self.path(hash))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Streams `body` into the store, checking that it is exactly `size` bytes with
+    /// SHA-256 `sha256`. Stops reading as soon as the body is longer than promised.
+    ///
+    /// # Errors
+    /// [`BlobError`]; on any error nothing is left behind.
+    pub async fn put_stream<S, E>(
+        &self,
+        size: u64,
+        sha256: Hash,
+        body: S,
+    ) -> Result<PutOutcome, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        if self.contains(&sha256).await {
+            return Ok(PutOutcome::AlreadyStored);
+        }
+        let name =
+            hex::encode(crate::random_bytes().map_err(|e| BlobError::Io(io::Error::other(e)))?);
+        let tmp = self.root.join("tmp").join(name);
+        let result = self.write_checked(&tmp, size, sha256, body).await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+
+    async fn write_checked<S, E>(
+        &self,
+        tmp: &Path,
+        size: u64,
+        sha256: Hash,
+        mut body: S,
+    ) -> Result<PutOutcome, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut file = tokio::fs::File::create(tmp).await?;
+        let mut hasher = Sha256::new();
+        let mut got: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+            got += chunk.len() as u64;
+            if got > size {
+                return Err(BlobError::SizeMismatch {
+                    expected: size,
+                    got,
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await?;
+        }
+        if got != size {
+            return Err(BlobError::SizeMismatch {
+                expected: size,
+                got,
+            });
+        }
+        let actual = Hash(hasher.finalize().into());
+        if actual != sha256 {
+            return Err(BlobError::HashMismatch {
+                expected: sha256,
+                got: actual,
+            });
+        }
+        file.sync_all().await?;
+        drop(file);
+        let dest = self.path(&sha256);
+        let dir = dest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        tokio::fs::create_dir_all(&dir).await?;
+        let outcome = match tokio::fs::hard_link(tmp, &dest).await {
+            Ok(()) => PutOutcome::Stored,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => PutOutcome::AlreadyStored,
+            Err(e) => return Err(e.into()),
+        };
+        tokio::fs::remove_file(tmp).await?;
+        sync_dir(&dir).await?;
+        Ok(outcome)
+    }
+
+    /// Re-reads a stored blob and checks its hash (for scrubbing and before export).
+    ///
+    /// # Errors
+    /// IO errors; a missing blob is `Ok(false)`.
+    pub async fn verify(&self, hash: &Hash) -> Result<bool, BlobError> {
+        use tokio::io::AsyncReadExt as _;
+        let mut f = match tokio::fs::File::open(self.path(hash)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(Hash(hasher.finalize().into()) == *hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kordon_core::sha256;
+
+    fn body(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, String>> + Unpin {
+        futures_util::stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[tokio::test]
+    async fn stores_once_and_refuses_wrong_bytes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = FsBlobStore::open(dir.path()).await.expect("open");
+        let h = sha256(b"hello world");
+        assert_eq!(
+            store
+                .put_stream(11, h, body(&[b"hello ", b"world"]))
+                .await
+                .expect("put"),
+            PutOutcome::Stored
+        );
+        assert_eq!(
+            store
+                .put_stream(11, h, body(&[b"whatever"]))
+                .await
+                .expect("put"),
+            PutOutcome::AlreadyStored
+        );
+        assert!(store.verify(&h).await.expect("verify"));
+
+        let h2 = sha256(b"other");
+        assert!(matches!(
+            store.put_stream(5, h2, body(&[b"othe", b"R"])).await,
+            Err(BlobError::HashMismatch { .. })
+        ));
+        assert!(matches!(
+            store.put_stream(5, h2, body(&[b"other", b"!"])).await,
+            Err(BlobError::SizeMismatch {
+                expected: 5,
+                got: 6
+            })
+        ));
+        assert!(matches!(
+            store.put_stream(5, h2, body(&[b"oth"])).await,
+            Err(BlobError::SizeMismatch {
+                expected: 5,
+                got: 3
+            })
+        ));
+        assert!(!store.contains(&h2).await);
+        // Nothing half-written is left behind.
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp"))
+                .expect("tmp")
+                .count(),
+            0
+        );
+
+        // A flipped byte on disk is caught by verify.
+        let p = store.path(&h);
+        let mut bytes = std::fs::read(&p).expect("read");
+        bytes[0] ^= 1;
+        std::fs::write(&p, bytes).expect("write");
+        assert!(!store.verify(&h).await.expect("verify"));
+    }
+}

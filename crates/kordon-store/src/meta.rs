@@ -1,0 +1,543 @@
+//! The metadata database. SQLite is the embedded default; the SQL is kept portable
+//! (no engine-specific functions) so a PostgreSQL implementation can share it.
+//!
+//! Durability: SQLite runs in WAL mode with `synchronous = FULL`, so a committed
+//! transaction survives power loss.
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use sqlx::Row as _;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// Why a metadata operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    /// The database failed.
+    #[error("metadata database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("metadata migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The enrollment token is unknown, used, expired, or for another device.
+    #[error("enrollment token is not valid for this device")]
+    TokenInvalid,
+    /// The device is already enrolled.
+    #[error("device {0} is already enrolled")]
+    DeviceExists(String),
+    /// The device is not enrolled.
+    #[error("device {0} is not enrolled")]
+    UnknownDevice(String),
+    /// The device already has an open assignment (or none, when returning).
+    #[error("{0}")]
+    Assignment(String),
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Device id (serial).
+    pub id: String,
+    /// Its verifier key string.
+    pub vkey: String,
+    /// When it was enrolled.
+    pub enrolled_at: i64,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// A link as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLink {
+    /// Link hash (hex).
+    pub hash: String,
+    /// The exact signed note.
+    pub body: Vec<u8>,
+    /// Position in the log, once integrated.
+    pub log_index: Option<i64>,
+}
+
+/// A link to insert.
+#[derive(Debug, Clone)]
+pub struct NewLink<'a> {
+    /// Device id.
+    pub device_id: &'a str,
+    /// Sequence number.
+    pub seq: u64,
+    /// Link hash, hex.
+    pub hash: String,
+    /// `segment` or the event kind.
+    pub kind: &'a str,
+    /// Start (segment) or time (event), Unix ms.
+    pub start_ms: i64,
+    /// End (segment) or time (event), Unix ms.
+    pub end_ms: i64,
+    /// Segment blob hash, hex.
+    pub blob_sha256: Option<String>,
+    /// Segment size.
+    pub size: Option<u64>,
+    /// Night mode.
+    pub night: Option<bool>,
+    /// `device` or `dock`.
+    pub attested: Option<&'a str>,
+    /// The exact signed note.
+    pub body: &'a [u8],
+}
+
+/// What inserting a link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// New link stored.
+    Inserted,
+    /// The identical link was already stored (a retry).
+    Duplicate(StoredLink),
+    /// A different link holds this sequence number: equivocation.
+    Conflict(StoredLink),
+}
+
+/// An assignment of a camera to an officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// Assignment id.
+    pub id: String,
+    /// Camera.
+    pub device_id: String,
+    /// Officer's service number.
+    pub officer: String,
+    /// Crossing point code.
+    pub checkpoint: String,
+    /// Shift start (hand-out), Unix ms.
+    pub start_ms: i64,
+    /// Hand-back, Unix ms.
+    pub end_ms: Option<i64>,
+}
+
+/// A log entry the database knows of but the log has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlogged {
+    /// Entry hash, hex.
+    pub hash: String,
+    /// The entry bytes.
+    pub body: Vec<u8>,
+}
+
+/// The metadata store.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pool: SqlitePool,
+}
+
+fn link_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredLink, sqlx::Error> {
+    Ok(StoredLink {
+        hash: r.try_get("hash")?,
+        body: r.try_get("body")?,
+        log_index: r.try_get("log_index")?,
+    })
+}
+
+fn assignment_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Assignment, sqlx::Error> {
+    Ok(Assignment {
+        id: r.try_get("id")?,
+        device_id: r.try_get("device_id")?,
+        officer: r.try_get("officer")?,
+        checkpoint: r.try_get("checkpoint")?,
+        start_ms: r.try_get("start_ms")?,
+        end_ms: r.try_get("end_ms")?,
+    })
+}
+
+impl Meta {
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
+    ///
+    /// # Errors
+    /// [`MetaError`].
+    pub async fn open_sqlite(path: &Path) -> Result<Self, MetaError> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Meta { pool })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Stores a one-time enrollment token (its hash) for a device id.
+    ///
+    /// # Errors
+    /// [`MetaError::DeviceExists`] if the device is enrolled; database errors.
+    pub async fn create_enroll_token(
+        &self,
+        device_id: &str,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), MetaError> {
+        if self.device(device_id).await?.is_some() {
+            return Err(MetaError::DeviceExists(device_id.to_owned()));
+        }
+        sqlx::query("INSERT INTO enroll_tokens (token_hash, device_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(device_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Uses a token to enroll a device with its verifier key, in one transaction.
+    ///
+    /// # Errors
+    /// [`MetaError::TokenInvalid`], [`MetaError::DeviceExists`].
+    pub async fn enroll(
+        &self,
+        device_id: &str,
+        token_hash: &str,
+        vkey: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query(
+            "UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ? AND device_id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .bind(device_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(MetaError::TokenInvalid);
+        }
+        let inserted = sqlx::query("INSERT INTO devices (id, vkey, enrolled_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(device_id)
+            .bind(vkey)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if inserted.rows_affected() != 1 {
+            return Err(MetaError::DeviceExists(device_id.to_owned()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One device.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn device(&self, id: &str) -> Result<Option<Device>, MetaError> {
+        let row = sqlx::query("SELECT id, vkey, enrolled_at, revoked_at FROM devices WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            None => None,
+            Some(r) => Some(Device {
+                id: r.try_get("id")?,
+                vkey: r.try_get("vkey")?,
+                enrolled_at: r.try_get("enrolled_at")?,
+                revoked_at: r.try_get("revoked_at")?,
+            }),
+        })
+    }
+
+    /// All device ids, sorted.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn device_ids(&self) -> Result<Vec<String>, MetaError> {
+        let rows = sqlx::query("SELECT id FROM devices ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes a device: its uploads are refused from now on.
+    ///
+    /// # Errors
+    /// [`MetaError::UnknownDevice`].
+    pub async fn revoke(&self, id: &str, now: i64) -> Result<(), MetaError> {
+        let r =
+            sqlx::query("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        if r.rows_affected() != 1 {
+            return Err(MetaError::UnknownDevice(id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The link stored under `(device, seq)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn link(&self, device_id: &str, seq: u64) -> Result<Option<StoredLink>, MetaError> {
+        let row =
+            sqlx::query("SELECT hash, body, log_index FROM links WHERE device_id = ? AND seq = ?")
+                .bind(device_id)
+                .bind(seq as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.as_ref().map(link_from_row).transpose()?)
+    }
+
+    /// Inserts a link unless its sequence number is taken.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
+        let r = sqlx::query(
+            "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(l.device_id)
+        .bind(l.seq as i64)
+        .bind(&l.hash)
+        .bind(l.kind)
+        .bind(l.start_ms)
+        .bind(l.end_ms)
+        .bind(&l.blob_sha256)
+        .bind(l.size.map(|s| s as i64))
+        .bind(l.night)
+        .bind(l.attested)
+        .bind(l.body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 1 {
+            return Ok(InsertOutcome::Inserted);
+        }
+        match self.link(l.device_id, l.seq).await? {
+            Some(existing) if existing.hash == l.hash => Ok(InsertOutcome::Duplicate(existing)),
+            Some(existing) => Ok(InsertOutcome::Conflict(existing)),
+            // The same bytes under another (device, seq) cannot happen: the hash covers both.
+            None => Err(MetaError::Db(sqlx::Error::RowNotFound)),
+        }
+    }
+
+    /// Keeps a refused, conflicting link as evidence (idempotent).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_equivocation(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(device_id)
+            .bind(seq as i64)
+            .bind(hash)
+            .bind(body)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Equivocations of a device as `(seq, hash)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn equivocations(&self, device_id: &str) -> Result<Vec<(u64, String)>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT seq, hash FROM equivocations WHERE device_id = ? ORDER BY seq, received_at",
+        )
+        .bind(device_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>("seq")? as u64, r.try_get("hash")?)))
+            .collect()
+    }
+
+    /// Every link body of a device, by sequence number.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn device_links(&self, device_id: &str) -> Result<Vec<Vec<u8>>, MetaError> {
+        let rows = sqlx::query("SELECT body FROM links WHERE device_id = ? ORDER BY seq")
+            .bind(device_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("body"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a custody event note.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_custody(
+        &self,
+        hash: &str,
+        action: &str,
+        subject: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(hash)
+            .bind(action)
+            .bind(subject)
+            .bind(body)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records where the log put an entry (a link or a custody event).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_log_index(&self, hash: &str, index: u64) -> Result<(), MetaError> {
+        for sql in [
+            "UPDATE links SET log_index = ? WHERE hash = ? AND log_index IS NULL",
+            "UPDATE custody SET log_index = ? WHERE hash = ? AND log_index IS NULL",
+        ] {
+            sqlx::query(sql)
+                .bind(index as i64)
+                .bind(hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Entries stored but not yet confirmed by the log, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn unlogged(&self) -> Result<Vec<Unlogged>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT hash, body, received_at AS t FROM links WHERE log_index IS NULL
+             UNION ALL SELECT hash, body, created_at AS t FROM custody WHERE log_index IS NULL ORDER BY t",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unlogged {
+                    hash: r.try_get("hash")?,
+                    body: r.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest log index the database has recorded, if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn max_log_index(&self) -> Result<Option<u64>, MetaError> {
+        let r = sqlx::query("SELECT MAX(i) AS m FROM (SELECT MAX(log_index) AS i FROM links UNION ALL SELECT MAX(log_index) AS i FROM custody) AS t")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get::<Option<i64>, _>("m")?.map(|v| v as u64))
+    }
+
+    /// Hands a camera to an officer.
+    ///
+    /// # Errors
+    /// [`MetaError::UnknownDevice`]; [`MetaError::Assignment`] if it is already handed out.
+    pub async fn assign(&self, a: &Assignment, by: &str) -> Result<(), MetaError> {
+        if self.device(&a.device_id).await?.is_none() {
+            return Err(MetaError::UnknownDevice(a.device_id.clone()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let open =
+            sqlx::query("SELECT officer FROM assignments WHERE device_id = ? AND end_ms IS NULL")
+                .bind(&a.device_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(r) = open {
+            let officer: String = r.try_get("officer")?;
+            return Err(MetaError::Assignment(format!(
+                "camera {} is still assigned to officer {officer}",
+                a.device_id
+            )));
+        }
+        sqlx::query("INSERT INTO assignments (id, device_id, officer, checkpoint, start_ms, assigned_by) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&a.id)
+            .bind(&a.device_id)
+            .bind(&a.officer)
+            .bind(&a.checkpoint)
+            .bind(a.start_ms)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes a camera back; returns the closed assignment.
+    ///
+    /// # Errors
+    /// [`MetaError::Assignment`] if it is not handed out.
+    pub async fn return_device(
+        &self,
+        device_id: &str,
+        end_ms: i64,
+        by: &str,
+    ) -> Result<Assignment, MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT * FROM assignments WHERE device_id = ? AND end_ms IS NULL")
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| {
+                MetaError::Assignment(format!("camera {device_id} is not assigned to anyone"))
+            })?;
+        let mut a = assignment_from_row(&row)?;
+        sqlx::query("UPDATE assignments SET end_ms = ?, returned_by = ? WHERE id = ?")
+            .bind(end_ms)
+            .bind(by)
+            .bind(&a.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        a.end_ms = Some(end_ms);
+        Ok(a)
+    }
+
+    /// A device's assignments, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn assignments(&self, device_id: &str) -> Result<Vec<Assignment>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM assignments WHERE device_id = ? ORDER BY start_ms")
+            .bind(device_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(assignment_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+}
