@@ -1,26 +1,15 @@
-//! `kordon`: the operator command.
-//!
-//! Today it has `kordon demo`, which exercises the core formats end to end on the local
-//! disk: a simulated camera signs a chain of segment manifests and events, a log appends
-//! them to an RFC 6962 tree, signs a checkpoint that a witness cosigns, and every link gets
-//! a C2SP tlog-proof that is verified back against a C2SP tlog-policy. The ingest server
-//! replaces the in-process log in a later step; the formats stay as they are.
+//! `kordon`: the operator command. Runs the server (`kordon serve`), administers devices
+//! and assignments against a running server, and audits any kordon log over HTTP
+//! (`kordon log verify`). Errors print as one line and exit non-zero.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod client;
+mod demo;
+mod verify;
 
-use anyhow::{Context as _, Result, bail};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use kordon_core::chain::{ChainOptions, verify_chain};
-use kordon_core::checkpoint::Checkpoint;
-use kordon_core::cosignature::cosign;
-use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
-use kordon_core::merkle::{MemoryHashes, inclusion_proof};
-use kordon_core::note::{Note, SignerKey};
-use kordon_core::policy::Policy;
-use kordon_core::time::Timestamp;
-use kordon_core::tlog_proof::TlogProof;
 
 #[derive(Parser)]
 #[command(
@@ -33,9 +22,84 @@ struct Cli {
     command: Command,
 }
 
+/// Where the server is and how to authenticate as its administrator.
+#[derive(clap::Args, Clone)]
+pub(crate) struct Remote {
+    /// Server URL.
+    #[arg(
+        long,
+        global = true,
+        env = "KORDON_SERVER",
+        default_value = "http://127.0.0.1:8420"
+    )]
+    server: String,
+    /// Administrator token (default: read from <data>/keys/admin-token).
+    #[arg(long, global = true, env = "KORDON_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Data folder of a local server, to read its administrator token.
+    #[arg(
+        long,
+        global = true,
+        env = "KORDON_DATA",
+        default_value = "kordon-data"
+    )]
+    data: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Sign a demo camera chain, log it, and verify every proof (writes into --data).
+    /// Run the ingest server (SQLite + local folder by default).
+    Serve {
+        /// Configuration file (TOML); environment variables KORDON_* override it.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data folder (overrides config).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Listen address host:port (overrides config).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Devices (cameras and docks).
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Hand a camera to an officer at shift start.
+    Assign {
+        /// Camera id.
+        #[arg(long)]
+        device: String,
+        /// Officer's service number.
+        #[arg(long)]
+        officer: String,
+        /// Crossing point code.
+        #[arg(long)]
+        checkpoint: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Take a camera back at shift end.
+    Return {
+        /// Camera id.
+        #[arg(long)]
+        device: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Continuity problems of every device: missing links, gaps, equivocation.
+    Gaps {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The transparency log.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Sign, log and verify a demo chain on the local disk (no server needed).
     Demo {
         /// Folder for the demo's keys, links, checkpoint and proofs.
         #[arg(long, default_value = "kordon-data")]
@@ -43,202 +107,146 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Create a one-time enrollment token for a camera id.
+    Enroll {
+        /// Camera id (serial).
+        device: String,
+    },
+    /// Revoke a device: its uploads are refused from now on.
+    Revoke {
+        /// Camera id.
+        device: String,
+    },
+    /// Chain state of a device.
+    Status {
+        /// Camera id.
+        device: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Audit a kordon log over HTTP: recompute every tile and the root from the entries,
+    /// check the checkpoint signature, every device chain and every stored segment.
+    Verify {
+        /// Server URL.
+        #[arg(long, env = "KORDON_SERVER", default_value = "http://127.0.0.1:8420")]
+        server: String,
+        /// The log's verifier key, obtained independently (default: trust the server's).
+        #[arg(long)]
+        log_key: Option<String>,
+        /// Do not download and hash the stored segments.
+        #[arg(long)]
+        no_blobs: bool,
+    },
+}
+
 fn main() {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo { data } => demo(&data),
-    };
-    if let Err(e) = result {
-        eprintln!("kordon: {e:#}");
-        std::process::exit(1);
-    }
-}
-
-fn random_seed() -> Result<[u8; 32]> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(seed)
-}
-
-/// Writes a file that only its owner can read (private keys).
-fn write_secret(path: &Path, contents: &str) -> Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(contents.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
-
-/// A simulated camera that signs the links of its chain.
-struct Camera<'a> {
-    device: &'a str,
-    key: &'a SignerKey,
-    links: Vec<Link>,
-}
-
-impl Camera<'_> {
-    fn prev(&self) -> kordon_core::Hash {
-        self.links
-            .last()
-            .map_or_else(|| genesis(self.device), Link::hash)
-    }
-
-    fn event(&mut self, t: i64, kind: EventKind, detail: &str) -> Result<()> {
-        let body = LinkBody::Event(Event {
-            device: self.device.into(),
-            seq: self.links.len() as u64,
-            time: Timestamp(t),
-            kind,
-            detail: detail.into(),
-            prev: self.prev(),
-        });
-        self.links.push(Link::sign(body, self.key)?);
-        Ok(())
-    }
-
-    fn segment(&mut self, t: i64, len_ms: i64) -> Result<()> {
-        let video = format!("demo video bytes {} {t}", self.links.len()).into_bytes();
-        let body = LinkBody::Segment(Segment {
-            device: self.device.into(),
-            seq: self.links.len() as u64,
-            start: Timestamp(t),
-            end: Timestamp(t + len_ms),
-            size: video.len() as u64,
-            sha256: sha256(&video),
-            night: false,
-            attested: Attestation::Device,
-            prev: self.prev(),
-        });
-        self.links.push(Link::sign(body, self.key)?);
-        Ok(())
-    }
-}
-
-fn demo(data: &Path) -> Result<()> {
-    let run = data.join(format!("demo-{}", std::process::id()));
-    fs::create_dir_all(run.join("links")).with_context(|| format!("creating {}", run.display()))?;
-    let now_ms = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis(),
-    )?;
-
-    let device = "cam-demo-0001";
-    let cam = SignerKey::ed25519_from_seed(device, random_seed()?)?;
-    let log = SignerKey::ed25519_from_seed("kordon.local/demo", random_seed()?)?;
-    let witness = SignerKey::cosigner_from_seed("witness.local/demo", random_seed()?)?;
-    for (name, key) in [("camera", &cam), ("log", &log), ("witness", &witness)] {
-        write_secret(&run.join(format!("{name}.key")), &key.to_key_string())?;
-        fs::write(
-            run.join(format!("{name}.pub")),
-            format!("{}\n", key.verifier()),
-        )?;
-    }
-
-    // A short shift: power on, record start, six 10-second segments, a stop by the wearer,
-    // a minute later two more segments, power off.
-    let mut camera = Camera {
-        device,
-        key: &cam,
-        links: Vec::new(),
-    };
-    let mut t = now_ms - 3 * 60_000;
-    camera.event(t, EventKind::PowerOn, "agent started")?;
-    camera.event(t, EventKind::RecordStart, "shift start")?;
-    for block in [6, 2] {
-        for _ in 0..block {
-            camera.segment(t, 10_000)?;
-            t += 10_000;
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kordon: {e:#}");
+            1
         }
-        if block == 6 {
-            camera.event(t, EventKind::RecordStop, "wearer pressed stop")?;
-            t += 60_000;
-        }
-    }
-    camera.event(t, EventKind::PowerOff, "shift end")?;
-    let links = camera.links;
-
-    // Log them, publish a checkpoint, have the witness cosign it.
-    let mut tree = MemoryHashes::new();
-    for l in &links {
-        fs::write(
-            run.join(format!("links/{:04}.note", l.body().seq())),
-            l.bytes(),
-        )?;
-        tree.push_entry(l.bytes());
-    }
-    let cp = Checkpoint {
-        origin: log.verifier().name().into(),
-        size: tree.size(),
-        root: tree.root(),
-        extensions: vec![],
     };
-    let mut note = Note::new(&cp.to_text())?;
-    note.sign(&log)?;
-    note.push_signature(cosign(
-        &witness,
-        &cp.to_text(),
-        u64::try_from(now_ms / 1000)?,
-    )?)?;
-    fs::write(run.join("checkpoint"), note.to_bytes())?;
-    let policy_text = format!(
-        "# Trust policy for this demo log\nlog {}\nwitness demo-witness {}\nquorum demo-witness\n",
-        log.verifier(),
-        witness.verifier()
-    );
-    fs::write(run.join("policy.txt"), &policy_text)?;
+    std::process::exit(code);
+}
 
-    // Verify everything back from disk, as an outsider would.
-    let policy = Policy::parse(&policy_text)?;
-    let mut raw = Vec::new();
-    for l in &links {
-        let seq = l.body().seq();
-        let proof = TlogProof {
-            extra: None,
-            index: seq,
-            path: inclusion_proof(&tree, seq, tree.size())?,
-            checkpoint: note.to_bytes(),
-        };
-        let path = run.join(format!("links/{seq:04}.tlog-proof"));
-        fs::write(&path, proof.to_bytes())?;
-        let entry = fs::read(run.join(format!("links/{seq:04}.note")))?;
-        TlogProof::parse(&fs::read(&path)?)?
-            .verify(&entry, &policy)
-            .with_context(|| format!("proof of link {seq}"))?;
-        raw.push(entry);
-    }
-    let report = verify_chain(device, cam.verifier(), &raw, &ChainOptions::default());
-    if !report.is_clean() {
-        bail!("demo chain does not hold: {:?}", report.problems);
-    }
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
 
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Demo { data } => demo::demo(&data).map(|()| 0),
+        Command::Serve {
+            config,
+            data,
+            listen,
+        } => runtime()?.block_on(serve(config, data, listen)).map(|()| 0),
+        Command::Device { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                match command {
+                    DeviceCommand::Enroll { device } => c.enroll_token(&device).await,
+                    DeviceCommand::Revoke { device } => c.revoke(&device).await,
+                    DeviceCommand::Status { device } => c.status(&device).await,
+                }
+            })
+        }
+        Command::Assign {
+            device,
+            officer,
+            checkpoint,
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(c.assign(&device, &officer, &checkpoint))
+        }
+        Command::Return { device, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(c.return_device(&device))
+        }
+        Command::Gaps { remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(c.gaps())
+        }
+        Command::Log {
+            command:
+                LogCommand::Verify {
+                    server,
+                    log_key,
+                    no_blobs,
+                },
+        } => runtime()?.block_on(verify::verify_log(&server, log_key.as_deref(), !no_blobs)),
+    }
+}
+
+async fn serve(
+    config: Option<PathBuf>,
+    data: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<()> {
+    let json = std::env::var("KORDON_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if json {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .json()
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let mut cfg = kordon_server::config::Config::load(config.as_deref())?;
+    if let Some(d) = data {
+        cfg.data = d;
+    }
+    if let Some(l) = listen {
+        cfg.listen = l;
+    }
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let data = cfg.data.clone();
+    let app = kordon_server::open(cfg)
+        .await
+        .with_context(|| format!("opening {}", data.display()))?;
     println!(
-        "kordon demo: {} signed links of camera {device}",
-        links.len()
+        "kordon serving on http://{addr} (data: {}, log: {} entries)",
+        data.display(),
+        app.log.published().size
     );
-    println!(
-        "  chain verified: head seq {}, no gaps, no broken links",
-        report.head.unwrap_or(0)
-    );
-    println!("  log: {} entries, root {}", cp.size, cp.root);
-    println!(
-        "  checkpoint signed by {} and cosigned by {}",
-        log.verifier().name(),
-        witness.verifier().name()
-    );
-    println!(
-        "  {} inclusion proofs (C2SP tlog-proof) verified against policy.txt",
-        links.len()
-    );
-    println!("look at: {}", run.display());
-    println!("  links/0002.note       a signed segment manifest (kordon.segment/v1)");
-    println!("  links/0008.note       the wearer's stop event (kordon.event/v1)");
-    println!("  links/0002.tlog-proof its inclusion proof; checkpoint; policy.txt");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    kordon_server::run(listener, app, shutdown).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! | [`tiles`] | C2SP `tlog-tiles`: tile and entry-bundle paths, entry bundles, hashes from tiles |
 //! | [`tlog_proof`] | C2SP `tlog-proof` |
 //! | [`policy`] | C2SP `tlog-policy` |
+//! | [`custody`] | kordon's `kordon.custody/v1` custody events (`docs/spec/custody.md`) |
 //! | [`link`] | kordon's `kordon.segment/v1` and `kordon.event/v1` chain links (`docs/spec/`) |
 //! | [`chain`] | verification of one device's chain of links |
 //!
@@ -23,6 +24,7 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod cosignature;
+pub mod custody;
 pub mod hash;
 pub mod link;
 pub mod merkle;

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use kordon_core::Hash;
 use kordon_core::checkpoint::{self, Checkpoint};
@@ -76,6 +77,7 @@ pub struct Log {
     published: watch::Receiver<Published>,
     dir: PathBuf,
     verifier: VerifierKey,
+    poisoned: Arc<AtomicBool>,
 }
 
 impl Log {
@@ -94,12 +96,14 @@ impl Log {
             .map_err(|e| LogError::Io(e.to_string()))??;
         let (pub_tx, published) = watch::channel(state.published()?);
         let (tx, rx) = mpsc::channel(max_batch * 4);
-        tokio::spawn(sequence(state, rx, pub_tx, max_batch));
+        let poisoned = Arc::new(AtomicBool::new(false));
+        tokio::spawn(sequence(state, rx, pub_tx, max_batch, poisoned.clone()));
         Ok(Log {
             tx,
             published,
             dir,
             verifier,
+            poisoned,
         })
     }
 
@@ -140,6 +144,11 @@ impl Log {
         &self.dir
     }
 
+    /// Whether a storage error stopped the log (it takes no entries until restarted).
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::SeqCst)
+    }
+
     /// The log's public key.
     pub fn verifier(&self) -> &VerifierKey {
         &self.verifier
@@ -151,6 +160,7 @@ async fn sequence(
     mut rx: mpsc::Receiver<Request>,
     pub_tx: watch::Sender<Published>,
     max_batch: usize,
+    poisoned_flag: Arc<AtomicBool>,
 ) {
     let mut poisoned: Option<String> = None;
     while let Some(first) = rx.recv().await {
@@ -185,6 +195,7 @@ async fn sequence(
                 // The state went down with the task: nothing more can be integrated.
                 let why = format!("sequencer task failed: {e}");
                 tracing::error!(%why, "log poisoned");
+                poisoned_flag.store(true, Ordering::SeqCst);
                 for r in batch {
                     let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
                 }
@@ -202,6 +213,7 @@ async fn sequence(
                 let why = e.to_string();
                 tracing::error!(error = %why, "log storage failed; refusing further entries");
                 poisoned = Some(why.clone());
+                poisoned_flag.store(true, Ordering::SeqCst);
                 for r in batch {
                     let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
                 }

@@ -430,6 +430,24 @@ impl Meta {
         Ok(())
     }
 
+    /// The log index of a link or custody event by its hash (hex).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn log_index_of(&self, hash: &str) -> Result<Option<u64>, MetaError> {
+        let r = sqlx::query(
+            "SELECT log_index FROM links WHERE hash = ? AND log_index IS NOT NULL
+             UNION ALL SELECT log_index FROM custody WHERE hash = ? AND log_index IS NOT NULL",
+        )
+        .bind(hash)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|r| r.try_get::<i64, _>("log_index"))
+            .transpose()?
+            .map(|i| i as u64))
+    }
+
     /// Entries stored but not yet confirmed by the log, oldest first.
     ///
     /// # Errors

@@ -1,0 +1,244 @@
+//! `kordon log verify`: audit a kordon log over HTTP without trusting the server.
+//!
+//! 1. fetch and check the signed checkpoint (log key given, or the server's own);
+//! 2. fetch every entry bundle, recompute every leaf and node hash, and compare each
+//!    published hash tile byte for byte, then the root with the checkpoint;
+//! 3. read the entries: custody events must be signed by the log key; device keys are
+//!    taken from the `enroll` custody events in the log itself; every device chain is
+//!    verified with `kordon_core::chain`;
+//! 4. download every stored segment named by a manifest and check its SHA-256 and size.
+//!
+//! Prints one line per problem; exit code 0 only if everything holds.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kordon_core::chain::{ChainOptions, verify_chain};
+use kordon_core::checkpoint;
+use kordon_core::custody::Custody;
+use kordon_core::link::{Link, LinkBody};
+use kordon_core::merkle::MemoryHashes;
+use kordon_core::note::{Note, VerifierKey};
+use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
+use sha2::{Digest as _, Sha256};
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
+    let res = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    if !res.status().is_success() {
+        anyhow::bail!("GET {url}: {}", res.status());
+    }
+    Ok(res.bytes().await?.to_vec())
+}
+
+pub(crate) async fn verify_log(server: &str, log_key: Option<&str>, blobs: bool) -> Result<i32> {
+    let http = reqwest::Client::new();
+    let base = server.trim_end_matches('/');
+    let mut problems: Vec<String> = Vec::new();
+
+    let key_text = match log_key {
+        Some(k) => k.to_owned(),
+        None => {
+            eprintln!(
+                "note: trusting the log key the server itself serves; pass --log-key to check against one you obtained independently"
+            );
+            String::from_utf8(get(&http, &format!("{base}/log/verifier-key")).await?)?
+                .trim()
+                .to_owned()
+        }
+    };
+    let key = VerifierKey::parse(&key_text).context("log key")?;
+    let cp_bytes = get(&http, &format!("{base}/log/checkpoint")).await?;
+    let (cp, _) =
+        checkpoint::open(&cp_bytes, &key).context("checkpoint does not verify with the log key")?;
+    let size = cp.size;
+
+    // Entries and recomputed hashes.
+    let tiles = tiles_for_size(size);
+    let bundles: Vec<&TileId> = tiles.iter().filter(|t| t.level.is_none()).collect();
+    let pb = bar(bundles.len() as u64, "entries");
+    let mut entries: Vec<Vec<u8>> = Vec::with_capacity(size as usize);
+    for id in &bundles {
+        let data = get(&http, &format!("{base}/log/{}", id.path())).await?;
+        match decode_bundle(&data) {
+            Ok(es) if es.len() == usize::from(id.width) => {
+                entries.extend(es.into_iter().map(<[u8]>::to_vec))
+            }
+            Ok(es) => problems.push(format!(
+                "{}: holds {} entries, expected {}",
+                id.path(),
+                es.len(),
+                id.width
+            )),
+            Err(e) => problems.push(format!("{}: {e}", id.path())),
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    if entries.len() as u64 != size {
+        problems.push(format!(
+            "log serves {} entries, the checkpoint says {size}",
+            entries.len()
+        ));
+        return report(problems);
+    }
+    let mut tree = MemoryHashes::new();
+    for e in &entries {
+        tree.push_entry(e);
+    }
+    if tree.root() != cp.root {
+        problems.push(format!(
+            "entries give root {}, the checkpoint says {}",
+            tree.root(),
+            cp.root
+        ));
+    }
+    let hash_tiles: Vec<&TileId> = tiles.iter().filter(|t| t.level.is_some()).collect();
+    let pb = bar(hash_tiles.len() as u64, "tiles");
+    for id in hash_tiles {
+        let level = id.level.unwrap_or(0) * 8;
+        let start = (id.index * 256) as usize;
+        let want: Vec<u8> = tree.level(level)[start..start + usize::from(id.width)]
+            .iter()
+            .flat_map(|h| h.0)
+            .collect();
+        match get(&http, &format!("{base}/log/{}", id.path())).await {
+            Ok(got) if got == want => {}
+            Ok(_) => problems.push(format!(
+                "{}: does not match the hashes of the entries",
+                id.path()
+            )),
+            Err(e) => problems.push(format!("{}: {e:#}", id.path())),
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+
+    // What the entries say.
+    let mut device_keys: BTreeMap<String, VerifierKey> = BTreeMap::new();
+    let mut chains: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
+    let mut segments: Vec<(String, u64, kordon_core::Hash, u64)> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        let first_line = e.split(|b| *b == b'\n').next().unwrap_or_default();
+        match first_line {
+            b"kordon.custody/v1" => {
+                let Ok(note) = Note::parse(e) else {
+                    problems.push(format!("entry {i}: malformed custody event"));
+                    continue;
+                };
+                if note.verify(std::slice::from_ref(&key)).is_err() {
+                    problems.push(format!(
+                        "entry {i}: custody event not signed by the log key"
+                    ));
+                    continue;
+                }
+                match Custody::parse(note.text()) {
+                    Ok(c) if c.action == "enroll" => match VerifierKey::parse(&c.detail) {
+                        Ok(k) => {
+                            device_keys.insert(k.name().to_owned(), k);
+                        }
+                        Err(err) => {
+                            problems.push(format!("entry {i}: enrollment with a bad key: {err}"))
+                        }
+                    },
+                    Ok(_) => {}
+                    Err(err) => problems.push(format!("entry {i}: custody event: {err}")),
+                }
+            }
+            b"kordon.segment/v1" | b"kordon.event/v1" => match Link::parse(e) {
+                Ok(l) => {
+                    if let LinkBody::Segment(s) = l.body() {
+                        segments.push((s.device.clone(), s.seq, s.sha256, s.size));
+                    }
+                    chains
+                        .entry(l.body().device().to_owned())
+                        .or_default()
+                        .push(e);
+                }
+                Err(err) => problems.push(format!("entry {i}: malformed link: {err}")),
+            },
+            _ => problems.push(format!("entry {i}: unknown entry type")),
+        }
+    }
+    let opts = ChainOptions::default();
+    for (device, links) in &chains {
+        let Some(k) = device_keys.get(device) else {
+            problems.push(format!(
+                "device {device}: {} links but no enrollment in the log",
+                links.len()
+            ));
+            continue;
+        };
+        let r = verify_chain(device, k, links, &opts);
+        for p in &r.problems {
+            problems.push(format!("device {device}: {p:?}"));
+        }
+    }
+
+    if blobs {
+        let pb = bar(segments.len() as u64, "segments");
+        for (device, seq, sha, size) in &segments {
+            let url = format!("{base}/v1/blobs/{}", sha.to_hex());
+            match http.get(&url).send().await {
+                Ok(res) if res.status().is_success() => {
+                    let mut hasher = Sha256::new();
+                    let mut n = 0u64;
+                    let mut res = res;
+                    while let Some(chunk) = res.chunk().await? {
+                        n += chunk.len() as u64;
+                        hasher.update(&chunk);
+                    }
+                    let got = kordon_core::Hash(hasher.finalize().into());
+                    if got != *sha || n != *size {
+                        problems.push(format!("device {device} seq {seq}: stored segment has SHA-256 {got} and {n} bytes, the manifest says {sha} and {size}"));
+                    }
+                }
+                Ok(res) => problems.push(format!(
+                    "device {device} seq {seq}: segment {sha} not served ({})",
+                    res.status()
+                )),
+                Err(e) => problems.push(format!("device {device} seq {seq}: {e}")),
+            }
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+    }
+    println!(
+        "log {} at size {size}: {} entries, {} devices, {} segments checked",
+        cp.origin,
+        entries.len(),
+        chains.len(),
+        if blobs { segments.len() } else { 0 }
+    );
+    report(problems)
+}
+
+fn report(problems: Vec<String>) -> Result<i32> {
+    for p in &problems {
+        println!("FAIL {p}");
+    }
+    if problems.is_empty() {
+        println!(
+            "OK: every tile, the root, the checkpoint signature, every chain and every segment hold"
+        );
+        Ok(0)
+    } else {
+        println!("{} problem(s)", problems.len());
+        Ok(2)
+    }
+}

@@ -1,0 +1,913 @@
+//! `kordon serve` as a real process on 127.0.0.1 with real files: enrollment, upload of
+//! real MP4 segments made by ffmpeg, every refusal, continuity, the log read back over
+//! HTTP and checked by the independent `tlog_tiles` crate and by `kordon log verify`,
+//! tampering on disk, and `kill -9` in the middle of a stream of uploads.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use kordon_core::Hash;
+use kordon_core::checkpoint;
+use kordon_core::hash::sha256;
+use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::merkle::{self, leaf_hash};
+use kordon_core::note::{SignerKey, VerifierKey};
+use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
+use kordon_core::time::Timestamp;
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    url: String,
+    data: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+async fn start(data: &Path) -> Server {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kordon"))
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn kordon serve");
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Server {
+                child,
+                url,
+                data: data.to_path_buf(),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not become ready");
+}
+
+fn token(data: &Path) -> String {
+    std::fs::read_to_string(data.join("keys/admin-token"))
+        .expect("token")
+        .trim()
+        .to_owned()
+}
+
+/// A test camera that signs its chain.
+struct Camera {
+    key: SignerKey,
+    links: Vec<Link>,
+    t: i64,
+}
+
+impl Camera {
+    fn new(id: &str, seed: u8) -> Self {
+        Camera {
+            key: SignerKey::ed25519_from_seed(id, [seed; 32]).expect("key"),
+            links: Vec::new(),
+            t: 1_795_849_200_000,
+        }
+    }
+
+    fn id(&self) -> &str {
+        self.key.verifier().name()
+    }
+
+    fn prev(&self) -> Hash {
+        self.links
+            .last()
+            .map_or_else(|| genesis(self.id()), Link::hash)
+    }
+
+    fn segment(&mut self, bytes: &[u8], len_ms: i64) -> Link {
+        let body = LinkBody::Segment(Segment {
+            device: self.id().into(),
+            seq: self.links.len() as u64,
+            start: Timestamp(self.t),
+            end: Timestamp(self.t + len_ms),
+            size: bytes.len() as u64,
+            sha256: sha256(bytes),
+            night: false,
+            attested: Attestation::Device,
+            prev: self.prev(),
+        });
+        self.t += len_ms;
+        let l = Link::sign(body, &self.key).expect("sign");
+        self.links.push(l.clone());
+        l
+    }
+
+    fn event(&mut self, kind: EventKind) -> Link {
+        let body = LinkBody::Event(Event {
+            device: self.id().into(),
+            seq: self.links.len() as u64,
+            time: Timestamp(self.t),
+            kind,
+            detail: "test".into(),
+            prev: self.prev(),
+        });
+        let l = Link::sign(body, &self.key).expect("sign");
+        self.links.push(l.clone());
+        l
+    }
+}
+
+async fn json_of(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn enroll(http: &reqwest::Client, s: &Server, cam: &Camera) {
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/devices/{}/enroll-token", s.url, cam.id()))
+            .bearer_auth(token(&s.data))
+            .send()
+            .await
+            .expect("token"),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let body =
+        json!({"device": cam.id(), "token": v["token"], "key": cam.key.verifier().to_string()});
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/enroll", s.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("enroll"),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+}
+
+async fn put_segment(
+    http: &reqwest::Client,
+    url: &str,
+    link: &Link,
+    bytes: Vec<u8>,
+) -> Result<(u16, Value), reqwest::Error> {
+    let b = link.body();
+    let res = http
+        .put(format!(
+            "{url}/v1/devices/{}/segments/{}",
+            b.device(),
+            b.seq()
+        ))
+        .header(
+            "Kordon-Manifest",
+            base64::engine::general_purpose::STANDARD.encode(link.bytes()),
+        )
+        .body(bytes)
+        .send()
+        .await?;
+    Ok(json_of(res).await)
+}
+
+async fn put_event(
+    http: &reqwest::Client,
+    url: &str,
+    link: &Link,
+) -> Result<(u16, Value), reqwest::Error> {
+    let b = link.body();
+    let res = http
+        .put(format!(
+            "{url}/v1/devices/{}/events/{}",
+            b.device(),
+            b.seq()
+        ))
+        .body(link.bytes().to_vec())
+        .send()
+        .await?;
+    Ok(json_of(res).await)
+}
+
+/// Real H.264 fragmented MP4 from ffmpeg's test sources.
+fn mp4(dir: &Path, i: usize) -> Vec<u8> {
+    let sources = ["testsrc", "testsrc2", "smptebars", "rgbtestsrc"];
+    let out = dir.join(format!("seg{i}.mp4"));
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "{}=size=320x240:rate=15",
+            sources[i % sources.len()]
+        ))
+        .args([
+            "-t",
+            "2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "15",
+        ])
+        .args([
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+            "-f",
+            "mp4",
+            "-y",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed (scripts/test installs it)");
+    assert!(status.success());
+    std::fs::read(out).expect("mp4")
+}
+
+fn kordon(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kordon"))
+        .args(args)
+        .output()
+        .expect("run kordon");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+async fn get_bytes(http: &reqwest::Client, url: &str) -> Vec<u8> {
+    let res = http.get(url).send().await.expect("get");
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    res.bytes().await.expect("body").to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cameras_upload_real_segments_and_the_log_verifies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-e2e-01", 1);
+    enroll(&http, &s, &cam).await;
+
+    let videos: Vec<Vec<u8>> = (0..3).map(|i| mp4(dir.path(), i)).collect();
+    let mut links = vec![
+        cam.event(EventKind::PowerOn),
+        cam.event(EventKind::RecordStart),
+    ];
+    for l in &links {
+        assert_eq!(put_event(&http, &s.url, l).await.expect("put").0, 201);
+    }
+    for v in &videos {
+        let l = cam.segment(v, 2000);
+        let (st, body) = put_segment(&http, &s.url, &l, v.clone())
+            .await
+            .expect("put");
+        assert_eq!(st, 201, "{body}");
+        assert_eq!(body["stored"], "new");
+        links.push(l);
+    }
+    // A retry gets the same answer and stores nothing new.
+    let (st, again) = put_segment(&http, &s.url, &links[2], videos[0].clone())
+        .await
+        .expect("retry");
+    assert_eq!((st, again["stored"].as_str()), (200, Some("existing")));
+    let stop = cam.event(EventKind::RecordStop);
+    assert_eq!(put_event(&http, &s.url, &stop).await.expect("put").0, 201);
+
+    let (st, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-e2e-01/continuity", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        (
+            c["links"].as_u64(),
+            c["segments"].as_u64(),
+            c["head"].as_u64()
+        ),
+        (Some(6), Some(3), Some(5))
+    );
+    assert_eq!(c["problems"], json!([]));
+
+    // The stored bytes are the camera's bytes.
+    let blob = get_bytes(
+        &http,
+        &format!("{}/v1/blobs/{}", s.url, sha256(&videos[1]).to_hex()),
+    )
+    .await;
+    assert_eq!(blob, videos[1]);
+
+    // Read the log back over HTTP and check it with tlog_tiles, independently.
+    let key = VerifierKey::parse(
+        String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", s.url)).await)
+            .expect("utf8")
+            .trim(),
+    )
+    .expect("key");
+    let cp_bytes = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
+    let (cp, _) = checkpoint::open(&cp_bytes, &key).expect("checkpoint verifies");
+    let theirs = tlog_tiles::Checkpoint::from_bytes(
+        kordon_core::note::Note::parse(&cp_bytes)
+            .expect("note")
+            .text()
+            .as_bytes(),
+    )
+    .expect("tlog_tiles parses it");
+    assert_eq!(theirs.size(), cp.size);
+    let mut entries = Vec::new();
+    for id in tiles_for_size(cp.size).iter().filter(|t| t.level.is_none()) {
+        let data = get_bytes(&http, &format!("{}/log/{}", s.url, id.path())).await;
+        entries.extend(
+            decode_bundle(&data)
+                .expect("bundle")
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    // tlog_tiles computes the root from its own stored hashes over the entries.
+    let mut stored: Vec<tlog_tiles::Hash> = Vec::new();
+    struct Reader<'a>(&'a Vec<tlog_tiles::Hash>);
+    impl tlog_tiles::HashReader for Reader<'_> {
+        fn read_hashes(&self, idx: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
+            Ok(idx.iter().map(|i| self.0[*i as usize]).collect())
+        }
+    }
+    for (n, e) in entries.iter().enumerate() {
+        let new = tlog_tiles::stored_hashes(n as u64, e, &Reader(&stored)).expect("stored hashes");
+        stored.extend(new);
+    }
+    let root = tlog_tiles::tree_hash(entries.len() as u64, &Reader(&stored)).expect("root");
+    assert_eq!(
+        root.0, cp.root.0,
+        "tlog_tiles computes the same root from the served entries"
+    );
+    // Every link is an entry, byte for byte, and its proof holds.
+    for l in links.iter().chain([&stop]) {
+        let i = entries
+            .iter()
+            .position(|e| e == l.bytes())
+            .expect("link is logged");
+        let (_, p) = json_of(
+            http.get(format!(
+                "{}/v1/log/inclusion?hash={}",
+                s.url,
+                l.hash().to_hex()
+            ))
+            .send()
+            .await
+            .expect("proof"),
+        )
+        .await;
+        assert_eq!(p["index"].as_u64(), Some(i as u64));
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| Hash::from_base64(h.as_str().expect("str")).expect("hash"))
+            .collect();
+        merkle::verify_inclusion(&leaf_hash(l.bytes()), i as u64, cp.size, &proof, &cp.root)
+            .expect("inclusion");
+    }
+    // A partial tile beyond the published size is not served.
+    let beyond = TileId {
+        level: None,
+        index: 0,
+        width: (cp.size + 1) as u16,
+    };
+    assert_eq!(
+        http.get(format!("{}/log/{}", s.url, beyond.path()))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        404
+    );
+
+    // The auditor agrees, then catches a byte flipped in a stored segment.
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &key.to_string(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let blob_path = data
+        .join("blobs/sha256")
+        .join(&sha256(&videos[2]).to_hex()[..2])
+        .join(sha256(&videos[2]).to_hex());
+    let mut bytes = std::fs::read(&blob_path).expect("blob");
+    bytes[1000] ^= 0x01;
+    std::fs::write(&blob_path, bytes).expect("tamper");
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &key.to_string(),
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("device cam-e2e-01 seq 4: stored segment has SHA-256"),
+        "{out}"
+    );
+    assert!(out.contains("1 problem(s)"), "{out}");
+
+    // The CLI shows the chain state.
+    let (code, out) = kordon(&["device", "status", "cam-e2e-01", "--server", &s.url]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("segments: 3"), "{out}");
+    assert!(out.contains("record-stop"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-bad-01", 2);
+    enroll(&http, &s, &cam).await;
+    let video = mp4(dir.path(), 0);
+    let seg = cam.segment(&video, 2000);
+
+    // Unknown device, forged signature, wrong path, malformed manifest.
+    let mut stranger = Camera::new("cam-unknown", 3);
+    let l = stranger.segment(&video, 2000);
+    let (st, v) = put_segment(&http, &s.url, &l, video.clone())
+        .await
+        .expect("put");
+    assert_eq!((st, v["error"].as_str()), (404, Some("unknown_device")));
+    let mut forger = Camera {
+        key: SignerKey::ed25519_from_seed("cam-bad-01", [99; 32]).expect("key"),
+        links: vec![],
+        t: cam.t,
+    };
+    let forged = forger.segment(&video, 2000);
+    let (st, v) = put_segment(&http, &s.url, &forged, video.clone())
+        .await
+        .expect("put");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (403, Some("bad_signature")),
+        "{v}"
+    );
+    let res = http
+        .put(format!("{}/v1/devices/cam-bad-01/segments/7", s.url))
+        .header(
+            "Kordon-Manifest",
+            base64::engine::general_purpose::STANDARD.encode(seg.bytes()),
+        )
+        .body(video.clone())
+        .send()
+        .await
+        .expect("put");
+    let (st, v) = json_of(res).await;
+    assert_eq!((st, v["error"].as_str()), (400, Some("link_mismatch")));
+    let res = http
+        .put(format!("{}/v1/devices/cam-bad-01/segments/0", s.url))
+        .header("Kordon-Manifest", "not base64!")
+        .body(video.clone())
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(json_of(res).await.1["error"], "malformed_manifest");
+    let (st, v) = put_event(&http, &s.url, &seg).await.expect("put");
+    assert_eq!((st, v["error"].as_str()), (400, Some("not_an_event")));
+    let res = http
+        .put(format!("{}/v1/devices/cam-bad-01/events/0", s.url))
+        .body("garbage\n\n— x AAAA\n")
+        .send()
+        .await
+        .expect("put");
+    let (st, v) = json_of(res).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("malformed_link")),
+        "{v}"
+    );
+
+    // Body that does not match the manifest: shorter, longer, other bytes.
+    let (st, v) = put_segment(&http, &s.url, &seg, video[..video.len() - 1].to_vec())
+        .await
+        .expect("put");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("size_mismatch")),
+        "{v}"
+    );
+    let mut other = video.clone();
+    other[500] ^= 0xff;
+    let (st, v) = put_segment(&http, &s.url, &seg, other).await.expect("put");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("hash_mismatch")),
+        "{v}"
+    );
+    assert_eq!(
+        std::fs::read_dir(data.join("blobs/tmp"))
+            .expect("tmp")
+            .count(),
+        0,
+        "no half-written blob left"
+    );
+    let hex = sha256(&video).to_hex();
+    assert!(
+        !data
+            .join("blobs/sha256")
+            .join(&hex[..2])
+            .join(&hex)
+            .exists(),
+        "refused bytes were stored"
+    );
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-bad-01/continuity", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(c["links"], 0, "a refused upload stores no link");
+
+    // The real upload works; a different link under the same number is equivocation.
+    assert_eq!(
+        put_segment(&http, &s.url, &seg, video.clone())
+            .await
+            .expect("put")
+            .0,
+        201
+    );
+    let mut twin = Camera {
+        key: cam.key.clone(),
+        links: vec![],
+        t: cam.t + 5000,
+    };
+    let other_video = mp4(dir.path(), 1);
+    let twin_link = twin.segment(&other_video, 2000);
+    let (st, v) = put_segment(&http, &s.url, &twin_link, other_video)
+        .await
+        .expect("put");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (409, Some("equivocation")),
+        "{v}"
+    );
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-bad-01/continuity", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(
+        c["equivocations"][0]["refused_link"],
+        twin_link.hash().to_hex()
+    );
+    let (code, out) = kordon(&["gaps", "--server", &s.url]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("EQUIVOCATION at seq 0"), "{out}");
+
+    // A missing link shows as a gap in the sequence.
+    let _skipped = cam.event(EventKind::BatteryLow);
+    let after = cam.event(EventKind::RecordStop);
+    assert_eq!(put_event(&http, &s.url, &after).await.expect("put").0, 201);
+    let (code, out) = kordon(&["device", "status", "cam-bad-01", "--server", &s.url]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("missing links seq 1..=1"), "{out}");
+
+    // Oversized declared size.
+    let mut big = Camera {
+        key: cam.key.clone(),
+        links: cam.links.clone(),
+        t: cam.t,
+    };
+    let huge = LinkBody::Segment(Segment {
+        device: "cam-bad-01".into(),
+        seq: 3,
+        start: Timestamp(big.t),
+        end: Timestamp(big.t + 1000),
+        size: 3 << 30,
+        sha256: sha256(b"x"),
+        night: false,
+        attested: Attestation::Device,
+        prev: big.prev(),
+    });
+    let huge = Link::sign(huge, &big.key).expect("sign");
+    big.links.push(huge.clone());
+    let (st, v) = put_segment(&http, &s.url, &huge, vec![0; 10])
+        .await
+        .expect("put");
+    assert_eq!((st, v["error"].as_str()), (413, Some("too_large")), "{v}");
+
+    // Revoked devices are refused; the admin API needs the token.
+    let res = http
+        .post(format!("{}/v1/devices/cam-bad-01/revoke", s.url))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(json_of(res).await.0, 401);
+    let (code, out) = kordon(&[
+        "device",
+        "revoke",
+        "cam-bad-01",
+        "--server",
+        &s.url,
+        "--data",
+        data.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let next = cam.event(EventKind::PowerOff);
+    let (st, v) = put_event(&http, &s.url, &next).await.expect("put");
+    assert_eq!((st, v["error"].as_str()), (403, Some("device_revoked")));
+
+    // Enrollment tokens are single-use.
+    let (_, t) = json_of(
+        http.post(format!("{}/v1/devices/cam-bad-02/enroll-token", s.url))
+            .bearer_auth(token(&data))
+            .send()
+            .await
+            .expect("token"),
+    )
+    .await;
+    let k2 = SignerKey::ecdsa_p256_from_scalar("cam-bad-02", [5; 32]).expect("p256 key");
+    let body =
+        json!({"device": "cam-bad-02", "token": t["token"], "key": k2.verifier().to_string()});
+    assert_eq!(
+        json_of(
+            http.post(format!("{}/v1/enroll", s.url))
+                .json(&body)
+                .send()
+                .await
+                .expect("enroll")
+        )
+        .await
+        .0,
+        201
+    );
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/enroll", s.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("enroll"),
+    )
+    .await;
+    assert_eq!((st, v["error"].as_str()), (400, Some("token_invalid")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assignments_are_custody_events_in_the_log() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let cam = Camera::new("cam-asg-01", 4);
+    enroll(&http, &s, &cam).await;
+    let d = data.to_str().expect("utf8");
+    let (code, out) = kordon(&[
+        "assign",
+        "--device",
+        "cam-asg-01",
+        "--officer",
+        "UA-1234",
+        "--checkpoint",
+        "UA-KYIV-01",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = kordon(&[
+        "assign",
+        "--device",
+        "cam-asg-01",
+        "--officer",
+        "UA-9",
+        "--checkpoint",
+        "UA-KYIV-01",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("still assigned to officer UA-1234"), "{out}");
+    let (code, out) = kordon(&[
+        "return",
+        "--device",
+        "cam-asg-01",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-asg-01/continuity", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(c["assignments"][0]["officer"], "UA-1234");
+    assert!(c["assignments"][0]["end"].is_string());
+    // enroll-token, enroll, assign, return: four custody events, all in the log.
+    let cp = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
+    let text = String::from_utf8(cp).expect("utf8");
+    assert_eq!(text.lines().nth(1), Some("4"), "{text}");
+    let bundle = get_bytes(&http, &format!("{}/log/tile/entries/000.p/4", s.url)).await;
+    let entries = decode_bundle(&bundle).expect("bundle");
+    let actions: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            String::from_utf8_lossy(e)
+                .lines()
+                .find_map(|l| l.strip_prefix("action: ").map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(actions, vec!["enroll-token", "enroll", "assign", "return"]);
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let video = mp4(dir.path(), 2);
+    let http = reqwest::Client::new();
+    let mut cams: Vec<Camera> = (0..4)
+        .map(|i| Camera::new(&format!("cam-kill-{i}"), 10 + i as u8))
+        .collect();
+    {
+        let s = start(&data).await;
+        for c in &cams {
+            enroll(&http, &s, c).await;
+        }
+    }
+    let mut confirmed: Vec<(Link, u64)> = Vec::new();
+    let mut checkpoints: Vec<(u64, Hash)> = Vec::new();
+    for round in 0..3u64 {
+        let s = start(&data).await;
+        // Every camera re-sends what was not confirmed, then keeps recording.
+        let mut tasks = Vec::new();
+        for cam in cams.iter_mut() {
+            let todo: Vec<Link> = cam
+                .links
+                .iter()
+                .filter(|l| !confirmed.iter().any(|(c, _)| c.hash() == l.hash()))
+                .cloned()
+                .collect();
+            let mut fresh = Vec::new();
+            for i in 0..40 {
+                fresh.push(if i % 4 == 0 {
+                    cam.segment(&video, 2000)
+                } else {
+                    cam.event(EventKind::BatteryLow)
+                });
+            }
+            let (http, url, video) = (http.clone(), s.url.clone(), video.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ok = Vec::new();
+                for l in todo.into_iter().chain(fresh) {
+                    let r = match l.body() {
+                        LinkBody::Segment(_) => put_segment(&http, &url, &l, video.clone()).await,
+                        LinkBody::Event(_) => put_event(&http, &url, &l).await,
+                    };
+                    match r {
+                        Ok((200 | 201, v)) => ok.push((l, v["log_index"].as_u64().expect("index"))),
+                        _ => break,
+                    }
+                }
+                ok
+            }));
+        }
+        // Watch checkpoints while the uploads run, then pull the plug.
+        let mut rnd = [0u8; 2];
+        getrandom::fill(&mut rnd).expect("random");
+        let deadline = tokio::time::Instant::now()
+            + Duration::from_millis(150 + u64::from(u16::from_le_bytes(rnd)) % 600 + round * 50);
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(r) = http.get(format!("{}/log/checkpoint", s.url)).send().await
+                && let Ok(b) = r.bytes().await
+                && let Ok(n) = kordon_core::note::Note::parse(&b)
+                && let Ok(cp) = kordon_core::checkpoint::Checkpoint::parse(n.text())
+            {
+                checkpoints.push((cp.size, cp.root));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut s = s;
+        s.child.kill().expect("kill -9");
+        s.child.wait().expect("wait");
+        for t in tasks {
+            confirmed.extend(t.await.expect("task"));
+        }
+    }
+    assert!(
+        confirmed.len() > 20,
+        "only {} uploads confirmed",
+        confirmed.len()
+    );
+
+    let s = start(&data).await;
+    let cp_bytes = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
+    let key = VerifierKey::parse(
+        String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", s.url)).await)
+            .expect("utf8")
+            .trim(),
+    )
+    .expect("key");
+    let (cp, _) = checkpoint::open(&cp_bytes, &key).expect("checkpoint");
+    for (l, index) in &confirmed {
+        let (st, p) = json_of(
+            http.get(format!(
+                "{}/v1/log/inclusion?hash={}",
+                s.url,
+                l.hash().to_hex()
+            ))
+            .send()
+            .await
+            .expect("proof"),
+        )
+        .await;
+        assert_eq!(st, 200, "confirmed link {} lost: {p}", l.hash());
+        assert_eq!(p["index"].as_u64(), Some(*index), "confirmed link moved");
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| Hash::from_base64(h.as_str().expect("s")).expect("h"))
+            .collect();
+        merkle::verify_inclusion(&leaf_hash(l.bytes()), *index, cp.size, &proof, &cp.root)
+            .expect("inclusion");
+    }
+    let blob = get_bytes(
+        &http,
+        &format!("{}/v1/blobs/{}", s.url, sha256(&video).to_hex()),
+    )
+    .await;
+    assert_eq!(blob, video);
+    checkpoints.sort();
+    checkpoints.dedup();
+    for (size, root) in &checkpoints {
+        let (st, p) = json_of(
+            http.get(format!(
+                "{}/v1/log/consistency?old={size}&new={}",
+                s.url, cp.size
+            ))
+            .send()
+            .await
+            .expect("proof"),
+        )
+        .await;
+        assert_eq!(st, 200, "{p}");
+        let proof: Vec<Hash> = p["proof"]
+            .as_array()
+            .expect("proof")
+            .iter()
+            .map(|h| Hash::from_base64(h.as_str().expect("s")).expect("h"))
+            .collect();
+        merkle::verify_consistency(*size, cp.size, &proof, root, &cp.root)
+            .expect("every checkpoint seen before a crash is a prefix of the log");
+    }
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &key.to_string(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -1,0 +1,125 @@
+//! Configuration: one struct, every field documented. Read from a TOML file (optional)
+//! and then from environment variables `KORDON_<FIELD>` (upper case), which win.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything `kordon serve` can be told.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Env: `KORDON_LISTEN`. Default `127.0.0.1:8420`.
+    pub listen: SocketAddr,
+    /// Data folder: `kordon.db` (SQLite), `blobs/`, `log/`, `keys/`. Env: `KORDON_DATA`.
+    /// Default `kordon-data`.
+    pub data: PathBuf,
+    /// The log's origin line and the name of its key, e.g. `customs.gov.ua/kordon`.
+    /// Env: `KORDON_ORIGIN`. Default `kordon.local/log`. Fixed when the log is created.
+    pub origin: String,
+    /// Largest segment upload accepted, in bytes. Env: `KORDON_MAX_SEGMENT_BYTES`.
+    /// Default 2 GiB.
+    pub max_segment_bytes: u64,
+    /// Most entries the log integrates in one batch. Env: `KORDON_LOG_BATCH`. Default 4096.
+    pub log_batch: usize,
+    /// Longest silence between two segments that needs no explaining event, in
+    /// milliseconds. Env: `KORDON_MAX_GAP_MS`. Default 2000.
+    pub max_gap_ms: i64,
+    /// Lifetime of a device enrollment token, in seconds. Env:
+    /// `KORDON_ENROLL_TOKEN_TTL_S`. Default 86400.
+    pub enroll_token_ttl_s: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8420)),
+            data: PathBuf::from("kordon-data"),
+            origin: "kordon.local/log".into(),
+            max_segment_bytes: 2 << 30,
+            log_batch: 4096,
+            max_gap_ms: 2000,
+            enroll_token_ttl_s: 86_400,
+        }
+    }
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn env<T: std::str::FromStr>(name: &'static str, target: &mut T) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Ok(v) = std::env::var(name) {
+        *target = v.parse().map_err(|e: T::Err| ConfigError::Env {
+            name,
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then environment overrides.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file or variable at fault.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut c = match file {
+            None => Config::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.into(),
+                    message: e.to_string(),
+                })?
+            }
+        };
+        env("KORDON_LISTEN", &mut c.listen)?;
+        env("KORDON_DATA", &mut c.data)?;
+        env("KORDON_ORIGIN", &mut c.origin)?;
+        env("KORDON_MAX_SEGMENT_BYTES", &mut c.max_segment_bytes)?;
+        env("KORDON_LOG_BATCH", &mut c.log_batch)?;
+        env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
+        env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
+        if !kordon_core::note::is_valid_key_name(&c.origin) {
+            return Err(ConfigError::Env {
+                name: "origin",
+                message: format!("{:?} is not a valid key name", c.origin),
+            });
+        }
+        Ok(c)
+    }
+}

@@ -1,0 +1,286 @@
+//! Segment and event upload.
+//!
+//! `PUT /v1/devices/{device}/segments/{seq}` with the signed `kordon.segment/v1` note in
+//! the `Kordon-Manifest` header (standard base64) and the segment bytes as the body;
+//! `PUT /v1/devices/{device}/events/{seq}` with the signed `kordon.event/v1` note as the
+//! body. The manifest is checked before a byte of the body is read; the body is streamed
+//! into the blob store while it is hashed; the link is stored and logged; the answer comes
+//! once the link is in a published checkpoint. A retry of the same link gets the same
+//! answer and stores nothing twice; a different link under a used number is equivocation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use kordon_core::link::{Link, LinkBody};
+use kordon_core::note::VerifierKey;
+use kordon_store::meta::{InsertOutcome, NewLink};
+use kordon_store::now_ms;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::error::ApiError;
+
+/// How long an upload may send nothing before it is dropped.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The answer to an accepted link.
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    device: String,
+    seq: u64,
+    link_hash: String,
+    log_index: u64,
+    /// `new` the first time, `existing` for a retry.
+    stored: &'static str,
+}
+
+/// Parses and authenticates a link for `(device, seq)`: well-formed, for that path,
+/// from an enrolled, unrevoked device, signed by its key.
+async fn authenticate(app: &App, device: &str, seq: u64, bytes: &[u8]) -> Result<Link, ApiError> {
+    let link =
+        Link::parse(bytes).map_err(|e| ApiError::BadRequest("malformed_link", e.to_string()))?;
+    let body = link.body();
+    if body.device() != device || body.seq() != seq {
+        return Err(ApiError::BadRequest(
+            "link_mismatch",
+            format!(
+                "link is for {}/{}, the path says {device}/{seq}",
+                body.device(),
+                body.seq()
+            ),
+        ));
+    }
+    let dev = app
+        .meta
+        .device(device)
+        .await?
+        .ok_or_else(|| ApiError::UnknownDevice(device.to_owned()))?;
+    if dev.revoked_at.is_some() {
+        return Err(ApiError::DeviceRevoked(device.to_owned()));
+    }
+    let key = VerifierKey::parse(&dev.vkey)
+        .map_err(|e| ApiError::Internal(format!("stored key of {device}: {e}")))?;
+    link.verify(&key)
+        .map_err(|e| ApiError::BadSignature(e.to_string()))?;
+    Ok(link)
+}
+
+fn new_link(link: &Link) -> NewLink<'_> {
+    let (kind, blob, size, night, attested) = match link.body() {
+        LinkBody::Segment(s) => (
+            "segment",
+            Some(s.sha256.to_hex()),
+            Some(s.size),
+            Some(s.night),
+            Some(s.attested.as_str()),
+        ),
+        LinkBody::Event(e) => (e.kind.as_str(), None, None, None, None),
+    };
+    let b = link.body();
+    NewLink {
+        device_id: b.device(),
+        seq: b.seq(),
+        hash: link.hash().to_hex(),
+        kind,
+        start_ms: b.start().0,
+        end_ms: b.end().0,
+        blob_sha256: blob,
+        size,
+        night,
+        attested,
+        body: link.bytes(),
+    }
+}
+
+/// Stores and logs an authenticated link whose bytes (if a segment) are stored.
+async fn record(app: &App, link: &Link) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let b = link.body();
+    let accepted = |log_index, stored| Accepted {
+        device: b.device().to_owned(),
+        seq: b.seq(),
+        link_hash: link.hash().to_hex(),
+        log_index,
+        stored,
+    };
+    match app.meta.insert_link(&new_link(link), now_ms()).await? {
+        InsertOutcome::Inserted => {
+            let index = app.append(link.bytes().to_vec()).await?;
+            app.meta.set_log_index(&link.hash().to_hex(), index).await?;
+            metrics::counter!("kordon_links_total", "outcome" => "new").increment(1);
+            Ok((StatusCode::CREATED, Json(accepted(index, "new"))))
+        }
+        InsertOutcome::Duplicate(existing) => {
+            let index = match existing.log_index {
+                Some(i) => i as u64,
+                // Stored by a request that died before the log answered: log it now.
+                None => {
+                    let i = app.append(existing.body.clone()).await?;
+                    app.meta.set_log_index(&existing.hash, i).await?;
+                    i
+                }
+            };
+            metrics::counter!("kordon_links_total", "outcome" => "retry").increment(1);
+            Ok((StatusCode::OK, Json(accepted(index, "existing"))))
+        }
+        InsertOutcome::Conflict(existing) => Err(equivocation(app, link, &existing.hash).await?),
+    }
+}
+
+async fn equivocation(app: &App, link: &Link, existing: &str) -> Result<ApiError, ApiError> {
+    let b = link.body();
+    app.meta
+        .record_equivocation(
+            b.device(),
+            b.seq(),
+            &link.hash().to_hex(),
+            link.bytes(),
+            now_ms(),
+        )
+        .await?;
+    metrics::counter!("kordon_equivocations_total").increment(1);
+    tracing::warn!(device = b.device(), seq = b.seq(), existing, new = %link.hash(), "EQUIVOCATION: device signed two different links under one sequence number");
+    Ok(ApiError::Equivocation {
+        device: b.device().to_owned(),
+        seq: b.seq(),
+        existing: existing.to_owned(),
+    })
+}
+
+/// Refuses early what is already known: an identical link is a retry, a different one
+/// equivocation.
+async fn precheck(app: &App, link: &Link) -> Result<Option<u64>, ApiError> {
+    let b = link.body();
+    match app.meta.link(b.device(), b.seq()).await? {
+        Some(existing) if existing.hash == link.hash().to_hex() => {
+            Ok(existing.log_index.map(|i| i as u64))
+        }
+        Some(existing) => Err(equivocation(app, link, &existing.hash).await?),
+        None => Ok(None),
+    }
+}
+
+/// How much of a refused upload's body is read and discarded so that the client sees the
+/// error answer instead of a reset connection.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+type BodyStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<axum::body::Bytes, String>> + Send>>;
+
+/// `PUT /v1/devices/{device}/segments/{seq}`.
+pub(crate) async fn put_segment(
+    State(app): State<Arc<App>>,
+    Path((device, seq)): Path<(String, u64)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    // Drop uploads that stall.
+    let mut stream: BodyStream = Box::pin(
+        futures_util::stream::unfold(body.into_data_stream(), |mut s| async move {
+            match tokio::time::timeout(IDLE_TIMEOUT, s.next()).await {
+                Ok(Some(item)) => Some((item.map_err(|e| e.to_string()), s)),
+                Ok(None) => None,
+                Err(_) => Some((Err(format!("no data for {} s", IDLE_TIMEOUT.as_secs())), s)),
+            }
+        })
+        .fuse(),
+    );
+    let result = segment(&app, &device, seq, &headers, &mut stream).await;
+    if result.is_err() {
+        let mut drained = 0u64;
+        while drained < DRAIN_LIMIT {
+            match tokio::time::timeout(Duration::from_secs(2), stream.next()).await {
+                Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
+                _ => break,
+            }
+        }
+    }
+    result
+}
+
+async fn segment(
+    app: &App,
+    device: &str,
+    seq: u64,
+    headers: &HeaderMap,
+    stream: &mut BodyStream,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let manifest = headers
+        .get("kordon-manifest")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "missing_manifest",
+                "header Kordon-Manifest with the signed manifest is required".into(),
+            )
+        })?;
+    let manifest = base64::engine::general_purpose::STANDARD
+        .decode(manifest.trim())
+        .map_err(|_| {
+            ApiError::BadRequest(
+                "malformed_manifest",
+                "Kordon-Manifest is not standard base64".into(),
+            )
+        })?;
+    let link = authenticate(app, device, seq, &manifest).await?;
+    let LinkBody::Segment(seg) = link.body() else {
+        return Err(ApiError::BadRequest(
+            "not_a_segment",
+            "the manifest is not a kordon.segment/v1 note".into(),
+        ));
+    };
+    if seg.size > app.config.max_segment_bytes {
+        return Err(ApiError::TooLarge(seg.size, app.config.max_segment_bytes));
+    }
+    let known = precheck(app, &link).await?;
+    if known.is_none() || !app.blobs.contains(&seg.sha256).await {
+        app.blobs.put_stream(seg.size, seg.sha256, stream).await?;
+        metrics::counter!("kordon_upload_bytes_total").increment(seg.size);
+    }
+    record(app, &link).await
+}
+
+/// `PUT /v1/devices/{device}/events/{seq}`.
+pub(crate) async fn put_event(
+    State(app): State<Arc<App>>,
+    Path((device, seq)): Path<(String, u64)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let link = authenticate(&app, &device, seq, &body).await?;
+    if !matches!(link.body(), LinkBody::Event(_)) {
+        return Err(ApiError::BadRequest(
+            "not_an_event",
+            "the body is not a kordon.event/v1 note".into(),
+        ));
+    }
+    precheck(&app, &link).await?;
+    record(&app, &link).await
+}
+
+/// `GET /v1/blobs/{sha256}`: the stored bytes of a segment, with range support.
+pub(crate) async fn get_blob(
+    State(app): State<Arc<App>>,
+    Path(hash): Path<String>,
+    request: axum::extract::Request,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse as _;
+    use tower::ServiceExt as _;
+    let h = kordon_core::Hash::from_hex(&hash)
+        .map_err(|e| ApiError::BadRequest("bad_hash", e.to_string()))?;
+    let path = app.blobs.path(&h);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(ApiError::NotFound(format!(
+            "no stored segment with SHA-256 {hash}"
+        )));
+    }
+    let res = tower_http::services::ServeFile::new(path)
+        .oneshot(request)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(res.into_response())
+}
