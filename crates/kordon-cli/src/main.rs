@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// An independent witness that cosigns a log's checkpoints (C2SP tlog-witness).
+    Witness {
+        #[command(subcommand)]
+        command: WitnessCommand,
+    },
     /// Sign, log and verify a demo chain on the local disk (no server needed).
     Demo {
         /// Folder for the demo's keys, links, checkpoint and proofs.
@@ -123,6 +128,25 @@ enum DeviceCommand {
     Status {
         /// Camera id.
         device: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WitnessCommand {
+    /// Run the witness.
+    Serve {
+        /// Folder for the witness's key and state.
+        #[arg(long, default_value = "kordon-witness")]
+        data: PathBuf,
+        /// Listen address host:port.
+        #[arg(long, default_value = "127.0.0.1:8430")]
+        listen: std::net::SocketAddr,
+        /// The witness's key name (used when the key is created).
+        #[arg(long, default_value = "witness.local/kordon")]
+        name: String,
+        /// Verifier key of a log to witness (repeat for several logs).
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
     },
 }
 
@@ -197,6 +221,17 @@ fn run(cli: Cli) -> Result<i32> {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(c.gaps())
         }
+        Command::Witness {
+            command:
+                WitnessCommand::Serve {
+                    data,
+                    listen,
+                    name,
+                    logs,
+                },
+        } => runtime()?
+            .block_on(witness(data, listen, name, logs))
+            .map(|()| 0),
         Command::Log {
             command:
                 LogCommand::Verify {
@@ -248,5 +283,44 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     };
     kordon_server::run(listener, app, shutdown).await?;
+    Ok(())
+}
+
+async fn witness(
+    data: PathBuf,
+    listen: std::net::SocketAddr,
+    name: String,
+    logs: Vec<String>,
+) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let keys = logs
+        .iter()
+        .map(|k| kordon_core::note::VerifierKey::parse(k).with_context(|| format!("log key {k:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let w = kordon_server::witness::Witness::open(&data, &name, keys)
+        .with_context(|| format!("opening {}", data.display()))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    println!(
+        "kordon witness on http://{} with key {}",
+        listener.local_addr()?,
+        w.verifier()
+    );
+    axum_serve(listener, kordon_server::witness::router(w)).await
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    router: kordon_server::Router,
+) -> Result<()> {
+    kordon_server::serve_router(listener, router, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -911,3 +911,211 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     ]);
     assert_eq!(code, 0, "{out}");
 }
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_witness(dir: &Path, name: &str, log_key: &str) -> (Proc, String, VerifierKey) {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_kordon"))
+        .args(["witness", "serve", "--data"])
+        .arg(dir)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--name",
+            name,
+            "--log",
+            log_key,
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn witness");
+    let p = Proc(child);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+            && dir.join("witness.key").exists()
+        {
+            let key = SignerKey::parse(
+                std::fs::read_to_string(dir.join("witness.key"))
+                    .expect("key")
+                    .trim(),
+            )
+            .expect("parse");
+            return (p, url, key.verifier().clone());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("witness did not start");
+}
+
+async fn start_with_env(data: &Path, env: &[(&str, String)]) -> Server {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kordon"));
+    cmd.args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn");
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Server {
+                child,
+                url,
+                data: data.to_path_buf(),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not become ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_witnesses_cosign_and_a_dead_witness_does_not_stop_ingest() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let http = reqwest::Client::new();
+    let log_vkey = {
+        let s = start(&data).await;
+        String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", s.url)).await)
+            .expect("utf8")
+            .trim()
+            .to_owned()
+    };
+    let (w1, url1, k1) =
+        start_witness(&dir.path().join("w1"), "ombudsman.example/w1", &log_vkey).await;
+    let (w2, url2, k2) =
+        start_witness(&dir.path().join("w2"), "prosecutor.example/w2", &log_vkey).await;
+    let witnesses = format!("{url1}={k1},{url2}={k2}");
+    let s = start_with_env(&data, &[("KORDON_WITNESSES", witnesses)]).await;
+    let mut cam = Camera::new("cam-wit-01", 21);
+    enroll(&http, &s, &cam).await;
+    for _ in 0..5 {
+        let e = cam.event(EventKind::BatteryLow);
+        assert_eq!(put_event(&http, &s.url, &e).await.expect("put").0, 201);
+    }
+    let policy = kordon_core::policy::Policy::parse(&format!(
+        "log {log_vkey}\nwitness w1 {k1}\nwitness w2 {k2}\ngroup both all w1 w2\nquorum both\n"
+    ))
+    .expect("policy");
+    let mut ok = None;
+    for _ in 0..100 {
+        let cp = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
+        if let Ok(sat) = policy.check(&cp) {
+            ok = Some(sat);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sat = ok.expect("checkpoint cosigned by both witnesses");
+    assert_eq!(sat.witnesses, vec!["w1", "w2"]);
+    assert_eq!(sat.checkpoint.size, 7);
+
+    // A witness refuses what does not extend what it cosigned.
+    let log_key = SignerKey::parse(
+        std::fs::read_to_string(data.join("keys/log.key"))
+            .expect("key")
+            .trim(),
+    )
+    .expect("parse");
+    let fork = kordon_core::checkpoint::Checkpoint {
+        origin: log_key.verifier().name().into(),
+        size: 9,
+        root: Hash([7; 32]),
+        extensions: vec![],
+    };
+    let mut n = kordon_core::note::Note::new(&fork.to_text()).expect("note");
+    n.sign(&log_key).expect("sign");
+    let body = |old: u64, proof: &[Hash], note: &[u8]| {
+        let mut b = format!("old {old}\n");
+        for h in proof {
+            b.push_str(&h.to_base64());
+            b.push('\n');
+        }
+        b.push('\n');
+        let mut v = b.into_bytes();
+        v.extend_from_slice(note);
+        v
+    };
+    let post = |b: Vec<u8>| http.post(format!("{url1}/add-checkpoint")).body(b).send();
+    let r = post(body(3, &[], &n.to_bytes())).await.expect("post");
+    assert_eq!(r.status().as_u16(), 409);
+    assert_eq!(r.headers()["content-type"], "text/x.tlog.size");
+    assert_eq!(r.text().await.expect("body").trim(), "7");
+    let r = post(body(7, &[Hash([1; 32])], &n.to_bytes()))
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 422, "a fork is refused");
+    let r = post(body(10, &[], &n.to_bytes())).await.expect("post");
+    assert_eq!(r.status().as_u16(), 400);
+    let stranger = SignerKey::ed25519_from_seed(log_key.verifier().name(), [3; 32]).expect("key");
+    let mut forged = kordon_core::note::Note::new(&fork.to_text()).expect("note");
+    forged.sign(&stranger).expect("sign");
+    assert_eq!(
+        post(body(7, &[], &forged.to_bytes()))
+            .await
+            .expect("post")
+            .status()
+            .as_u16(),
+        403
+    );
+    let other = kordon_core::checkpoint::Checkpoint {
+        origin: "other.example/log".into(),
+        ..fork
+    };
+    let mut o = kordon_core::note::Note::new(&other.to_text()).expect("note");
+    o.sign(&stranger).expect("sign");
+    assert_eq!(
+        post(body(0, &[], &o.to_bytes()))
+            .await
+            .expect("post")
+            .status()
+            .as_u16(),
+        404
+    );
+
+    // One witness dies: ingest goes on, the other keeps cosigning.
+    drop(w2);
+    let e = cam.event(EventKind::PowerOff);
+    assert_eq!(put_event(&http, &s.url, &e).await.expect("put").0, 201);
+    let one = kordon_core::policy::Policy::parse(&format!(
+        "log {log_vkey}\nwitness w1 {k1}\nwitness w2 {k2}\ngroup any1 any w1 w2\nquorum any1\n"
+    ))
+    .expect("policy");
+    let mut cosigned_by = Vec::new();
+    for _ in 0..100 {
+        let cp = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
+        if let Ok(sat) = one.check(&cp)
+            && sat.checkpoint.size == 8
+        {
+            cosigned_by = sat.witnesses;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(cosigned_by, vec!["w1"]);
+    drop(w1);
+}

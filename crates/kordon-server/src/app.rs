@@ -35,6 +35,8 @@ pub struct App {
     pub log: Log,
     log_key: SignerKey,
     admin_token_sha256: [u8; 32],
+    /// The latest checkpoint with witness cosignatures.
+    pub witnessed: crate::cosigning::Witnessed,
 }
 
 /// Why the server could not start.
@@ -145,6 +147,8 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         max_batch: config.log_batch,
     })
     .await?;
+    let witnessed =
+        crate::cosigning::spawn(log.clone(), &config.witnesses).map_err(StartError::Keys)?;
     let app = Arc::new(App {
         config,
         meta,
@@ -152,6 +156,7 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         log,
         log_key,
         admin_token_sha256,
+        witnessed,
     });
     app.reconcile().await?;
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
@@ -315,10 +320,28 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/log/consistency", get(crate::logapi::consistency))
         .route("/v1/log/proof/{index}", get(crate::logapi::tlog_proof))
         .route("/log/checkpoint", get(crate::logapi::checkpoint))
+        .route(
+            "/v1/log/witnessed-checkpoint",
+            get(crate::logapi::witnessed_checkpoint),
+        )
         .route("/log/verifier-key", get(crate::logapi::verifier_key))
         .route("/log/tile/{*path}", get(crate::logapi::tile))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// Serves any router until `shutdown` completes.
+///
+/// # Errors
+/// IO errors from the listener.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves until `shutdown` completes.

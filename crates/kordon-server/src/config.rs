@@ -29,6 +29,19 @@ pub struct Config {
     /// Lifetime of a device enrollment token, in seconds. Env:
     /// `KORDON_ENROLL_TOKEN_TTL_S`. Default 86400.
     pub enroll_token_ttl_s: i64,
+    /// Witnesses to send every new checkpoint to (TOML: `[[witnesses]]` tables with `url`
+    /// and `key`). Env: `KORDON_WITNESSES` as `url=key,url=key`. Default: none.
+    pub witnesses: Vec<WitnessConfig>,
+}
+
+/// One witness the log asks to cosign its checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// Base URL of the witness (its `add-checkpoint` is below it).
+    pub url: String,
+    /// The witness's cosignature verifier key (type 0x04).
+    pub key: String,
 }
 
 impl Default for Config {
@@ -41,6 +54,7 @@ impl Default for Config {
             log_batch: 4096,
             max_gap_ms: 2000,
             enroll_token_ttl_s: 86_400,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -114,6 +128,22 @@ impl Config {
         env("KORDON_LOG_BATCH", &mut c.log_batch)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
+        if let Ok(v) = std::env::var("KORDON_WITNESSES") {
+            c.witnesses = v
+                .split(',')
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let (url, key) = w.split_once('=').ok_or(ConfigError::Env {
+                        name: "KORDON_WITNESSES",
+                        message: "expected url=key,...".into(),
+                    })?;
+                    Ok(WitnessConfig {
+                        url: url.into(),
+                        key: key.into(),
+                    })
+                })
+                .collect::<Result<_, ConfigError>>()?;
+        }
         if !kordon_core::note::is_valid_key_name(&c.origin) {
             return Err(ConfigError::Env {
                 name: "origin",

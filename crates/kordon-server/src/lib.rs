@@ -17,9 +17,12 @@
 
 mod app;
 pub mod config;
+mod cosigning;
 mod devices;
 pub mod error;
 mod ingest;
 mod logapi;
+pub mod witness;
 
-pub use app::{App, open, router, run};
+pub use app::{App, open, router, run, serve_router};
+pub use axum::Router;

@@ -26,9 +26,33 @@ fn text(body: Vec<u8>, cache: &'static str) -> Response {
         .into_response()
 }
 
-/// `GET /log/checkpoint`.
+/// `GET /log/checkpoint`: the latest checkpoint, with the witnesses' cosignatures once
+/// they have cosigned this size.
 pub(crate) async fn checkpoint(State(app): State<Arc<App>>) -> Response {
-    text(app.log.published().checkpoint.to_vec(), "no-store")
+    let published = app.log.published();
+    if let Ok(w) = app.witnessed.read()
+        && let Some((size, note)) = w.as_ref()
+        && *size == published.size
+    {
+        return text(note.clone(), "no-store");
+    }
+    text(published.checkpoint.to_vec(), "no-store")
+}
+
+/// `GET /v1/log/witnessed-checkpoint`: the latest checkpoint that carries cosignatures.
+pub(crate) async fn witnessed_checkpoint(
+    State(app): State<Arc<App>>,
+) -> Result<Response, ApiError> {
+    let w = app
+        .witnessed
+        .read()
+        .map_err(|_| ApiError::Internal("lock poisoned".into()))?;
+    match w.as_ref() {
+        Some((_, note)) => Ok(text(note.clone(), "no-store")),
+        None => Err(ApiError::NotFound(
+            "no checkpoint has been cosigned yet (are witnesses configured and up?)".into(),
+        )),
+    }
 }
 
 /// `GET /log/verifier-key`.
