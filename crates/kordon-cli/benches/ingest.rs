@@ -33,27 +33,42 @@ impl Drop for Proc {
 }
 
 fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 async fn serve(data: &Path, env: &[(&str, String)]) -> (Proc, String) {
     let p = port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kordon"));
-    cmd.args(["serve", "--data"]).arg(data).args(["--listen", &format!("127.0.0.1:{p}")]).env("RUST_LOG", "error").stdout(Stdio::null());
+    cmd.args(["serve", "--data"])
+        .arg(data)
+        .args(["--listen", &format!("127.0.0.1:{p}")])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }
     let child = Proc(cmd.spawn().expect("spawn"));
     let url = format!("http://127.0.0.1:{p}");
     for _ in 0..400 {
-        if reqwest::get(format!("{url}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{url}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return (child, url);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -73,15 +88,30 @@ async fn enroll(http: &reqwest::Client, url: &str, data: &Path, key: &SignerKey)
         .json()
         .await
         .expect("json");
-    let body = serde_json::json!({"device": id, "token": t["token"], "key": key.verifier().to_string()});
-    assert!(http.post(format!("{url}/v1/enroll")).json(&body).send().await.expect("enroll").status().is_success());
+    let body =
+        serde_json::json!({"device": id, "token": t["token"], "key": key.verifier().to_string()});
+    assert!(
+        http.post(format!("{url}/v1/enroll"))
+            .json(&body)
+            .send()
+            .await
+            .expect("enroll")
+            .status()
+            .is_success()
+    );
 }
 
 fn dd(dir: &Path, mib: u64) -> f64 {
     let out = dir.join("dd.bin");
     let start = Instant::now();
     let st = Command::new("dd")
-        .args(["if=/dev/zero", &format!("of={}", out.display()), "bs=4M", &format!("count={}", mib / 4), "conv=fsync"])
+        .args([
+            "if=/dev/zero",
+            &format!("of={}", out.display()),
+            "bs=4M",
+            &format!("count={}", mib / 4),
+            "conv=fsync",
+        ])
         .stderr(Stdio::null())
         .status()
         .expect("dd");
@@ -97,15 +127,25 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 }
 
 async fn ingest(root: &Path) {
-    let gib: u64 = std::env::var("KORDON_BENCH_GIB").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let gib: u64 = std::env::var("KORDON_BENCH_GIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let count = (gib << 30) as usize / SEG;
     let dd_rate = dd(root, 2048);
-    println!("baseline: dd bs=4M conv=fsync, 2 GiB: {:.0} MiB/s", dd_rate / (1 << 20) as f64);
+    println!(
+        "baseline: dd bs=4M conv=fsync, 2 GiB: {:.0} MiB/s",
+        dd_rate / (1 << 20) as f64
+    );
 
     let data = root.join("ingest");
     let (server, url) = serve(&data, &[]).await;
     let http = reqwest::Client::new();
-    let keys: Vec<SignerKey> = (0..4).map(|i| SignerKey::ed25519_from_seed(&format!("bench-cam-{i}"), [i as u8 + 1; 32]).expect("key")).collect();
+    let keys: Vec<SignerKey> = (0..4)
+        .map(|i| {
+            SignerKey::ed25519_from_seed(&format!("bench-cam-{i}"), [i as u8 + 1; 32]).expect("key")
+        })
+        .collect();
     for k in &keys {
         enroll(&http, &url, &data, k).await;
     }
@@ -140,7 +180,8 @@ async fn ingest(root: &Path) {
         .into_iter()
         .enumerate()
         .map(|(t, key)| {
-            let (http, url, base, hashes) = (http.clone(), url.clone(), base.clone(), hashes.clone());
+            let (http, url, base, hashes) =
+                (http.clone(), url.clone(), base.clone(), hashes.clone());
             tokio::spawn(async move {
                 let mut prev = genesis(key.verifier().name());
                 for (seq, n) in (t..count).step_by(4).enumerate() {
@@ -158,17 +199,35 @@ async fn ingest(root: &Path) {
                     let link = Link::sign(body, &key).expect("sign");
                     prev = link.hash();
                     let head = Bytes::copy_from_slice(&(n as u64).to_be_bytes());
-                    let chunks: Vec<Result<Bytes, std::io::Error>> =
-                        std::iter::once(Ok(head)).chain((8..SEG).step_by(1 << 20).map(|o| Ok(base.slice(o..(o + (1 << 20)).min(SEG))))).collect();
+                    let chunks: Vec<Result<Bytes, std::io::Error>> = std::iter::once(Ok(head))
+                        .chain(
+                            (8..SEG)
+                                .step_by(1 << 20)
+                                .map(|o| Ok(base.slice(o..(o + (1 << 20)).min(SEG)))),
+                        )
+                        .collect();
                     let res = http
-                        .put(format!("{url}/v1/devices/{}/segments/{seq}", key.verifier().name()))
-                        .header("Kordon-Manifest", base64::engine::general_purpose::STANDARD.encode(link.bytes()))
+                        .put(format!(
+                            "{url}/v1/devices/{}/segments/{seq}",
+                            key.verifier().name()
+                        ))
+                        .header(
+                            "Kordon-Manifest",
+                            base64::engine::general_purpose::STANDARD.encode(link.bytes()),
+                        )
                         .header("Content-Length", SEG)
-                        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+                        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                            chunks,
+                        )))
                         .send()
                         .await
                         .expect("upload");
-                    assert_eq!(res.status().as_u16(), 201, "{}", res.text().await.unwrap_or_default());
+                    assert_eq!(
+                        res.status().as_u16(),
+                        201,
+                        "{}",
+                        res.text().await.unwrap_or_default()
+                    );
                 }
             })
         })
@@ -179,13 +238,19 @@ async fn ingest(root: &Path) {
     let secs = start.elapsed().as_secs_f64();
     sampler.abort();
     let rate = (count * SEG) as f64 / secs;
-    let growth = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(rss0);
+    let growth = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(rss0);
     println!(
         "ingest: {count} x 64 MiB over HTTP, 4 concurrent: {:.0} MiB/s = {:.2} of dd (target >= 0.90)",
         rate / (1 << 20) as f64,
         rate / dd_rate
     );
-    println!("server RSS: {} MiB at start, growth {} MiB while ingesting {gib} GiB (target < 100 MiB)", rss0 / 1024, growth / 1024);
+    println!(
+        "server RSS: {} MiB at start, growth {} MiB while ingesting {gib} GiB (target < 100 MiB)",
+        rss0 / 1024,
+        growth / 1024
+    );
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -194,7 +259,14 @@ async fn latency(root: &Path) {
     let data = root.join("latency");
     let vkey = {
         let (_s, url) = serve(&data, &[]).await;
-        reqwest::get(format!("{url}/log/verifier-key")).await.expect("key").text().await.expect("text").trim().to_owned()
+        reqwest::get(format!("{url}/log/verifier-key"))
+            .await
+            .expect("key")
+            .text()
+            .await
+            .expect("text")
+            .trim()
+            .to_owned()
     };
     let mut witnesses = Vec::new();
     let mut env = Vec::new();
@@ -205,16 +277,32 @@ async fn latency(root: &Path) {
             Command::new(env!("CARGO_BIN_EXE_kordon"))
                 .args(["witness", "serve", "--data"])
                 .arg(&dir)
-                .args(["--listen", &format!("127.0.0.1:{p}"), "--name", &format!("w{i}.bench"), "--log", &vkey])
+                .args([
+                    "--listen",
+                    &format!("127.0.0.1:{p}"),
+                    "--name",
+                    &format!("w{i}.bench"),
+                    "--log",
+                    &vkey,
+                ])
                 .env("RUST_LOG", "error")
                 .stdout(Stdio::null())
                 .spawn()
                 .expect("witness"),
         );
-        while !dir.join("witness.key").exists() || tokio::net::TcpStream::connect(("127.0.0.1", p)).await.is_err() {
+        while !dir.join("witness.key").exists()
+            || tokio::net::TcpStream::connect(("127.0.0.1", p))
+                .await
+                .is_err()
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let k = SignerKey::parse(std::fs::read_to_string(dir.join("witness.key")).expect("k").trim()).expect("key");
+        let k = SignerKey::parse(
+            std::fs::read_to_string(dir.join("witness.key"))
+                .expect("k")
+                .trim(),
+        )
+        .expect("key");
         env.push(format!("http://127.0.0.1:{p}={}", k.verifier()));
         witnesses.push(child);
     }
@@ -229,7 +317,10 @@ async fn latency(root: &Path) {
         let (seen, url, http) = (seen.clone(), url.clone(), http.clone());
         tokio::spawn(async move {
             loop {
-                if let Ok(r) = http.get(format!("{url}/v1/log/witnessed-checkpoint")).send().await
+                if let Ok(r) = http
+                    .get(format!("{url}/v1/log/witnessed-checkpoint"))
+                    .send()
+                    .await
                     && let Ok(t) = r.text().await
                     && t.matches('\u{2014}').count() >= 3
                     && let Some(size) = t.lines().nth(1).and_then(|s| s.parse().ok())
@@ -280,7 +371,11 @@ async fn latency(root: &Path) {
     let mut answered: Vec<f64> = results.iter().map(|r| r.1).collect();
     let mut witnessed: Vec<f64> = results
         .iter()
-        .filter_map(|(t0, _, idx)| seen.iter().find(|(size, _)| *size > *idx).map(|(_, t)| t.duration_since(*t0).as_secs_f64() * 1000.0))
+        .filter_map(|(t0, _, idx)| {
+            seen.iter()
+                .find(|(size, _)| *size > *idx)
+                .map(|(_, t)| t.duration_since(*t0).as_secs_f64() * 1000.0)
+        })
         .collect();
     println!(
         "upload -> in published checkpoint (answer): p50 {:.1} ms, p99 {:.1} ms ({} uploads)",
@@ -299,7 +394,10 @@ async fn latency(root: &Path) {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
     rt.block_on(async {
         latency(root.path()).await;

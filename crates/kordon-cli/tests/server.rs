@@ -1119,3 +1119,162 @@ async fn two_witnesses_cosign_and_a_dead_witness_does_not_stop_ingest() {
     assert_eq!(cosigned_by, vec!["w1"]);
     drop(w1);
 }
+
+/// Sends an upload by hand: headers and the first `send` bytes of `body`, then either
+/// closes the sending side (`close`) or stalls; returns the status line and body.
+async fn raw_upload(url: &str, link: &Link, body: &[u8], send: usize, close: bool) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = url.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let b = link.body();
+    let head = format!(
+        "PUT /v1/devices/{}/segments/{} HTTP/1.1\r\nHost: {addr}\r\nKordon-Manifest: {}\r\nContent-Length: {}\r\n\r\n",
+        b.device(),
+        b.seq(),
+        base64::engine::general_purpose::STANDARD.encode(link.bytes()),
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&body[..send]).await.expect("part of the body");
+    if close {
+        s.shutdown().await.expect("half-close");
+    }
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_and_stalled_uploads_store_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start_with_env(&data, &[("KORDON_UPLOAD_IDLE_TIMEOUT_S", "1".into())]).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-trunc-01", 31);
+    enroll(&http, &s, &cam).await;
+    let video = mp4(dir.path(), 3);
+    let link = cam.segment(&video, 2000);
+
+    let answer = raw_upload(&s.url, &link, &video, video.len() / 2, true).await;
+    assert!(
+        answer.is_empty() || answer.contains("upload_interrupted"),
+        "{answer}"
+    );
+    let answer = raw_upload(&s.url, &link, &video, video.len() / 3, false).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("\"error\":\"upload_interrupted\"") && answer.contains("no data for 1 s"),
+        "{answer}"
+    );
+
+    assert_eq!(
+        std::fs::read_dir(data.join("blobs/tmp"))
+            .expect("tmp")
+            .count(),
+        0,
+        "nothing half-written"
+    );
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-trunc-01/continuity", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(c["links"], 0);
+    // The whole upload then goes through.
+    assert_eq!(
+        put_segment(&http, &s.url, &link, video)
+            .await
+            .expect("put")
+            .0,
+        201
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    // Blobs on a small file system of their own (needs root, as CI and the dev machines run).
+    std::fs::create_dir_all(data.join("blobs")).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(data.join("blobs"))
+        .status()
+        .expect("mount");
+    assert!(
+        mounted.success(),
+        "mounting a 4 MiB tmpfs failed: this test needs root"
+    );
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(data.join("blobs"));
+
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-full-01", 41);
+    enroll(&http, &s, &cam).await;
+    let mut confirmed = Vec::new();
+    let mut refused = None;
+    for i in 0..8u8 {
+        let mut chunk = vec![i; 1 << 20];
+        chunk[0..8].copy_from_slice(b"segment!");
+        let l = cam.segment(&chunk, 2000);
+        match put_segment(&http, &s.url, &l, chunk.clone())
+            .await
+            .expect("put")
+        {
+            (201, _) => confirmed.push((l, chunk)),
+            (st, v) => {
+                refused = Some((st, v));
+                break;
+            }
+        }
+    }
+    let (st, v) = refused.expect("the 4 MiB file system filled up");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (507, Some("storage_full")),
+        "{v}"
+    );
+    assert!(
+        confirmed.len() >= 2,
+        "{} uploads before the disk was full",
+        confirmed.len()
+    );
+    assert_eq!(
+        std::fs::read_dir(data.join("blobs/tmp"))
+            .expect("tmp")
+            .count(),
+        0,
+        "no partial file left"
+    );
+    for (l, bytes) in &confirmed {
+        let LinkBody::Segment(seg) = l.body() else {
+            panic!("segment")
+        };
+        assert_eq!(
+            &get_bytes(
+                &http,
+                &format!("{}/v1/blobs/{}", s.url, seg.sha256.to_hex())
+            )
+            .await,
+            bytes
+        );
+    }
+    assert!(
+        http.get(format!("{}/readyz", s.url))
+            .send()
+            .await
+            .expect("ready")
+            .status()
+            .is_success()
+    );
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    assert_eq!(code, 0, "{out}");
+}

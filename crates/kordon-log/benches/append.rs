@@ -22,7 +22,10 @@ fn fsyncs_per_second(dir: &std::path::Path) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
     let fsyncs = fsyncs_per_second(dir.path());
     println!("baseline: {fsyncs:.0} fsyncs/s on this disk");

@@ -29,6 +29,9 @@ pub struct Config {
     /// Lifetime of a device enrollment token, in seconds. Env:
     /// `KORDON_ENROLL_TOKEN_TTL_S`. Default 86400.
     pub enroll_token_ttl_s: i64,
+    /// An upload that sends no data for this many seconds is dropped. Env:
+    /// `KORDON_UPLOAD_IDLE_TIMEOUT_S`. Default 30.
+    pub upload_idle_timeout_s: u64,
     /// Witnesses to send every new checkpoint to (TOML: `[[witnesses]]` tables with `url`
     /// and `key`). Env: `KORDON_WITNESSES` as `url=key,url=key`. Default: none.
     pub witnesses: Vec<WitnessConfig>,
@@ -54,6 +57,7 @@ impl Default for Config {
             log_batch: 4096,
             max_gap_ms: 2000,
             enroll_token_ttl_s: 86_400,
+            upload_idle_timeout_s: 30,
             witnesses: Vec::new(),
         }
     }
@@ -128,6 +132,7 @@ impl Config {
         env("KORDON_LOG_BATCH", &mut c.log_batch)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
+        env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
         if let Ok(v) = std::env::var("KORDON_WITNESSES") {
             c.witnesses = v
                 .split(',')

@@ -26,9 +26,6 @@ use serde::Serialize;
 use crate::app::App;
 use crate::error::ApiError;
 
-/// How long an upload may send nothing before it is dropped.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The answer to an accepted link.
 #[derive(Debug, Serialize)]
 pub struct Accepted {
@@ -180,12 +177,13 @@ pub(crate) async fn put_segment(
     body: Body,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     // Drop uploads that stall.
+    let idle = Duration::from_secs(app.config.upload_idle_timeout_s);
     let mut stream: BodyStream = Box::pin(
-        futures_util::stream::unfold(body.into_data_stream(), |mut s| async move {
-            match tokio::time::timeout(IDLE_TIMEOUT, s.next()).await {
+        futures_util::stream::unfold(body.into_data_stream(), move |mut s| async move {
+            match tokio::time::timeout(idle, s.next()).await {
                 Ok(Some(item)) => Some((item.map_err(|e| e.to_string()), s)),
                 Ok(None) => None,
-                Err(_) => Some((Err(format!("no data for {} s", IDLE_TIMEOUT.as_secs())), s)),
+                Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), s)),
             }
         })
         .fuse(),
