@@ -1278,3 +1278,61 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
     let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_verify_catches_edits_to_the_log_on_disk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-edit-01", 51);
+    enroll(&http, &s, &cam).await;
+    for _ in 0..3 {
+        let e = cam.event(EventKind::BatteryLow);
+        assert_eq!(put_event(&http, &s.url, &e).await.expect("put").0, 201);
+    }
+    let key = String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", s.url)).await)
+        .expect("utf8")
+        .trim()
+        .to_owned();
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--log-key", &key]);
+    assert_eq!(code, 0, "{out}");
+
+    // Someone with access to the server's disk edits a logged event ("battery-low" → "battery-lOw").
+    let bundle = data.join("log").join(
+        TileId {
+            level: None,
+            index: 0,
+            width: 5,
+        }
+        .path(),
+    );
+    let mut bytes = std::fs::read(&bundle).expect("bundle");
+    let pos = bytes
+        .windows(11)
+        .rposition(|w| w == b"battery-low")
+        .expect("event text")
+        + 9;
+    bytes[pos] = b'O';
+    std::fs::write(&bundle, bytes).expect("edit");
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--log-key", &key]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("entries give root"), "{out}");
+    assert!(out.contains("entry 4: malformed link"), "{out}");
+
+    // A checkpoint signed by a key the auditor does not trust is refused outright.
+    let other = SignerKey::ed25519_from_seed("kordon.local/log", [1; 32]).expect("key");
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &other.verifier().to_string(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("checkpoint does not verify with the log key"),
+        "{out}"
+    );
+}

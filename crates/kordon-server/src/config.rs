@@ -166,7 +166,10 @@ mod tests {
     #[test]
     fn the_documented_example_is_the_default() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kordon.toml.example");
-        assert_eq!(Config::load(Some(&path)).expect("example parses"), Config::default());
+        assert_eq!(
+            Config::load(Some(&path)).expect("example parses"),
+            Config::default()
+        );
     }
 
     #[test]
@@ -174,7 +177,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("k.toml");
         std::fs::write(&p, "listn = \"1.2.3.4:5\"\n").expect("write");
-        let e = Config::load(Some(&p)).expect_err("typo refused").to_string();
+        let e = Config::load(Some(&p))
+            .expect_err("typo refused")
+            .to_string();
         assert!(e.contains("unknown field `listn`"), "{e}");
         std::fs::write(&p, "listen = \"nowhere\"\n").expect("write");
         assert!(Config::load(Some(&p)).is_err());
