@@ -79,16 +79,8 @@ pub(crate) async fn enroll(
     check_device_id(&req.device)?;
     let key =
         VerifierKey::parse(&req.key).map_err(|e| ApiError::BadRequest("bad_key", e.to_string()))?;
-    if key.name() != req.device {
-        return Err(ApiError::BadRequest(
-            "bad_key",
-            format!(
-                "key is named {:?}, not after the device {:?}",
-                key.name(),
-                req.device
-            ),
-        ));
-    }
+    // A key named after the device signs at capture; a key with another name is a dock's,
+    // signing for a camera that cannot (its segments must then say `attested: dock`).
     if !matches!(
         key.key_type(),
         kordon_core::note::KeyType::Ed25519 | kordon_core::note::KeyType::EcdsaP256

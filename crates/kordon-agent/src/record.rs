@@ -1,0 +1,319 @@
+//! Recording: ffmpeg cuts the source into fragmented-MP4 segments; each closed segment is
+//! hashed, its manifest signed and chained, and both are spooled durably before the next.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use kordon_core::link::{Attestation, EventKind};
+use kordon_core::time::Timestamp;
+
+use crate::device::{Device, now};
+
+/// How to record.
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    /// `testsrc`, `file:<path>`, an `rtsp://` URL or a `/dev/video*` device.
+    pub source: String,
+    /// Segment length in seconds.
+    pub segment_seconds: u32,
+    /// Stop after this many seconds (default: until interrupted).
+    pub duration: Option<u64>,
+    /// File whose content (`1`/`0`) is the camera's night (IR) signal; without it the
+    /// agent measures frame brightness.
+    pub night_file: Option<PathBuf>,
+    /// Upload while recording.
+    pub upload: bool,
+    /// Frame size and rate of the test pattern.
+    pub size: String,
+    /// Frames per second of the test pattern.
+    pub fps: u32,
+}
+
+fn input_args(o: &RecordOptions) -> Vec<String> {
+    let s = &o.source;
+    if s == "testsrc" {
+        vec![
+            "-re".into(),
+            "-f".into(),
+            "lavfi".into(),
+            "-i".into(),
+            format!("testsrc2=size={}:rate={}", o.size, o.fps),
+        ]
+    } else if let Some(path) = s.strip_prefix("file:") {
+        vec!["-re".into(), "-i".into(), path.into()]
+    } else if s.starts_with("rtsp://") {
+        vec![
+            "-rtsp_transport".into(),
+            "tcp".into(),
+            "-i".into(),
+            s.clone(),
+        ]
+    } else {
+        vec!["-f".into(), "v4l2".into(), "-i".into(), s.clone()]
+    }
+}
+
+/// The night signal, or brightness of the segment's first frame (mean luma below 50 of 255).
+async fn is_night(file: &Path, night_file: Option<&Path>) -> bool {
+    if let Some(f) = night_file {
+        return std::fs::read_to_string(f).is_ok_and(|v| matches!(v.trim(), "1" | "on" | "night"));
+    }
+    let out = tokio::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(file)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=64:36,signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-",
+            "-f",
+            "null",
+            "-",
+        ])
+        .output()
+        .await;
+    let Ok(out) = out else { return false };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("lavfi.signalstats.YAVG=")?
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .is_some_and(|y| y < 50.0)
+}
+
+/// Files left in the work folder by a crash: kept, never deleted, and reported by a
+/// signed `recovered` event.
+pub fn recover(dev: &Device) -> Result<usize> {
+    let mut n = 0;
+    let mut kept = Vec::new();
+    for e in std::fs::read_dir(dev.spool.work())? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "mp4") {
+            let size = std::fs::metadata(&p)?.len();
+            let dest = dev.spool.keep_recovered(&p)?;
+            kept.push(format!(
+                "{} ({size} bytes)",
+                dest.file_name().and_then(|f| f.to_str()).unwrap_or("?")
+            ));
+            n += 1;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    if !kept.is_empty() {
+        let detail = format!(
+            "interrupted recording; partial segment kept in spool/recovered: {}",
+            kept.join(", ")
+        );
+        dev.event(
+            EventKind::Recovered,
+            &detail.chars().take(500).collect::<String>(),
+        )?;
+    }
+    Ok(n)
+}
+
+struct ListReader {
+    path: PathBuf,
+    done: usize,
+}
+
+impl ListReader {
+    /// New complete lines of ffmpeg's segment list: `(file, start s, end s)`.
+    fn new_lines(&mut self) -> Vec<(String, f64, f64)> {
+        let Ok(text) = std::fs::read_to_string(&self.path) else {
+            return vec![];
+        };
+        let lines: Vec<&str> = text
+            .split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
+            .collect();
+        let mut out = Vec::new();
+        for l in &lines[self.done.min(lines.len())..] {
+            let mut f = l.trim().split(',');
+            if let (Some(name), Some(s), Some(e)) = (f.next(), f.next(), f.next())
+                && let (Ok(s), Ok(e)) = (s.parse(), e.parse())
+            {
+                out.push((name.to_owned(), s, e));
+            }
+        }
+        self.done = lines.len();
+        out
+    }
+}
+
+/// Records until the duration is reached or the process is interrupted.
+///
+/// # Errors
+/// If ffmpeg cannot be started or the spool cannot be written.
+pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
+    let recovered = recover(dev)?;
+    if recovered > 0 {
+        eprintln!("kordon-agent: kept {recovered} interrupted segment(s) from the last run");
+    }
+    dev.event(EventKind::PowerOn, "agent started")?;
+    dev.event(EventKind::RecordStart, &format!("source {}", o.source))?;
+    let work = dev.spool.work();
+    let list = work.join("list.csv");
+    let gop = o.fps.max(1) * 2;
+    let mut cmd = tokio::process::Command::new("ffmpeg");
+    cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"])
+        .args(input_args(o))
+        .args([
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            &gop.to_string(),
+            "-sc_threshold",
+            "0",
+        ])
+        .args([
+            "-force_key_frames",
+            &format!("expr:gte(t,n_forced*{})", o.segment_seconds),
+        ])
+        .args([
+            "-f",
+            "segment",
+            "-segment_time",
+            &o.segment_seconds.to_string(),
+            "-segment_format",
+            "mp4",
+        ])
+        .args([
+            "-segment_format_options",
+            "movflags=+frag_keyframe+empty_moov+default_base_moof",
+            "-reset_timestamps",
+            "1",
+        ])
+        .arg("-segment_list")
+        .arg(&list)
+        .args(["-segment_list_type", "csv"])
+        .arg(work.join("%09d.mp4"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    // -nostdin: stop with SIGINT (ffmpeg finishes the open segment and writes its list line).
+    let mut child = cmd.spawn().context("starting ffmpeg (is it installed?)")?;
+    let t0 = now();
+    let pid = child.id();
+    let mut reader = ListReader {
+        path: list,
+        done: 0,
+    };
+    let mut night: Option<bool> = None;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let deadline = o
+        .duration
+        .map(|d| tokio::time::Instant::now() + Duration::from_secs(d));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut failures = 0u32;
+    let mut next_upload = tokio::time::Instant::now();
+    let mut ended: Option<std::process::ExitStatus> = None;
+    let reason: String;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = tokio::signal::ctrl_c() => { reason = "stopped by the wearer".into(); break; }
+            _ = term.recv() => { reason = "stopped by the system (SIGTERM)".into(); break; }
+            status = child.wait() => {
+                let status = status?;
+                ended = Some(status);
+                reason = format!("source ended (ffmpeg {status})");
+                break;
+            }
+        }
+        seal(dev, &mut reader, &work, t0, &mut night, o).await?;
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            reason = "recording duration reached".into();
+            break;
+        }
+        if o.upload && tokio::time::Instant::now() >= next_upload {
+            let p = crate::upload::pass(&http, &dev.settings.server, &dev.spool, false).await?;
+            failures = if p.unreachable { failures + 1 } else { 0 };
+            next_upload = tokio::time::Instant::now() + crate::upload::backoff(failures);
+        }
+    }
+    if ended.is_none() {
+        if let Some(pid) = pid {
+            // SIGINT: ffmpeg closes the current segment cleanly and lists it.
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+        match tokio::time::timeout(Duration::from_secs(15), child.wait()).await {
+            Ok(status) => ended = Some(status?),
+            Err(_) => child.kill().await?,
+        }
+    }
+    seal(dev, &mut reader, &work, t0, &mut night, o).await?;
+    dev.event(EventKind::RecordStop, &reason)?;
+    dev.event(EventKind::PowerOff, "clean shutdown")?;
+    if o.upload {
+        crate::upload::pass(&http, &dev.settings.server, &dev.spool, true).await?;
+    }
+    if let Some(status) = ended
+        && !status.success()
+        && status.code() != Some(255)
+    {
+        bail!("ffmpeg ended with {status}");
+    }
+    Ok(())
+}
+
+/// Signs and spools every segment ffmpeg has closed since the last call.
+async fn seal(
+    dev: &Device,
+    reader: &mut ListReader,
+    work: &Path,
+    t0: Timestamp,
+    night: &mut Option<bool>,
+    o: &RecordOptions,
+) -> Result<()> {
+    for (name, s, e) in reader.new_lines() {
+        let file = work.join(&name);
+        if !file.exists() {
+            continue;
+        }
+        let is_night = is_night(&file, o.night_file.as_deref()).await;
+        if *night != Some(is_night) {
+            if night.is_some() {
+                let kind = if is_night {
+                    EventKind::NightOn
+                } else {
+                    EventKind::NightOff
+                };
+                dev.event(
+                    kind,
+                    if o.night_file.is_some() {
+                        "night signal"
+                    } else {
+                        "frame brightness"
+                    },
+                )?;
+            }
+            *night = Some(is_night);
+        }
+        let start = Timestamp(t0.0 + (s * 1000.0).round() as i64);
+        let end = Timestamp(t0.0 + (e * 1000.0).round() as i64);
+        dev.segment(
+            &dev.settings.device,
+            &file,
+            start,
+            end,
+            is_night,
+            Attestation::Device,
+        )?;
+    }
+    Ok(())
+}
