@@ -79,6 +79,12 @@ enum Command {
         /// Test pattern frame rate.
         #[arg(long, default_value_t = 15)]
         fps: u32,
+        /// Raise a storage-full event below this much free spool space (MiB).
+        #[arg(long, default_value_t = 512)]
+        min_free_mib: u64,
+        /// Where the battery is described.
+        #[arg(long, default_value = "/sys/class/power_supply")]
+        power_supply: PathBuf,
     },
     /// Upload what is spooled (once, or until the backlog is empty with --wait).
     Upload {
@@ -166,6 +172,8 @@ async fn run(cli: Cli) -> Result<i32> {
             no_upload,
             size,
             fps,
+            min_free_mib,
+            power_supply,
         } => {
             let dev = Device::open(&cli.dir)?;
             let o = record::RecordOptions {
@@ -176,6 +184,8 @@ async fn run(cli: Cli) -> Result<i32> {
                 upload: !no_upload,
                 size,
                 fps,
+                min_free_mib,
+                power_supply,
             };
             record::record(&dev, &o).await?;
             Ok(0)

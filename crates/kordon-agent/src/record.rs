@@ -29,6 +29,59 @@ pub struct RecordOptions {
     pub size: String,
     /// Frames per second of the test pattern.
     pub fps: u32,
+    /// Raise `storage-full` when less than this many MiB are free in the spool.
+    pub min_free_mib: u64,
+    /// Where batteries are described (`/sys/class/power_supply`).
+    pub power_supply: PathBuf,
+}
+
+/// Device health watched while recording: free spool space and battery. Each warning is
+/// a signed event, raised once when the condition starts; nothing is ever deleted to make
+/// room.
+#[derive(Default)]
+struct Health {
+    storage_low: bool,
+    battery_low: bool,
+}
+
+/// The lowest capacity (percent) of any battery under `dir`, if there is one.
+fn battery_percent(dir: &Path) -> Option<u32> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| std::fs::read_to_string(p.join("type")).is_ok_and(|t| t.trim() == "Battery"))
+        .filter_map(|p| {
+            std::fs::read_to_string(p.join("capacity"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .min()
+}
+
+impl Health {
+    fn check(&mut self, dev: &Device, o: &RecordOptions) -> Result<()> {
+        let free = fs4::available_space(dev.spool.dir()).unwrap_or(u64::MAX) >> 20;
+        let low = free < o.min_free_mib;
+        if low && !self.storage_low {
+            dev.event(
+                EventKind::StorageFull,
+                &format!("{free} MiB free in the spool; nothing is deleted, upload to free space"),
+            )?;
+        }
+        self.storage_low = low;
+        let battery = battery_percent(&o.power_supply);
+        let low = battery.is_some_and(|b| b <= 15);
+        if low && !self.battery_low {
+            dev.event(
+                EventKind::BatteryLow,
+                &format!("battery at {}%", battery.unwrap_or(0)),
+            )?;
+        }
+        self.battery_low = low;
+        Ok(())
+    }
 }
 
 fn input_args(o: &RecordOptions) -> Vec<String> {
@@ -158,6 +211,9 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
     }
     dev.event(EventKind::PowerOn, "agent started")?;
     dev.event(EventKind::RecordStart, &format!("source {}", o.source))?;
+    // Health is checked before the clock of the first segment starts.
+    let mut health = Health::default();
+    health.check(dev, o)?;
     let work = dev.spool.work();
     let list = work.join("list.csv");
     let gop = o.fps.max(1) * 2;
@@ -233,7 +289,9 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
                 break;
             }
         }
-        seal(dev, &mut reader, &work, t0, &mut night, o).await?;
+        if seal(dev, &mut reader, &work, t0, &mut night, o).await? > 0 {
+            health.check(dev, o)?;
+        }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             reason = "recording duration reached".into();
             break;
@@ -271,7 +329,7 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
     Ok(())
 }
 
-/// Signs and spools every segment ffmpeg has closed since the last call.
+/// Signs and spools every segment ffmpeg has closed since the last call; returns how many.
 async fn seal(
     dev: &Device,
     reader: &mut ListReader,
@@ -279,7 +337,8 @@ async fn seal(
     t0: Timestamp,
     night: &mut Option<bool>,
     o: &RecordOptions,
-) -> Result<()> {
+) -> Result<usize> {
+    let mut n = 0;
     for (name, s, e) in reader.new_lines() {
         let file = work.join(&name);
         if !file.exists() {
@@ -314,6 +373,7 @@ async fn seal(
             is_night,
             Attestation::Device,
         )?;
+        n += 1;
     }
-    Ok(())
+    Ok(n)
 }

@@ -392,3 +392,55 @@ async fn dock_import_signs_unsigned_files_once() {
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn low_storage_and_battery_are_signed_events_and_nothing_is_deleted() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start(&tmp.path().join("data"), port()).await;
+    let dir = tmp.path().join("agent");
+    init(&s, &dir, "cam-health-01", &[]).await;
+    let ps = tmp.path().join("power_supply/BAT0");
+    std::fs::create_dir_all(&ps).expect("mkdir");
+    std::fs::write(ps.join("type"), "Battery\n").expect("type");
+    std::fs::write(ps.join("capacity"), "9\n").expect("capacity");
+    let (code, out) = agent(
+        &dir,
+        &[
+            "record",
+            "--segment-seconds",
+            "1",
+            "--duration",
+            "3",
+            "--size",
+            "160x120",
+            "--fps",
+            "10",
+            "--min-free-mib",
+            "1000000000",
+            "--power-supply",
+            tmp.path().join("power_supply").to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let sent: Vec<String> = std::fs::read_dir(dir.join("spool/sent"))
+        .expect("sent")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("note"))
+        .collect();
+    assert_eq!(
+        sent.iter()
+            .filter(|n| n.contains("kind: storage-full"))
+            .count(),
+        1,
+        "raised once"
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|n| n.contains("kind: battery-low\ndetail: battery at 9%"))
+            .count(),
+        1
+    );
+    let c = s.continuity("cam-health-01").await;
+    assert!(c["segments"].as_u64() >= Some(2), "recording went on: {c}");
+    assert_eq!(kinds(&c), Vec::<String>::new(), "{c}");
+    s.stop().await;
+}
