@@ -4,18 +4,14 @@
 //! cameras that cannot sign (dock mode). It depends on `kordon-core` and an HTTP client
 //! only: no server code runs on a camera.
 
-mod device;
-mod dock;
-mod record;
-mod spool;
-mod upload;
+use kordon_agent::{device, dock, record, simulate, upload};
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand};
 
-use crate::device::{Device, Settings};
+use device::{Device, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -94,6 +90,30 @@ enum Command {
     },
     /// Chain head, spool and backlog.
     Status,
+    /// Simulate a crossing point: cameras, shifts, night, faults; real H.264 through ffmpeg.
+    Simulate {
+        /// Server URL.
+        #[arg(long, default_value = "http://127.0.0.1:8420")]
+        server: String,
+        /// The server's administrator token.
+        #[arg(long, env = "KORDON_TOKEN", hide_env_values = true)]
+        admin_token: String,
+        /// Number of cameras.
+        #[arg(long, default_value_t = 4)]
+        cameras: usize,
+        /// Length of the shift in minutes (it ends now).
+        #[arg(long, default_value_t = 5)]
+        minutes: u64,
+        /// Segment length in seconds.
+        #[arg(long, default_value_t = 10)]
+        segment_seconds: u64,
+        /// Crossing point code.
+        #[arg(long, default_value = "UA-KYIV-01")]
+        checkpoint: String,
+        /// Inject faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates.
+        #[arg(long)]
+        faults: bool,
+    },
     /// Import the files of a camera that cannot sign (mounted folder).
     Dock {
         /// The camera's folder.
@@ -228,6 +248,36 @@ async fn run(cli: Cli) -> Result<i32> {
                 bytes as f64 / 1048576.0,
                 dev.settings.server
             );
+            Ok(0)
+        }
+        Command::Simulate {
+            server,
+            admin_token,
+            cameras,
+            minutes,
+            segment_seconds,
+            checkpoint,
+            faults,
+        } => {
+            let o = simulate::SimOptions {
+                server: server.trim_end_matches('/').to_owned(),
+                admin_token,
+                cameras,
+                minutes,
+                segment_seconds,
+                checkpoint,
+                faults,
+                work: cli.dir.join("simulation"),
+            };
+            let r = simulate::simulate(&o).await?;
+            println!(
+                "simulated {} cameras, {} segments uploaded",
+                r.cameras.len(),
+                r.segments
+            );
+            for (device, officer, what) in &r.cameras {
+                println!("  {device}  officer {officer}  {what}");
+            }
             Ok(0)
         }
         Command::Dock { from } => {

@@ -104,11 +104,23 @@ enum Command {
         #[command(subcommand)]
         command: WitnessCommand,
     },
-    /// Sign, log and verify a demo chain on the local disk (no server needed).
+    /// Run a server with a simulated crossing point (real H.264 via ffmpeg), then keep serving.
     Demo {
-        /// Folder for the demo's keys, links, checkpoint and proofs.
+        /// Data folder.
         #[arg(long, default_value = "kordon-data")]
         data: PathBuf,
+        /// Listen address host:port.
+        #[arg(long, default_value = "127.0.0.1:8420")]
+        listen: std::net::SocketAddr,
+        /// Simulated cameras.
+        #[arg(long, default_value_t = 4)]
+        cameras: usize,
+        /// Minutes of simulated shift.
+        #[arg(long, default_value_t = 5)]
+        minutes: u64,
+        /// Set up and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
     },
 }
 
@@ -188,7 +200,22 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Demo { data } => demo::demo(&data).map(|()| 0),
+        Command::Demo {
+            data,
+            listen,
+            cameras,
+            minutes,
+            no_serve,
+        } => {
+            let o = demo::DemoOptions {
+                data,
+                listen,
+                cameras,
+                minutes,
+                serve: !no_serve,
+            };
+            runtime()?.block_on(demo::demo(o)).map(|()| 0)
+        }
         Command::Serve {
             config,
             data,

@@ -1,75 +1,151 @@
-//! `kordon demo` end to end: the real binary writes a chain, a checkpoint, proofs and a
-//! policy, and an outsider's check (kordon-core only, reading the files) agrees.
+//! `kordon demo` end to end: it sets up a server with a simulated crossing point, and
+//! what it leaves behind shows exactly the faults it injected, to the server's own
+//! continuity report and to an auditor running `kordon log verify`.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use kordon_core::chain::{ChainOptions, verify_chain};
-use kordon_core::note::VerifierKey;
-use kordon_core::policy::Policy;
-use kordon_core::tlog_proof::TlogProof;
+use serde_json::Value;
 
-#[test]
-fn demo_writes_files_that_verify_on_their_own() {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn kordon(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kordon"))
-        .args(["demo", "--data"])
-        .arg(dir.path())
+        .args(args)
         .output()
         .expect("run kordon");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("utf8");
-    assert!(
-        stdout.contains("12 inclusion proofs (C2SP tlog-proof) verified"),
-        "{stdout}"
-    );
-
-    let run = std::fs::read_dir(dir.path())
-        .expect("ls")
-        .next()
-        .expect("one run")
-        .expect("entry")
-        .path();
-    let policy = Policy::parse(&std::fs::read_to_string(run.join("policy.txt")).expect("policy"))
-        .expect("parses");
-    let cam = VerifierKey::parse(
-        std::fs::read_to_string(run.join("camera.pub"))
-            .expect("pub")
-            .trim(),
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
-    .expect("key");
-    let mut links = Vec::new();
-    for seq in 0..12 {
-        let entry = std::fs::read(run.join(format!("links/{seq:04}.note"))).expect("link");
-        let proof = TlogProof::parse(
-            &std::fs::read(run.join(format!("links/{seq:04}.tlog-proof"))).expect("proof"),
-        )
-        .expect("parses");
-        proof.verify(&entry, &policy).expect("proof holds");
-        links.push(entry);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fleet_shows_exactly_the_injected_faults() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf8");
+    let (code, out) = kordon(&[
+        "demo",
+        "--data",
+        d,
+        "--listen",
+        &format!("127.0.0.1:{}", port()),
+        "--cameras",
+        "5",
+        "--minutes",
+        "1",
+        "--no-serve",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("5 cameras"), "{out}");
+    assert!(out.contains("administrator token"), "{out}");
+    let cams: Vec<(String, String)> = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("sim-"))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let id = w.next().expect("id").to_owned();
+            (id, l.to_owned())
+        })
+        .collect();
+    assert_eq!(cams.len(), 5, "{out}");
+
+    // Serve the same data and look at it as a newcomer would.
+    let p = port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_kordon"))
+        .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let url = format!("http://127.0.0.1:{p}");
+    let mut ready = false;
+    for _ in 0..200 {
+        if reqwest::get(format!("{url}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let report = verify_chain("cam-demo-0001", &cam, &links, &ChainOptions::default());
-    assert!(report.is_clean(), "{:?}", report.problems);
-    // The stop event explains the one-minute pause: there are 8 segments and no gap.
-    assert_eq!(report.links.len(), 12);
-
-    // Private keys are readable by their owner only.
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(run.join("camera.key"))
-        .expect("key file")
-        .permissions()
-        .mode();
-    assert_eq!(
-        mode & 0o077,
-        0,
-        "camera.key is readable by others: {mode:o}"
+    assert!(ready, "server did not start");
+    let mut problems = Vec::new();
+    for (id, _) in &cams {
+        let c: Value = reqwest::get(format!("{url}/v1/devices/{id}/continuity"))
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        let kinds: Vec<String> = c["problems"]
+            .as_array()
+            .expect("problems")
+            .iter()
+            .map(|p| p["kind"].as_str().unwrap_or("").to_owned())
+            .collect();
+        let stops: Vec<String> = c["stops"]
+            .as_array()
+            .expect("stops")
+            .iter()
+            .map(|s| s["kind"].as_str().unwrap_or("").to_owned())
+            .collect();
+        problems.push((kinds, stops, c));
+    }
+    // cam00: wearer stop, explained by its event; cam01: two lost segments; cam02: crash,
+    // explained by `recovered`; cam03: equivocation; cam04: clean.
+    assert_eq!(problems[0].0, Vec::<String>::new(), "{}", problems[0].2);
+    assert!(
+        problems[0].1.iter().filter(|k| *k == "record-stop").count() >= 2,
+        "{}",
+        problems[0].2
     );
-
-    // Dropping a link is seen.
-    links.remove(5);
-    let report = verify_chain("cam-demo-0001", &cam, &links, &ChainOptions::default());
-    assert!(!report.is_clean());
+    assert!(
+        !problems[1].0.is_empty() && problems[1].0.iter().all(|k| k == "missing"),
+        "{}",
+        problems[1].2
+    );
+    let lost: u64 = problems[1].2["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| p["to"].as_u64().expect("to") - p["from"].as_u64().expect("from") + 1)
+        .sum();
+    assert_eq!(lost, 2, "two lost segments: {}", problems[1].2);
+    assert_eq!(problems[2].0, Vec::<String>::new(), "{}", problems[2].2);
+    assert!(
+        problems[2].1.contains(&"recovered".to_owned()),
+        "{}",
+        problems[2].2
+    );
+    assert_eq!(problems[3].0, vec!["equivocation"], "{}", problems[3].2);
+    assert_eq!(problems[4].0, Vec::<String>::new(), "{}", problems[4].2);
+    for (_, _, c) in &problems {
+        assert_eq!(c["assignments"][0]["checkpoint"], "UA-KYIV-01");
+        assert!(
+            c["assignments"][0]["end"].is_string(),
+            "returned at shift end"
+        );
+    }
+    let (code, out) = kordon(&["log", "verify", "--server", &url]);
+    assert_eq!(code, 2, "{out}");
+    let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
+    assert!(
+        !fails.is_empty() && fails.iter().all(|l| l.contains("cam01: Missing")),
+        "exactly the lost segments: {out}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -1,0 +1,380 @@
+//! The fleet simulator: virtual cameras at a crossing point producing real H.264 segments
+//! through ffmpeg (a test pattern tinted per camera, with a box whose position encodes the
+//! segment number; dimmed in night mode), with shifts (assignment and return), night
+//! periods and injected faults, all uploaded through the normal ingest path.
+//!
+//! Faults with `--faults`, by camera number: 0 stopped by its wearer for a minute mid-shift;
+//! 1 loses two segments; 2 crashes and recovers after 30 s; 3 equivocates (signs a second,
+//! different segment under a number already used). Other cameras record cleanly.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+use base64::Engine as _;
+use kordon_core::Hash;
+use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::note::SignerKey;
+use kordon_core::time::Timestamp;
+use serde_json::json;
+
+use crate::device::{hash_file, now};
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Server URL.
+    pub server: String,
+    /// Administrator token of the server.
+    pub admin_token: String,
+    /// Number of cameras.
+    pub cameras: usize,
+    /// Length of the simulated shift, minutes (ending now).
+    pub minutes: u64,
+    /// Segment length, seconds.
+    pub segment_seconds: u64,
+    /// Crossing point code.
+    pub checkpoint: String,
+    /// Inject the faults described in the module documentation.
+    pub faults: bool,
+    /// Folder for the generated video.
+    pub work: std::path::PathBuf,
+}
+
+/// What was injected, for the report.
+#[derive(Debug, Clone, Default)]
+pub struct SimReport {
+    /// `(device, officer, what was injected)`.
+    pub cameras: Vec<(String, String, String)>,
+    /// Segments uploaded.
+    pub segments: usize,
+}
+
+struct Cam {
+    id: String,
+    key: SignerKey,
+    links: Vec<Link>,
+    /// Segment files to upload with their links, by sequence number.
+    files: Vec<(u64, std::path::PathBuf)>,
+    /// Extra links sent after the chain (equivocation).
+    extra: Vec<(Link, std::path::PathBuf)>,
+}
+
+impl Cam {
+    fn prev(&self) -> Hash {
+        self.links
+            .last()
+            .map_or_else(|| genesis(&self.id), Link::hash)
+    }
+
+    fn event(&mut self, t: i64, kind: EventKind, detail: &str) -> Result<()> {
+        let body = LinkBody::Event(Event {
+            device: self.id.clone(),
+            seq: self.links.len() as u64,
+            time: Timestamp(t),
+            kind,
+            detail: detail.into(),
+            prev: self.prev(),
+        });
+        self.links.push(Link::sign(body, &self.key)?);
+        Ok(())
+    }
+
+    fn segment(&mut self, file: &Path, start: i64, len_ms: i64, night: bool) -> Result<Link> {
+        let (sha256, size) = hash_file(file)?;
+        let seq = self.links.len() as u64;
+        let body = LinkBody::Segment(Segment {
+            device: self.id.clone(),
+            seq,
+            start: Timestamp(start),
+            end: Timestamp(start + len_ms),
+            size,
+            sha256,
+            night,
+            attested: Attestation::Device,
+            prev: self.prev(),
+        });
+        let l = Link::sign(body, &self.key)?;
+        self.links.push(l.clone());
+        self.files.push((seq, file.to_path_buf()));
+        Ok(l)
+    }
+}
+
+/// Makes one real H.264 fragmented-MP4 segment.
+fn make_video(out: &Path, cam: usize, seq: u64, seconds: u64, night: bool) -> Result<()> {
+    let hue = (cam * 67) % 360;
+    let x = (seq * 13) % 140;
+    let mut vf = format!("hue=h={hue},drawbox=x={x}:y=50:w=20:h=20:color=white@0.9:t=fill");
+    if night {
+        vf.push_str(",eq=brightness=-0.45:saturation=0");
+    }
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size=160x120:rate=5:duration={seconds}"),
+        ])
+        .args([
+            "-vf",
+            &vf,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "10",
+        ])
+        .args([
+            "-metadata",
+            &format!("comment=kordon simulated camera {cam} segment {seq}"),
+        ])
+        .args([
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+            "-f",
+            "mp4",
+            "-y",
+        ])
+        .arg(out)
+        .status()
+        .context("running ffmpeg (is it installed?)")?;
+    if !status.success() {
+        bail!("ffmpeg failed making {}", out.display());
+    }
+    Ok(())
+}
+
+async fn admin(
+    http: &reqwest::Client,
+    o: &SimOptions,
+    path: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value> {
+    let res = http
+        .post(format!("{}{path}", o.server))
+        .bearer_auth(&o.admin_token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = res.status();
+    let v: serde_json::Value = res.json().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("{path}: {status}: {}", v["message"].as_str().unwrap_or(""));
+    }
+    Ok(v)
+}
+
+async fn put(
+    http: &reqwest::Client,
+    server: &str,
+    link: &Link,
+    file: Option<&Path>,
+) -> Result<u16> {
+    let b = link.body();
+    let req = match file {
+        Some(f) => http
+            .put(format!(
+                "{server}/v1/devices/{}/segments/{}",
+                b.device(),
+                b.seq()
+            ))
+            .header(
+                "Kordon-Manifest",
+                base64::engine::general_purpose::STANDARD.encode(link.bytes()),
+            )
+            .body(tokio::fs::read(f).await?),
+        None => http
+            .put(format!(
+                "{server}/v1/devices/{}/events/{}",
+                b.device(),
+                b.seq()
+            ))
+            .body(link.bytes().to_vec()),
+    };
+    Ok(req.send().await?.status().as_u16())
+}
+
+/// Runs the simulation.
+///
+/// # Errors
+/// If ffmpeg or the server fail.
+pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
+    let http = reqwest::Client::new();
+    std::fs::create_dir_all(&o.work)?;
+    let mut run = [0u8; 3];
+    getrandom::fill(&mut run).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let run = hex::encode(run);
+    let seg_ms = (o.segment_seconds * 1000) as i64;
+    let count = (o.minutes * 60 / o.segment_seconds).max(4);
+    let t_start = now().0 - count as i64 * seg_ms - 60_000;
+    let mut report = SimReport::default();
+    let mut cams = Vec::new();
+    for c in 0..o.cameras {
+        let id = format!("sim-{run}-cam{c:02}");
+        let officer = format!("UA-{}", 1000 + c);
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let key = SignerKey::ed25519_from_seed(&id, seed)?;
+        let token = admin(
+            &http,
+            o,
+            &format!("/v1/devices/{id}/enroll-token"),
+            json!({}),
+        )
+        .await?;
+        let enrolled = http
+            .post(format!("{}/v1/enroll", o.server))
+            .json(
+                &json!({"device": id, "token": token["token"], "key": key.verifier().to_string()}),
+            )
+            .send()
+            .await?;
+        if !enrolled.status().is_success() {
+            bail!("enrolling {id}: {}", enrolled.status());
+        }
+        admin(
+            &http,
+            o,
+            "/v1/assignments",
+            json!({"device": id, "officer": officer, "checkpoint": o.checkpoint}),
+        )
+        .await?;
+        let fault = if o.faults { c.min(4) } else { 4 };
+        let what = [
+            "stopped by the wearer for 60 s mid-shift",
+            "lost two segments",
+            "crashed, recovered after 30 s",
+            "equivocated on one segment",
+            "clean",
+        ][fault];
+        report.cameras.push((id.clone(), officer, what.to_owned()));
+        cams.push((
+            c,
+            fault,
+            Cam {
+                id,
+                key,
+                links: Vec::new(),
+                files: Vec::new(),
+                extra: Vec::new(),
+            },
+        ));
+    }
+    eprintln!(
+        "simulating {} cameras x {count} segments of {} s (real H.264 via ffmpeg) ...",
+        o.cameras, o.segment_seconds
+    );
+    for (c, fault, cam) in &mut cams {
+        let mut t = t_start;
+        cam.event(t, EventKind::PowerOn, "agent started")?;
+        cam.event(t, EventKind::RecordStart, "shift start")?;
+        let mut night = false;
+        let mut lost = Vec::new();
+        for i in 0..count {
+            let frac = i as f64 / count as f64;
+            let want_night = (0.6..0.8).contains(&frac);
+            if want_night != night {
+                cam.event(
+                    t,
+                    if want_night {
+                        EventKind::NightOn
+                    } else {
+                        EventKind::NightOff
+                    },
+                    "night signal",
+                )?;
+                night = want_night;
+            }
+            if *fault == 0 && i == count * 3 / 10 {
+                cam.event(t, EventKind::RecordStop, "wearer pressed stop")?;
+                t += 60_000;
+                cam.event(t, EventKind::RecordStart, "wearer pressed record")?;
+            }
+            if *fault == 2 && i == count * 7 / 10 {
+                t += 30_000;
+                cam.event(t, EventKind::Recovered, "power loss; restarted")?;
+                cam.event(t, EventKind::PowerOn, "agent started")?;
+                cam.event(t, EventKind::RecordStart, "resumed after restart")?;
+            }
+            let file = o
+                .work
+                .join(format!("{}-{:05}.mp4", cam.id, cam.links.len()));
+            make_video(&file, *c, cam.links.len() as u64, o.segment_seconds, night)?;
+            let link = cam.segment(&file, t, seg_ms, night)?;
+            if *fault == 1 && (i == count / 2 || i == count / 2 + 1) {
+                lost.push(link.body().seq());
+            }
+            if *fault == 3 && i == count * 4 / 10 {
+                let other = o
+                    .work
+                    .join(format!("{}-{:05}-twin.mp4", cam.id, link.body().seq()));
+                make_video(
+                    &other,
+                    *c + 1,
+                    link.body().seq() + 1000,
+                    o.segment_seconds,
+                    night,
+                )?;
+                let (sha256, size) = hash_file(&other)?;
+                let LinkBody::Segment(mut twin) = link.body().clone() else {
+                    bail!("segment expected")
+                };
+                twin.sha256 = sha256;
+                twin.size = size;
+                cam.extra
+                    .push((Link::sign(LinkBody::Segment(twin), &cam.key)?, other));
+            }
+            t += seg_ms;
+        }
+        cam.event(t, EventKind::RecordStop, "shift end")?;
+        cam.event(t, EventKind::PowerOff, "clean shutdown")?;
+        cam.files.retain(|(seq, _)| !lost.contains(seq));
+        cam.links.retain(|l| !lost.contains(&l.body().seq()));
+    }
+    let pb = indicatif::ProgressBar::new(cams.iter().map(|(_, _, c)| c.links.len() as u64).sum());
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("upload [{bar:40}] {pos}/{len} links")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for (_, _, cam) in &cams {
+        for l in &cam.links {
+            let file = cam
+                .files
+                .iter()
+                .find(|(s, _)| *s == l.body().seq())
+                .map(|(_, f)| f.as_path());
+            let st = put(&http, &o.server, l, file).await?;
+            if !(200..300).contains(&st) {
+                bail!("upload of {} seq {} answered {st}", cam.id, l.body().seq());
+            }
+            if file.is_some() {
+                report.segments += 1;
+            }
+            pb.inc(1);
+        }
+        for (l, f) in &cam.extra {
+            let st = put(&http, &o.server, l, Some(f)).await?;
+            if st != 409 {
+                bail!(
+                    "the equivocating upload of {} answered {st}, expected 409",
+                    cam.id
+                );
+            }
+        }
+        admin(
+            &http,
+            o,
+            "/v1/assignments/return",
+            json!({"device": cam.id}),
+        )
+        .await?;
+    }
+    pb.finish_and_clear();
+    Ok(report)
+}
