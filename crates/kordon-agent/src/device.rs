@@ -128,7 +128,6 @@ impl Device {
     /// # Errors
     /// Signing or IO errors.
     pub fn event(&self, kind: EventKind, detail: &str) -> Result<Link> {
-        let (seq, prev) = self.next(&self.settings.device)?;
         let last_end = self
             .spool
             .head()?
@@ -138,6 +137,16 @@ impl Device {
             Some(end) if end > now() && kind != EventKind::ClockSync => end,
             _ => now(),
         };
+        self.event_at(kind, detail, time)
+    }
+
+    /// Signs and spools an event that happened at `time` (for events noticed while a
+    /// segment was open, written once that segment is sealed).
+    ///
+    /// # Errors
+    /// Signing or IO errors.
+    pub fn event_at(&self, kind: EventKind, detail: &str, time: Timestamp) -> Result<Link> {
+        let (seq, prev) = self.next(&self.settings.device)?;
         let body = LinkBody::Event(Event {
             device: self.settings.device.clone(),
             seq,

@@ -81,6 +81,9 @@ enum Command {
         /// Where the battery is described.
         #[arg(long, default_value = "/sys/class/power_supply")]
         power_supply: PathBuf,
+        /// File with the dock signal, `1` when the camera sits in its dock.
+        #[arg(long)]
+        dock_file: Option<PathBuf>,
     },
     /// Upload what is spooled (once, or until the backlog is empty with --wait).
     Upload {
@@ -194,6 +197,7 @@ async fn run(cli: Cli) -> Result<i32> {
             fps,
             min_free_mib,
             power_supply,
+            dock_file,
         } => {
             let dev = Device::open(&cli.dir)?;
             let o = record::RecordOptions {
@@ -206,6 +210,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 fps,
                 min_free_mib,
                 power_supply,
+                dock_file,
             };
             record::record(&dev, &o).await?;
             Ok(0)

@@ -33,6 +33,38 @@ pub struct RecordOptions {
     pub min_free_mib: u64,
     /// Where batteries are described (`/sys/class/power_supply`).
     pub power_supply: PathBuf,
+    /// File whose content (`1`/`0`) says whether the camera sits in its dock.
+    pub dock_file: Option<PathBuf>,
+}
+
+/// Watches the wall clock against the monotonic clock: a jump of more than 2 s (the clock
+/// was set) is a signed `clock-sync` event, and segment times follow the new clock.
+struct ClockWatch {
+    mono: std::time::Instant,
+    wall: i64,
+}
+
+impl ClockWatch {
+    fn new() -> Self {
+        ClockWatch {
+            mono: std::time::Instant::now(),
+            wall: now().0,
+        }
+    }
+
+    /// The jump in milliseconds since the last call, if the clock was set.
+    fn jump(&mut self) -> Option<i64> {
+        let expected = self.wall + i64::try_from(self.mono.elapsed().as_millis()).unwrap_or(0);
+        let actual = now().0;
+        self.mono = std::time::Instant::now();
+        self.wall = actual;
+        let d = actual - expected;
+        (d.abs() > 2000).then_some(d)
+    }
+}
+
+fn flag(path: Option<&Path>) -> Option<bool> {
+    path.map(|p| std::fs::read_to_string(p).is_ok_and(|v| matches!(v.trim(), "1" | "on" | "yes")))
 }
 
 /// Device health watched while recording: free spool space and battery. Each warning is
@@ -60,28 +92,56 @@ fn battery_percent(dir: &Path) -> Option<u32> {
         .min()
 }
 
+/// An event noticed while a segment was open, written after that segment is sealed.
+type Noticed = (EventKind, String, Timestamp);
+
 impl Health {
-    fn check(&mut self, dev: &Device, o: &RecordOptions) -> Result<()> {
+    fn check(&mut self, dev: &Device, o: &RecordOptions, out: &mut Vec<Noticed>) {
         let free = fs4::available_space(dev.spool.dir()).unwrap_or(u64::MAX) >> 20;
         let low = free < o.min_free_mib;
         if low && !self.storage_low {
-            dev.event(
-                EventKind::StorageFull,
-                &format!("{free} MiB free in the spool; nothing is deleted, upload to free space"),
-            )?;
+            let detail =
+                format!("{free} MiB free in the spool; nothing is deleted, upload to free space");
+            out.push((EventKind::StorageFull, detail, now()));
         }
         self.storage_low = low;
         let battery = battery_percent(&o.power_supply);
         let low = battery.is_some_and(|b| b <= 15);
         if low && !self.battery_low {
-            dev.event(
+            out.push((
                 EventKind::BatteryLow,
-                &format!("battery at {}%", battery.unwrap_or(0)),
-            )?;
+                format!("battery at {}%", battery.unwrap_or(0)),
+                now(),
+            ));
         }
         self.battery_low = low;
-        Ok(())
     }
+}
+
+/// Writes the noticed events that happened before the end of the last sealed segment
+/// (all of them when `all`), each no earlier than the start of the link before it, so a
+/// segment never starts before an event that precedes it in the chain.
+fn flush(dev: &Device, noticed: &mut Vec<Noticed>, all: bool) -> Result<()> {
+    let head = dev
+        .spool
+        .head()?
+        .and_then(|(_, _, b)| kordon_core::link::Link::parse(&b).ok());
+    let limit = head.as_ref().map(|l| l.body().end());
+    noticed.sort_by_key(|n| n.2);
+    let (now_due, later): (Vec<Noticed>, Vec<Noticed>) = noticed
+        .drain(..)
+        .partition(|n| all || limit.is_none_or(|l| n.2 <= l));
+    *noticed = later;
+    let mut floor = head.map(|l| l.body().start());
+    for (kind, detail, time) in now_due {
+        let time = match floor {
+            Some(f) if f > time && kind != EventKind::ClockSync => f,
+            _ => time,
+        };
+        dev.event_at(kind, &detail, time)?;
+        floor = Some(time);
+    }
+    Ok(())
 }
 
 fn input_args(o: &RecordOptions) -> Vec<String> {
@@ -213,7 +273,9 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
     dev.event(EventKind::RecordStart, &format!("source {}", o.source))?;
     // Health is checked before the clock of the first segment starts.
     let mut health = Health::default();
-    health.check(dev, o)?;
+    let mut noticed: Vec<Noticed> = Vec::new();
+    health.check(dev, o, &mut noticed);
+    flush(dev, &mut noticed, false)?;
     let work = dev.spool.work();
     let list = work.join("list.csv");
     let gop = o.fps.max(1) * 2;
@@ -259,7 +321,9 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
         .kill_on_drop(true);
     // -nostdin: stop with SIGINT (ffmpeg finishes the open segment and writes its list line).
     let mut child = cmd.spawn().context("starting ffmpeg (is it installed?)")?;
-    let t0 = now();
+    let mut t0 = now();
+    let mut clock = ClockWatch::new();
+    let mut docked = flag(o.dock_file.as_deref()).unwrap_or(false);
     let pid = child.id();
     let mut reader = ListReader {
         path: list,
@@ -290,7 +354,28 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
             }
         }
         if seal(dev, &mut reader, &work, t0, &mut night, o).await? > 0 {
-            health.check(dev, o)?;
+            // Events noticed while the sealed segments were open follow them in the chain.
+            flush(dev, &mut noticed, false)?;
+            health.check(dev, o, &mut noticed);
+        }
+        if let Some(ms) = clock.jump() {
+            noticed.push((
+                EventKind::ClockSync,
+                format!("wall clock set by {ms:+} ms"),
+                now(),
+            ));
+            t0 = Timestamp(t0.0 + ms);
+        }
+        if let Some(d) = flag(o.dock_file.as_deref())
+            && d != docked
+        {
+            let kind = if d {
+                EventKind::Docked
+            } else {
+                EventKind::Undocked
+            };
+            noticed.push((kind, "dock signal".into(), now()));
+            docked = d;
         }
         if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
             reason = "recording duration reached".into();
@@ -315,6 +400,7 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
         }
     }
     seal(dev, &mut reader, &work, t0, &mut night, o).await?;
+    flush(dev, &mut noticed, true)?;
     dev.event(EventKind::RecordStop, &reason)?;
     dev.event(EventKind::PowerOff, "clean shutdown")?;
     if o.upload {
@@ -352,14 +438,13 @@ async fn seal(
                 } else {
                     EventKind::NightOff
                 };
-                dev.event(
-                    kind,
-                    if o.night_file.is_some() {
-                        "night signal"
-                    } else {
-                        "frame brightness"
-                    },
-                )?;
+                let at = Timestamp(t0.0 + (s * 1000.0).round() as i64);
+                let why = if o.night_file.is_some() {
+                    "night signal"
+                } else {
+                    "frame brightness"
+                };
+                dev.event_at(kind, why, at)?;
             }
             *night = Some(is_night);
         }

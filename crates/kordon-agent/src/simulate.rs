@@ -101,11 +101,28 @@ impl Cam {
     }
 }
 
-/// Makes one real H.264 fragmented-MP4 segment.
-fn make_video(out: &Path, cam: usize, seq: u64, seconds: u64, night: bool) -> Result<()> {
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+
+/// Makes one real H.264 fragmented-MP4 segment, with the device id, sequence number and
+/// start time burned in when a font is available.
+fn make_video(
+    out: &Path,
+    cam: usize,
+    id: &str,
+    seq: u64,
+    start: Timestamp,
+    seconds: u64,
+    night: bool,
+) -> Result<()> {
     let hue = (cam * 67) % 360;
     let x = (seq * 13) % 140;
     let mut vf = format!("hue=h={hue},drawbox=x={x}:y=50:w=20:h=20:color=white@0.9:t=fill");
+    if Path::new(FONT).exists() {
+        let when = start.to_string().replace(':', ".");
+        vf.push_str(&format!(
+            ",drawtext=fontfile={FONT}:fontsize=9:fontcolor=white:box=1:boxcolor=black@0.6:x=2:y=2:text='{id} #{seq}',drawtext=fontfile={FONT}:fontsize=9:fontcolor=white:box=1:boxcolor=black@0.6:x=2:y=105:text='{when}'"
+        ));
+    }
     if night {
         vf.push_str(",eq=brightness=-0.45:saturation=0");
     }
@@ -305,7 +322,15 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             let file = o
                 .work
                 .join(format!("{}-{:05}.mp4", cam.id, cam.links.len()));
-            make_video(&file, *c, cam.links.len() as u64, o.segment_seconds, night)?;
+            make_video(
+                &file,
+                *c,
+                &cam.id,
+                cam.links.len() as u64,
+                Timestamp(t),
+                o.segment_seconds,
+                night,
+            )?;
             let link = cam.segment(&file, t, seg_ms, night)?;
             if *fault == 1 && (i == count / 2 || i == count / 2 + 1) {
                 lost.push(link.body().seq());
@@ -317,7 +342,9 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 make_video(
                     &other,
                     *c + 1,
+                    &cam.id,
                     link.body().seq() + 1000,
+                    Timestamp(t),
                     o.segment_seconds,
                     night,
                 )?;

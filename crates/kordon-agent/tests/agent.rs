@@ -219,7 +219,13 @@ async fn a_killed_agent_restarts_without_reusing_numbers_or_losing_footage() {
             .spawn()
             .expect("agent")
     };
-    tokio::time::sleep(Duration::from_millis(4500)).await;
+    // At a random point, 2.5 to 5.5 s into the recording.
+    let mut r = [0u8; 2];
+    getrandom::fill(&mut r).expect("random");
+    tokio::time::sleep(Duration::from_millis(
+        2500 + u64::from(u16::from_le_bytes(r)) % 3000,
+    ))
+    .await;
     let pgid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -403,25 +409,36 @@ async fn low_storage_and_battery_are_signed_events_and_nothing_is_deleted() {
     std::fs::create_dir_all(&ps).expect("mkdir");
     std::fs::write(ps.join("type"), "Battery\n").expect("type");
     std::fs::write(ps.join("capacity"), "9\n").expect("capacity");
-    let (code, out) = agent(
-        &dir,
-        &[
-            "record",
-            "--segment-seconds",
-            "1",
-            "--duration",
-            "3",
-            "--size",
-            "160x120",
-            "--fps",
-            "10",
-            "--min-free-mib",
-            "1000000000",
-            "--power-supply",
-            tmp.path().join("power_supply").to_str().expect("utf8"),
-        ],
-    );
-    assert_eq!(code, 0, "{out}");
+    let dock = tmp.path().join("dock-signal");
+    std::fs::write(&dock, "0\n").expect("dock signal");
+    let ps_dir = tmp.path().join("power_supply");
+    let args = [
+        "record",
+        "--segment-seconds",
+        "1",
+        "--duration",
+        "3",
+        "--size",
+        "160x120",
+        "--fps",
+        "10",
+        "--min-free-mib",
+        "1000000000",
+        "--power-supply",
+        ps_dir.to_str().expect("utf8"),
+        "--dock-file",
+        dock.to_str().expect("utf8"),
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kordon-agent"))
+        .arg("--dir")
+        .arg(&dir)
+        .args(args)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("agent");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::fs::write(&dock, "1\n").expect("docked");
+    assert!(child.wait().expect("wait").success());
     let sent: Vec<String> = std::fs::read_dir(dir.join("spool/sent"))
         .expect("sent")
         .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("note"))
@@ -438,6 +455,13 @@ async fn low_storage_and_battery_are_signed_events_and_nothing_is_deleted() {
             .filter(|n| n.contains("kind: battery-low\ndetail: battery at 9%"))
             .count(),
         1
+    );
+    assert_eq!(
+        sent.iter()
+            .filter(|n| n.contains("kind: docked\ndetail: dock signal"))
+            .count(),
+        1,
+        "the dock signal is an event"
     );
     let c = s.continuity("cam-health-01").await;
     assert!(c["segments"].as_u64() >= Some(2), "recording went on: {c}");

@@ -85,11 +85,12 @@ pub enum ChainProblem {
         /// The hash it names.
         found: Hash,
     },
-    /// A link starts before the previous one ended, with no clock-sync event to explain it.
+    /// A segment starts before the previous link ended, or an event lies before the
+    /// previous link started, with no clock-sync event to explain it.
     TimeBackwards {
         /// The link.
         seq: u64,
-        /// When the previous link ended.
+        /// The earliest time this link could have (previous end, or previous start for an event).
         previous: Timestamp,
         /// When this link starts.
         time: Timestamp,
@@ -229,14 +230,21 @@ pub fn verify_chain<B: AsRef<[u8]>>(
             head = Some(seq);
         }
 
+        // A segment starts no earlier than the previous link ends; an event may fall inside
+        // the previous segment (it happened while that segment was being recorded), so it
+        // only must not precede the previous link's start.
         let clock_sync = matches!(body, LinkBody::Event(e) if e.kind == EventKind::ClockSync);
+        let floor = |p: &Link| match body {
+            LinkBody::Segment(_) => p.body().end(),
+            LinkBody::Event(_) => p.body().start(),
+        };
         if let Some(p) = prev
-            && body.start() < p.body().end()
+            && body.start() < floor(p)
             && !clock_sync
         {
             problems.push(ChainProblem::TimeBackwards {
                 seq,
-                previous: p.body().end(),
+                previous: floor(p),
                 time: body.start(),
             });
         }

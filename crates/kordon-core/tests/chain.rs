@@ -413,3 +413,32 @@ fn a_link_with_two_signatures_is_refused() {
         Some(LinkError::SignatureCount(2))
     );
 }
+
+#[test]
+fn an_event_may_fall_inside_the_segment_before_it_but_not_before_it() {
+    let mut b = Builder::new(cam_key());
+    b.segment();
+    b.now -= 4_000; // noticed while that segment was being recorded
+    b.event(EventKind::Docked);
+    b.now += 4_000;
+    b.segment();
+    assert!(
+        check(&b, &b.raw()).is_clean(),
+        "{:?}",
+        check(&b, &b.raw()).problems
+    );
+
+    let mut bad = Builder::new(cam_key());
+    bad.segment();
+    let start = bad.links[0].body().start();
+    bad.now = start.0 - 1;
+    bad.event(EventKind::Docked);
+    assert_eq!(
+        check(&bad, &bad.raw()).problems,
+        vec![ChainProblem::TimeBackwards {
+            seq: 1,
+            previous: start,
+            time: Timestamp(start.0 - 1)
+        }]
+    );
+}
