@@ -113,9 +113,12 @@ enum Command {
         /// Crossing point code.
         #[arg(long, default_value = "UA-KYIV-01")]
         checkpoint: String,
-        /// Inject faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates.
+        /// Inject the usual faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates.
         #[arg(long)]
         faults: bool,
+        /// Inject a fault into one camera: `<index>=<stop|lose|crash|equivocate>` (repeatable).
+        #[arg(long = "fault", value_parser = parse_fault)]
+        fault: Vec<(usize, simulate::Fault)>,
     },
     /// Import the files of a camera that cannot sign (mounted folder).
     Dock {
@@ -263,6 +266,7 @@ async fn run(cli: Cli) -> Result<i32> {
             segment_seconds,
             checkpoint,
             faults,
+            fault,
         } => {
             let o = simulate::SimOptions {
                 server: server.trim_end_matches('/').to_owned(),
@@ -271,7 +275,11 @@ async fn run(cli: Cli) -> Result<i32> {
                 minutes,
                 segment_seconds,
                 checkpoint,
-                faults,
+                faults: if faults {
+                    simulate::Fault::default_set()
+                } else {
+                    fault
+                },
                 work: cli.dir.join("simulation"),
             };
             let r = simulate::simulate(&o).await?;
@@ -303,4 +311,16 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+fn parse_fault(s: &str) -> Result<(usize, simulate::Fault), String> {
+    let (i, f) = s
+        .split_once('=')
+        .ok_or("expected <camera index>=<stop|lose|crash|equivocate>")?;
+    let i = i
+        .parse()
+        .map_err(|_| format!("{i:?} is not a camera index"))?;
+    let f = simulate::Fault::parse(f)
+        .ok_or_else(|| format!("{f:?} is not one of stop, lose, crash, equivocate"))?;
+    Ok((i, f))
 }

@@ -3,9 +3,11 @@
 //! segment number; dimmed in night mode), with shifts (assignment and return), night
 //! periods and injected faults, all uploaded through the normal ingest path.
 //!
-//! Faults with `--faults`, by camera number: 0 stopped by its wearer for a minute mid-shift;
-//! 1 loses two segments; 2 crashes and recovers after 30 s; 3 equivocates (signs a second,
-//! different segment under a number already used). Other cameras record cleanly.
+//! Faults are given per camera (`--fault 2=crash`): `stop` (stopped by its wearer for a
+//! minute mid-shift), `lose` (two segments never arrive), `crash` (power loss, recovered
+//! after 30 s), `equivocate` (signs a second, different segment under a number already
+//! used). `--faults` is the set 0=stop, 1=lose, 2=crash, 3=equivocate. Other cameras
+//! record cleanly.
 
 use std::path::Path;
 use std::process::Command;
@@ -35,10 +37,55 @@ pub struct SimOptions {
     pub segment_seconds: u64,
     /// Crossing point code.
     pub checkpoint: String,
-    /// Inject the faults described in the module documentation.
-    pub faults: bool,
+    /// Fault per camera index (see the module documentation).
+    pub faults: Vec<(usize, Fault)>,
     /// Folder for the generated video.
     pub work: std::path::PathBuf,
+}
+
+/// A fault the simulator can inject into one camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Stopped by its wearer for a minute mid-shift.
+    Stop,
+    /// Two segments never arrive.
+    Lose,
+    /// Power loss, recovered after 30 s.
+    Crash,
+    /// A second, different segment under a used number.
+    Equivocate,
+}
+
+impl Fault {
+    /// Parses `stop`, `lose`, `crash` or `equivocate`.
+    pub fn parse(s: &str) -> Option<Fault> {
+        Some(match s {
+            "stop" => Fault::Stop,
+            "lose" => Fault::Lose,
+            "crash" => Fault::Crash,
+            "equivocate" => Fault::Equivocate,
+            _ => return None,
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Fault::Stop => "stopped by the wearer for 60 s mid-shift",
+            Fault::Lose => "lost two segments",
+            Fault::Crash => "crashed, recovered after 30 s",
+            Fault::Equivocate => "equivocated on one segment",
+        }
+    }
+
+    /// The `--faults` set: 0 stop, 1 lose, 2 crash, 3 equivocate.
+    pub fn default_set() -> Vec<(usize, Fault)> {
+        vec![
+            (0, Fault::Stop),
+            (1, Fault::Lose),
+            (2, Fault::Crash),
+            (3, Fault::Equivocate),
+        ]
+    }
 }
 
 /// What was injected, for the report.
@@ -262,14 +309,8 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             json!({"device": id, "officer": officer, "checkpoint": o.checkpoint}),
         )
         .await?;
-        let fault = if o.faults { c.min(4) } else { 4 };
-        let what = [
-            "stopped by the wearer for 60 s mid-shift",
-            "lost two segments",
-            "crashed, recovered after 30 s",
-            "equivocated on one segment",
-            "clean",
-        ][fault];
+        let fault = o.faults.iter().find(|(i, _)| *i == c).map(|(_, f)| *f);
+        let what = fault.map_or("clean", Fault::describe);
         report.cameras.push((id.clone(), officer, what.to_owned()));
         cams.push((
             c,
@@ -308,12 +349,12 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 )?;
                 night = want_night;
             }
-            if *fault == 0 && i == count * 3 / 10 {
+            if *fault == Some(Fault::Stop) && i == count * 3 / 10 {
                 cam.event(t, EventKind::RecordStop, "wearer pressed stop")?;
                 t += 60_000;
                 cam.event(t, EventKind::RecordStart, "wearer pressed record")?;
             }
-            if *fault == 2 && i == count * 7 / 10 {
+            if *fault == Some(Fault::Crash) && i == count * 7 / 10 {
                 t += 30_000;
                 cam.event(t, EventKind::Recovered, "power loss; restarted")?;
                 cam.event(t, EventKind::PowerOn, "agent started")?;
@@ -332,10 +373,10 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 night,
             )?;
             let link = cam.segment(&file, t, seg_ms, night)?;
-            if *fault == 1 && (i == count / 2 || i == count / 2 + 1) {
+            if *fault == Some(Fault::Lose) && (i == count / 2 || i == count / 2 + 1) {
                 lost.push(link.body().seq());
             }
-            if *fault == 3 && i == count * 4 / 10 {
+            if *fault == Some(Fault::Equivocate) && i == count * 4 / 10 {
                 let other = o
                     .work
                     .join(format!("{}-{:05}-twin.mp4", cam.id, link.body().seq()));

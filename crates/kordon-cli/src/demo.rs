@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
-use kordon_agent::simulate::{SimOptions, simulate};
+use kordon_agent::simulate::{Fault, SimOptions, simulate};
 use kordon_server::config::Config;
 
 pub(crate) struct DemoOptions {
@@ -52,7 +52,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         minutes: o.minutes,
         segment_seconds: 10,
         checkpoint: "UA-KYIV-01".into(),
-        faults: true,
+        faults: Fault::default_set(),
         work: o.data.join("demo-video"),
     };
     let report = simulate(&sim).await?;
