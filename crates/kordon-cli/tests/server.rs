@@ -40,35 +40,35 @@ fn free_port() -> u16 {
 }
 
 async fn start(data: &Path) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kordon"))
-        .args(["serve", "--data"])
-        .arg(data)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn kordon serve");
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if http
-            .get(format!("{url}/readyz"))
+    start_with_env(data, &[]).await
+}
+
+/// The index the server gives a link by its hash, after checking the inclusion proof
+/// against `cp`.
+async fn proven_index(
+    http: &reqwest::Client,
+    url: &str,
+    l: &Link,
+    cp: &kordon_core::checkpoint::Checkpoint,
+) -> u64 {
+    let (st, p) = json_of(
+        http.get(format!("{url}/v1/log/inclusion?hash={}", l.hash().to_hex()))
             .send()
             .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Server {
-                child,
-                url,
-                data: data.to_path_buf(),
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not become ready");
+            .expect("proof"),
+    )
+    .await;
+    assert_eq!(st, 200, "link {} not found: {p}", l.hash());
+    let index = p["index"].as_u64().expect("index");
+    let proof: Vec<Hash> = p["proof"]
+        .as_array()
+        .expect("proof")
+        .iter()
+        .map(|h| Hash::from_base64(h.as_str().expect("str")).expect("hash"))
+        .collect();
+    merkle::verify_inclusion(&leaf_hash(l.bytes()), index, cp.size, &proof, &cp.root)
+        .expect("inclusion");
+    index
 }
 
 fn token(data: &Path) -> String {
@@ -373,26 +373,7 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
             .iter()
             .position(|e| e == l.bytes())
             .expect("link is logged");
-        let (_, p) = json_of(
-            http.get(format!(
-                "{}/v1/log/inclusion?hash={}",
-                s.url,
-                l.hash().to_hex()
-            ))
-            .send()
-            .await
-            .expect("proof"),
-        )
-        .await;
-        assert_eq!(p["index"].as_u64(), Some(i as u64));
-        let proof: Vec<Hash> = p["proof"]
-            .as_array()
-            .expect("proof")
-            .iter()
-            .map(|h| Hash::from_base64(h.as_str().expect("str")).expect("hash"))
-            .collect();
-        merkle::verify_inclusion(&leaf_hash(l.bytes()), i as u64, cp.size, &proof, &cp.root)
-            .expect("inclusion");
+        assert_eq!(proven_index(&http, &s.url, l, &cp).await, i as u64);
     }
     // A partial tile beyond the published size is not served.
     let beyond = TileId {
@@ -850,27 +831,12 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     .expect("key");
     let (cp, _) = checkpoint::open(&cp_bytes, &key).expect("checkpoint");
     for (l, index) in &confirmed {
-        let (st, p) = json_of(
-            http.get(format!(
-                "{}/v1/log/inclusion?hash={}",
-                s.url,
-                l.hash().to_hex()
-            ))
-            .send()
-            .await
-            .expect("proof"),
-        )
-        .await;
-        assert_eq!(st, 200, "confirmed link {} lost: {p}", l.hash());
-        assert_eq!(p["index"].as_u64(), Some(*index), "confirmed link moved");
-        let proof: Vec<Hash> = p["proof"]
-            .as_array()
-            .expect("proof")
-            .iter()
-            .map(|h| Hash::from_base64(h.as_str().expect("s")).expect("h"))
-            .collect();
-        merkle::verify_inclusion(&leaf_hash(l.bytes()), *index, cp.size, &proof, &cp.root)
-            .expect("inclusion");
+        assert_eq!(
+            proven_index(&http, &s.url, l, &cp).await,
+            *index,
+            "confirmed link {} lost or moved",
+            l.hash()
+        );
     }
     let blob = get_bytes(
         &http,
