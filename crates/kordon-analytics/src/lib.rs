@@ -12,4 +12,5 @@
 //! **Architecture invariant:** analytics never writes.
 
 pub mod coverage;
+pub mod search;
 pub mod span;

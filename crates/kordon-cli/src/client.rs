@@ -45,6 +45,16 @@ impl Client {
         Ok(rb.bearer_auth(t))
     }
 
+    pub(crate) async fn post_admin(&self, path: &str, body: &Value) -> Result<Value> {
+        self.send(self.admin(self.http.post(format!("{}{path}", self.base)).json(body))?)
+            .await
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Result<Value> {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
     async fn send(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
         let res = rb
             .send()

@@ -4,6 +4,7 @@
 
 mod client;
 mod demo;
+mod inspections;
 mod verify;
 
 use std::path::PathBuf;
@@ -94,6 +95,20 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Customs inspection records.
+    Inspections {
+        #[command(subcommand)]
+        command: InspectionsCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// The transparency log.
     Log {
         #[command(subcommand)]
@@ -140,6 +155,31 @@ enum DeviceCommand {
     Status {
         /// Camera id.
         device: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum InspectionsCommand {
+    /// Import a CSV file: inspection_id,checkpoint,lane,officers,start,end,vehicle_plate,declaration_no,kind,outcome
+    Import {
+        /// The CSV file (with a header row).
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Coverage of every inspection that started in a time range.
+    Coverage {
+        /// Start of the range, RFC 3339 (e.g. 2026-11-28T00:00:00+02:00).
+        #[arg(long)]
+        from: String,
+        /// End of the range, RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
     },
 }
 
@@ -243,6 +283,20 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Return { device, remote } => {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(c.return_device(&device))
+        }
+        Command::Inspections {
+            command: InspectionsCommand::Import { file },
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(inspections::import(&c, &file))
+        }
+        Command::Report {
+            command: ReportCommand::Coverage { from, to, format },
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(inspections::coverage_report(&c, &from, &to, &format))
         }
         Command::Gaps { remote } => {
             let c = client::Client::new(&remote)?;

@@ -1302,3 +1302,165 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         "{out}"
     );
 }
+
+/// `t` (Unix ms) as RFC 3339 in UTC+02:00, as the customs IT system writes it.
+fn kyiv(t: i64) -> String {
+    Timestamp(t + 2 * 3_600_000)
+        .to_string()
+        .replace('Z', "+02:00")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspections_import_and_coverage_with_a_late_upload() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let d = data.to_str().expect("utf8");
+    let mut cam = Camera::new("cam-insp-01", 61);
+    enroll(&http, &s, &cam).await;
+    let (code, out) = kordon(&[
+        "assign",
+        "--device",
+        "cam-insp-01",
+        "--officer",
+        "UA-1",
+        "--checkpoint",
+        "UA-KYIV-01",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // The camera records from t: 0-10 s, 10-20 s (arrives late), stop at 20 s, 40-60 s.
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+        + 5_000;
+    cam.t = t;
+    let video = mp4(dir.path(), 0);
+    let s0 = cam.segment(&video, 10_000);
+    let late_video = mp4(dir.path(), 1);
+    let late = cam.segment(&late_video, 10_000);
+    let stop = cam.event(EventKind::RecordStop);
+    cam.t = t + 40_000;
+    let start_again = cam.event(EventKind::RecordStart);
+    let v2 = mp4(dir.path(), 2);
+    let s3 = cam.segment(&v2, 10_000);
+    let v3 = mp4(dir.path(), 3);
+    let s4 = cam.segment(&v3, 10_000);
+    assert_eq!(
+        put_segment(&http, &s.url, &s0, video).await.expect("put").0,
+        201
+    );
+    for e in [&stop, &start_again] {
+        assert_eq!(put_event(&http, &s.url, e).await.expect("put").0, 201);
+    }
+    assert_eq!(
+        put_segment(&http, &s.url, &s3, v2).await.expect("put").0,
+        201
+    );
+    assert_eq!(
+        put_segment(&http, &s.url, &s4, v3).await.expect("put").0,
+        201
+    );
+
+    let csv = format!(
+        "inspection_id,checkpoint,lane,officers,start,end,vehicle_plate,declaration_no,kind,outcome\n\
+         I-1,UA-KYIV-01,3,UA-1,{a},{b},аа 1234 вх,UA100/281126/000001,vehicle,cleared\n\
+         I-bad,UA-KYIV-01,3,UA-1,{b},{a},AA1234BX,D2,vehicle,cleared\n\
+         I-bad2,UA-KYIV-01,3,UA-1,{a},{b},AA1234BX,D3,boat,cleared\n\
+         I-short,UA-KYIV-01,3\n\
+         I-2,UA-KYIV-01,1,UA-2;UA-3,{a},{b},KA0001TH,D4,goods,violation\n",
+        a = kyiv(t + 5_000),
+        b = kyiv(t + 55_000)
+    );
+    let file = dir.path().join("inspections.csv");
+    std::fs::write(&file, &csv).expect("csv");
+    let f = file.to_str().expect("utf8");
+    let (code, out) = kordon(&["inspections", "import", f, "--server", &s.url, "--data", d]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("line 3: end is not after start"), "{out}");
+    assert!(
+        out.contains("line 4: kind \"boat\" is not documents, vehicle or goods"),
+        "{out}"
+    );
+    assert!(out.contains("line 5: 3 fields, expected 10"), "{out}");
+    assert!(
+        out.contains("2 new, 0 unchanged, 0 corrected (new version), 3 refused"),
+        "{out}"
+    );
+    let (_, out) = kordon(&["inspections", "import", f, "--server", &s.url, "--data", d]);
+    assert!(
+        out.contains("0 new, 2 unchanged, 0 corrected"),
+        "idempotent: {out}"
+    );
+    std::fs::write(
+        &file,
+        csv.replace("vehicle,cleared\nI-bad,", "vehicle,violation\nI-bad,"),
+    )
+    .expect("csv");
+    let (_, out) = kordon(&["inspections", "import", f, "--server", &s.url, "--data", d]);
+    assert!(
+        out.contains("0 new, 1 unchanged, 1 corrected"),
+        "a correction is a new version: {out}"
+    );
+
+    let range = ["--from", &kyiv(t - 60_000), "--to", &kyiv(t + 600_000)];
+    let report = |fmt: &str| {
+        let mut args = vec!["report", "coverage", "--format", fmt, "--server", &s.url];
+        args.extend_from_slice(&range);
+        kordon(&args)
+    };
+    let (code, out) = report("csv");
+    assert_eq!(code, 0, "{out}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        rows[0],
+        "inspection_id,checkpoint,lane,officers,start,end,covered_seconds,duration_seconds,coverage,night_seconds,uncovered"
+    );
+    let i1 = rows.iter().find(|r| r.starts_with("I-1,")).expect("I-1");
+    let f1: Vec<&str> = i1.split(',').collect();
+    assert_eq!((f1[6], f1[7], f1[8]), ("20.0", "50.0", "0.4000"), "{i1}");
+    assert_eq!(
+        f1[10],
+        format!(
+            "{}/{}/missing_segments;{}/{}/stopped_by_wearer",
+            Timestamp(t + 10_000),
+            Timestamp(t + 20_000),
+            Timestamp(t + 20_000),
+            Timestamp(t + 40_000)
+        )
+    );
+    let i2 = rows.iter().find(|r| r.starts_with("I-2,")).expect("I-2");
+    assert!(
+        i2.contains(",0.0,50.0,0.0000,") && i2.ends_with("/not_assigned"),
+        "{i2}"
+    );
+
+    // The late segment arrives: coverage is recomputed from the chain.
+    assert_eq!(
+        put_segment(&http, &s.url, &late, late_video)
+            .await
+            .expect("put")
+            .0,
+        201
+    );
+    let (_, v) = json_of(
+        http.get(format!("{}/v1/inspections/I-1/coverage", s.url))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await;
+    assert_eq!(v["covered_seconds"], 30.0, "{v}");
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["outcome"], "violation");
+    assert_eq!(v["uncovered"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["uncovered"][0]["class"], "stopped_by_wearer");
+    let (code, out) = report("table");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("60.0%"), "{out}");
+}

@@ -310,6 +310,12 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/devices/{device}/events/{seq}",
             put(crate::ingest::put_event),
         )
+        .route("/v1/inspections", post(crate::inspections::put))
+        .route(
+            "/v1/inspections/{id}/coverage",
+            get(crate::inspections::one),
+        )
+        .route("/v1/reports/coverage", get(crate::inspections::report))
         .route("/v1/assignments", post(crate::devices::assign))
         .route(
             "/v1/assignments/return",

@@ -21,6 +21,7 @@ mod cosigning;
 mod devices;
 pub mod error;
 mod ingest;
+mod inspections;
 mod logapi;
 pub mod witness;
 

@@ -559,3 +559,174 @@ impl Meta {
             .collect::<Result<_, _>>()?)
     }
 }
+
+/// One version of an inspection record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionRow {
+    /// Inspection id from the customs system.
+    pub id: String,
+    /// Crossing point code.
+    pub checkpoint: String,
+    /// Lane.
+    pub lane: String,
+    /// Officers' service numbers.
+    pub officers: Vec<String>,
+    /// Start, Unix ms.
+    pub start_ms: i64,
+    /// End, Unix ms.
+    pub end_ms: i64,
+    /// Vehicle plate as given.
+    pub plate: String,
+    /// Plate normalised for search.
+    pub plate_norm: String,
+    /// Declaration number.
+    pub declaration: String,
+    /// `documents`, `vehicle` or `goods`.
+    pub kind: String,
+    /// `cleared`, `violation` or `refused`.
+    pub outcome: String,
+}
+
+/// What storing an inspection did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InspectionOutcome {
+    /// First version stored.
+    New,
+    /// Identical to the latest version: nothing stored.
+    Unchanged,
+    /// Different from the latest version: stored as version `n`.
+    Corrected(i64),
+}
+
+fn inspection_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<InspectionRow, sqlx::Error> {
+    let officers: String = r.try_get("officers")?;
+    Ok(InspectionRow {
+        id: r.try_get("id")?,
+        checkpoint: r.try_get("checkpoint")?,
+        lane: r.try_get("lane")?,
+        officers: officers
+            .split(';')
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        start_ms: r.try_get("start_ms")?,
+        end_ms: r.try_get("end_ms")?,
+        plate: r.try_get("plate")?,
+        plate_norm: r.try_get("plate_norm")?,
+        declaration: r.try_get("declaration")?,
+        kind: r.try_get("kind")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
+impl Meta {
+    /// Stores an inspection: new, unchanged (idempotent retry) or a correction (a new
+    /// version; earlier versions are kept).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn put_inspection(
+        &self,
+        i: &InspectionRow,
+        now: i64,
+    ) -> Result<InspectionOutcome, MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let latest =
+            sqlx::query("SELECT * FROM inspections WHERE id = ? ORDER BY version DESC LIMIT 1")
+                .bind(&i.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let version = match &latest {
+            Some(r) if inspection_from_row(r)? == *i => return Ok(InspectionOutcome::Unchanged),
+            Some(r) => r.try_get::<i64, _>("version")? + 1,
+            None => 1,
+        };
+        sqlx::query(
+            "INSERT INTO inspections (id, version, checkpoint, lane, officers, start_ms, end_ms, plate, plate_norm, declaration, kind, outcome, received_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&i.id)
+        .bind(version)
+        .bind(&i.checkpoint)
+        .bind(&i.lane)
+        .bind(i.officers.join(";"))
+        .bind(i.start_ms)
+        .bind(i.end_ms)
+        .bind(&i.plate)
+        .bind(&i.plate_norm)
+        .bind(&i.declaration)
+        .bind(&i.kind)
+        .bind(&i.outcome)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(if version == 1 {
+            InspectionOutcome::New
+        } else {
+            InspectionOutcome::Corrected(version)
+        })
+    }
+
+    /// The latest version of every inspection starting in `[from, to)`, by start.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn inspections(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(InspectionRow, i64)>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT i.* FROM inspections i
+             JOIN (SELECT id, MAX(version) AS v FROM inspections GROUP BY id) l ON l.id = i.id AND l.v = i.version
+             WHERE i.start_ms >= ? AND i.start_ms < ? ORDER BY i.start_ms, i.id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((inspection_from_row(r)?, r.try_get::<i64, _>("version")?)))
+            .collect()
+    }
+
+    /// Every assignment of the given officers that overlaps `[from, to)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn assignments_of(
+        &self,
+        officer: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Assignment>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM assignments WHERE officer = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms")
+            .bind(officer)
+            .bind(to)
+            .bind(from)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(assignment_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+impl Meta {
+    /// The latest version of one inspection.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn inspection(&self, id: &str) -> Result<Option<(InspectionRow, i64)>, MetaError> {
+        let r = sqlx::query("SELECT * FROM inspections WHERE id = ? ORDER BY version DESC LIMIT 1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match r {
+            Some(r) => Some((inspection_from_row(&r)?, r.try_get::<i64, _>("version")?)),
+            None => None,
+        })
+    }
+}

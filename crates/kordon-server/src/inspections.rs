@@ -1,0 +1,257 @@
+//! Customs inspection records and their coverage by recordings.
+//!
+//! `POST /v1/inspections` (administrator or the customs IT integration) takes one record
+//! or an array; each is validated on its own, so one bad record neither stops nor
+//! corrupts the others. A record with a known id is a retry when identical and a
+//! correction (a new version) when not. `GET /v1/inspections/{id}/coverage` and
+//! `GET /v1/reports/coverage?from=&to=` compute coverage from the verified chains.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use kordon_analytics::coverage::{Assignment, CameraTimeline, Coverage, coverage};
+use kordon_analytics::search::normalize_plate;
+use kordon_analytics::span::Span;
+use kordon_core::chain::{ChainOptions, verify_chain};
+use kordon_core::note::VerifierKey;
+use kordon_core::time::Timestamp;
+use kordon_store::meta::{InspectionOutcome, InspectionRow};
+use kordon_store::now_ms;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::error::ApiError;
+
+/// An inspection as the customs IT system sends it (the CSV columns by name).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InspectionIn {
+    inspection_id: String,
+    checkpoint: String,
+    lane: String,
+    /// Service numbers, `;`-separated (CSV) or a list (JSON).
+    officers: Officers,
+    start: String,
+    end: String,
+    vehicle_plate: String,
+    declaration_no: String,
+    kind: String,
+    outcome: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Officers {
+    List(Vec<String>),
+    Joined(String),
+}
+
+fn rfc3339(field: &str, v: &str) -> Result<i64, String> {
+    let t = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{field} {v:?} is not RFC 3339 with an offset: {e}"))?;
+    Ok((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+fn word(field: &str, v: &str, max: usize) -> Result<String, String> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
+        return Err(format!("{field} must be 1-{max} characters"));
+    }
+    Ok(v.to_owned())
+}
+
+impl InspectionIn {
+    fn validate(self) -> Result<InspectionRow, String> {
+        let officers: Vec<String> = match self.officers {
+            Officers::List(v) => v,
+            Officers::Joined(s) => s.split(';').map(str::to_owned).collect(),
+        }
+        .into_iter()
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
+        if officers.is_empty() {
+            return Err("officers is empty".into());
+        }
+        let start_ms = rfc3339("start", &self.start)?;
+        let end_ms = rfc3339("end", &self.end)?;
+        if end_ms <= start_ms {
+            return Err("end is not after start".into());
+        }
+        if !matches!(self.kind.as_str(), "documents" | "vehicle" | "goods") {
+            return Err(format!(
+                "kind {:?} is not documents, vehicle or goods",
+                self.kind
+            ));
+        }
+        if !matches!(self.outcome.as_str(), "cleared" | "violation" | "refused") {
+            return Err(format!(
+                "outcome {:?} is not cleared, violation or refused",
+                self.outcome
+            ));
+        }
+        Ok(InspectionRow {
+            id: word("inspection_id", &self.inspection_id, 64)?,
+            checkpoint: word("checkpoint", &self.checkpoint, 64)?,
+            lane: word("lane", &self.lane, 32)?,
+            officers,
+            start_ms,
+            end_ms,
+            plate_norm: normalize_plate(&self.vehicle_plate),
+            plate: self.vehicle_plate.trim().to_owned(),
+            declaration: self.declaration_no.trim().to_owned(),
+            kind: self.kind,
+            outcome: self.outcome,
+        })
+    }
+}
+
+/// `POST /v1/inspections`: one record or an array; answers one result per record.
+pub(crate) async fn put(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    app.require_admin(&headers)?;
+    let items = match body {
+        Value::Array(v) => v,
+        other => vec![other],
+    };
+    let mut results = Vec::with_capacity(items.len());
+    let now = now_ms();
+    for (index, item) in items.into_iter().enumerate() {
+        let parsed = serde_json::from_value::<InspectionIn>(item)
+            .map_err(|e| e.to_string())
+            .and_then(InspectionIn::validate);
+        results.push(match parsed {
+            Err(error) => json!({"index": index, "status": "error", "error": error}),
+            Ok(row) => match app.meta.put_inspection(&row, now).await? {
+                InspectionOutcome::New => json!({"index": index, "id": row.id, "status": "new"}),
+                InspectionOutcome::Unchanged => {
+                    json!({"index": index, "id": row.id, "status": "unchanged"})
+                }
+                InspectionOutcome::Corrected(v) => {
+                    json!({"index": index, "id": row.id, "status": "corrected", "version": v})
+                }
+            },
+        });
+    }
+    Ok(Json(json!({ "results": results })))
+}
+
+/// Builds timelines and assignments lazily and computes coverage.
+struct Calculator<'a> {
+    app: &'a App,
+    timelines: HashMap<String, CameraTimeline>,
+}
+
+impl Calculator<'_> {
+    async fn coverage(&mut self, i: &InspectionRow) -> Result<Coverage, ApiError> {
+        let mut assignments = Vec::new();
+        for o in &i.officers {
+            for a in self
+                .app
+                .meta
+                .assignments_of(o, i.start_ms, i.end_ms)
+                .await?
+            {
+                assignments.push(Assignment {
+                    camera: a.device_id.clone(),
+                    officer: a.officer,
+                    span: Span::new(a.start_ms, a.end_ms.unwrap_or(i64::MAX)),
+                });
+            }
+        }
+        for a in &assignments {
+            if !self.timelines.contains_key(&a.camera) {
+                let t = match self.app.meta.device(&a.camera).await? {
+                    Some(d) => {
+                        let key = VerifierKey::parse(&d.vkey)
+                            .map_err(|e| ApiError::Internal(e.to_string()))?;
+                        let raw = self.app.meta.device_links(&a.camera).await?;
+                        let (cam, gap) = (a.camera.clone(), self.app.config.max_gap_ms);
+                        tokio::task::spawn_blocking(move || {
+                            CameraTimeline::from_chain(&verify_chain(
+                                &cam,
+                                &key,
+                                &raw,
+                                &ChainOptions { max_gap_ms: gap },
+                            ))
+                        })
+                        .await
+                        .map_err(|e| ApiError::Internal(e.to_string()))?
+                    }
+                    None => CameraTimeline::default(),
+                };
+                self.timelines.insert(a.camera.clone(), t);
+            }
+        }
+        Ok(coverage(
+            Span::new(i.start_ms, i.end_ms),
+            &i.officers,
+            &assignments,
+            &self.timelines,
+        ))
+    }
+}
+
+fn coverage_json(i: &InspectionRow, version: i64, c: &Coverage) -> Value {
+    json!({
+        "inspection_id": i.id, "version": version, "checkpoint": i.checkpoint, "lane": i.lane,
+        "officers": i.officers, "start": Timestamp(i.start_ms).to_string(), "end": Timestamp(i.end_ms).to_string(),
+        "vehicle_plate": i.plate, "declaration_no": i.declaration, "kind": i.kind, "outcome": i.outcome,
+        "duration_seconds": c.duration_ms as f64 / 1000.0,
+        "covered_seconds": c.covered_ms as f64 / 1000.0,
+        "night_seconds": c.night_ms as f64 / 1000.0,
+        "coverage": c.ratio(),
+        "uncovered": c.uncovered.iter().map(|(s, g)| json!({"from": Timestamp(s.start).to_string(), "to": Timestamp(s.end).to_string(), "seconds": s.len() as f64 / 1000.0, "class": g.as_str()})).collect::<Vec<_>>(),
+    })
+}
+
+/// Query of the coverage report.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Range {
+    from: String,
+    to: String,
+}
+
+/// `GET /v1/reports/coverage?from=<RFC 3339>&to=<RFC 3339>`: every inspection starting in the range.
+pub(crate) async fn report(
+    State(app): State<Arc<App>>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let from = rfc3339("from", &r.from).map_err(|e| ApiError::BadRequest("bad_query", e))?;
+    let to = rfc3339("to", &r.to).map_err(|e| ApiError::BadRequest("bad_query", e))?;
+    let mut calc = Calculator {
+        app: &app,
+        timelines: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (i, v) in app.meta.inspections(from, to).await? {
+        let c = calc.coverage(&i).await?;
+        out.push(coverage_json(&i, v, &c));
+    }
+    Ok(Json(json!({ "inspections": out })))
+}
+
+/// `GET /v1/inspections/{id}/coverage`.
+pub(crate) async fn one(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (i, v) = app
+        .meta
+        .inspection(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no inspection {id}")))?;
+    let mut calc = Calculator {
+        app: &app,
+        timelines: HashMap::new(),
+    };
+    let c = calc.coverage(&i).await?;
+    Ok(Json(coverage_json(&i, v, &c)))
+}
