@@ -50,6 +50,11 @@ impl Client {
             .await
     }
 
+    pub(crate) async fn put_admin(&self, path: &str, body: &Value) -> Result<Value> {
+        self.send(self.admin(self.http.put(format!("{}{path}", self.base)).json(body))?)
+            .await
+    }
+
     pub(crate) async fn get(&self, path: &str) -> Result<Value> {
         self.send(self.http.get(format!("{}{path}", self.base)))
             .await

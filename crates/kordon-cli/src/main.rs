@@ -95,6 +95,20 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Crossing points (reference data).
+    Checkpoint {
+        #[command(subcommand)]
+        command: CheckpointCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Officers (reference data).
+    Officer {
+        #[command(subcommand)]
+        command: OfficerCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Customs inspection records.
     Inspections {
         #[command(subcommand)]
@@ -156,6 +170,46 @@ enum DeviceCommand {
         /// Camera id.
         device: String,
     },
+}
+
+#[derive(Subcommand)]
+enum CheckpointCommand {
+    /// Create or change a crossing point.
+    Set {
+        /// Code, e.g. UA-KYIV-01.
+        code: String,
+        /// Name in Ukrainian.
+        #[arg(long)]
+        name_uk: String,
+        /// Name in Latin script.
+        #[arg(long)]
+        name_latin: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "Europe/Kyiv")]
+        tz: String,
+        /// Lanes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        lanes: Vec<String>,
+    },
+    /// List crossing points.
+    List,
+}
+
+#[derive(Subcommand)]
+enum OfficerCommand {
+    /// Create or change an officer.
+    Set {
+        /// Service number.
+        service_no: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Crossing point code.
+        #[arg(long)]
+        checkpoint: String,
+    },
+    /// List officers.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -283,6 +337,66 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Return { device, remote } => {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(c.return_device(&device))
+        }
+        Command::Checkpoint { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                match command {
+                    CheckpointCommand::Set { code, name_uk, name_latin, tz, lanes } => {
+                        let body = serde_json::json!({"name_uk": name_uk, "name_latin": name_latin, "tz": tz, "lanes": lanes});
+                        let v = c.put_admin(&format!("/v1/checkpoints/{code}"), &body).await?;
+                        println!("crossing point {code}: {}", if v["changed"] == true { "saved (custody event logged)" } else { "unchanged" });
+                    }
+                    CheckpointCommand::List => {
+                        for p in c.get("/v1/checkpoints").await?["checkpoints"].as_array().into_iter().flatten() {
+                            println!("{}  {} / {}  {}  lanes {}", p["code"].as_str().unwrap_or(""), p["name_uk"].as_str().unwrap_or(""), p["name_latin"].as_str().unwrap_or(""), p["tz"].as_str().unwrap_or(""), p["lanes"]);
+                        }
+                    }
+                }
+                Ok(0)
+            })
+        }
+        Command::Officer { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                match command {
+                    OfficerCommand::Set {
+                        service_no,
+                        name,
+                        checkpoint,
+                    } => {
+                        let v = c
+                            .put_admin(
+                                &format!("/v1/officers/{service_no}"),
+                                &serde_json::json!({"name": name, "checkpoint": checkpoint}),
+                            )
+                            .await?;
+                        println!(
+                            "officer {service_no}: {}",
+                            if v["changed"] == true {
+                                "saved (custody event logged)"
+                            } else {
+                                "unchanged"
+                            }
+                        );
+                    }
+                    OfficerCommand::List => {
+                        for o in c.get("/v1/officers").await?["officers"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                        {
+                            println!(
+                                "{}  {}  {}",
+                                o["service_no"].as_str().unwrap_or(""),
+                                o["name"].as_str().unwrap_or(""),
+                                o["checkpoint"].as_str().unwrap_or("")
+                            );
+                        }
+                    }
+                }
+                Ok(0)
+            })
         }
         Command::Inspections {
             command: InspectionsCommand::Import { file },

@@ -1464,3 +1464,98 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("60.0%"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_data_changes_are_custody_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let d = data.to_str().expect("utf8");
+    let r = ["--server", s.url.as_str(), "--data", d];
+    let run = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&r);
+        kordon(&a)
+    };
+    let (code, out) = run(&[
+        "checkpoint",
+        "set",
+        "UA-YAH-01",
+        "--name-uk",
+        "Ягодин",
+        "--name-latin",
+        "Yahodyn",
+        "--tz",
+        "Europe/Kyiv",
+        "--lanes",
+        "1,2,3",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("saved (custody event logged)"), "{out}");
+    let (_, out) = run(&[
+        "checkpoint",
+        "set",
+        "UA-YAH-01",
+        "--name-uk",
+        "Ягодин",
+        "--name-latin",
+        "Yahodyn",
+        "--tz",
+        "Europe/Kyiv",
+        "--lanes",
+        "1,2,3",
+    ]);
+    assert!(out.contains("unchanged"), "{out}");
+    let (code, out) = run(&[
+        "checkpoint",
+        "set",
+        "UA-X",
+        "--name-uk",
+        "X",
+        "--name-latin",
+        "X",
+        "--tz",
+        "Europe/Atlantis",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bad_tz"), "{out}");
+    let (code, out) = run(&[
+        "officer",
+        "set",
+        "UA-1234",
+        "--name",
+        "Олена Коваль",
+        "--checkpoint",
+        "UA-YAH-01",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&[
+        "officer",
+        "set",
+        "UA-9",
+        "--name",
+        "X",
+        "--checkpoint",
+        "UA-NOWHERE",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown_checkpoint"), "{out}");
+    let (_, out) = run(&["checkpoint", "list"]);
+    assert!(
+        out.contains("UA-YAH-01  Ягодин / Yahodyn  Europe/Kyiv"),
+        "{out}"
+    );
+    let (_, out) = run(&["officer", "list"]);
+    assert!(out.contains("UA-1234  Олена Коваль  UA-YAH-01"), "{out}");
+    // Two changes, two custody events in the log, verified by the auditor.
+    let http = reqwest::Client::new();
+    let text =
+        String::from_utf8(get_bytes(&http, &format!("{}/log/tile/entries/000.p/2", s.url)).await)
+            .expect("utf8");
+    assert!(
+        text.contains("action: checkpoint-set") && text.contains("action: officer-set"),
+        "{text}"
+    );
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -310,6 +310,16 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/devices/{device}/events/{seq}",
             put(crate::ingest::put_event),
         )
+        .route("/v1/checkpoints", get(crate::reference::list_checkpoints))
+        .route(
+            "/v1/checkpoints/{code}",
+            put(crate::reference::put_checkpoint),
+        )
+        .route("/v1/officers", get(crate::reference::list_officers))
+        .route(
+            "/v1/officers/{service_no}",
+            put(crate::reference::put_officer),
+        )
         .route("/v1/inspections", post(crate::inspections::put))
         .route(
             "/v1/inspections/{id}/coverage",

@@ -23,6 +23,7 @@ pub mod error;
 mod ingest;
 mod inspections;
 mod logapi;
+mod reference;
 pub mod witness;
 
 pub use app::{App, open, router, run, serve_router};

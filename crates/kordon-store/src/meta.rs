@@ -730,3 +730,120 @@ impl Meta {
         })
     }
 }
+
+/// A crossing point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    /// Code, e.g. `UA-KYIV-01`.
+    pub code: String,
+    /// Name in Ukrainian.
+    pub name_uk: String,
+    /// Name in Latin script.
+    pub name_latin: String,
+    /// IANA time zone.
+    pub tz: String,
+    /// Lanes.
+    pub lanes: Vec<String>,
+}
+
+/// An officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficerRow {
+    /// Service number.
+    pub service_no: String,
+    /// Full name.
+    pub name: String,
+    /// Crossing point code.
+    pub checkpoint: String,
+}
+
+impl Meta {
+    /// Creates or changes a crossing point; returns whether anything changed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn put_checkpoint(&self, c: &CheckpointRow, now: i64) -> Result<bool, MetaError> {
+        if self.checkpoints().await?.iter().any(|x| x == c) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO checkpoints (code, name_uk, name_latin, tz, lanes, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (code) DO UPDATE SET name_uk = excluded.name_uk, name_latin = excluded.name_latin, tz = excluded.tz, lanes = excluded.lanes, updated_at = excluded.updated_at",
+        )
+        .bind(&c.code)
+        .bind(&c.name_uk)
+        .bind(&c.name_latin)
+        .bind(&c.tz)
+        .bind(c.lanes.join(";"))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    /// Every crossing point, by code.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM checkpoints ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let lanes: String = r.try_get("lanes")?;
+                Ok(CheckpointRow {
+                    code: r.try_get("code")?,
+                    name_uk: r.try_get("name_uk")?,
+                    name_latin: r.try_get("name_latin")?,
+                    tz: r.try_get("tz")?,
+                    lanes: lanes
+                        .split(';')
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Creates or changes an officer; returns whether anything changed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn put_officer(&self, o: &OfficerRow, now: i64) -> Result<bool, MetaError> {
+        if self.officers().await?.iter().any(|x| x == o) {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO officers (service_no, name, checkpoint, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (service_no) DO UPDATE SET name = excluded.name, checkpoint = excluded.checkpoint, updated_at = excluded.updated_at",
+        )
+        .bind(&o.service_no)
+        .bind(&o.name)
+        .bind(&o.checkpoint)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    /// Every officer, by service number.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn officers(&self) -> Result<Vec<OfficerRow>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM officers ORDER BY service_no")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OfficerRow {
+                    service_no: r.try_get("service_no")?,
+                    name: r.try_get("name")?,
+                    checkpoint: r.try_get("checkpoint")?,
+                })
+            })
+            .collect()
+    }
+}
