@@ -116,6 +116,13 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Reasons for gaps in the coverage of inspections.
+    Gap {
+        #[command(subcommand)]
+        command: GapCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]
@@ -218,6 +225,38 @@ enum InspectionsCommand {
     Import {
         /// The CSV file (with a header row).
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum GapCommand {
+    /// Attach a reason to a gap of an inspection.
+    Reason {
+        /// Inspection id.
+        #[arg(long)]
+        inspection: String,
+        /// Start of the explained interval, RFC 3339.
+        #[arg(long)]
+        from: String,
+        /// End of it, RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// malfunction, exemption, restricted_area or other.
+        #[arg(long, value_parser = ["malfunction", "exemption", "restricted_area", "other"])]
+        reason: String,
+        /// What happened.
+        #[arg(long)]
+        text: String,
+    },
+    /// Approve a reason (supervisor).
+    Approve {
+        /// Reason id.
+        id: String,
+    },
+    /// Reject a reason (supervisor).
+    Reject {
+        /// Reason id.
+        id: String,
     },
 }
 
@@ -393,6 +432,25 @@ fn run(cli: Cli) -> Result<i32> {
                                 o["checkpoint"].as_str().unwrap_or("")
                             );
                         }
+                    }
+                }
+                Ok(0)
+            })
+        }
+        Command::Gap { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            let approve = matches!(command, GapCommand::Approve { .. });
+            runtime()?.block_on(async {
+                match command {
+                    GapCommand::Reason { inspection, from, to, reason, text } => {
+                        let body = serde_json::json!({"from": from, "to": to, "reason": reason, "text": text});
+                        let v = c.post_admin(&format!("/v1/inspections/{inspection}/gap-reasons"), &body).await?;
+                        println!("gap reason {} filed, pending approval (log index {})", v["id"].as_str().unwrap_or(""), v["log_index"]);
+                    }
+                    GapCommand::Approve { id } | GapCommand::Reject { id } => {
+                        let action = if approve { "approve" } else { "reject" };
+                        let v = c.post_admin(&format!("/v1/gap-reasons/{id}/{action}"), &serde_json::json!({})).await?;
+                        println!("gap reason {id} {} (log index {})", v["status"].as_str().unwrap_or(""), v["log_index"]);
                     }
                 }
                 Ok(0)

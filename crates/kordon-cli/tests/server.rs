@@ -1463,6 +1463,83 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     let (code, out) = report("table");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("60.0%"), "{out}");
+
+    // The officer explains the remaining gap; it stays flagged until a supervisor approves.
+    let (from, to) = (kyiv(t + 20_000), kyiv(t + 40_000));
+    let gap = [
+        "gap",
+        "reason",
+        "--inspection",
+        "I-1",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--reason",
+        "exemption",
+        "--text",
+        "meal break agreed with the shift",
+    ];
+    let mut args = gap.to_vec();
+    args.extend_from_slice(&["--server", &s.url, "--data", d]);
+    let (code, out) = kordon(&args);
+    assert_eq!(code, 0, "{out}");
+    let id = out.split_whitespace().nth(2).expect("id").to_owned();
+    let coverage_now = || async {
+        json_of(
+            http.get(format!("{}/v1/inspections/I-1/coverage", s.url))
+                .send()
+                .await
+                .expect("get"),
+        )
+        .await
+        .1
+    };
+    let v = coverage_now().await;
+    assert_eq!(
+        (
+            v["unexplained_gaps"].as_u64(),
+            v["uncovered"][0]["reason"]["status"].as_str()
+        ),
+        (Some(1), Some("pending")),
+        "{v}"
+    );
+    let (code, out) = kordon(&["gap", "approve", &id, "--server", &s.url, "--data", d]);
+    assert_eq!(code, 0, "{out}");
+    let v = coverage_now().await;
+    assert_eq!(
+        (
+            v["unexplained_gaps"].as_u64(),
+            v["uncovered"][0]["reason"]["reason"].as_str()
+        ),
+        (Some(0), Some("exemption")),
+        "{v}"
+    );
+    let (code, out) = kordon(&["gap", "reject", &id, "--server", &s.url, "--data", d]);
+    assert_eq!(code, 1, "a decided reason cannot be decided again: {out}");
+    let bad = [
+        "gap",
+        "reason",
+        "--inspection",
+        "I-1",
+        "--from",
+        &kyiv(t - 60_000),
+        "--to",
+        &to,
+        "--reason",
+        "other",
+        "--text",
+        "x",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ];
+    let (code, out) = kordon(&bad);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("within the inspection"), "{out}");
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--no-blobs"]);
+    assert_eq!(code, 0, "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -325,6 +325,14 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/inspections/{id}/coverage",
             get(crate::inspections::one),
         )
+        .route(
+            "/v1/inspections/{id}/gap-reasons",
+            post(crate::inspections::file_reason),
+        )
+        .route(
+            "/v1/gap-reasons/{id}/{decision}",
+            post(crate::inspections::decide_reason),
+        )
         .route("/v1/reports/coverage", get(crate::inspections::report))
         .route("/v1/assignments", post(crate::devices::assign))
         .route(

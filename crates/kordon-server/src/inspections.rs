@@ -199,7 +199,25 @@ impl Calculator<'_> {
     }
 }
 
-fn coverage_json(i: &InspectionRow, version: i64, c: &Coverage) -> Value {
+fn coverage_json(
+    i: &InspectionRow,
+    version: i64,
+    c: &Coverage,
+    reasons: &[kordon_store::meta::GapReason],
+) -> Value {
+    // The latest non-rejected reason whose interval overlaps the gap explains it.
+    let reason_for = |s: &Span| {
+        reasons
+            .iter()
+            .rev()
+            .find(|g| g.status != "rejected" && g.from_ms < s.end && s.start < g.to_ms)
+            .map(|g| json!({"id": g.id, "reason": g.reason, "text": g.text, "status": g.status}))
+    };
+    let unexplained = c
+        .uncovered
+        .iter()
+        .filter(|(s, _)| reason_for(s).is_none_or(|r| r["status"] != "approved"))
+        .count();
     json!({
         "inspection_id": i.id, "version": version, "checkpoint": i.checkpoint, "lane": i.lane,
         "officers": i.officers, "start": Timestamp(i.start_ms).to_string(), "end": Timestamp(i.end_ms).to_string(),
@@ -208,7 +226,8 @@ fn coverage_json(i: &InspectionRow, version: i64, c: &Coverage) -> Value {
         "covered_seconds": c.covered_ms as f64 / 1000.0,
         "night_seconds": c.night_ms as f64 / 1000.0,
         "coverage": c.ratio(),
-        "uncovered": c.uncovered.iter().map(|(s, g)| json!({"from": Timestamp(s.start).to_string(), "to": Timestamp(s.end).to_string(), "seconds": s.len() as f64 / 1000.0, "class": g.as_str()})).collect::<Vec<_>>(),
+        "uncovered": c.uncovered.iter().map(|(s, g)| json!({"from": Timestamp(s.start).to_string(), "to": Timestamp(s.end).to_string(), "seconds": s.len() as f64 / 1000.0, "class": g.as_str(), "reason": reason_for(s)})).collect::<Vec<_>>(),
+        "unexplained_gaps": unexplained,
     })
 }
 
@@ -233,7 +252,8 @@ pub(crate) async fn report(
     let mut out = Vec::new();
     for (i, v) in app.meta.inspections(from, to).await? {
         let c = calc.coverage(&i).await?;
-        out.push(coverage_json(&i, v, &c));
+        let reasons = app.meta.gap_reasons(&i.id).await?;
+        out.push(coverage_json(&i, v, &c, &reasons));
     }
     Ok(Json(json!({ "inspections": out })))
 }
@@ -253,5 +273,116 @@ pub(crate) async fn one(
         timelines: HashMap::new(),
     };
     let c = calc.coverage(&i).await?;
-    Ok(Json(coverage_json(&i, v, &c)))
+    let reasons = app.meta.gap_reasons(&i.id).await?;
+    Ok(Json(coverage_json(&i, v, &c, &reasons)))
+}
+
+/// Body of `POST /v1/inspections/{id}/gap-reasons`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GapReasonIn {
+    from: String,
+    to: String,
+    reason: String,
+    text: String,
+}
+
+/// `POST /v1/inspections/{id}/gap-reasons`: an officer or supervisor explains a gap.
+pub(crate) async fn file_reason(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(b): Json<GapReasonIn>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    app.require_admin(&headers)?;
+    let (i, _) = app
+        .meta
+        .inspection(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no inspection {id}")))?;
+    let from = rfc3339("from", &b.from).map_err(|e| ApiError::BadRequest("bad_request", e))?;
+    let to = rfc3339("to", &b.to).map_err(|e| ApiError::BadRequest("bad_request", e))?;
+    if to <= from || from < i.start_ms || to > i.end_ms {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            "the interval must lie within the inspection and end after it starts".into(),
+        ));
+    }
+    if !matches!(
+        b.reason.as_str(),
+        "malfunction" | "exemption" | "restricted_area" | "other"
+    ) {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            "reason must be malfunction, exemption, restricted_area or other".into(),
+        ));
+    }
+    let text = b.text.trim();
+    if text.is_empty() || text.len() > 400 || text.contains('\n') {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            "text must be 1-400 characters on one line".into(),
+        ));
+    }
+    let gid = hex::encode(
+        &kordon_store::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?[..8],
+    );
+    let g = kordon_store::meta::GapReason {
+        id: gid.clone(),
+        inspection_id: id.clone(),
+        from_ms: from,
+        to_ms: to,
+        reason: b.reason.clone(),
+        text: text.to_owned(),
+        status: "pending".into(),
+    };
+    app.meta.file_gap_reason(&g, "admin", now_ms()).await?;
+    let detail = format!(
+        "{} {}..{}: {}",
+        b.reason,
+        Timestamp(from),
+        Timestamp(to),
+        text
+    );
+    let index = app
+        .custody(
+            "admin",
+            "gap-reason",
+            &format!("inspection {id} reason {gid}"),
+            &detail,
+        )
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"id": gid, "status": "pending", "log_index": index})),
+    ))
+}
+
+/// `POST /v1/gap-reasons/{id}/approve` and `/reject` (supervisor).
+pub(crate) async fn decide_reason(
+    State(app): State<Arc<App>>,
+    Path((id, decision)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    app.require_admin(&headers)?;
+    let status = match decision.as_str() {
+        "approve" => "approved",
+        "reject" => "rejected",
+        _ => return Err(ApiError::NotFound(format!("no action {decision}"))),
+    };
+    let g = app
+        .meta
+        .decide_gap_reason(&id, status, "admin", now_ms())
+        .await?;
+    let index = app
+        .custody(
+            "admin",
+            &format!("gap-reason-{decision}"),
+            &format!("inspection {} reason {id}", g.inspection_id),
+            &g.text,
+        )
+        .await?;
+    Ok(Json(
+        json!({"id": id, "status": status, "log_index": index}),
+    ))
 }
