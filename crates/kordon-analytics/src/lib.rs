@@ -11,6 +11,7 @@
 //! [`coverage::CameraTimeline::from_chain`]) and the assignments from the database;
 //! **Architecture invariant:** analytics never writes.
 
+pub mod aggregate;
 pub mod coverage;
 pub mod search;
 pub mod span;

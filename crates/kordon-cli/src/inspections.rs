@@ -215,3 +215,68 @@ pub(crate) async fn coverage_report(c: &Client, from: &str, to: &str, format: &s
     }
     Ok(0)
 }
+
+/// Prints a report whose rows are flat JSON objects (`daily`, `clearance`) as a table, CSV
+/// or JSON, columns in the server's order.
+pub(crate) async fn table_report(
+    c: &Client,
+    name: &str,
+    key: &str,
+    from: &str,
+    to: &str,
+    format: &str,
+) -> Result<i32> {
+    let q = |s: &str| s.replace('+', "%2B");
+    let v = c
+        .get(&format!("/v1/reports/{name}?from={}&to={}", q(from), q(to)))
+        .await?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    let rows = v[key].as_array().cloned().unwrap_or_default();
+    let Some(first) = rows.first().and_then(Value::as_object) else {
+        println!("no inspections in this range");
+        return Ok(0);
+    };
+    let cols: Vec<String> = first.keys().cloned().collect();
+    let cell = |r: &Value, k: &str| match &r[k] {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_f64() => format!("{:.3}", n.as_f64().unwrap_or(0.0))
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_owned(),
+        other => other.to_string(),
+    };
+    if format == "csv" {
+        let mut w = csv::Writer::from_writer(std::io::stdout());
+        w.write_record(&cols)?;
+        for r in &rows {
+            w.write_record(cols.iter().map(|k| cell(r, k)))?;
+        }
+        w.flush()?;
+    } else {
+        let widths: Vec<usize> = cols
+            .iter()
+            .map(|k| {
+                rows.iter()
+                    .map(|r| cell(r, k).chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(k.len())
+            })
+            .collect();
+        let line = |vals: Vec<String>| {
+            vals.iter()
+                .zip(&widths)
+                .map(|(v, w)| format!("{v:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        println!("{}", line(cols.clone()));
+        for r in &rows {
+            println!("{}", line(cols.iter().map(|k| cell(r, k)).collect()));
+        }
+    }
+    Ok(0)
+}

@@ -262,6 +262,30 @@ enum GapCommand {
 
 #[derive(Subcommand)]
 enum ReportCommand {
+    /// Coverage per crossing point, local day and officer.
+    Daily {
+        /// Start of the range, RFC 3339.
+        #[arg(long)]
+        from: String,
+        /// End of the range, RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
+    },
+    /// Clearance times (inspection durations) per crossing point, lane and local day.
+    Clearance {
+        /// Start of the range, RFC 3339.
+        #[arg(long)]
+        from: String,
+        /// End of the range, RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
+    },
     /// Coverage of every inspection that started in a time range.
     Coverage {
         /// Start of the range, RFC 3339 (e.g. 2026-11-28T00:00:00+02:00).
@@ -462,6 +486,29 @@ fn run(cli: Cli) -> Result<i32> {
         } => {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(inspections::import(&c, &file))
+        }
+        Command::Report {
+            command: ReportCommand::Daily { from, to, format },
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(inspections::table_report(
+                &c, "daily", "days", &from, &to, &format,
+            ))
+        }
+        Command::Report {
+            command: ReportCommand::Clearance { from, to, format },
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(inspections::table_report(
+                &c,
+                "clearance",
+                "clearance",
+                &from,
+                &to,
+                &format,
+            ))
         }
         Command::Report {
             command: ReportCommand::Coverage { from, to, format },

@@ -1540,6 +1540,79 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     assert!(out.contains("within the inspection"), "{out}");
     let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--no-blobs"]);
     assert_eq!(code, 0, "{out}");
+
+    // Per local day (the crossing point's zone) and per lane.
+    let (code, out) = kordon(&[
+        "checkpoint",
+        "set",
+        "UA-KYIV-01",
+        "--name-uk",
+        "Київ",
+        "--name-latin",
+        "Kyiv",
+        "--tz",
+        "Europe/Kyiv",
+        "--lanes",
+        "1,3",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let day = kyiv(t + 5_000)[..10].to_owned();
+    let mut args = vec![
+        "report",
+        "daily",
+        "--format",
+        "csv",
+        "--server",
+        s.url.as_str(),
+    ];
+    args.extend_from_slice(&range);
+    let (code, out) = kordon(&args);
+    assert_eq!(code, 0, "{out}");
+    let header: Vec<&str> = out.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let ua1 = out
+        .lines()
+        .find(|l| l.contains(",UA-1,"))
+        .expect("UA-1 row");
+    let f: Vec<&str> = ua1.split(',').collect();
+    assert_eq!(
+        (
+            f[col("day")],
+            f[col("time_zone")],
+            f[col("inspections")],
+            f[col("covered_seconds")],
+            f[col("unexplained_gaps")]
+        ),
+        (day.as_str(), "Europe/Kyiv", "1", "30", "0"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains(",UA-2,") || l.contains(",UA-3,"))
+            .count(),
+        2,
+        "two officers on I-2: {out}"
+    );
+    let mut args = vec![
+        "report",
+        "clearance",
+        "--format",
+        "csv",
+        "--server",
+        s.url.as_str(),
+    ];
+    args.extend_from_slice(&range);
+    let (code, out) = kordon(&args);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 3, "lanes 1 and 3: {out}");
+    assert!(
+        out.lines().skip(1).all(|l| l.contains(",50,50,50")),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

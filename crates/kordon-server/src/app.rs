@@ -334,6 +334,8 @@ pub fn router(app: Arc<App>) -> Router {
             post(crate::inspections::decide_reason),
         )
         .route("/v1/reports/coverage", get(crate::inspections::report))
+        .route("/v1/reports/daily", get(crate::inspections::daily))
+        .route("/v1/reports/clearance", get(crate::inspections::clearance))
         .route("/v1/assignments", post(crate::devices::assign))
         .route(
             "/v1/assignments/return",

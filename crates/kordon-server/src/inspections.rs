@@ -213,11 +213,7 @@ fn coverage_json(
             .find(|g| g.status != "rejected" && g.from_ms < s.end && s.start < g.to_ms)
             .map(|g| json!({"id": g.id, "reason": g.reason, "text": g.text, "status": g.status}))
     };
-    let unexplained = c
-        .uncovered
-        .iter()
-        .filter(|(s, _)| reason_for(s).is_none_or(|r| r["status"] != "approved"))
-        .count();
+    let unexplained = unexplained(c, reasons);
     json!({
         "inspection_id": i.id, "version": version, "checkpoint": i.checkpoint, "lane": i.lane,
         "officers": i.officers, "start": Timestamp(i.start_ms).to_string(), "end": Timestamp(i.end_ms).to_string(),
@@ -243,19 +239,133 @@ pub(crate) async fn report(
     State(app): State<Arc<App>>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>, ApiError> {
+    let rows = computed(&app, &r).await?;
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|x| coverage_json(&x.row, x.version, &x.coverage, &x.reasons))
+        .collect();
+    Ok(Json(json!({ "inspections": out })))
+}
+
+/// One inspection with its coverage and reasons.
+struct Computed {
+    row: InspectionRow,
+    version: i64,
+    coverage: Coverage,
+    reasons: Vec<kordon_store::meta::GapReason>,
+}
+
+impl Computed {
+    fn unexplained(&self) -> usize {
+        unexplained(&self.coverage, &self.reasons)
+    }
+}
+
+/// Gaps that no approved reason overlaps: they stay flagged.
+fn unexplained(c: &Coverage, reasons: &[kordon_store::meta::GapReason]) -> usize {
+    c.uncovered
+        .iter()
+        .filter(|(s, _)| {
+            !reasons
+                .iter()
+                .any(|g| g.status == "approved" && g.from_ms < s.end && s.start < g.to_ms)
+        })
+        .count()
+}
+
+async fn computed(app: &App, r: &Range) -> Result<Vec<Computed>, ApiError> {
     let from = rfc3339("from", &r.from).map_err(|e| ApiError::BadRequest("bad_query", e))?;
     let to = rfc3339("to", &r.to).map_err(|e| ApiError::BadRequest("bad_query", e))?;
     let mut calc = Calculator {
-        app: &app,
+        app,
         timelines: HashMap::new(),
     };
     let mut out = Vec::new();
-    for (i, v) in app.meta.inspections(from, to).await? {
-        let c = calc.coverage(&i).await?;
-        let reasons = app.meta.gap_reasons(&i.id).await?;
-        out.push(coverage_json(&i, v, &c, &reasons));
+    for (row, version) in app.meta.inspections(from, to).await? {
+        let coverage = calc.coverage(&row).await?;
+        let reasons = app.meta.gap_reasons(&row.id).await?;
+        out.push(Computed {
+            row,
+            version,
+            coverage,
+            reasons,
+        });
     }
-    Ok(Json(json!({ "inspections": out })))
+    Ok(out)
+}
+
+/// The crossing points' time zones (UTC for a crossing point not in the reference data).
+async fn zones(app: &App) -> Result<HashMap<String, jiff::tz::TimeZone>, ApiError> {
+    let mut out = HashMap::new();
+    for c in app.meta.checkpoints().await? {
+        if let Ok(tz) = jiff::tz::TimeZone::get(&c.tz) {
+            out.insert(c.code, tz);
+        }
+    }
+    Ok(out)
+}
+
+/// `GET /v1/reports/daily?from=&to=`: coverage per crossing point, local day and officer.
+pub(crate) async fn daily(
+    State(app): State<Arc<App>>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    use kordon_analytics::aggregate::{Fact, daily};
+    let rows = computed(&app, &r).await?;
+    let zones = zones(&app).await?;
+    let utc = jiff::tz::TimeZone::UTC;
+    let facts: Vec<Fact<'_>> = rows
+        .iter()
+        .map(|x| Fact {
+            checkpoint: &x.row.checkpoint,
+            tz: zones.get(&x.row.checkpoint).unwrap_or(&utc),
+            lane: &x.row.lane,
+            officers: &x.row.officers,
+            start_ms: x.row.start_ms,
+            coverage: &x.coverage,
+            unexplained: x.unexplained(),
+        })
+        .collect();
+    let out: Vec<Value> = daily(&facts)
+        .into_iter()
+        .map(|((cp, day, officer), d)| {
+            json!({
+                "checkpoint": cp, "day": day, "time_zone": zones.get(&cp).and_then(|z| z.iana_name()).unwrap_or("UTC"), "officer": officer,
+                "inspections": d.inspections, "duration_seconds": d.duration_ms as f64 / 1000.0, "covered_seconds": d.covered_ms as f64 / 1000.0,
+                "coverage": if d.duration_ms > 0 { d.covered_ms as f64 / d.duration_ms as f64 } else { 1.0 },
+                "night_seconds": d.night_ms as f64 / 1000.0, "uncovered_inspections": d.uncovered_inspections, "unexplained_gaps": d.unexplained_gaps,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "days": out })))
+}
+
+/// `GET /v1/reports/clearance?from=&to=`: inspection durations per crossing point, lane and local day.
+pub(crate) async fn clearance(
+    State(app): State<Arc<App>>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    use kordon_analytics::aggregate::{Fact, clearance};
+    let rows = computed(&app, &r).await?;
+    let zones = zones(&app).await?;
+    let utc = jiff::tz::TimeZone::UTC;
+    let facts: Vec<Fact<'_>> = rows
+        .iter()
+        .map(|x| Fact {
+            checkpoint: &x.row.checkpoint,
+            tz: zones.get(&x.row.checkpoint).unwrap_or(&utc),
+            lane: &x.row.lane,
+            officers: &x.row.officers,
+            start_ms: x.row.start_ms,
+            coverage: &x.coverage,
+            unexplained: 0,
+        })
+        .collect();
+    let out: Vec<Value> = clearance(&facts)
+        .into_iter()
+        .map(|((cp, lane, day), c)| json!({"checkpoint": cp, "lane": lane, "day": day, "inspections": c.count, "p50_seconds": c.p50_s, "p90_seconds": c.p90_s, "mean_seconds": c.mean_s}))
+        .collect();
+    Ok(Json(json!({ "clearance": out })))
 }
 
 /// `GET /v1/inspections/{id}/coverage`.
