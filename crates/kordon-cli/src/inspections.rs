@@ -147,13 +147,32 @@ fn uncovered(v: &Value) -> String {
 /// Prints the coverage report.
 pub(crate) async fn coverage_report(c: &Client, from: &str, to: &str, format: &str) -> Result<i32> {
     let q = |s: &str| s.replace('+', "%2B");
-    let v = c
-        .get(&format!(
-            "/v1/reports/coverage?from={}&to={}",
-            q(from),
-            q(to)
-        ))
-        .await?;
+    print_coverage(
+        c,
+        &format!("/v1/reports/coverage?from={}&to={}", q(from), q(to)),
+        format,
+    )
+    .await
+}
+
+/// Prints the inspections matching a search, with their coverage.
+pub(crate) async fn search(
+    c: &Client,
+    params: &[(&str, Option<String>)],
+    format: &str,
+) -> Result<i32> {
+    let mut url = reqwest::Url::parse("http://x/v1/search/inspections")?;
+    for (k, v) in params {
+        if let Some(v) = v {
+            url.query_pairs_mut().append_pair(k, v);
+        }
+    }
+    let path = format!("{}?{}", url.path(), url.query().unwrap_or(""));
+    print_coverage(c, &path, format).await
+}
+
+async fn print_coverage(c: &Client, path: &str, format: &str) -> Result<i32> {
+    let v = c.get(path).await?;
     let rows = v["inspections"].as_array().cloned().unwrap_or_default();
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&v)?),

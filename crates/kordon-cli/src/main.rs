@@ -123,6 +123,38 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Find inspections by time, place, lane, officer, id, declaration or vehicle plate.
+    Search {
+        /// Starts at or after, RFC 3339.
+        #[arg(long)]
+        from: Option<String>,
+        /// Starts before, RFC 3339.
+        #[arg(long)]
+        to: Option<String>,
+        /// Crossing point code.
+        #[arg(long)]
+        checkpoint: Option<String>,
+        /// Lane.
+        #[arg(long)]
+        lane: Option<String>,
+        /// Officer's service number.
+        #[arg(long)]
+        officer: Option<String>,
+        /// Inspection id.
+        #[arg(long)]
+        inspection: Option<String>,
+        /// Declaration number.
+        #[arg(long)]
+        declaration: Option<String>,
+        /// Vehicle plate, any spelling (Cyrillic or Latin letters, spaces, case).
+        #[arg(long)]
+        plate: Option<String>,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Reports.
     Report {
         #[command(subcommand)]
@@ -460,6 +492,31 @@ fn run(cli: Cli) -> Result<i32> {
                 }
                 Ok(0)
             })
+        }
+        Command::Search {
+            from,
+            to,
+            checkpoint,
+            lane,
+            officer,
+            inspection,
+            declaration,
+            plate,
+            format,
+            remote,
+        } => {
+            let c = client::Client::new(&remote)?;
+            let params = [
+                ("from", from),
+                ("to", to),
+                ("checkpoint", checkpoint),
+                ("lane", lane),
+                ("officer", officer),
+                ("inspection_id", inspection),
+                ("declaration_no", declaration),
+                ("vehicle_plate", plate),
+            ];
+            runtime()?.block_on(inspections::search(&c, &params, &format))
         }
         Command::Gap { command, remote } => {
             let c = client::Client::new(&remote)?;

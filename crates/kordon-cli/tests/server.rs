@@ -1613,6 +1613,29 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         out.lines().skip(1).all(|l| l.contains(",50,50,50")),
         "{out}"
     );
+
+    // Search: the plate in another spelling, an officer, a declaration.
+    let found = |args: &[&str]| {
+        let mut a = vec!["search", "--format", "json", "--server", s.url.as_str()];
+        a.extend_from_slice(args);
+        let (code, out) = kordon(&a);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        v["inspections"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|i| i["inspection_id"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(found(&["--plate", "AA-1234 bx"]), vec!["I-1"]);
+    assert_eq!(found(&["--officer", "UA-3"]), vec!["I-2"]);
+    assert_eq!(found(&["--officer", "UA-1"]), vec!["I-1"]);
+    assert_eq!(
+        found(&["--declaration", "D4", "--checkpoint", "UA-KYIV-01"]),
+        vec!["I-2"]
+    );
+    assert_eq!(found(&["--plate", "ZZ999"]), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -335,6 +335,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/v1/reports/coverage", get(crate::inspections::report))
         .route("/v1/reports/daily", get(crate::inspections::daily))
+        .route("/v1/search/inspections", get(crate::inspections::search))
         .route("/v1/reports/clearance", get(crate::inspections::clearance))
         .route("/v1/assignments", post(crate::devices::assign))
         .route(

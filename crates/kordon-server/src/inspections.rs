@@ -496,3 +496,58 @@ pub(crate) async fn decide_reason(
         json!({"id": id, "status": status, "log_index": index}),
     ))
 }
+
+/// Query of `GET /v1/search/inspections`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct SearchQuery {
+    from: Option<String>,
+    to: Option<String>,
+    checkpoint: Option<String>,
+    lane: Option<String>,
+    officer: Option<String>,
+    inspection_id: Option<String>,
+    declaration_no: Option<String>,
+    /// Any spelling: Cyrillic or Latin look-alike letters, spaces, case.
+    vehicle_plate: Option<String>,
+    limit: Option<i64>,
+}
+
+/// `GET /v1/search/inspections?...`: inspections by time, place, lane, officer, id,
+/// declaration or plate (normalised), with their coverage.
+pub(crate) async fn search(
+    State(app): State<Arc<App>>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let time = |f: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|s| rfc3339(f, s))
+            .transpose()
+            .map_err(|e| ApiError::BadRequest("bad_query", e))
+    };
+    let query = kordon_store::meta::InspectionQuery {
+        from: time("from", &q.from)?,
+        to: time("to", &q.to)?,
+        checkpoint: q.checkpoint,
+        lane: q.lane,
+        officer: q.officer,
+        id: q.inspection_id,
+        declaration: q.declaration_no,
+        plate_norm: q
+            .vehicle_plate
+            .as_deref()
+            .map(normalize_plate)
+            .filter(|p| !p.is_empty()),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let mut calc = Calculator {
+        app: &app,
+        timelines: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    for (row, version) in app.meta.search_inspections(&query, limit).await? {
+        let c = calc.coverage(&row).await?;
+        let reasons = app.meta.gap_reasons(&row.id).await?;
+        out.push(coverage_json(&row, version, &c, &reasons));
+    }
+    Ok(Json(json!({ "inspections": out })))
+}

@@ -950,3 +950,67 @@ impl Meta {
             .collect::<Result<_, _>>()?)
     }
 }
+
+/// What to look for among inspections; every field given must match.
+#[derive(Debug, Clone, Default)]
+pub struct InspectionQuery {
+    /// Starts at or after (Unix ms).
+    pub from: Option<i64>,
+    /// Starts before.
+    pub to: Option<i64>,
+    /// Crossing point code.
+    pub checkpoint: Option<String>,
+    /// Lane.
+    pub lane: Option<String>,
+    /// One of the officers.
+    pub officer: Option<String>,
+    /// Inspection id.
+    pub id: Option<String>,
+    /// Declaration number.
+    pub declaration: Option<String>,
+    /// Normalised vehicle plate.
+    pub plate_norm: Option<String>,
+}
+
+impl Meta {
+    /// The latest version of every inspection matching `q`, by start, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn search_inspections(
+        &self,
+        q: &InspectionQuery,
+        limit: i64,
+    ) -> Result<Vec<(InspectionRow, i64)>, MetaError> {
+        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT i.* FROM inspections i JOIN (SELECT id, MAX(version) AS v FROM inspections GROUP BY id) l ON l.id = i.id AND l.v = i.version WHERE 1 = 1",
+        );
+        if let Some(v) = q.from {
+            b.push(" AND i.start_ms >= ").push_bind(v);
+        }
+        if let Some(v) = q.to {
+            b.push(" AND i.start_ms < ").push_bind(v);
+        }
+        for (col, v) in [
+            ("i.checkpoint", &q.checkpoint),
+            ("i.lane", &q.lane),
+            ("i.id", &q.id),
+            ("i.declaration", &q.declaration),
+            ("i.plate_norm", &q.plate_norm),
+        ] {
+            if let Some(v) = v {
+                b.push(format!(" AND {col} = ")).push_bind(v.clone());
+            }
+        }
+        if let Some(o) = &q.officer {
+            // officers is ';'-joined: match a whole element.
+            b.push(" AND (';' || i.officers || ';') LIKE ")
+                .push_bind(format!("%;{o};%"));
+        }
+        b.push(" ORDER BY i.start_ms, i.id LIMIT ").push_bind(limit);
+        let rows = b.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((inspection_from_row(r)?, r.try_get::<i64, _>("version")?)))
+            .collect()
+    }
+}
