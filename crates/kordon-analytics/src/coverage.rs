@@ -116,14 +116,7 @@ impl CameraTimeline {
     /// The class of a silence `r` (not recorded, not missing, uploaded): the first event
     /// ending recording between the end of the last recording before `r` and the end of `r`.
     fn explain(&self, r: &Span) -> GapClass {
-        let silence_start = self
-            .recorded
-            .spans()
-            .iter()
-            .filter(|s| s.end <= r.start)
-            .map(|s| s.end)
-            .max()
-            .unwrap_or(i64::MIN);
+        let silence_start = self.recorded.last_end_before(r.start).unwrap_or(i64::MIN);
         let event = self
             .stops
             .iter()

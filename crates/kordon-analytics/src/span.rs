@@ -78,15 +78,23 @@ impl SpanSet {
         SpanSet::from_spans(self.0.iter().chain(o.0.iter()).copied())
     }
 
-    /// Intersection with one span.
+    /// Intersection with one span, in O(log n + k).
     pub fn clip(&self, w: &Span) -> SpanSet {
+        let first = self.0.partition_point(|s| s.end <= w.start);
         SpanSet(
-            self.0
+            self.0[first..]
                 .iter()
+                .take_while(|s| s.start < w.end)
                 .map(|s| s.intersect(w))
                 .filter(|s| !s.is_empty())
                 .collect(),
         )
+    }
+
+    /// The end of the last span that ends at or before `t`, in O(log n).
+    pub fn last_end_before(&self, t: i64) -> Option<i64> {
+        let n = self.0.partition_point(|s| s.end <= t);
+        n.checked_sub(1).map(|i| self.0[i].end)
     }
 
     /// Intersection.
@@ -176,6 +184,14 @@ mod tests {
                 prop_assert_eq!(membership(&d, t), x && !y);
             }
             prop_assert_eq!(i.len() + d.len(), a.len());
+            let w = Span::new(10, 40);
+            for t in 0..75 {
+                prop_assert_eq!(membership(&a.clip(&w), t), membership(&a, t) && (10..40).contains(&t));
+            }
+            for t in [0i64, 13, 37, 80] {
+                let want = a.spans().iter().filter(|s| s.end <= t).map(|s| s.end).max();
+                prop_assert_eq!(a.last_end_before(t), want);
+            }
         }
     }
 }
