@@ -178,20 +178,24 @@ pub(crate) async fn assign(
         end_ms: None,
     };
     app.meta.assign(&a, "admin").await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(log_assignment(&app, "assign", &a).await?),
+    ))
+}
+
+/// Logs a hand-out or hand-back as a custody event; returns the assignment with its log index.
+async fn log_assignment(app: &App, action: &str, a: &Assignment) -> Result<Value, ApiError> {
+    let detail = format!(
+        "officer {} at {} assignment {}",
+        a.officer, a.checkpoint, a.id
+    );
     let index = app
-        .custody(
-            "admin",
-            "assign",
-            &format!("device {}", a.device_id),
-            &format!(
-                "officer {} at {} assignment {}",
-                a.officer, a.checkpoint, a.id
-            ),
-        )
+        .custody("admin", action, &format!("device {}", a.device_id), &detail)
         .await?;
-    let mut v = assignment_json(&a);
+    let mut v = assignment_json(a);
     v["log_index"] = json!(index);
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok(v)
 }
 
 /// Body of `POST /v1/assignments/return`.
@@ -211,20 +215,7 @@ pub(crate) async fn return_device(
         .meta
         .return_device(&req.device, now_ms(), "admin")
         .await?;
-    let index = app
-        .custody(
-            "admin",
-            "return",
-            &format!("device {}", a.device_id),
-            &format!(
-                "officer {} at {} assignment {}",
-                a.officer, a.checkpoint, a.id
-            ),
-        )
-        .await?;
-    let mut v = assignment_json(&a);
-    v["log_index"] = json!(index);
-    Ok(Json(v))
+    Ok(Json(log_assignment(&app, "return", &a).await?))
 }
 
 /// One problem of a chain as JSON, with a stable `kind`.

@@ -305,27 +305,35 @@ async fn zones(app: &App) -> Result<HashMap<String, jiff::tz::TimeZone>, ApiErro
     Ok(out)
 }
 
-/// `GET /v1/reports/daily?from=&to=`: coverage per crossing point, local day and officer.
-pub(crate) async fn daily(
-    State(app): State<Arc<App>>,
-    Query(r): Query<Range>,
-) -> Result<Json<Value>, ApiError> {
-    use kordon_analytics::aggregate::{Fact, daily};
-    let rows = computed(&app, &r).await?;
-    let zones = zones(&app).await?;
-    let utc = jiff::tz::TimeZone::UTC;
-    let facts: Vec<Fact<'_>> = rows
-        .iter()
-        .map(|x| Fact {
+/// The aggregates' view of computed inspections, each in its crossing point's zone.
+fn facts<'a>(
+    rows: &'a [Computed],
+    zones: &'a HashMap<String, jiff::tz::TimeZone>,
+    utc: &'a jiff::tz::TimeZone,
+) -> Vec<kordon_analytics::aggregate::Fact<'a>> {
+    rows.iter()
+        .map(|x| kordon_analytics::aggregate::Fact {
             checkpoint: &x.row.checkpoint,
-            tz: zones.get(&x.row.checkpoint).unwrap_or(&utc),
+            tz: zones.get(&x.row.checkpoint).unwrap_or(utc),
             lane: &x.row.lane,
             officers: &x.row.officers,
             start_ms: x.row.start_ms,
             coverage: &x.coverage,
             unexplained: x.unexplained(),
         })
-        .collect();
+        .collect()
+}
+
+/// `GET /v1/reports/daily?from=&to=`: coverage per crossing point, local day and officer.
+pub(crate) async fn daily(
+    State(app): State<Arc<App>>,
+    Query(r): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    use kordon_analytics::aggregate::daily;
+    let rows = computed(&app, &r).await?;
+    let zones = zones(&app).await?;
+    let utc = jiff::tz::TimeZone::UTC;
+    let facts = facts(&rows, &zones, &utc);
     let out: Vec<Value> = daily(&facts)
         .into_iter()
         .map(|((cp, day, officer), d)| {
@@ -345,22 +353,11 @@ pub(crate) async fn clearance(
     State(app): State<Arc<App>>,
     Query(r): Query<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    use kordon_analytics::aggregate::{Fact, clearance};
+    use kordon_analytics::aggregate::clearance;
     let rows = computed(&app, &r).await?;
     let zones = zones(&app).await?;
     let utc = jiff::tz::TimeZone::UTC;
-    let facts: Vec<Fact<'_>> = rows
-        .iter()
-        .map(|x| Fact {
-            checkpoint: &x.row.checkpoint,
-            tz: zones.get(&x.row.checkpoint).unwrap_or(&utc),
-            lane: &x.row.lane,
-            officers: &x.row.officers,
-            start_ms: x.row.start_ms,
-            coverage: &x.coverage,
-            unexplained: 0,
-        })
-        .collect();
+    let facts = facts(&rows, &zones, &utc);
     let out: Vec<Value> = clearance(&facts)
         .into_iter()
         .map(|((cp, lane, day), c)| json!({"checkpoint": cp, "lane": lane, "day": day, "inspections": c.count, "p50_seconds": c.p50_s, "p90_seconds": c.p90_s, "mean_seconds": c.mean_s}))
