@@ -14,11 +14,22 @@ pub(crate) struct Client {
 /// Turns a non-success answer into one readable line.
 pub(crate) async fn check(res: reqwest::Response) -> Result<Value> {
     let status = res.status();
+    let url = res.url().clone();
     let body: Value = res.json().await.unwrap_or(Value::Null);
     if !status.is_success() {
-        let code = body["error"].as_str().unwrap_or("error");
-        let msg = body["message"].as_str().unwrap_or("");
-        bail!("server answered {status}: {code}: {msg}");
+        match (body["error"].as_str(), body["message"].as_str()) {
+            (Some(code), msg) => bail!("server answered {status}: {code}: {}", msg.unwrap_or("")),
+            // Not one of kordon's answers: a wrong URL, or a server of another version.
+            _ => bail!(
+                "server answered {status} for {}{}",
+                url.path(),
+                if status.as_u16() == 404 {
+                    " (no such endpoint: is this a kordon server of the same version?)"
+                } else {
+                    ""
+                }
+            ),
+        }
     }
     Ok(body)
 }
