@@ -95,6 +95,10 @@ pub struct SimReport {
     pub cameras: Vec<(String, String, String)>,
     /// Segments uploaded.
     pub segments: usize,
+    /// The simulated shift's time range (RFC 3339, whole minutes around it), for reports.
+    pub from: String,
+    /// End of it.
+    pub to: String,
 }
 
 struct Cam {
@@ -105,6 +109,8 @@ struct Cam {
     files: Vec<(u64, std::path::PathBuf)>,
     /// Extra links sent after the chain (equivocation).
     extra: Vec<(Link, std::path::PathBuf)>,
+    /// When its shift ended.
+    shift_end: i64,
 }
 
 impl Cam {
@@ -234,6 +240,32 @@ async fn admin(
     Ok(v)
 }
 
+/// The crossing point (Kyiv time) and its officers, as reference data.
+async fn put_reference(http: &reqwest::Client, o: &SimOptions) -> Result<()> {
+    let mut puts = vec![(
+        format!("/v1/checkpoints/{}", o.checkpoint),
+        json!({"name_uk": "Київ (навчальний)", "name_latin": "Kyiv (training)", "tz": "Europe/Kyiv", "lanes": ["1", "2"]}),
+    )];
+    for c in 0..o.cameras {
+        puts.push((
+            format!("/v1/officers/UA-{}", 1000 + c),
+            json!({"name": format!("Officer {}", c + 1), "checkpoint": o.checkpoint}),
+        ));
+    }
+    for (path, body) in puts {
+        let res = http
+            .put(format!("{}{path}", o.server))
+            .bearer_auth(&o.admin_token)
+            .json(&body)
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            bail!("{path}: {}", res.status());
+        }
+    }
+    Ok(())
+}
+
 async fn put(
     http: &reqwest::Client,
     server: &str,
@@ -279,6 +311,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
     let t_start = now().0 - count as i64 * seg_ms - 60_000;
     let mut report = SimReport::default();
     let mut cams = Vec::new();
+    put_reference(&http, o).await?;
     for c in 0..o.cameras {
         let id = format!("sim-{run}-cam{c:02}");
         let officer = format!("UA-{}", 1000 + c);
@@ -306,7 +339,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             &http,
             o,
             "/v1/assignments",
-            json!({"device": id, "officer": officer, "checkpoint": o.checkpoint}),
+            json!({"device": id, "officer": officer, "checkpoint": o.checkpoint, "at": Timestamp(t_start).to_string()}),
         )
         .await?;
         let fault = o.faults.iter().find(|(i, _)| *i == c).map(|(_, f)| *f);
@@ -321,6 +354,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 links: Vec::new(),
                 files: Vec::new(),
                 extra: Vec::new(),
+                shift_end: t_start,
             },
         ));
     }
@@ -402,6 +436,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
         }
         cam.event(t, EventKind::RecordStop, "shift end")?;
         cam.event(t, EventKind::PowerOff, "clean shutdown")?;
+        cam.shift_end = t;
         cam.files.retain(|(seq, _)| !lost.contains(seq));
         cam.links.retain(|l| !lost.contains(&l.body().seq()));
     }
@@ -439,10 +474,45 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             &http,
             o,
             "/v1/assignments/return",
-            json!({"device": cam.id}),
+            json!({"device": cam.id, "at": Timestamp(cam.shift_end).to_string()}),
         )
         .await?;
     }
     pb.finish_and_clear();
+    // One inspection per officer over the whole shift, as the customs IT system would
+    // send it; the first two share a vehicle (spelt in Cyrillic and in Latin letters).
+    let inspections: Vec<serde_json::Value> = cams
+        .iter()
+        .map(|(c, _, cam)| {
+            let plate = match c {
+                0 => "АА 1234 ВВ".to_owned(),
+                1 => "aa1234bb".to_owned(),
+                _ => format!("KA {:04} KA", c),
+            };
+            json!({
+                "inspection_id": format!("{}-insp{c:02}", cam.id.split("-cam").next().unwrap_or("sim")),
+                "checkpoint": o.checkpoint, "lane": format!("{}", c % 2 + 1),
+                "officers": [format!("UA-{}", 1000 + c)],
+                "start": Timestamp(t_start).to_string(), "end": Timestamp(cam.shift_end).to_string(),
+                "vehicle_plate": plate, "declaration_no": format!("UA100000/2026/{:06}", c),
+                "kind": "vehicle", "outcome": "cleared",
+            })
+        })
+        .collect();
+    let res = admin(
+        &http,
+        o,
+        "/v1/inspections",
+        serde_json::Value::Array(inspections),
+    )
+    .await?;
+    let last = cams.iter().map(|c| c.2.shift_end).max().unwrap_or(t_start);
+    report.from = Timestamp(t_start - t_start.rem_euclid(60_000)).to_string();
+    report.to = Timestamp(last - last.rem_euclid(60_000) + 60_000).to_string();
+    for r in res["results"].as_array().into_iter().flatten() {
+        if r["status"] == "error" {
+            bail!("inspection refused: {}", r["error"]);
+        }
+    }
     Ok(report)
 }

@@ -14,7 +14,10 @@ use kordon_core::link::{EventKind, LinkBody};
 use crate::span::{Span, SpanSet};
 
 /// Why part of an inspection was not recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum GapClass {
     /// No camera was assigned to any of the inspection's officers.
     NotAssigned,
@@ -171,8 +174,20 @@ pub struct Assignment {
     pub span: Span,
 }
 
+/// An event that ended recording on a camera assigned to one of the inspection's
+/// officers, during the inspection.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Stop {
+    /// When, Unix ms.
+    pub at_ms: i64,
+    /// The camera.
+    pub camera: String,
+    /// The event kind as in the link format (`record-stop`, `power-off`, ...).
+    pub kind: String,
+}
+
 /// The result for one inspection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     /// Length of the inspection.
     pub duration_ms: i64,
@@ -182,6 +197,8 @@ pub struct Coverage {
     pub night_ms: i64,
     /// Every unrecorded interval with its class, in time order.
     pub uncovered: Vec<(Span, GapClass)>,
+    /// Recording-ending events during the inspection, in time order.
+    pub stops: Vec<Stop>,
 }
 
 impl Coverage {
@@ -207,12 +224,24 @@ pub fn coverage(
     let mut covered = SpanSet::new();
     let mut night = SpanSet::new();
     let mut pieces: Vec<(Span, GapClass)> = Vec::new();
+    let mut stops = Vec::new();
     for a in assignments.iter().filter(|a| officers.contains(&a.officer)) {
         let window = a.span.intersect(&span);
         if window.is_empty() {
             continue;
         }
         let cam = cameras.get(&a.camera).unwrap_or(&empty);
+        let first = cam.stops.partition_point(|(t, _)| *t < window.start);
+        stops.extend(
+            cam.stops[first..]
+                .iter()
+                .take_while(|(t, _)| *t < window.end)
+                .map(|(t, k)| Stop {
+                    at_ms: *t,
+                    camera: a.camera.clone(),
+                    kind: k.as_str().to_owned(),
+                }),
+        );
         let rec = cam.recorded.clip(&window);
         covered = covered.union(&rec);
         night = night.union(&cam.night.clip(&window));
@@ -228,10 +257,13 @@ pub fn coverage(
     }
     uncovered.extend(rest.spans().iter().map(|s| (*s, GapClass::NotAssigned)));
     uncovered.sort();
+    stops.sort();
+    stops.dedup();
     Coverage {
         duration_ms: span.len(),
         covered_ms: covered.len(),
         night_ms: night.intersect(&covered).len(),
         uncovered,
+        stops,
     }
 }

@@ -1,7 +1,9 @@
 //! Half-open time intervals in milliseconds and normalised sets of them.
 
 /// `[start, end)` in Unix milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Span {
     /// First millisecond in the interval.
     pub start: i64,

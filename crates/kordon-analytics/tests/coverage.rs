@@ -120,6 +120,23 @@ fn a_wearer_stop_inside_an_inspection() {
     assert_eq!((c.duration_ms, c.covered_ms), (13 * 60_000, 8 * 60_000));
     assert_eq!(gaps(&c), vec![(10, 15, GapClass::StoppedByWearer)]);
     assert!((c.ratio() - 8.0 / 13.0).abs() < 1e-9);
+    assert_eq!(
+        c.stops,
+        vec![kordon_analytics::coverage::Stop {
+            at_ms: m(10),
+            camera: "A".into(),
+            kind: "record-stop".into()
+        }],
+        "the stop inside the inspection is reported"
+    );
+    // An inspection that ends before the stop sees none.
+    let before = run(
+        (1, 9),
+        &["O1"],
+        &[assign("A", "O1", 0, 60)],
+        vec![("A", timeline("A", &steps))],
+    );
+    assert!(before.stops.is_empty());
 }
 
 #[test]

@@ -183,8 +183,10 @@ impl Client {
         device: &str,
         officer: &str,
         checkpoint: &str,
+        at: Option<&str>,
     ) -> Result<i32> {
-        let body = json!({"device": device, "officer": officer, "checkpoint": checkpoint});
+        let body =
+            json!({"device": device, "officer": officer, "checkpoint": checkpoint, "at": at});
         let v = self
             .send(
                 self.admin(
@@ -202,13 +204,13 @@ impl Client {
         Ok(0)
     }
 
-    pub(crate) async fn return_device(&self, device: &str) -> Result<i32> {
+    pub(crate) async fn return_device(&self, device: &str, at: Option<&str>) -> Result<i32> {
         let v = self
             .send(
                 self.admin(
                     self.http
                         .post(format!("{}/v1/assignments/return", self.base))
-                        .json(&json!({"device": device})),
+                        .json(&json!({"device": device, "at": at})),
                 )?,
             )
             .await?;

@@ -82,6 +82,16 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     println!(
         "  kordon log verify --server {url}               # audit the whole log and every segment"
     );
+    println!(
+        "  kordon report gaps --from {from} --to {to} --server {url}   # every gap, its class, the anomalies",
+        from = report.from,
+        to = report.to
+    );
+    println!(
+        "  kordon report coverage --from {from} --to {to} --server {url}",
+        from = report.from,
+        to = report.to
+    );
     println!("  {url}/v1/devices    {url}/log/checkpoint");
     if o.serve {
         println!();

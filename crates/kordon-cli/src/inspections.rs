@@ -1,4 +1,4 @@
-//! `kordon inspections import` and `kordon report coverage`.
+//! `kordon inspections import`, `kordon report ...` and `kordon search`.
 
 use std::path::Path;
 
@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::client::Client;
 
-/// The CSV columns, in this order, with a header row.
+/// The CSV columns, in this order, with a header row; a trailing `declarant` column may
+/// follow.
 pub(crate) const COLUMNS: [&str; 10] = [
     "inspection_id",
     "checkpoint",
@@ -32,9 +33,13 @@ pub(crate) async fn import(c: &Client, file: &Path) -> Result<i32> {
         .from_path(file)
         .with_context(|| format!("reading {}", file.display()))?;
     let header: Vec<String> = rdr.headers()?.iter().map(|h| h.trim().to_owned()).collect();
-    if header != COLUMNS {
+    let mut columns: Vec<&str> = COLUMNS.to_vec();
+    if header.len() == COLUMNS.len() + 1 {
+        columns.push("declarant");
+    }
+    if header != columns {
         bail!(
-            "{}: the header must be {}",
+            "{}: the header must be {} (optionally followed by ,declarant)",
             file.display(),
             COLUMNS.join(",")
         );
@@ -57,15 +62,15 @@ pub(crate) async fn import(c: &Client, file: &Path) -> Result<i32> {
             match r {
                 Ok(rec) => {
                     let line = rec.position().map_or(0, |p| p.line());
-                    if rec.len() != COLUMNS.len() {
+                    if rec.len() != columns.len() {
                         errors.push(format!(
                             "line {line}: {} fields, expected {}",
                             rec.len(),
-                            COLUMNS.len()
+                            columns.len()
                         ));
                         pb.inc(1);
                     } else {
-                        let obj: Map<String, Value> = COLUMNS
+                        let obj: Map<String, Value> = columns
                             .iter()
                             .zip(rec.iter())
                             .map(|(k, v)| ((*k).to_owned(), Value::String(v.to_owned())))
@@ -144,15 +149,15 @@ fn uncovered(v: &Value) -> String {
         .join(";")
 }
 
-/// Prints the coverage report.
-pub(crate) async fn coverage_report(c: &Client, from: &str, to: &str, format: &str) -> Result<i32> {
-    let q = |s: &str| s.replace('+', "%2B");
-    print_coverage(
-        c,
-        &format!("/v1/reports/coverage?from={}&to={}", q(from), q(to)),
-        format,
-    )
-    .await
+/// A server path with query parameters (the given ones), properly encoded.
+fn path_with(path: &str, params: &[(&str, Option<String>)]) -> Result<String> {
+    let mut url = reqwest::Url::parse("http://x")?.join(path)?;
+    for (k, v) in params {
+        if let Some(v) = v {
+            url.query_pairs_mut().append_pair(k, v);
+        }
+    }
+    Ok(format!("{}?{}", url.path(), url.query().unwrap_or("")))
 }
 
 /// Prints the inspections matching a search, with their coverage.
@@ -161,18 +166,97 @@ pub(crate) async fn search(
     params: &[(&str, Option<String>)],
     format: &str,
 ) -> Result<i32> {
-    let mut url = reqwest::Url::parse("http://x/v1/search/inspections")?;
-    for (k, v) in params {
-        if let Some(v) = v {
-            url.query_pairs_mut().append_pair(k, v);
-        }
-    }
-    let path = format!("{}?{}", url.path(), url.query().unwrap_or(""));
-    print_coverage(c, &path, format).await
+    let v = c.get(&path_with("/v1/search/inspections", params)?).await?;
+    print_coverage(&v, format)
 }
 
-async fn print_coverage(c: &Client, path: &str, format: &str) -> Result<i32> {
-    let v = c.get(path).await?;
+/// Prints a report: `coverage`, `gaps`, `daily`, `shifts` or `clearance`.
+pub(crate) async fn report(
+    c: &Client,
+    name: &str,
+    params: &[(&str, Option<String>)],
+    format: &str,
+) -> Result<i32> {
+    let v = c
+        .get(&path_with(&format!("/v1/reports/{name}"), params)?)
+        .await?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    match name {
+        "coverage" => print_coverage(&v, format),
+        "gaps" => {
+            print_rows(&v["gaps"], format)?;
+            if format == "table" {
+                for (title, rows) in [
+                    (
+                        "officers with repeated unexplained gaps",
+                        &v["repeated_unexplained"],
+                    ),
+                    (
+                        "recording stops inside inspections",
+                        &v["stops_in_inspections"],
+                    ),
+                    (
+                        "anomaly: unexplained gaps on the same vehicle plate",
+                        &v["anomalies"]["plates"],
+                    ),
+                    (
+                        "anomaly: unexplained gaps with the same declarant",
+                        &v["anomalies"]["declarants"],
+                    ),
+                    (
+                        "anomaly: gaps starting within a minute of the inspection's start",
+                        &v["anomalies"]["early_gaps"],
+                    ),
+                ] {
+                    println!();
+                    println!("{title}:");
+                    print_rows(rows, format)?;
+                }
+            }
+            Ok(0)
+        }
+        "clearance" => {
+            print_rows(&v["clearance"], format)?;
+            if format == "table" {
+                println!();
+                println!(
+                    "distribution (inspections per duration bucket, seconds) and trend of the daily median:"
+                );
+                for d in v["distribution"].as_array().into_iter().flatten() {
+                    let buckets: Vec<String> = d["buckets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|b| {
+                            format!(
+                                "{}: {}",
+                                b["seconds"].as_str().unwrap_or(""),
+                                b["inspections"]
+                            )
+                        })
+                        .collect();
+                    let trend = d["p50_seconds_per_day_trend"]
+                        .as_f64()
+                        .map_or("n/a".to_owned(), |t| format!("{t:+.1} s/day"));
+                    println!(
+                        "  {} lane {}  {}  trend {trend}",
+                        d["checkpoint"].as_str().unwrap_or(""),
+                        d["lane"].as_str().unwrap_or(""),
+                        buckets.join("  ")
+                    );
+                }
+            }
+            Ok(0)
+        }
+        "daily" => print_rows(&v["days"], format),
+        _ => print_rows(&v["shifts"], format),
+    }
+}
+
+fn print_coverage(v: &Value, format: &str) -> Result<i32> {
     let rows = v["inspections"].as_array().cloned().unwrap_or_default();
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(&v)?),
@@ -216,14 +300,15 @@ async fn print_coverage(c: &Client, path: &str, format: &str) -> Result<i32> {
         }
         _ => {
             println!(
-                "{:<16} {:<12} {:>9} {:>9} {:>8}  uncovered",
-                "inspection", "checkpoint", "covered_s", "length_s", "coverage"
+                "{:<16} {:<12} {:<40} {:>9} {:>9} {:>8}  uncovered",
+                "inspection", "checkpoint", "start (local)", "covered_s", "length_s", "coverage"
             );
             for r in &rows {
                 println!(
-                    "{:<16} {:<12} {:>9} {:>9} {:>7.1}%  {}",
+                    "{:<16} {:<12} {:<40} {:>9} {:>9} {:>7.1}%  {}",
                     r["inspection_id"].as_str().unwrap_or(""),
                     r["checkpoint"].as_str().unwrap_or(""),
+                    r["start_local"].as_str().unwrap_or(""),
                     r["covered_seconds"],
                     r["duration_seconds"],
                     100.0 * r["coverage"].as_f64().unwrap_or(0.0),
@@ -235,32 +320,25 @@ async fn print_coverage(c: &Client, path: &str, format: &str) -> Result<i32> {
     Ok(0)
 }
 
-/// Prints a report whose rows are flat JSON objects (`daily`, `clearance`) as a table, CSV
-/// or JSON, columns in the server's order.
-pub(crate) async fn table_report(
-    c: &Client,
-    name: &str,
-    key: &str,
-    from: &str,
-    to: &str,
-    format: &str,
-) -> Result<i32> {
-    let q = |s: &str| s.replace('+', "%2B");
-    let v = c
-        .get(&format!("/v1/reports/{name}?from={}&to={}", q(from), q(to)))
-        .await?;
-    if format == "json" {
-        println!("{}", serde_json::to_string_pretty(&v)?);
-        return Ok(0);
-    }
-    let rows = v[key].as_array().cloned().unwrap_or_default();
+/// Prints rows that are flat JSON objects as a table or CSV, columns in the server's
+/// order (lists are `;`-joined).
+fn print_rows(rows: &Value, format: &str) -> Result<i32> {
+    let rows = rows.as_array().cloned().unwrap_or_default();
     let Some(first) = rows.first().and_then(Value::as_object) else {
-        println!("no inspections in this range");
+        if format == "table" {
+            println!("  (none)");
+        }
         return Ok(0);
     };
     let cols: Vec<String> = first.keys().cloned().collect();
     let cell = |r: &Value, k: &str| match &r[k] {
         Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(";"),
         Value::Number(n) if n.is_f64() => format!("{:.3}", n.as_f64().unwrap_or(0.0))
             .trim_end_matches('0')
             .trim_end_matches('.')
@@ -298,4 +376,18 @@ pub(crate) async fn table_report(
         }
     }
     Ok(0)
+}
+
+/// Prints bookmarks.
+pub(crate) async fn bookmarks(
+    c: &Client,
+    params: &[(&str, Option<String>)],
+    format: &str,
+) -> Result<i32> {
+    let v = c.get(&path_with("/v1/bookmarks", params)?).await?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(0);
+    }
+    print_rows(&v["bookmarks"], format)
 }

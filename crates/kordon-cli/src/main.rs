@@ -79,6 +79,9 @@ enum Command {
         /// Crossing point code.
         #[arg(long)]
         checkpoint: String,
+        /// When it was handed out, if entered afterwards (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -87,6 +90,9 @@ enum Command {
         /// Camera id.
         #[arg(long)]
         device: String,
+        /// When it was handed back, if entered afterwards (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
         #[command(flatten)]
         remote: Remote,
     },
@@ -149,16 +155,45 @@ enum Command {
         /// Vehicle plate, any spelling (Cyrillic or Latin letters, spaces, case).
         #[arg(long)]
         plate: Option<String>,
+        /// A camera assigned to one of the officers during the inspection.
+        #[arg(long)]
+        device: Option<String>,
+        /// Text in a bookmark on the inspection.
+        #[arg(long)]
+        bookmark: Option<String>,
         /// Output format.
         #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
         format: String,
         #[command(flatten)]
         remote: Remote,
     },
-    /// Reports.
+    /// Reports over the inspections that started in a time range.
     Report {
+        /// Which report.
+        #[arg(value_enum)]
+        kind: ReportKind,
+        /// Start of the range, RFC 3339 (e.g. 2026-11-28T00:00:00+02:00).
+        #[arg(long)]
+        from: String,
+        /// End of the range, RFC 3339.
+        #[arg(long)]
+        to: String,
+        /// Only this crossing point.
+        #[arg(long)]
+        checkpoint: Option<String>,
+        /// Only inspections of this officer (service number).
+        #[arg(long)]
+        officer: Option<String>,
+        /// Output format.
+        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
+        format: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Bookmarks on inspections and footage.
+    Bookmark {
         #[command(subcommand)]
-        command: ReportCommand,
+        command: BookmarkCommand,
         #[command(flatten)]
         remote: Remote,
     },
@@ -292,40 +327,46 @@ enum GapCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum ReportCommand {
+/// Which report.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportKind {
+    /// Coverage of every inspection, with its uncovered intervals and their class.
+    Coverage,
+    /// Every gap with its class and reason; officers with repeated unexplained gaps;
+    /// recording stops inside inspections; anomalies.
+    Gaps,
     /// Coverage per crossing point, local day and officer.
-    Daily {
-        /// Start of the range, RFC 3339.
+    Daily,
+    /// Coverage per shift (a camera from hand-out to return).
+    Shifts,
+    /// Clearance times per crossing point, lane and local day; distribution and trend.
+    Clearance,
+}
+
+#[derive(Subcommand)]
+enum BookmarkCommand {
+    /// Mark a moment of an inspection or of a camera's footage.
+    Add {
+        /// The inspection.
         #[arg(long)]
-        from: String,
-        /// End of the range, RFC 3339.
+        inspection: Option<String>,
+        /// The camera.
         #[arg(long)]
-        to: String,
-        /// Output format.
-        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
-        format: String,
+        device: Option<String>,
+        /// The moment, RFC 3339.
+        #[arg(long)]
+        at: String,
+        /// What to remember.
+        label: String,
     },
-    /// Clearance times (inspection durations) per crossing point, lane and local day.
-    Clearance {
-        /// Start of the range, RFC 3339.
+    /// List bookmarks.
+    List {
+        /// Text in the label.
         #[arg(long)]
-        from: String,
-        /// End of the range, RFC 3339.
+        text: Option<String>,
+        /// Of one camera.
         #[arg(long)]
-        to: String,
-        /// Output format.
-        #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
-        format: String,
-    },
-    /// Coverage of every inspection that started in a time range.
-    Coverage {
-        /// Start of the range, RFC 3339 (e.g. 2026-11-28T00:00:00+02:00).
-        #[arg(long)]
-        from: String,
-        /// End of the range, RFC 3339.
-        #[arg(long)]
-        to: String,
+        device: Option<String>,
         /// Output format.
         #[arg(long, value_parser = ["table", "csv", "json"], default_value = "table")]
         format: String,
@@ -424,14 +465,15 @@ fn run(cli: Cli) -> Result<i32> {
             device,
             officer,
             checkpoint,
+            at,
             remote,
         } => {
             let c = client::Client::new(&remote)?;
-            runtime()?.block_on(c.assign(&device, &officer, &checkpoint))
+            runtime()?.block_on(c.assign(&device, &officer, &checkpoint, at.as_deref()))
         }
-        Command::Return { device, remote } => {
+        Command::Return { device, at, remote } => {
             let c = client::Client::new(&remote)?;
-            runtime()?.block_on(c.return_device(&device))
+            runtime()?.block_on(c.return_device(&device, at.as_deref()))
         }
         Command::Checkpoint { command, remote } => {
             let c = client::Client::new(&remote)?;
@@ -502,6 +544,8 @@ fn run(cli: Cli) -> Result<i32> {
             inspection,
             declaration,
             plate,
+            device,
+            bookmark,
             format,
             remote,
         } => {
@@ -515,6 +559,8 @@ fn run(cli: Cli) -> Result<i32> {
                 ("inspection_id", inspection),
                 ("declaration_no", declaration),
                 ("vehicle_plate", plate),
+                ("device", device),
+                ("bookmark", bookmark),
             ];
             runtime()?.block_on(inspections::search(&c, &params, &format))
         }
@@ -545,34 +591,59 @@ fn run(cli: Cli) -> Result<i32> {
             runtime()?.block_on(inspections::import(&c, &file))
         }
         Command::Report {
-            command: ReportCommand::Daily { from, to, format },
+            kind,
+            from,
+            to,
+            checkpoint,
+            officer,
+            format,
             remote,
         } => {
             let c = client::Client::new(&remote)?;
-            runtime()?.block_on(inspections::table_report(
-                &c, "daily", "days", &from, &to, &format,
-            ))
+            let name = match kind {
+                ReportKind::Coverage => "coverage",
+                ReportKind::Gaps => "gaps",
+                ReportKind::Daily => "daily",
+                ReportKind::Shifts => "shifts",
+                ReportKind::Clearance => "clearance",
+            };
+            let params = [
+                ("from", Some(from)),
+                ("to", Some(to)),
+                ("checkpoint", checkpoint),
+                ("officer", officer),
+            ];
+            runtime()?.block_on(inspections::report(&c, name, &params, &format))
         }
-        Command::Report {
-            command: ReportCommand::Clearance { from, to, format },
-            remote,
-        } => {
+        Command::Bookmark { command, remote } => {
             let c = client::Client::new(&remote)?;
-            runtime()?.block_on(inspections::table_report(
-                &c,
-                "clearance",
-                "clearance",
-                &from,
-                &to,
-                &format,
-            ))
-        }
-        Command::Report {
-            command: ReportCommand::Coverage { from, to, format },
-            remote,
-        } => {
-            let c = client::Client::new(&remote)?;
-            runtime()?.block_on(inspections::coverage_report(&c, &from, &to, &format))
+            runtime()?.block_on(async {
+                match command {
+                    BookmarkCommand::Add {
+                        inspection,
+                        device,
+                        at,
+                        label,
+                    } => {
+                        let body = serde_json::json!({"inspection_id": inspection, "device": device, "at": at, "label": label});
+                        let v = c.post_admin("/v1/bookmarks", &body).await?;
+                        println!(
+                            "bookmark {} added (log index {})",
+                            v["id"].as_str().unwrap_or(""),
+                            v["log_index"]
+                        );
+                        Ok(0)
+                    }
+                    BookmarkCommand::List {
+                        text,
+                        device,
+                        format,
+                    } => {
+                        inspections::bookmarks(&c, &[("q", text), ("device", device)], &format)
+                            .await
+                    }
+                }
+            })
         }
         Command::Gaps { remote } => {
             let c = client::Client::new(&remote)?;

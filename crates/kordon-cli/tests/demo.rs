@@ -139,6 +139,92 @@ async fn the_demo_fleet_shows_exactly_the_injected_faults() {
             "returned at shift end"
         );
     }
+    // The analytics agree with what was injected: each officer had one inspection over
+    // the whole shift.
+    let from = out
+        .split("report gaps --from ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("from");
+    let to = out
+        .split("report gaps --from ")
+        .nth(1)
+        .and_then(|r| r.split(" --to ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("to");
+    let (code, json) = kordon(&[
+        "report", "gaps", "--from", from, "--to", to, "--format", "json", "--server", &url,
+    ]);
+    assert_eq!(code, 0, "{json}");
+    let g: Value = serde_json::from_str(&json).expect("json");
+    let classes_of = |cam: &str| -> Vec<(String, f64)> {
+        g["gaps"]
+            .as_array()
+            .expect("gaps")
+            .iter()
+            .filter(|x| {
+                x["inspection_id"]
+                    .as_str()
+                    .is_some_and(|i| i.ends_with(cam))
+            })
+            .map(|x| {
+                (
+                    x["class"].as_str().unwrap_or("").to_owned(),
+                    x["seconds"].as_f64().unwrap_or(0.0),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        classes_of("insp00"),
+        vec![("stopped_by_wearer".to_owned(), 60.0)],
+        "{json}"
+    );
+    assert_eq!(
+        classes_of("insp01"),
+        vec![("missing_segments".to_owned(), 20.0)],
+        "{json}"
+    );
+    assert_eq!(
+        classes_of("insp02"),
+        vec![("device_fault".to_owned(), 30.0)],
+        "{json}"
+    );
+    assert_eq!(
+        classes_of("insp03"),
+        vec![],
+        "the refused twin takes nothing away: {json}"
+    );
+    assert_eq!(classes_of("insp04"), vec![], "{json}");
+    let stops: Vec<&str> = g["stops_in_inspections"]
+        .as_array()
+        .expect("stops")
+        .iter()
+        .filter_map(|s| s["kind"].as_str())
+        .collect();
+    assert!(
+        stops.contains(&"record-stop") && stops.contains(&"recovered"),
+        "{json}"
+    );
+    let plates = &g["anomalies"]["plates"];
+    assert_eq!(plates.as_array().map(Vec::len), Some(1), "{json}");
+    assert_eq!(
+        plates[0]["key"], "AA1234BB",
+        "Cyrillic and Latin spellings meet: {json}"
+    );
+    assert!(
+        g["gaps"][0]["from_local"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("[Europe/Kyiv]")),
+        "{json}"
+    );
+    let (code, csv) = kordon(&[
+        "report", "coverage", "--from", from, "--to", to, "--format", "csv", "--server", &url,
+    ]);
+    assert_eq!(code, 0, "{csv}");
+    assert_eq!(csv.lines().count(), 6, "header and five inspections: {csv}");
+    assert!(csv.starts_with("inspection_id,checkpoint,lane,officers,start,end,covered_seconds,duration_seconds,coverage"), "{csv}");
+
     let (code, out) = kordon(&["log", "verify", "--server", &url]);
     assert_eq!(code, 2, "{out}");
     let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();

@@ -1636,6 +1636,136 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         vec!["I-2"]
     );
     assert_eq!(found(&["--plate", "ZZ999"]), Vec::<String>::new());
+    // By camera: the camera was UA-1's, so I-1 only.
+    assert_eq!(found(&["--device", "cam-insp-01"]), vec!["I-1"]);
+    assert_eq!(found(&["--device", "cam-nobody"]), Vec::<String>::new());
+
+    // Bookmarks: on an inspection, then found by their text; each is a custody event.
+    let at = kyiv(t + 30_000);
+    let (code, out) = kordon(&[
+        "bookmark",
+        "add",
+        "--inspection",
+        "I-2",
+        "--at",
+        &at,
+        "driver argued at the gate",
+        "--server",
+        &s.url,
+        "--data",
+        d,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("log index"), "{out}");
+    assert_eq!(
+        found(&["--bookmark", "ARGUED"]),
+        vec!["I-2"],
+        "case-insensitive"
+    );
+    assert_eq!(
+        found(&["--bookmark", "50%"]),
+        Vec::<String>::new(),
+        "wildcards are text"
+    );
+    let (code, out) = kordon(&[
+        "bookmark", "list", "--text", "gate", "--format", "csv", "--server", &s.url,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("driver argued at the gate"), "{out}");
+    for (body, status, code) in [
+        (
+            serde_json::json!({"at": at, "label": "x"}),
+            400,
+            "bad_request",
+        ),
+        (
+            serde_json::json!({"inspection_id": "I-404", "at": at, "label": "x"}),
+            404,
+            "not_found",
+        ),
+        (
+            serde_json::json!({"inspection_id": "I-2", "at": "yesterday", "label": "x"}),
+            400,
+            "bad_request",
+        ),
+        (
+            serde_json::json!({"inspection_id": "I-2", "at": at, "label": "x", "extra": 1}),
+            400,
+            "bad_json",
+        ),
+    ] {
+        let res = http
+            .post(format!("{}/v1/bookmarks", s.url))
+            .bearer_auth(token(&data))
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        let (st, v) = json_of(res).await;
+        assert_eq!(
+            (st, v["error"].as_str().unwrap_or("")),
+            (status, code),
+            "{body}: {v}"
+        );
+    }
+    let res = http
+        .get(format!("{}/v1/search/inspections?plat=AA", s.url))
+        .send()
+        .await
+        .expect("get");
+    let (st, v) = json_of(res).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("bad_query")),
+        "unknown parameter: {v}"
+    );
+
+    // Gaps and shifts, filtered by officer.
+    let range = [kyiv(t - 60_000), kyiv(t + 120_000)];
+    let report_json = |kind: &str, extra: &[&str]| {
+        let mut a = vec![
+            "report",
+            kind,
+            "--from",
+            &range[0],
+            "--to",
+            &range[1],
+            "--format",
+            "json",
+            "--server",
+            s.url.as_str(),
+        ];
+        a.extend_from_slice(extra);
+        let (code, out) = kordon(&a);
+        assert_eq!(code, 0, "{out}");
+        serde_json::from_str::<serde_json::Value>(&out).expect("json")
+    };
+    let g = report_json("gaps", &["--officer", "UA-1"]);
+    let ids: Vec<&str> = g["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .filter_map(|x| x["inspection_id"].as_str())
+        .collect();
+    assert!(!ids.is_empty() && ids.iter().all(|i| *i == "I-1"), "{g}");
+    assert!(
+        g["stops_in_inspections"]
+            .as_array()
+            .expect("stops")
+            .iter()
+            .any(|x| x["kind"] == "record-stop" && x["camera"] == "cam-insp-01"),
+        "{g}"
+    );
+    let sh = report_json("shifts", &["--officer", "UA-1"]);
+    assert_eq!(sh["shifts"].as_array().map(Vec::len), Some(1), "{sh}");
+    assert_eq!(sh["shifts"][0]["camera"], "cam-insp-01", "{sh}");
+    assert_eq!(sh["shifts"][0]["inspections"], 1, "{sh}");
+    let (code, out) = kordon(&[
+        "report", "gaps", "--from", &range[1], "--to", &range[0], "--server", &s.url,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("to is not after from"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -333,10 +333,16 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/gap-reasons/{id}/{decision}",
             post(crate::inspections::decide_reason),
         )
-        .route("/v1/reports/coverage", get(crate::inspections::report))
-        .route("/v1/reports/daily", get(crate::inspections::daily))
+        .route("/v1/reports/coverage", get(crate::reports::coverage))
+        .route("/v1/reports/daily", get(crate::reports::daily))
+        .route("/v1/reports/shifts", get(crate::reports::shifts))
+        .route("/v1/reports/gaps", get(crate::reports::gaps))
+        .route("/v1/reports/clearance", get(crate::reports::clearance))
         .route("/v1/search/inspections", get(crate::inspections::search))
-        .route("/v1/reports/clearance", get(crate::inspections::clearance))
+        .route(
+            "/v1/bookmarks",
+            get(crate::inspections::bookmarks).post(crate::inspections::add_bookmark),
+        )
         .route("/v1/assignments", post(crate::devices::assign))
         .route(
             "/v1/assignments/return",

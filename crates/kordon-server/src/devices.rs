@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::app::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Body};
 
 fn check_device_id(id: &str) -> Result<(), ApiError> {
     if is_valid_device_id(id) {
@@ -74,7 +74,7 @@ pub(crate) struct EnrollRequest {
 /// `POST /v1/enroll`: a device presents its token and public key.
 pub(crate) async fn enroll(
     State(app): State<Arc<App>>,
-    Json(req): Json<EnrollRequest>,
+    Body(req): Body<EnrollRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     check_device_id(&req.device)?;
     let key =
@@ -139,6 +139,25 @@ pub(crate) struct AssignRequest {
     device: String,
     officer: String,
     checkpoint: String,
+    /// When the camera was handed out, if it is entered afterwards (RFC 3339; not in the
+    /// future). The custody event carries the time of entry as well.
+    at: Option<String>,
+}
+
+/// The time an assignment or return took effect: `at` if given (not in the future),
+/// otherwise now.
+fn effective_time(at: Option<&str>) -> Result<i64, ApiError> {
+    let now = now_ms();
+    let Some(at) = at else { return Ok(now) };
+    let t = crate::inspections::rfc3339("at", at)
+        .map_err(|e| ApiError::BadRequest("bad_request", e))?;
+    if t > now + 60_000 {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            format!("at {at} is in the future"),
+        ));
+    }
+    Ok(t)
 }
 
 fn check_word(what: &'static str, v: &str) -> Result<(), ApiError> {
@@ -163,7 +182,7 @@ fn assignment_json(a: &Assignment) -> Value {
 pub(crate) async fn assign(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Json(req): Json<AssignRequest>,
+    Body(req): Body<AssignRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     app.require_admin(&headers)?;
     check_device_id(&req.device)?;
@@ -174,7 +193,7 @@ pub(crate) async fn assign(
         device_id: req.device.clone(),
         officer: req.officer.clone(),
         checkpoint: req.checkpoint.clone(),
-        start_ms: now_ms(),
+        start_ms: effective_time(req.at.as_deref())?,
         end_ms: None,
     };
     app.meta.assign(&a, "admin").await?;
@@ -186,9 +205,17 @@ pub(crate) async fn assign(
 
 /// Logs a hand-out or hand-back as a custody event; returns the assignment with its log index.
 async fn log_assignment(app: &App, action: &str, a: &Assignment) -> Result<Value, ApiError> {
+    let at = if action == "return" {
+        a.end_ms.unwrap_or(a.start_ms)
+    } else {
+        a.start_ms
+    };
     let detail = format!(
-        "officer {} at {} assignment {}",
-        a.officer, a.checkpoint, a.id
+        "officer {} at {} assignment {} effective {}",
+        a.officer,
+        a.checkpoint,
+        a.id,
+        Timestamp(at)
     );
     let index = app
         .custody("admin", action, &format!("device {}", a.device_id), &detail)
@@ -202,18 +229,20 @@ async fn log_assignment(app: &App, action: &str, a: &Assignment) -> Result<Value
 #[derive(Debug, Deserialize)]
 pub(crate) struct ReturnRequest {
     device: String,
+    /// When it was handed back, if entered afterwards (RFC 3339; not in the future).
+    at: Option<String>,
 }
 
 /// `POST /v1/assignments/return` (administrator): take a camera back.
 pub(crate) async fn return_device(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Json(req): Json<ReturnRequest>,
+    Body(req): Body<ReturnRequest>,
 ) -> Result<Json<Value>, ApiError> {
     app.require_admin(&headers)?;
     let a = app
         .meta
-        .return_device(&req.device, now_ms(), "admin")
+        .return_device(&req.device, effective_time(req.at.as_deref())?, "admin")
         .await?;
     Ok(Json(log_assignment(&app, "return", &a).await?))
 }

@@ -141,3 +141,26 @@ impl From<LogError> for ApiError {
         }
     }
 }
+
+/// A JSON request body; a body that does not parse is answered `400 bad_json` in the
+/// usual error JSON (not axum's plain text).
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub(crate) struct Body<T>(pub T);
+
+/// Query parameters; bad or unknown ones are answered `400 bad_query`.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub(crate) struct Params<T>(pub T);
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        ApiError::BadRequest("bad_json", r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::BadRequest("bad_query", r.body_text())
+    }
+}

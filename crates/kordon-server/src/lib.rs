@@ -24,6 +24,7 @@ mod ingest;
 mod inspections;
 mod logapi;
 mod reference;
+mod reports;
 pub mod witness;
 
 pub use app::{App, open, router, run, serve_router};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kordon_core::merkle;
@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Params};
 
 fn text(body: Vec<u8>, cache: &'static str) -> Response {
     (
@@ -115,7 +115,7 @@ pub(crate) struct InclusionQuery {
 /// `GET /v1/log/inclusion?index=N` or `?hash=<hex>`: proof to the latest checkpoint.
 pub(crate) async fn inclusion(
     State(app): State<Arc<App>>,
-    Query(q): Query<InclusionQuery>,
+    Params(q): Params<InclusionQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let index = match (q.index, q.hash) {
         (Some(i), None) => i,
@@ -157,7 +157,7 @@ pub(crate) struct ConsistencyQuery {
 /// `GET /v1/log/consistency?old=M[&new=N]`.
 pub(crate) async fn consistency(
     State(app): State<Arc<App>>,
-    Query(q): Query<ConsistencyQuery>,
+    Params(q): Params<ConsistencyQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let reader = app.log.reader();
     let new = q.new.unwrap_or(reader.size());

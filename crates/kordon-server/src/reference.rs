@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Body};
 
 fn text(field: &'static str, v: &str, max: usize) -> Result<String, ApiError> {
     let v = v.trim();
@@ -52,7 +52,7 @@ pub(crate) async fn put_checkpoint(
     State(app): State<Arc<App>>,
     Path(c): Path<String>,
     headers: HeaderMap,
-    Json(b): Json<CheckpointIn>,
+    Body(b): Body<CheckpointIn>,
 ) -> Result<Json<Value>, ApiError> {
     app.require_admin(&headers)?;
     if jiff::tz::TimeZone::get(&b.tz).is_err() {
@@ -116,7 +116,7 @@ pub(crate) async fn put_officer(
     State(app): State<Arc<App>>,
     Path(n): Path<String>,
     headers: HeaderMap,
-    Json(b): Json<OfficerIn>,
+    Body(b): Body<OfficerIn>,
 ) -> Result<Json<Value>, ApiError> {
     app.require_admin(&headers)?;
     if !app

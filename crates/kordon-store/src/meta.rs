@@ -13,6 +13,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod inspections;
+
+pub use inspections::{
+    Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
+};
+
 /// Why a metadata operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
@@ -306,6 +312,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
+        let mut tx = self.pool.begin().await?;
         let r = sqlx::query(
             "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -322,11 +329,24 @@ impl Meta {
         .bind(l.attested)
         .bind(l.body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 1 {
+            // The link can change coverage from the earlier of its own time and its
+            // predecessor's on (a filled gap, a stop event, the end of the upload).
+            let prev: Option<i64> = sqlx::query_scalar(
+                "SELECT start_ms FROM links WHERE device_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(l.device_id)
+            .bind(l.seq as i64)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let from = prev.map_or(l.start_ms, |p| p.min(l.start_ms));
+            inspections::invalidate_device(&mut tx, l.device_id, from).await?;
+            tx.commit().await?;
             return Ok(InsertOutcome::Inserted);
         }
+        drop(tx);
         match self.link(l.device_id, l.seq).await? {
             Some(existing) if existing.hash == l.hash => Ok(InsertOutcome::Duplicate(existing)),
             Some(existing) => Ok(InsertOutcome::Conflict(existing)),
@@ -489,17 +509,26 @@ impl Meta {
             return Err(MetaError::UnknownDevice(a.device_id.clone()));
         }
         let mut tx = self.pool.begin().await?;
-        let open =
-            sqlx::query("SELECT officer FROM assignments WHERE device_id = ? AND end_ms IS NULL")
-                .bind(&a.device_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let open = sqlx::query(
+            "SELECT officer, end_ms FROM assignments WHERE device_id = ? AND (end_ms IS NULL OR end_ms > ?)",
+        )
+        .bind(&a.device_id)
+        .bind(a.start_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(r) = open {
             let officer: String = r.try_get("officer")?;
-            return Err(MetaError::Assignment(format!(
-                "camera {} is still assigned to officer {officer}",
-                a.device_id
-            )));
+            let end: Option<i64> = r.try_get("end_ms")?;
+            return Err(MetaError::Assignment(match end {
+                None => format!(
+                    "camera {} is still assigned to officer {officer}",
+                    a.device_id
+                ),
+                Some(_) => format!(
+                    "camera {} was assigned to officer {officer} at that time",
+                    a.device_id
+                ),
+            }));
         }
         sqlx::query("INSERT INTO assignments (id, device_id, officer, checkpoint, start_ms, assigned_by) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(&a.id)
@@ -510,6 +539,7 @@ impl Meta {
             .bind(by)
             .execute(&mut *tx)
             .await?;
+        inspections::invalidate_assignment(&mut tx, a).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -533,12 +563,18 @@ impl Meta {
                 MetaError::Assignment(format!("camera {device_id} is not assigned to anyone"))
             })?;
         let mut a = assignment_from_row(&row)?;
+        if end_ms < a.start_ms {
+            return Err(MetaError::Assignment(format!(
+                "camera {device_id} cannot be returned before it was handed out"
+            )));
+        }
         sqlx::query("UPDATE assignments SET end_ms = ?, returned_by = ? WHERE id = ?")
             .bind(end_ms)
             .bind(by)
             .bind(&a.id)
             .execute(&mut *tx)
             .await?;
+        inspections::invalidate_assignment(&mut tx, &a).await?;
         tx.commit().await?;
         a.end_ms = Some(end_ms);
         Ok(a)
@@ -557,177 +593,6 @@ impl Meta {
             .iter()
             .map(assignment_from_row)
             .collect::<Result<_, _>>()?)
-    }
-}
-
-/// One version of an inspection record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InspectionRow {
-    /// Inspection id from the customs system.
-    pub id: String,
-    /// Crossing point code.
-    pub checkpoint: String,
-    /// Lane.
-    pub lane: String,
-    /// Officers' service numbers.
-    pub officers: Vec<String>,
-    /// Start, Unix ms.
-    pub start_ms: i64,
-    /// End, Unix ms.
-    pub end_ms: i64,
-    /// Vehicle plate as given.
-    pub plate: String,
-    /// Plate normalised for search.
-    pub plate_norm: String,
-    /// Declaration number.
-    pub declaration: String,
-    /// `documents`, `vehicle` or `goods`.
-    pub kind: String,
-    /// `cleared`, `violation` or `refused`.
-    pub outcome: String,
-}
-
-/// What storing an inspection did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InspectionOutcome {
-    /// First version stored.
-    New,
-    /// Identical to the latest version: nothing stored.
-    Unchanged,
-    /// Different from the latest version: stored as version `n`.
-    Corrected(i64),
-}
-
-fn inspection_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<InspectionRow, sqlx::Error> {
-    let officers: String = r.try_get("officers")?;
-    Ok(InspectionRow {
-        id: r.try_get("id")?,
-        checkpoint: r.try_get("checkpoint")?,
-        lane: r.try_get("lane")?,
-        officers: officers
-            .split(';')
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        start_ms: r.try_get("start_ms")?,
-        end_ms: r.try_get("end_ms")?,
-        plate: r.try_get("plate")?,
-        plate_norm: r.try_get("plate_norm")?,
-        declaration: r.try_get("declaration")?,
-        kind: r.try_get("kind")?,
-        outcome: r.try_get("outcome")?,
-    })
-}
-
-impl Meta {
-    /// Stores an inspection: new, unchanged (idempotent retry) or a correction (a new
-    /// version; earlier versions are kept).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn put_inspection(
-        &self,
-        i: &InspectionRow,
-        now: i64,
-    ) -> Result<InspectionOutcome, MetaError> {
-        let mut tx = self.pool.begin().await?;
-        let latest =
-            sqlx::query("SELECT * FROM inspections WHERE id = ? ORDER BY version DESC LIMIT 1")
-                .bind(&i.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let version = match &latest {
-            Some(r) if inspection_from_row(r)? == *i => return Ok(InspectionOutcome::Unchanged),
-            Some(r) => r.try_get::<i64, _>("version")? + 1,
-            None => 1,
-        };
-        sqlx::query(
-            "INSERT INTO inspections (id, version, checkpoint, lane, officers, start_ms, end_ms, plate, plate_norm, declaration, kind, outcome, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&i.id)
-        .bind(version)
-        .bind(&i.checkpoint)
-        .bind(&i.lane)
-        .bind(i.officers.join(";"))
-        .bind(i.start_ms)
-        .bind(i.end_ms)
-        .bind(&i.plate)
-        .bind(&i.plate_norm)
-        .bind(&i.declaration)
-        .bind(&i.kind)
-        .bind(&i.outcome)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(if version == 1 {
-            InspectionOutcome::New
-        } else {
-            InspectionOutcome::Corrected(version)
-        })
-    }
-
-    /// The latest version of every inspection starting in `[from, to)`, by start.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn inspections(
-        &self,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<(InspectionRow, i64)>, MetaError> {
-        let rows = sqlx::query(
-            "SELECT i.* FROM inspections i
-             JOIN (SELECT id, MAX(version) AS v FROM inspections GROUP BY id) l ON l.id = i.id AND l.v = i.version
-             WHERE i.start_ms >= ? AND i.start_ms < ? ORDER BY i.start_ms, i.id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((inspection_from_row(r)?, r.try_get::<i64, _>("version")?)))
-            .collect()
-    }
-
-    /// Every assignment of the given officers that overlaps `[from, to)`.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn assignments_of(
-        &self,
-        officer: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<Assignment>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM assignments WHERE officer = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms")
-            .bind(officer)
-            .bind(to)
-            .bind(from)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(assignment_from_row)
-            .collect::<Result<_, _>>()?)
-    }
-}
-
-impl Meta {
-    /// The latest version of one inspection.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn inspection(&self, id: &str) -> Result<Option<(InspectionRow, i64)>, MetaError> {
-        let r = sqlx::query("SELECT * FROM inspections WHERE id = ? ORDER BY version DESC LIMIT 1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match r {
-            Some(r) => Some((inspection_from_row(&r)?, r.try_get::<i64, _>("version")?)),
-            None => None,
-        })
     }
 }
 
@@ -948,69 +813,5 @@ impl Meta {
             .iter()
             .map(gap_reason_from_row)
             .collect::<Result<_, _>>()?)
-    }
-}
-
-/// What to look for among inspections; every field given must match.
-#[derive(Debug, Clone, Default)]
-pub struct InspectionQuery {
-    /// Starts at or after (Unix ms).
-    pub from: Option<i64>,
-    /// Starts before.
-    pub to: Option<i64>,
-    /// Crossing point code.
-    pub checkpoint: Option<String>,
-    /// Lane.
-    pub lane: Option<String>,
-    /// One of the officers.
-    pub officer: Option<String>,
-    /// Inspection id.
-    pub id: Option<String>,
-    /// Declaration number.
-    pub declaration: Option<String>,
-    /// Normalised vehicle plate.
-    pub plate_norm: Option<String>,
-}
-
-impl Meta {
-    /// The latest version of every inspection matching `q`, by start, at most `limit`.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn search_inspections(
-        &self,
-        q: &InspectionQuery,
-        limit: i64,
-    ) -> Result<Vec<(InspectionRow, i64)>, MetaError> {
-        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT i.* FROM inspections i JOIN (SELECT id, MAX(version) AS v FROM inspections GROUP BY id) l ON l.id = i.id AND l.v = i.version WHERE 1 = 1",
-        );
-        if let Some(v) = q.from {
-            b.push(" AND i.start_ms >= ").push_bind(v);
-        }
-        if let Some(v) = q.to {
-            b.push(" AND i.start_ms < ").push_bind(v);
-        }
-        for (col, v) in [
-            ("i.checkpoint", &q.checkpoint),
-            ("i.lane", &q.lane),
-            ("i.id", &q.id),
-            ("i.declaration", &q.declaration),
-            ("i.plate_norm", &q.plate_norm),
-        ] {
-            if let Some(v) = v {
-                b.push(format!(" AND {col} = ")).push_bind(v.clone());
-            }
-        }
-        if let Some(o) = &q.officer {
-            // officers is ';'-joined: match a whole element.
-            b.push(" AND (';' || i.officers || ';') LIKE ")
-                .push_bind(format!("%;{o};%"));
-        }
-        b.push(" ORDER BY i.start_ms, i.id LIMIT ").push_bind(limit);
-        let rows = b.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((inspection_from_row(r)?, r.try_get::<i64, _>("version")?)))
-            .collect()
     }
 }

@@ -1,0 +1,297 @@
+//! Reports over the inspections that started in a time range, optionally at one crossing
+//! point or of one officer: coverage per inspection, per local day and per shift; gaps
+//! with the anomalies worth a look; clearance times with their distribution and trend.
+//! Every report reads the stored coverage and recomputes only what changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use kordon_analytics::aggregate::{self, Fact};
+use kordon_analytics::coverage::{Assignment, Coverage};
+use kordon_analytics::span::Span;
+use kordon_core::time::Timestamp;
+use kordon_store::meta::{GapReason, LatestInspection};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::error::{ApiError, Params};
+use crate::inspections::{Calculator, coverage_json, explained, local, reason_for, rfc3339, zones};
+
+/// Query of every report.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Range {
+    from: String,
+    to: String,
+    checkpoint: Option<String>,
+    officer: Option<String>,
+}
+
+/// One inspection with its coverage and reasons.
+struct Computed {
+    li: LatestInspection,
+    coverage: Coverage,
+    reasons: Vec<GapReason>,
+    explained: Vec<bool>,
+}
+
+/// What a report works on.
+struct Data {
+    from: i64,
+    to: i64,
+    rows: Vec<Computed>,
+    zones: HashMap<String, jiff::tz::TimeZone>,
+}
+
+impl Data {
+    fn tz(&self, checkpoint: &str) -> &jiff::tz::TimeZone {
+        static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
+        self.zones.get(checkpoint).unwrap_or(&UTC)
+    }
+
+    fn zone_name(&self, checkpoint: &str) -> &str {
+        self.tz(checkpoint).iana_name().unwrap_or("UTC")
+    }
+
+    fn facts(&self) -> Vec<Fact<'_>> {
+        self.rows
+            .iter()
+            .map(|x| Fact {
+                id: &x.li.row.id,
+                checkpoint: &x.li.row.checkpoint,
+                tz: self.tz(&x.li.row.checkpoint),
+                lane: &x.li.row.lane,
+                officers: &x.li.row.officers,
+                start_ms: x.li.row.start_ms,
+                plate_norm: &x.li.row.plate_norm,
+                declarant: &x.li.row.declarant,
+                coverage: &x.coverage,
+                explained: &x.explained,
+            })
+            .collect()
+    }
+
+    fn get(&self, id: &str) -> Option<&Computed> {
+        self.rows.iter().find(|x| x.li.row.id == id)
+    }
+}
+
+async fn load(app: &App, r: &Range) -> Result<Data, ApiError> {
+    let bad = |e| ApiError::BadRequest("bad_query", e);
+    let from = rfc3339("from", &r.from).map_err(bad)?;
+    let to = rfc3339("to", &r.to).map_err(bad)?;
+    if to <= from {
+        return Err(ApiError::BadRequest(
+            "bad_query",
+            "to is not after from".into(),
+        ));
+    }
+    let mut calc = Calculator::new(app);
+    let mut rows = Vec::new();
+    for li in app
+        .meta
+        .inspections(from, to, r.checkpoint.as_deref(), r.officer.as_deref())
+        .await?
+    {
+        let coverage = calc.coverage(&li).await?;
+        let reasons = app.meta.gap_reasons(&li.row.id).await?;
+        let explained = explained(&coverage, &reasons);
+        rows.push(Computed {
+            li,
+            coverage,
+            reasons,
+            explained,
+        });
+    }
+    if calc.recomputed > 0 {
+        tracing::debug!(recomputed = calc.recomputed, "coverage recomputed");
+    }
+    Ok(Data {
+        from,
+        to,
+        rows,
+        zones: zones(app).await?,
+    })
+}
+
+fn share(covered: i64, duration: i64) -> f64 {
+    if duration > 0 {
+        covered as f64 / duration as f64
+    } else {
+        1.0
+    }
+}
+
+/// `GET /v1/reports/coverage`: every inspection with its coverage.
+pub(crate) async fn coverage(
+    State(app): State<Arc<App>>,
+    Params(r): Params<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &r).await?;
+    let out: Vec<Value> = d
+        .rows
+        .iter()
+        .map(|x| coverage_json(&x.li, &x.coverage, &x.reasons, d.tz(&x.li.row.checkpoint)))
+        .collect();
+    Ok(Json(json!({ "inspections": out })))
+}
+
+/// `GET /v1/reports/daily`: coverage per crossing point, local day and officer.
+pub(crate) async fn daily(
+    State(app): State<Arc<App>>,
+    Params(r): Params<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &r).await?;
+    let out: Vec<Value> = aggregate::daily(&d.facts())
+        .into_iter()
+        .map(|((cp, day, officer), x)| {
+            json!({
+                "checkpoint": cp, "day": day, "time_zone": d.zone_name(&cp), "officer": officer,
+                "inspections": x.inspections, "duration_seconds": x.duration_ms as f64 / 1000.0, "covered_seconds": x.covered_ms as f64 / 1000.0,
+                "coverage": share(x.covered_ms, x.duration_ms),
+                "night_seconds": x.night_ms as f64 / 1000.0, "uncovered_inspections": x.uncovered_inspections, "unexplained_gaps": x.unexplained_gaps,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "days": out })))
+}
+
+/// `GET /v1/reports/shifts`: coverage per shift (a camera from hand-out to return).
+pub(crate) async fn shifts(
+    State(app): State<Arc<App>>,
+    Params(r): Params<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &r).await?;
+    let assignments: Vec<(kordon_store::meta::Assignment, Assignment)> = app
+        .meta
+        .assignments_between(d.from, d.to)
+        .await?
+        .into_iter()
+        .filter(|a| r.checkpoint.as_ref().is_none_or(|c| *c == a.checkpoint))
+        .filter(|a| r.officer.as_ref().is_none_or(|o| *o == a.officer))
+        .map(|a| {
+            let span = Span::new(a.start_ms, a.end_ms.unwrap_or(i64::MAX));
+            let camera = a.device_id.clone();
+            let officer = a.officer.clone();
+            (
+                a,
+                Assignment {
+                    camera,
+                    officer,
+                    span,
+                },
+            )
+        })
+        .collect();
+    let plain: Vec<Assignment> = assignments.iter().map(|(_, a)| a.clone()).collect();
+    let facts = d.facts();
+    let out: Vec<Value> = aggregate::shifts(&plain, &facts)
+        .into_iter()
+        .zip(&assignments)
+        .map(|(s, (a, _))| {
+            let tz = d.tz(&a.checkpoint);
+            json!({
+                "checkpoint": a.checkpoint, "officer": a.officer, "camera": a.device_id,
+                "start": Timestamp(a.start_ms).to_string(), "start_local": local(a.start_ms, tz),
+                "end": a.end_ms.map(|e| Timestamp(e).to_string()), "end_local": a.end_ms.map(|e| local(e, tz)),
+                "inspections": s.inspections, "duration_seconds": s.duration_ms as f64 / 1000.0,
+                "covered_seconds": s.covered_ms as f64 / 1000.0, "coverage": share(s.covered_ms, s.duration_ms),
+                "unexplained_gaps": s.unexplained_gaps, "stops_in_inspections": s.stops.len(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "shifts": out })))
+}
+
+/// `GET /v1/reports/clearance`: inspection durations per crossing point, lane and local
+/// day, their distribution per crossing point and lane, and the trend of the daily median.
+pub(crate) async fn clearance(
+    State(app): State<Arc<App>>,
+    Params(r): Params<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &r).await?;
+    let facts = d.facts();
+    let by_day = aggregate::clearance(&facts);
+    let trend = aggregate::trend(&by_day);
+    let out: Vec<Value> = by_day
+        .iter()
+        .map(|((cp, lane, day), c)| json!({"checkpoint": cp, "lane": lane, "day": day, "time_zone": d.zone_name(cp), "inspections": c.count, "p50_seconds": c.p50_s, "p90_seconds": c.p90_s, "mean_seconds": c.mean_s}))
+        .collect();
+    let mut bounds: Vec<String> = Vec::new();
+    let mut lower = 0;
+    for b in aggregate::CLEARANCE_BUCKETS_S {
+        bounds.push(format!("{lower}-{b}"));
+        lower = b;
+    }
+    bounds.push(format!("{lower}-"));
+    let dist: Vec<Value> = aggregate::distribution(&facts)
+        .into_iter()
+        .map(|((cp, lane), counts)| {
+            json!({"checkpoint": cp, "lane": lane, "p50_seconds_per_day_trend": trend.get(&(cp.clone(), lane.clone())),
+                   "buckets": bounds.iter().zip(counts).map(|(b, n)| json!({"seconds": b, "inspections": n})).collect::<Vec<_>>()})
+        })
+        .collect();
+    Ok(Json(json!({ "clearance": out, "distribution": dist })))
+}
+
+/// `GET /v1/reports/gaps`: every gap with its class and reason; officers with repeated
+/// unexplained gaps; recording stops inside inspections; anomalies (unexplained gaps
+/// clustering on a vehicle plate or a declarant, gaps starting within a minute of an
+/// inspection's start).
+pub(crate) async fn gaps(
+    State(app): State<Arc<App>>,
+    Params(r): Params<Range>,
+) -> Result<Json<Value>, ApiError> {
+    let d = load(&app, &r).await?;
+    let facts = d.facts();
+    let time = |ms: i64, cp: &str| (Timestamp(ms).to_string(), local(ms, d.tz(cp)));
+    let mut gaps = Vec::new();
+    let mut stops = Vec::new();
+    for x in &d.rows {
+        let cp = &x.li.row.checkpoint;
+        for ((s, class), ok) in x.coverage.uncovered.iter().zip(&x.explained) {
+            let (from, from_local) = time(s.start, cp);
+            gaps.push(json!({
+                "inspection_id": x.li.row.id, "checkpoint": cp, "officers": x.li.row.officers.join(";"),
+                "from": from, "from_local": from_local, "to": Timestamp(s.end).to_string(),
+                "seconds": s.len() as f64 / 1000.0, "class": class.as_str(),
+                "reason": reason_for(&x.reasons, s).and_then(|v| v["reason"].as_str().map(str::to_owned)),
+                "explained": ok,
+            }));
+        }
+        for s in &x.coverage.stops {
+            let (at, at_local) = time(s.at_ms, cp);
+            stops.push(json!({"inspection_id": x.li.row.id, "at": at, "at_local": at_local, "camera": s.camera, "kind": s.kind}));
+        }
+    }
+    let repeated: Vec<Value> = aggregate::repeated_unexplained(&facts, 2)
+        .into_iter()
+        .map(|(o, n, ids)| json!({"officer": o, "unexplained_gaps": n, "inspections": ids}))
+        .collect();
+    let a = aggregate::anomalies(&facts);
+    let cluster = |c: &aggregate::Cluster| json!({"key": c.key, "inspections": c.inspections});
+    let early: Vec<Value> = a
+        .early_gaps
+        .iter()
+        .map(|g| {
+            let cp = d
+                .get(&g.inspection)
+                .map_or("", |x| x.li.row.checkpoint.as_str());
+            let (from, from_local) = time(g.gap.start, cp);
+            json!({"inspection_id": g.inspection, "from": from, "from_local": from_local, "seconds": g.gap.len() as f64 / 1000.0, "class": g.class.as_str()})
+        })
+        .collect();
+    Ok(Json(json!({
+        "gaps": gaps,
+        "repeated_unexplained": repeated,
+        "stops_in_inspections": stops,
+        "anomalies": {
+            "plates": a.plates.iter().map(cluster).collect::<Vec<_>>(),
+            "declarants": a.declarants.iter().map(cluster).collect::<Vec<_>>(),
+            "early_gaps": early,
+        },
+    })))
+}
