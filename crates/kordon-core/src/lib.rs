@@ -29,6 +29,7 @@ pub mod hash;
 pub mod link;
 pub mod merkle;
 pub mod note;
+pub mod package;
 pub mod policy;
 pub mod tiles;
 pub mod time;

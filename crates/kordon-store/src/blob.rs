@@ -189,6 +189,38 @@ impl FsBlobStore {
         Ok(outcome)
     }
 
+    /// Deletes a blob's bytes (retention only; the caller has written the tombstone).
+    /// A blob that is already gone is not an error.
+    ///
+    /// # Errors
+    /// IO errors.
+    pub async fn purge(&self, hash: &Hash) -> Result<(), BlobError> {
+        let p = self.path(hash);
+        match tokio::fs::remove_file(&p).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(dir) = p.parent() {
+            sync_dir(dir).await?;
+        }
+        Ok(())
+    }
+
+    /// Moves a blob whose bytes do not match its hash aside, to `quarantine/<hex>`, so
+    /// that it is neither served nor lost. Returns where it went.
+    ///
+    /// # Errors
+    /// IO errors.
+    pub async fn quarantine(&self, hash: &Hash) -> Result<PathBuf, BlobError> {
+        let dir = self.root.join("quarantine");
+        tokio::fs::create_dir_all(&dir).await?;
+        let to = dir.join(format!("{}-{}", hash.to_hex(), crate::now_ms()));
+        tokio::fs::rename(self.path(hash), &to).await?;
+        sync_dir(&dir).await?;
+        Ok(to)
+    }
+
     /// Re-reads a stored blob and checks its hash (for scrubbing and before export).
     ///
     /// # Errors

@@ -13,8 +13,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod cases;
 mod inspections;
 
+pub use cases::{Case, CaseItem, CustodyRow, LinkRow};
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };

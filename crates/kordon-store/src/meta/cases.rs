@@ -1,0 +1,408 @@
+//! Cases and what they hold, legal holds, retention (purge bookkeeping) and the links and
+//! custody events an evidence package is made of.
+
+use sqlx::Row as _;
+
+use super::{Meta, MetaError};
+
+/// A case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    /// Id.
+    pub id: String,
+    /// Reference number (court, complaint, request).
+    pub reference: String,
+    /// `complaint`, `lawyer_request`, `law_enforcement_request` or `internal_review`.
+    pub kind: String,
+    /// What it is about.
+    pub description: String,
+    /// Who opened it.
+    pub opened_by: String,
+    /// When, Unix ms.
+    pub opened_at: i64,
+}
+
+/// Something a case holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseItem {
+    /// Position in the case (1, 2, ...).
+    pub item: i64,
+    /// `inspection`, `segment`, `range` or `note`.
+    pub kind: String,
+    /// The inspection, for `inspection`.
+    pub inspection_id: Option<String>,
+    /// The camera whose footage it holds.
+    pub device_id: Option<String>,
+    /// Start of the held footage, Unix ms.
+    pub from_ms: Option<i64>,
+    /// End of it.
+    pub to_ms: Option<i64>,
+    /// Note or description.
+    pub text: String,
+    /// Who added it.
+    pub added_by: String,
+}
+
+/// A stored link with what an export needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    /// Device.
+    pub device_id: String,
+    /// Sequence number.
+    pub seq: u64,
+    /// Link hash, hex.
+    pub hash: String,
+    /// `segment` or the event kind.
+    pub kind: String,
+    /// Start, Unix ms.
+    pub start_ms: i64,
+    /// End, Unix ms.
+    pub end_ms: i64,
+    /// Blob hash of a segment, hex.
+    pub blob_sha256: Option<String>,
+    /// Segment size.
+    pub size: Option<i64>,
+    /// The exact signed note.
+    pub body: Vec<u8>,
+    /// Position in the log.
+    pub log_index: Option<i64>,
+    /// When it was received.
+    pub received_at: i64,
+    /// When its bytes were purged by retention.
+    pub purged_at: Option<i64>,
+    /// Hash of the tombstone custody event.
+    pub tombstone: Option<String>,
+}
+
+fn link_row(r: &sqlx::sqlite::SqliteRow) -> Result<LinkRow, sqlx::Error> {
+    Ok(LinkRow {
+        device_id: r.try_get("device_id")?,
+        seq: r.try_get::<i64, _>("seq")? as u64,
+        hash: r.try_get("hash")?,
+        kind: r.try_get("kind")?,
+        start_ms: r.try_get("start_ms")?,
+        end_ms: r.try_get("end_ms")?,
+        blob_sha256: r.try_get("blob_sha256")?,
+        size: r.try_get("size")?,
+        body: r.try_get("body")?,
+        log_index: r.try_get("log_index")?,
+        received_at: r.try_get("received_at")?,
+        purged_at: r.try_get("purged_at")?,
+        tombstone: r.try_get("tombstone")?,
+    })
+}
+
+/// A stored custody event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodyRow {
+    /// Note hash, hex.
+    pub hash: String,
+    /// Action.
+    pub action: String,
+    /// Subject.
+    pub subject: String,
+    /// The signed note.
+    pub body: Vec<u8>,
+    /// Position in the log.
+    pub log_index: Option<i64>,
+}
+
+/// SQL: footage of camera `?1` over `[?2, ?3)` overlaps an inspection of one of its
+/// officers (assigned then) that ended with `outcome`.
+const INSPECTION_OVERLAP: &str = "SELECT 1 FROM assignments a
+   JOIN inspection_officers o ON o.officer = a.officer AND o.start_ms < ?3 AND o.end_ms > ?2
+   JOIN inspections i ON i.id = o.id AND i.latest
+  WHERE a.device_id = ?1 AND a.start_ms < ?3 AND (a.end_ms IS NULL OR a.end_ms > ?2)";
+
+impl Meta {
+    /// Opens a case.
+    ///
+    /// # Errors
+    /// [`MetaError::Assignment`] (conflict) if the id is taken; database errors.
+    pub async fn open_case(&self, c: &Case) -> Result<(), MetaError> {
+        let r = sqlx::query("INSERT INTO cases (id, reference, kind, description, opened_by, opened_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(&c.id)
+            .bind(&c.reference)
+            .bind(&c.kind)
+            .bind(&c.description)
+            .bind(&c.opened_by)
+            .bind(c.opened_at)
+            .execute(&self.pool)
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(MetaError::Assignment(format!(
+                "case {} already exists",
+                c.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// A case and its items.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn case(&self, id: &str) -> Result<Option<(Case, Vec<CaseItem>)>, MetaError> {
+        let Some(r) = sqlx::query("SELECT * FROM cases WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let case = Case {
+            id: r.try_get("id")?,
+            reference: r.try_get("reference")?,
+            kind: r.try_get("kind")?,
+            description: r.try_get("description")?,
+            opened_by: r.try_get("opened_by")?,
+            opened_at: r.try_get("opened_at")?,
+        };
+        let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = ? ORDER BY item")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(CaseItem {
+                    item: r.try_get("item")?,
+                    kind: r.try_get("kind")?,
+                    inspection_id: r.try_get("inspection_id")?,
+                    device_id: r.try_get("device_id")?,
+                    from_ms: r.try_get("from_ms")?,
+                    to_ms: r.try_get("to_ms")?,
+                    text: r.try_get("text")?,
+                    added_by: r.try_get("added_by")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some((case, items)))
+    }
+
+    /// Adds items to a case (numbered after the existing ones); returns their numbers.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn add_case_items(
+        &self,
+        case_id: &str,
+        items: &[CaseItem],
+        now: i64,
+    ) -> Result<Vec<i64>, MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let mut next: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(item), 0) + 1 FROM case_items WHERE case_id = ?",
+        )
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let mut out = Vec::new();
+        for i in items {
+            sqlx::query("INSERT INTO case_items (case_id, item, kind, inspection_id, device_id, from_ms, to_ms, text, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(case_id)
+                .bind(next)
+                .bind(&i.kind)
+                .bind(&i.inspection_id)
+                .bind(&i.device_id)
+                .bind(i.from_ms)
+                .bind(i.to_ms)
+                .bind(&i.text)
+                .bind(&i.added_by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            out.push(next);
+            next += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Whether footage of `device` over `[from, to)` is under legal hold: held by a case,
+    /// or overlapping an inspection of its officer that found a violation.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn is_held(&self, device: &str, from: i64, to: i64) -> Result<bool, MetaError> {
+        let q = format!(
+            "SELECT EXISTS (SELECT 1 FROM case_items WHERE device_id = ?1 AND from_ms < ?3 AND to_ms > ?2)
+                 OR EXISTS ({INSPECTION_OVERLAP} AND i.outcome = 'violation')"
+        );
+        let held: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+            .bind(device)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(held)
+    }
+
+    /// Whether footage of `device` over `[from, to)` overlaps any inspection of its officer
+    /// (the `inspection` retention category).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn overlaps_inspection(
+        &self,
+        device: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<bool, MetaError> {
+        let q = format!("SELECT EXISTS ({INSPECTION_OVERLAP})");
+        let yes: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+            .bind(device)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(yes)
+    }
+
+    /// Segments whose bytes are still stored and that were received before `before`,
+    /// oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn purge_candidates(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<LinkRow>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM links WHERE kind = 'segment' AND purged_at IS NULL AND received_at < ? ORDER BY received_at, device_id, seq LIMIT ?")
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Records that a segment's bytes were purged, under the tombstone `tombstone`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn mark_purged(
+        &self,
+        device: &str,
+        seq: u64,
+        tombstone: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("UPDATE links SET purged_at = ?, tombstone = ? WHERE device_id = ? AND seq = ? AND purged_at IS NULL")
+            .bind(now)
+            .bind(tombstone)
+            .bind(device)
+            .bind(seq as i64)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a segment whose bytes are still kept uses this blob.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn blob_in_use(&self, sha256: &str) -> Result<bool, MetaError> {
+        let yes: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM links WHERE blob_sha256 = ? AND purged_at IS NULL)",
+        )
+        .bind(sha256)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(yes)
+    }
+
+    /// Every blob that should be stored (of segments not purged), with its size.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn stored_blobs(&self) -> Result<Vec<(String, i64)>, MetaError> {
+        let rows = sqlx::query("SELECT blob_sha256, MAX(size) AS size FROM links WHERE kind = 'segment' AND purged_at IS NULL AND blob_sha256 IS NOT NULL GROUP BY blob_sha256 ORDER BY blob_sha256")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("blob_sha256")?, r.try_get("size")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Records a quarantined blob; returns false if it already was.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn quarantine(
+        &self,
+        sha256: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<bool, MetaError> {
+        let r = sqlx::query("INSERT INTO quarantine (sha256, found_at, detail) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(sha256)
+            .bind(now)
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Every link of `device` from the first to the last that overlaps `[from, to)`, so
+    /// that continuity across the range (events and gaps included) can be proven.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn links_covering(
+        &self,
+        device: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<LinkRow>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT * FROM links WHERE device_id = ?1 AND seq BETWEEN
+               (SELECT MIN(seq) FROM links WHERE device_id = ?1 AND end_ms >= ?2 AND start_ms <= ?3)
+               AND (SELECT MAX(seq) FROM links WHERE device_id = ?1 AND end_ms >= ?2 AND start_ms <= ?3)
+             ORDER BY seq",
+        )
+        .bind(device)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Custody events about any of `subjects` exactly, or starting with one of
+    /// `prefixes`, in log order.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn custody_about(
+        &self,
+        subjects: &[String],
+        prefixes: &[String],
+    ) -> Result<Vec<CustodyRow>, MetaError> {
+        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM custody WHERE 1 = 0");
+        for s in subjects {
+            b.push(" OR subject = ").push_bind(s.clone());
+        }
+        for p in prefixes {
+            b.push(" OR substr(subject, 1, ")
+                .push_bind(p.len() as i64)
+                .push(") = ")
+                .push_bind(p.clone());
+        }
+        b.push(" ORDER BY log_index, created_at");
+        let rows = b.build().fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(CustodyRow {
+                    hash: r.try_get("hash")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    log_index: r.try_get("log_index")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+}
