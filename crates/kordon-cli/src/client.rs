@@ -253,3 +253,42 @@ pub(crate) fn describe(p: &Value) -> String {
         other => format!("{other}: {p}"),
     }
 }
+
+impl Client {
+    /// Downloads an admin-only file to `out` with a progress bar; answers its SHA-256.
+    pub(crate) async fn download(&self, path: &str, out: &std::path::Path) -> Result<String> {
+        use sha2::Digest as _;
+        use tokio::io::AsyncWriteExt as _;
+        let mut res = self
+            .admin(self.http.get(format!("{}{path}", self.base)))?
+            .send()
+            .await
+            .with_context(|| format!("contacting {}", self.base))?;
+        if !res.status().is_success() {
+            check(res).await?;
+            bail!("download failed");
+        }
+        let pb = indicatif::ProgressBar::new(res.content_length().unwrap_or(0));
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "download [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let tmp = out.with_extension("part");
+        let mut f = tokio::fs::File::create(&tmp)
+            .await
+            .with_context(|| format!("creating {}", tmp.display()))?;
+        let mut h = sha2::Sha256::new();
+        while let Some(chunk) = res.chunk().await? {
+            h.update(&chunk);
+            f.write_all(&chunk).await?;
+            pb.inc(chunk.len() as u64);
+        }
+        f.sync_all().await?;
+        drop(f);
+        tokio::fs::rename(&tmp, out).await?;
+        pb.finish_and_clear();
+        Ok(hex::encode(h.finalize()))
+    }
+}

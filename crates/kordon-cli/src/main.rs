@@ -2,6 +2,7 @@
 //! and assignments against a running server, and audits any kordon log over HTTP
 //! (`kordon log verify`). Errors print as one line and exit non-zero.
 
+mod cases;
 mod client;
 mod demo;
 mod inspections;
@@ -190,6 +191,26 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// Cases: footage under legal hold, evidence packages, receipts.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Apply the retention rules now (there is no way to delete footage by hand).
+    Retention {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Re-read every stored segment and check its hash; show progress.
+    Scrub {
+        /// Run a full pass now (required: passes also run on the server's schedule).
+        #[arg(long, required = true)]
+        now: bool,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Bookmarks on inspections and footage.
     Bookmark {
         #[command(subcommand)]
@@ -341,6 +362,71 @@ enum ReportKind {
     Shifts,
     /// Clearance times per crossing point, lane and local day; distribution and trend.
     Clearance,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// Open a case.
+    Open {
+        /// Case id (letters, digits, '-', '_', '.').
+        id: String,
+        /// Reference number.
+        #[arg(long)]
+        reference: String,
+        /// complaint, lawyer_request, law_enforcement_request or internal_review.
+        #[arg(long, value_parser = ["complaint", "lawyer_request", "law_enforcement_request", "internal_review"])]
+        kind: String,
+        /// What it is about.
+        #[arg(long)]
+        description: String,
+    },
+    /// Add footage (held from now on) or a note to a case.
+    Add {
+        /// Case id.
+        id: String,
+        /// The footage of an inspection (every camera of its officers).
+        #[arg(long, group = "what")]
+        inspection: Option<String>,
+        /// One segment: --device with --seq.
+        #[arg(long, requires = "device")]
+        seq: Option<u64>,
+        /// A camera's footage over --from..--to (or with --seq, one segment).
+        #[arg(long)]
+        device: Option<String>,
+        /// Start, RFC 3339.
+        #[arg(long, requires = "device")]
+        from: Option<String>,
+        /// End, RFC 3339.
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        /// A note (alone: a note item).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Show a case.
+    Show {
+        /// Case id.
+        id: String,
+    },
+    /// Write the evidence package of a case.
+    Export {
+        /// Case id.
+        id: String,
+        /// Where to write the zip.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Record that a package was released to a court, lawyer or prosecutor.
+    Release {
+        /// Case id.
+        id: String,
+        /// Who received it.
+        #[arg(long)]
+        recipient: String,
+        /// The package file (its SHA-256 is recorded).
+        #[arg(long)]
+        package: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -614,6 +700,56 @@ fn run(cli: Cli) -> Result<i32> {
                 ("officer", officer),
             ];
             runtime()?.block_on(inspections::report(&c, name, &params, &format))
+        }
+        Command::Case { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                match command {
+                    CaseCommand::Open { id, reference, kind, description } => {
+                        let v = c.post_admin("/v1/cases", &serde_json::json!({"id": id, "reference": reference, "kind": kind, "description": description})).await?;
+                        println!("case {id} opened (log index {})", v["log_index"]);
+                    }
+                    CaseCommand::Add { id, inspection, seq, device, from, to, note } => {
+                        let kind = match (&inspection, seq, &from, &device) {
+                            (Some(_), _, _, _) => "inspection",
+                            (None, Some(_), _, _) => "segment",
+                            (None, None, Some(_), _) => "range",
+                            (None, None, None, None) if note.is_some() => "note",
+                            _ => anyhow::bail!("say what to add: --inspection, --device with --seq, --device with --from/--to, or --note"),
+                        };
+                        let body = cases::item(kind, inspection, device, seq, from, to, note);
+                        let v = c.post_admin(&format!("/v1/cases/{id}/items"), &body).await?;
+                        println!("added to case {id} as item(s) {} (held; custody events logged)", v["items"]);
+                    }
+                    CaseCommand::Show { id } => {
+                        let v = c.get(&format!("/v1/cases/{id}")).await?;
+                        println!("{}", serde_json::to_string_pretty(&v)?);
+                    }
+                    CaseCommand::Export { id, out } => return cases::export(&c, &id, &out).await,
+                    CaseCommand::Release { id, recipient, package } => {
+                        let sha = {
+                            use sha2::Digest as _;
+                            let bytes = std::fs::read(&package).with_context(|| format!("reading {}", package.display()))?;
+                            hex::encode(sha2::Sha256::digest(&bytes))
+                        };
+                        let v = c.post_admin(&format!("/v1/cases/{id}/receipts"), &serde_json::json!({"recipient": recipient, "package_sha256": sha})).await?;
+                        println!("release of {sha} to {recipient} recorded (log index {}); the recipient checks it with: kordon-verify {} --receipt --server <url>", v["log_index"], package.display());
+                    }
+                }
+                Ok(0)
+            })
+        }
+        Command::Retention { remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                let v = c.post_admin("/v1/retention/run", &serde_json::json!({})).await?;
+                println!("retention: {} purged (tombstones in the log), {} held, {} kept longer (inspection category)", v["purged"], v["held"], v["kept"]);
+                Ok(0)
+            })
+        }
+        Command::Scrub { remote, .. } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(cases::scrub(&c))
         }
         Command::Bookmark { command, remote } => {
             let c = client::Client::new(&remote)?;

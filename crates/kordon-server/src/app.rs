@@ -37,6 +37,8 @@ pub struct App {
     admin_token_sha256: [u8; 32],
     /// The latest checkpoint with witness cosignatures.
     pub witnessed: crate::cosigning::Witnessed,
+    /// State of the background jobs (scrubbing progress).
+    pub(crate) jobs: crate::retention::Jobs,
 }
 
 /// Why the server could not start.
@@ -157,8 +159,10 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         log_key,
         admin_token_sha256,
         witnessed,
+        jobs: crate::retention::Jobs::default(),
     });
     app.reconcile().await?;
+    crate::retention::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }
@@ -226,6 +230,17 @@ impl App {
         subject: &str,
         detail: &str,
     ) -> Result<u64, ApiError> {
+        Ok(self.custody_entry(actor, action, subject, detail).await?.0)
+    }
+
+    /// [`App::custody`], also answering the event's hash (hex).
+    pub(crate) async fn custody_entry(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(u64, String), ApiError> {
         let c = Custody {
             time: Timestamp(now_ms()),
             actor: actor.into(),
@@ -244,7 +259,7 @@ impl App {
             .await?;
         let index = self.append(bytes).await?;
         self.meta.set_log_index(&hash, index).await?;
-        Ok(index)
+        Ok((index, hash))
     }
 
     /// Appends to the log, with metrics.
@@ -344,6 +359,22 @@ pub fn router(app: Arc<App>) -> Router {
             get(crate::inspections::bookmarks).post(crate::inspections::add_bookmark),
         )
         .route("/v1/assignments", post(crate::devices::assign))
+        .route("/v1/cases", post(crate::cases::open))
+        .route("/v1/cases/{id}", get(crate::cases::get))
+        .route("/v1/cases/{id}/items", post(crate::cases::add_item))
+        .route("/v1/cases/{id}/export", post(crate::cases::export))
+        .route("/v1/cases/{id}/receipts", post(crate::cases::receipt))
+        .route("/v1/exports/{file}", get(crate::cases::download))
+        .route("/v1/receipts/{sha256}", get(crate::cases::receipts))
+        .route(
+            "/v1/segments/{sha256}/evidence",
+            get(crate::cases::segment_evidence),
+        )
+        .route("/v1/retention/run", post(crate::retention::run_now))
+        .route(
+            "/v1/scrub",
+            get(crate::retention::scrub_status).post(crate::retention::start_scrub),
+        )
         .route(
             "/v1/assignments/return",
             post(crate::devices::return_device),

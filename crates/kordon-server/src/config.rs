@@ -35,6 +35,21 @@ pub struct Config {
     /// Witnesses to send every new checkpoint to (TOML: `[[witnesses]]` tables with `url`
     /// and `key`). Env: `KORDON_WITNESSES` as `url=key,url=key`. Default: none.
     pub witnesses: Vec<WitnessConfig>,
+    /// How many of the witnesses must cosign the checkpoint an evidence package is proven
+    /// to (its tlog-policy's quorum). Env: `KORDON_WITNESS_QUORUM`. Default 0 = all.
+    pub witness_quorum: usize,
+    /// Days footage that is not evidence is kept after upload. Env:
+    /// `KORDON_RETENTION_DAYS`. Default 30.
+    pub retention_days: u64,
+    /// Days footage that overlaps a customs inspection of its wearer is kept (category
+    /// `inspection`). Env: `KORDON_RETENTION_INSPECTION_DAYS`. Default 365.
+    pub retention_inspection_days: u64,
+    /// Seconds between runs of the retention job. Env: `KORDON_RETENTION_INTERVAL_S`.
+    /// Default 3600.
+    pub retention_interval_s: u64,
+    /// Seconds between full scrubbing passes over the stored blobs. Env:
+    /// `KORDON_SCRUB_INTERVAL_S`. Default 604800 (a week).
+    pub scrub_interval_s: u64,
 }
 
 /// One witness the log asks to cosign its checkpoints.
@@ -59,6 +74,11 @@ impl Default for Config {
             enroll_token_ttl_s: 86_400,
             upload_idle_timeout_s: 30,
             witnesses: Vec::new(),
+            witness_quorum: 0,
+            retention_days: 30,
+            retention_inspection_days: 365,
+            retention_interval_s: 3600,
+            scrub_interval_s: 604_800,
         }
     }
 }
@@ -133,6 +153,14 @@ impl Config {
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
+        env("KORDON_WITNESS_QUORUM", &mut c.witness_quorum)?;
+        env("KORDON_RETENTION_DAYS", &mut c.retention_days)?;
+        env(
+            "KORDON_RETENTION_INSPECTION_DAYS",
+            &mut c.retention_inspection_days,
+        )?;
+        env("KORDON_RETENTION_INTERVAL_S", &mut c.retention_interval_s)?;
+        env("KORDON_SCRUB_INTERVAL_S", &mut c.scrub_interval_s)?;
         if let Ok(v) = std::env::var("KORDON_WITNESSES") {
             c.witnesses = v
                 .split(',')

@@ -16,6 +16,7 @@
 //! log (`kordon-log`) or of blobs and rows (`kordon-store`).
 
 mod app;
+mod cases;
 pub mod config;
 mod cosigning;
 mod devices;
@@ -24,7 +25,9 @@ mod ingest;
 mod inspections;
 mod logapi;
 mod reference;
+mod report;
 mod reports;
+mod retention;
 pub mod witness;
 
 pub use app::{App, open, router, run, serve_router};

@@ -406,3 +406,47 @@ impl Meta {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 }
+
+impl Meta {
+    /// Custody events of `action` whose detail mentions `text`, in log order.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn custody_mentioning(
+        &self,
+        action: &str,
+        text: &str,
+    ) -> Result<Vec<CustodyRow>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM custody WHERE action = ? AND instr(CAST(body AS TEXT), ?) > 0 ORDER BY log_index")
+            .bind(action)
+            .bind(text)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(CustodyRow {
+                    hash: r.try_get("hash")?,
+                    action: r.try_get("action")?,
+                    subject: r.try_get("subject")?,
+                    body: r.try_get("body")?,
+                    log_index: r.try_get("log_index")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// The segment link whose blob has this hash (the first, if the same bytes were
+    /// uploaded twice).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn link_by_blob(&self, sha256: &str) -> Result<Option<LinkRow>, MetaError> {
+        let r =
+            sqlx::query("SELECT * FROM links WHERE blob_sha256 = ? ORDER BY received_at LIMIT 1")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(r.as_ref().map(link_row).transpose()?)
+    }
+}
