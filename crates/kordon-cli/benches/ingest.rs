@@ -251,8 +251,97 @@ async fn ingest(root: &Path) {
         rss0 / 1024,
         growth / 1024
     );
+    export_and_verify(&http, &url, &data, pid, dd_rate).await;
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Exports everything just ingested as one evidence package and verifies it.
+async fn export_and_verify(http: &reqwest::Client, url: &str, data: &Path, pid: u32, dd_rate: f64) {
+    let token = std::fs::read_to_string(data.join("keys/admin-token")).expect("token");
+    let post = |path: String, body: serde_json::Value| {
+        let req = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(token.trim())
+            .json(&body);
+        async move {
+            let res = req.send().await.expect("post");
+            let st = res.status();
+            let v: serde_json::Value = res.json().await.expect("json");
+            assert!(st.is_success(), "{v}");
+            v
+        }
+    };
+    post("/v1/cases".into(), serde_json::json!({"id": "BENCH", "reference": "bench", "kind": "internal_review", "description": "everything ingested"})).await;
+    for i in 0..4 {
+        post(
+            "/v1/cases/BENCH/items".into(),
+            serde_json::json!({"kind": "range", "device": format!("bench-cam-{i}"), "from": "2026-11-28T00:00:00Z", "to": "2026-11-29T00:00:00Z"}),
+        )
+        .await;
+    }
+    let rss0 = rss_kib(pid);
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(rss0));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_kib(pid), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let start = Instant::now();
+    let v = post("/v1/cases/BENCH/export".into(), serde_json::json!({})).await;
+    let secs = start.elapsed().as_secs_f64();
+    sampler.abort();
+    let size = v["size"].as_u64().expect("size");
+    println!(
+        "export: {:.2} GiB package in {secs:.1} s = {:.0} MiB/s = {:.2} of dd; server RSS growth {} MiB",
+        size as f64 / (1u64 << 30) as f64,
+        size as f64 / secs / (1 << 20) as f64,
+        size as f64 / secs / dd_rate,
+        peak.load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(rss0)
+            / 1024
+    );
+    let path = data.join("exports").join(v["file"].as_str().expect("file"));
+    for threads in [1, 2] {
+        // Drop the package from the page cache where we can, so the disk is read too.
+        let _ = Command::new("dd")
+            .args([
+                &format!("if={}", path.display()),
+                "iflag=nocache",
+                "count=0",
+            ])
+            .stderr(Stdio::null())
+            .status();
+        let start = Instant::now();
+        let report = kordon_verify::verify_package(&path, None, threads).expect("verify");
+        let secs = start.elapsed().as_secs_f64();
+        assert!(
+            report.holds(),
+            "{:?}",
+            report.failures().collect::<Vec<_>>()
+        );
+        println!(
+            "verify ({threads} thread{}): {:.2} GB of media in {secs:.2} s = {:.2} GB/s (target >= 1.5 GB/s on both cores); peak RSS of this process {} MiB",
+            if threads == 1 { "" } else { "s" },
+            report.media_bytes as f64 / 1e9,
+            report.media_bytes as f64 / 1e9 / secs,
+            std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(
+                    |s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse::<u64>()
+                        .ok())
+                )
+                .unwrap_or(0)
+                / 1024
+        );
+    }
 }
 
 async fn latency(root: &Path) {

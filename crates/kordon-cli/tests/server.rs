@@ -1862,3 +1862,140 @@ async fn reference_data_changes_are_custody_events() {
     let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_export_release_retention_and_scrub_from_the_cli() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let s = start(&data).await;
+    let http = reqwest::Client::new();
+    let d = data.to_str().expect("utf8");
+    let mut cam = Camera::new("cam-case-01", 71);
+    enroll(&http, &s, &cam).await;
+    for i in 0..3 {
+        let video = mp4(dir.path(), i);
+        let l = cam.segment(&video, 10_000);
+        assert_eq!(
+            put_segment(&http, &s.url, &l, video).await.expect("put").0,
+            201
+        );
+    }
+    let run = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--server", s.url.as_str(), "--data", d]);
+        kordon(&a)
+    };
+    let (code, out) = run(&[
+        "case",
+        "open",
+        "K-1",
+        "--reference",
+        "ADV-12/2026",
+        "--kind",
+        "lawyer_request",
+        "--description",
+        "defence request",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&[
+        "case",
+        "open",
+        "K-1",
+        "--reference",
+        "x",
+        "--kind",
+        "complaint",
+        "--description",
+        "y",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("409") && out.contains("already exists"),
+        "{out}"
+    );
+    let (code, out) = run(&["case", "export", "K-1", "--out", "/dev/null"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("empty_case"), "{out}");
+    let (code, out) = run(&[
+        "case",
+        "add",
+        "K-1",
+        "--device",
+        "cam-case-01",
+        "--seq",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&[
+        "case",
+        "add",
+        "K-1",
+        "--note",
+        "requested by letter of 28.11.2026",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&["case", "add", "K-1"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("say what to add"), "{out}");
+    let pkg = dir.path().join("k1.zip");
+    let p = pkg.to_str().expect("utf8");
+    let (code, out) = run(&["case", "export", "K-1", "--out", p]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("verify with: kordon-verify"), "{out}");
+    let report = kordon_verify::verify_package(&pkg, None, 2).expect("zip");
+    assert!(
+        report.holds(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        report
+            .lines
+            .iter()
+            .filter(|l| l.subject.starts_with("segments/"))
+            .count(),
+        1,
+        "only the held segment"
+    );
+    let (code, out) = run(&[
+        "case",
+        "release",
+        "K-1",
+        "--recipient",
+        "адвокат Петренко",
+        "--package",
+        p,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("recorded (log index"), "{out}");
+    let (code, out) = run(&["case", "show", "K-1"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("\"held\": true") && out.contains("letter of 28.11.2026"),
+        "{out}"
+    );
+    // Retention with the default 30 days keeps everything just uploaded.
+    let (code, out) = run(&["retention"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("retention: 0 purged"), "{out}");
+    // Scrub: clean, then one blob corrupted on disk.
+    let (code, out) = run(&["scrub", "--now"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 blobs checked, 0 did not match"), "{out}");
+    let blob = std::fs::read_dir(data.join("blobs/sha256"))
+        .expect("dir")
+        .flatten()
+        .flat_map(|e| std::fs::read_dir(e.path()).expect("dir").flatten())
+        .map(|e| e.path())
+        .next()
+        .expect("a blob");
+    let mut b = std::fs::read(&blob).expect("read");
+    b[0] ^= 1;
+    std::fs::write(&blob, b).expect("write");
+    let (code, out) = run(&["scrub", "--now"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("3 blobs checked, 1 did not match"), "{out}");
+    // The quarantine is a custody event in the log.
+    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--no-blobs"]);
+    assert_eq!(code, 0, "{out}");
+}

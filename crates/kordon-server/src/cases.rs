@@ -766,8 +766,7 @@ pub(crate) async fn segment_evidence(
         .custody_about(&[format!("device {}", l.device_id)], &[])
         .await?
         .into_iter()
-        .filter(|c| c.action == "enroll")
-        .next_back()
+        .rfind(|c| c.action == "enroll")
         .ok_or_else(|| ApiError::NotFound(format!("no enrollment event for {}", l.device_id)))?;
     let mut entries = Vec::new();
     for (hash, index) in [(&l.hash, l.log_index), (&enroll.hash, enroll.log_index)] {

@@ -404,13 +404,13 @@ pub fn verify_package(
             }
             let c = custody(&b, &log_keys)?;
             let i = proven(&mut z, &b, &policy)?;
-            if c.action == "enroll" {
-                if let Some(d) = c.subject.strip_prefix("device ") {
-                    enrolled
-                        .entry(d.to_owned())
-                        .or_default()
-                        .insert(c.detail.clone());
-                }
+            if c.action == "enroll"
+                && let Some(d) = c.subject.strip_prefix("device ")
+            {
+                enrolled
+                    .entry(d.to_owned())
+                    .or_default()
+                    .insert(c.detail.clone());
             }
             if c.action == package::TOMBSTONE_ACTION {
                 tombstones.insert(c.subject.clone(), c.detail.clone());

@@ -345,7 +345,8 @@ impl Meta {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Every link of `device` from the first to the last that overlaps `[from, to)`, so
+    /// Every link of `device` from the first to the last that overlaps `[from, to)` (an
+    /// event: whose time is in it), so
     /// that continuity across the range (events and gaps included) can be proven.
     ///
     /// # Errors
@@ -358,8 +359,8 @@ impl Meta {
     ) -> Result<Vec<LinkRow>, MetaError> {
         let rows = sqlx::query(
             "SELECT * FROM links WHERE device_id = ?1 AND seq BETWEEN
-               (SELECT MIN(seq) FROM links WHERE device_id = ?1 AND end_ms >= ?2 AND start_ms <= ?3)
-               AND (SELECT MAX(seq) FROM links WHERE device_id = ?1 AND end_ms >= ?2 AND start_ms <= ?3)
+               (SELECT MIN(seq) FROM links WHERE device_id = ?1 AND start_ms < ?3 AND (end_ms > ?2 OR (end_ms = start_ms AND start_ms >= ?2)))
+               AND (SELECT MAX(seq) FROM links WHERE device_id = ?1 AND start_ms < ?3 AND (end_ms > ?2 OR (end_ms = start_ms AND start_ms >= ?2)))
              ORDER BY seq",
         )
         .bind(device)
