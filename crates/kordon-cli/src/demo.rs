@@ -56,6 +56,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         work: o.data.join("demo-video"),
     };
     let report = simulate(&sim).await?;
+    let package = demo_case(&url, &token, &report, &o.data).await?;
     println!();
     println!(
         "crossing point UA-KYIV-01: {} cameras, {} segments of real H.264 uploaded, signed and logged",
@@ -92,6 +93,10 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         from = report.from,
         to = report.to
     );
+    println!(
+        "  kordon-verify {} --verbose   # the evidence package of demo case DEMO-1, checked offline",
+        package.display()
+    );
     println!("  {url}/v1/devices    {url}/log/checkpoint");
     if o.serve {
         println!();
@@ -101,4 +106,44 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     let _ = stop.send(());
     server.await??;
     Ok(())
+}
+
+/// Opens case DEMO-1 on the stopped camera's inspection and exports its evidence package.
+async fn demo_case(
+    url: &str,
+    token: &str,
+    report: &kordon_agent::simulate::SimReport,
+    data: &std::path::Path,
+) -> Result<std::path::PathBuf> {
+    let http = reqwest::Client::new();
+    let run = report
+        .cameras
+        .first()
+        .and_then(|c| c.0.split("-cam").next())
+        .context("no simulated camera")?
+        .to_owned();
+    let id = format!("DEMO-{run}");
+    let calls = [
+        (
+            "/v1/cases".to_owned(),
+            serde_json::json!({"id": id, "reference": "ДЕМО-1", "kind": "complaint", "description": "demo: complaint about the inspection during which the camera was stopped"}),
+        ),
+        (
+            format!("/v1/cases/{id}/items"),
+            serde_json::json!({"kind": "inspection", "inspection_id": format!("{run}-insp00")}),
+        ),
+        (format!("/v1/cases/{id}/export"), serde_json::json!({})),
+    ];
+    let mut last = serde_json::Value::Null;
+    for (path, body) in calls {
+        let res = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        last = crate::client::check(res).await?;
+    }
+    let file = last["file"].as_str().context("export answered no file")?;
+    Ok(data.join("exports").join(file))
 }

@@ -225,6 +225,19 @@ async fn the_demo_fleet_shows_exactly_the_injected_faults() {
     assert_eq!(csv.lines().count(), 6, "header and five inspections: {csv}");
     assert!(csv.starts_with("inspection_id,checkpoint,lane,officers,start,end,covered_seconds,duration_seconds,coverage"), "{csv}");
 
+    // The demo case's evidence package verifies offline.
+    let pkg = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("kordon-verify "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("package line");
+    let report = kordon_verify::verify_package(std::path::Path::new(pkg), None, 2).expect("zip");
+    assert!(
+        report.holds(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
+
     let (code, out) = kordon(&["log", "verify", "--server", &url]);
     assert_eq!(code, 2, "{out}");
     let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
