@@ -67,8 +67,17 @@ impl Client {
     }
 
     pub(crate) async fn get(&self, path: &str) -> Result<Value> {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
+        let rb = self.http.get(format!("{}{path}", self.base));
+        let rb = match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        };
+        self.send(rb).await
+    }
+
+    /// The token this client sends, if any.
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 
     async fn send(&self, rb: reqwest::RequestBuilder) -> Result<Value> {

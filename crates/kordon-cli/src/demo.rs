@@ -28,6 +28,8 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     let config = Config {
         data: o.data.clone(),
         listen: o.listen,
+        // Plain HTTP on this machine: the browser must keep the session cookie.
+        cookie_insecure: o.listen.ip().is_loopback(),
         ..Config::default()
     };
     let listener = tokio::net::TcpListener::bind(o.listen)
@@ -57,6 +59,12 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     };
     let report = simulate(&sim).await?;
     let package = demo_case(&url, &token, &report, &o.data).await?;
+    let officer = report
+        .cameras
+        .first()
+        .map(|c| c.1.clone())
+        .unwrap_or_default();
+    demo_users(&url, &token, &officer).await?;
     println!();
     println!(
         "crossing point UA-KYIV-01: {} cameras, {} segments of real H.264 uploaded, signed and logged",
@@ -98,6 +106,11 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         package.display()
     );
     println!("  {url}/v1/devices    {url}/log/checkpoint");
+    println!();
+    println!("web interface: {url}/ui/  (password of every demo user: {DEMO_PASSWORD})");
+    println!(
+        "  supervisor, analyst, auditor, administrator, officer (officer {officer}: own recordings only)"
+    );
     if o.serve {
         println!();
         println!("serving until Ctrl-C ...");
@@ -146,4 +159,32 @@ async fn demo_case(
     }
     let file = last["file"].as_str().context("export answered no file")?;
     Ok(data.join("exports").join(file))
+}
+
+/// The password of the demo's users (demo data only; shown to the newcomer).
+const DEMO_PASSWORD: &str = "kordon-demo-password";
+
+/// One user per role, so the web interface can be seen as each of them.
+async fn demo_users(url: &str, token: &str, officer: &str) -> Result<()> {
+    let http = reqwest::Client::new();
+    for (name, role) in [
+        ("supervisor", "supervisor"),
+        ("analyst", "analyst"),
+        ("auditor", "auditor"),
+        ("administrator", "administrator"),
+        ("officer", "officer"),
+    ] {
+        let body = serde_json::json!({
+            "name": name, "role": role, "password": DEMO_PASSWORD,
+            "officer": (role == "officer").then_some(officer),
+        });
+        let res = http
+            .post(format!("{url}/v1/users"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        crate::client::check(res).await?;
+    }
+    Ok(())
 }

@@ -211,6 +211,13 @@ enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// People and integrations who use kordon, and their API tokens.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        #[command(flatten)]
+        remote: Remote,
+    },
     /// Bookmarks on inspections and footage.
     Bookmark {
         #[command(subcommand)]
@@ -430,6 +437,44 @@ enum CaseCommand {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Create or replace a user (the password is read from KORDON_PASSWORD or stdin).
+    Add {
+        /// Login name.
+        name: String,
+        /// officer, supervisor, analyst, auditor, administrator or integration.
+        #[arg(long, value_parser = ["officer", "supervisor", "analyst", "auditor", "administrator", "integration"])]
+        role: String,
+        /// Crossing points in scope, comma-separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        checkpoints: Vec<String>,
+        /// The officer's service number (role officer).
+        #[arg(long)]
+        officer: Option<String>,
+        /// Set up a TOTP second factor (analysts and administrators).
+        #[arg(long)]
+        totp: bool,
+    },
+    /// Issue an API token acting as a user (shown once).
+    Token {
+        /// Login name.
+        name: String,
+        /// What it is for.
+        #[arg(long)]
+        label: String,
+    },
+    /// Revoke an API token (by the id printed when it was issued); it stops working at once.
+    Revoke {
+        /// Login name.
+        name: String,
+        /// The token's id (16 hex digits).
+        id: String,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
 enum BookmarkCommand {
     /// Mark a moment of an inspection or of a camera's footage.
     Add {
@@ -483,9 +528,8 @@ enum LogCommand {
     /// Audit a kordon log over HTTP: recompute every tile and the root from the entries,
     /// check the checkpoint signature, every device chain and every stored segment.
     Verify {
-        /// Server URL.
-        #[arg(long, env = "KORDON_SERVER", default_value = "http://127.0.0.1:8420")]
-        server: String,
+        #[command(flatten)]
+        remote: Remote,
         /// The log's verifier key, obtained independently (default: trust the server's).
         #[arg(long)]
         log_key: Option<String>,
@@ -739,6 +783,44 @@ fn run(cli: Cli) -> Result<i32> {
                 Ok(0)
             })
         }
+        Command::User { command, remote } => {
+            let c = client::Client::new(&remote)?;
+            runtime()?.block_on(async {
+                match command {
+                    UserCommand::Add { name, role, checkpoints, officer, totp } => {
+                        let password = match std::env::var("KORDON_PASSWORD") {
+                            Ok(p) => p,
+                            Err(_) => {
+                                let mut p = String::new();
+                                std::io::stdin().read_line(&mut p)?;
+                                p.trim_end_matches(['\r', '\n']).to_owned()
+                            }
+                        };
+                        let v = c.post_admin("/v1/users", &serde_json::json!({"name": name, "role": role, "checkpoints": checkpoints, "officer": officer, "password": password, "totp": totp})).await?;
+                        println!("user {name} ({role}) saved (log index {})", v["log_index"]);
+                        if let Some(url) = v["totp_url"].as_str() {
+                            println!("second factor: add this to an authenticator app: {url}");
+                        }
+                    }
+                    UserCommand::Token { name, label } => {
+                        let v = c.post_admin(&format!("/v1/users/{name}/tokens"), &serde_json::json!({"label": label})).await?;
+                        eprintln!("token id {} (to revoke it: kordon user revoke {name} {})", v["id"].as_str().unwrap_or(""), v["id"].as_str().unwrap_or(""));
+                        println!("{}", v["token"].as_str().unwrap_or(""));
+                    }
+                    UserCommand::Revoke { name, id } => {
+                        let v = c.post_admin(&format!("/v1/users/{name}/tokens/{id}/revoke"), &serde_json::json!({})).await?;
+                        println!("token {id} of {name} revoked (log index {})", v["log_index"]);
+                    }
+                    UserCommand::List => {
+                        let v = c.get("/v1/users").await?;
+                        for u in v["users"].as_array().into_iter().flatten() {
+                            println!("{:<20} {:<14} {}", u["name"].as_str().unwrap_or(""), u["role"].as_str().unwrap_or(""), u["checkpoints"]);
+                        }
+                    }
+                }
+                Ok(0)
+            })
+        }
         Command::Retention { remote } => {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(async {
@@ -799,11 +881,19 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Log {
             command:
                 LogCommand::Verify {
-                    server,
+                    remote,
                     log_key,
                     no_blobs,
                 },
-        } => runtime()?.block_on(verify::verify_log(&server, log_key.as_deref(), !no_blobs)),
+        } => {
+            let token = client::Client::new(&remote)?.token().map(str::to_owned);
+            runtime()?.block_on(verify::verify_log(
+                &remote.server,
+                token.as_deref(),
+                log_key.as_deref(),
+                !no_blobs,
+            ))
+        }
     }
 }
 

@@ -46,7 +46,17 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
     Ok(res.bytes().await?.to_vec())
 }
 
-pub(crate) async fn verify_log(server: &str, log_key: Option<&str>, blobs: bool) -> Result<i32> {
+pub(crate) async fn verify_log(
+    server: &str,
+    token: Option<&str>,
+    log_key: Option<&str>,
+    blobs: bool,
+) -> Result<i32> {
+    if blobs && token.is_none() {
+        anyhow::bail!(
+            "reading the stored segments needs a token that may view footage (--token, KORDON_TOKEN or --data of the server); --no-blobs checks the log alone"
+        );
+    }
     let http = reqwest::Client::new();
     let base = server.trim_end_matches('/');
     let mut problems: Vec<String> = Vec::new();
@@ -193,8 +203,14 @@ pub(crate) async fn verify_log(server: &str, log_key: Option<&str>, blobs: bool)
     if blobs {
         let pb = bar(segments.len() as u64, "segments");
         for (device, seq, sha, size) in &segments {
-            let url = format!("{base}/v1/blobs/{}", sha.to_hex());
-            match http.get(&url).send().await {
+            // Reading footage is a custody event: the audit says so.
+            let url = format!("{base}/v1/blobs/{}?reason=log%20audit", sha.to_hex());
+            let req = http.get(&url);
+            let req = match token {
+                Some(t) => req.bearer_auth(t),
+                None => req,
+            };
+            match req.send().await {
                 Ok(res) if res.status().is_success() => {
                     let mut hasher = Sha256::new();
                     let mut n = 0u64;

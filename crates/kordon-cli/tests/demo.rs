@@ -154,6 +154,7 @@ async fn the_demo_fleet_shows_exactly_the_injected_faults() {
         .expect("to");
     let (code, json) = kordon(&[
         "report", "gaps", "--from", from, "--to", to, "--format", "json", "--server", &url,
+        "--data", d,
     ]);
     assert_eq!(code, 0, "{json}");
     let g: Value = serde_json::from_str(&json).expect("json");
@@ -220,6 +221,7 @@ async fn the_demo_fleet_shows_exactly_the_injected_faults() {
     );
     let (code, csv) = kordon(&[
         "report", "coverage", "--from", from, "--to", to, "--format", "csv", "--server", &url,
+        "--data", d,
     ]);
     assert_eq!(code, 0, "{csv}");
     assert_eq!(csv.lines().count(), 6, "header and five inspections: {csv}");
@@ -238,7 +240,7 @@ async fn the_demo_fleet_shows_exactly_the_injected_faults() {
         report.failures().collect::<Vec<_>>()
     );
 
-    let (code, out) = kordon(&["log", "verify", "--server", &url]);
+    let (code, out) = kordon(&["log", "verify", "--server", &url, "--data", d]);
     assert_eq!(code, 2, "{out}");
     let fails: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
     assert!(

@@ -257,6 +257,19 @@ fn kordon(args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Footage is read as a person with a reason, like every viewer: the admin token and a reason.
+async fn get_blob(http: &reqwest::Client, s: &Server, sha_hex: &str) -> Vec<u8> {
+    let url = format!("{}/v1/blobs/{sha_hex}?reason=test", s.url);
+    let res = http
+        .get(&url)
+        .bearer_auth(token(&s.data))
+        .send()
+        .await
+        .expect("get");
+    assert!(res.status().is_success(), "{url}: {}", res.status());
+    res.bytes().await.expect("body").to_vec()
+}
+
 async fn get_bytes(http: &reqwest::Client, url: &str) -> Vec<u8> {
     let res = http.get(url).send().await.expect("get");
     assert!(res.status().is_success(), "{url}: {}", res.status());
@@ -316,11 +329,7 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     assert_eq!(c["problems"], json!([]));
 
     // The stored bytes are the camera's bytes.
-    let blob = get_bytes(
-        &http,
-        &format!("{}/v1/blobs/{}", s.url, sha256(&videos[1]).to_hex()),
-    )
-    .await;
+    let blob = get_blob(&http, &s, &sha256(&videos[1]).to_hex()).await;
     assert_eq!(blob, videos[1]);
 
     // Read the log back over HTTP and check it with tlog_tiles, independently.
@@ -394,6 +403,8 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     let (code, out) = kordon(&[
         "log",
         "verify",
+        "--data",
+        s.data.to_str().expect("utf8"),
         "--server",
         &s.url,
         "--log-key",
@@ -410,6 +421,8 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     let (code, out) = kordon(&[
         "log",
         "verify",
+        "--data",
+        s.data.to_str().expect("utf8"),
         "--server",
         &s.url,
         "--log-key",
@@ -737,7 +750,14 @@ async fn assignments_are_custody_events_in_the_log() {
         })
         .collect();
     assert_eq!(actions, vec!["enroll-token", "enroll", "assign", "return"]);
-    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--data",
+        s.data.to_str().expect("utf8"),
+    ]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -838,11 +858,7 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
             l.hash()
         );
     }
-    let blob = get_bytes(
-        &http,
-        &format!("{}/v1/blobs/{}", s.url, sha256(&video).to_hex()),
-    )
-    .await;
+    let blob = get_blob(&http, &s, &sha256(&video).to_hex()).await;
     assert_eq!(blob, video);
     checkpoints.sort();
     checkpoints.dedup();
@@ -870,6 +886,8 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     let (code, out) = kordon(&[
         "log",
         "verify",
+        "--data",
+        s.data.to_str().expect("utf8"),
         "--server",
         &s.url,
         "--log-key",
@@ -1224,14 +1242,7 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
         let LinkBody::Segment(seg) = l.body() else {
             panic!("segment")
         };
-        assert_eq!(
-            &get_bytes(
-                &http,
-                &format!("{}/v1/blobs/{}", s.url, seg.sha256.to_hex())
-            )
-            .await,
-            bytes
-        );
+        assert_eq!(&get_blob(&http, &s, &seg.sha256.to_hex()).await, bytes);
     }
     assert!(
         http.get(format!("{}/readyz", s.url))
@@ -1241,7 +1252,14 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
             .status()
             .is_success()
     );
-    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--data",
+        s.data.to_str().expect("utf8"),
+    ]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -1261,7 +1279,16 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         .expect("utf8")
         .trim()
         .to_owned();
-    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--log-key", &key]);
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &key,
+        "--data",
+        s.data.to_str().expect("utf8"),
+    ]);
     assert_eq!(code, 0, "{out}");
 
     // Someone with access to the server's disk edits a logged event ("battery-low" → "battery-lOw").
@@ -1281,7 +1308,16 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         + 9;
     bytes[pos] = b'O';
     std::fs::write(&bundle, bytes).expect("edit");
-    let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--log-key", &key]);
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--log-key",
+        &key,
+        "--data",
+        s.data.to_str().expect("utf8"),
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("entries give root"), "{out}");
     assert!(out.contains("entry 4: malformed link"), "{out}");
@@ -1291,6 +1327,8 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
     let (code, out) = kordon(&[
         "log",
         "verify",
+        "--data",
+        s.data.to_str().expect("utf8"),
         "--server",
         &s.url,
         "--log-key",
@@ -1410,7 +1448,9 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
 
     let range = ["--from", &kyiv(t - 60_000), "--to", &kyiv(t + 600_000)];
     let report = |fmt: &str| {
-        let mut args = vec!["report", "coverage", "--format", fmt, "--server", &s.url];
+        let mut args = vec![
+            "report", "coverage", "--format", fmt, "--server", &s.url, "--data", d,
+        ];
         args.extend_from_slice(&range);
         kordon(&args)
     };
@@ -1450,6 +1490,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     );
     let (_, v) = json_of(
         http.get(format!("{}/v1/inspections/I-1/coverage", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -1488,6 +1529,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     let coverage_now = || async {
         json_of(
             http.get(format!("{}/v1/inspections/I-1/coverage", s.url))
+                .bearer_auth(token(&s.data))
                 .send()
                 .await
                 .expect("get"),
@@ -1568,6 +1610,8 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         "csv",
         "--server",
         s.url.as_str(),
+        "--data",
+        d,
     ];
     args.extend_from_slice(&range);
     let (code, out) = kordon(&args);
@@ -1604,6 +1648,8 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         "csv",
         "--server",
         s.url.as_str(),
+        "--data",
+        d,
     ];
     args.extend_from_slice(&range);
     let (code, out) = kordon(&args);
@@ -1616,7 +1662,15 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
 
     // Search: the plate in another spelling, an officer, a declaration.
     let found = |args: &[&str]| {
-        let mut a = vec!["search", "--format", "json", "--server", s.url.as_str()];
+        let mut a = vec![
+            "search",
+            "--format",
+            "json",
+            "--server",
+            s.url.as_str(),
+            "--data",
+            d,
+        ];
         a.extend_from_slice(args);
         let (code, out) = kordon(&a);
         assert_eq!(code, 0, "{out}");
@@ -1668,7 +1722,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         "wildcards are text"
     );
     let (code, out) = kordon(&[
-        "bookmark", "list", "--text", "gate", "--format", "csv", "--server", &s.url,
+        "bookmark", "list", "--text", "gate", "--format", "csv", "--server", &s.url, "--data", d,
     ]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(out.lines().count(), 2, "{out}");
@@ -1711,6 +1765,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     }
     let res = http
         .get(format!("{}/v1/search/inspections?plat=AA", s.url))
+        .bearer_auth(token(&s.data))
         .send()
         .await
         .expect("get");
@@ -1735,6 +1790,8 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
             "json",
             "--server",
             s.url.as_str(),
+            "--data",
+            d,
         ];
         a.extend_from_slice(extra);
         let (code, out) = kordon(&a);
@@ -1762,7 +1819,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     assert_eq!(sh["shifts"][0]["camera"], "cam-insp-01", "{sh}");
     assert_eq!(sh["shifts"][0]["inspections"], 1, "{sh}");
     let (code, out) = kordon(&[
-        "report", "gaps", "--from", &range[1], "--to", &range[0], "--server", &s.url,
+        "report", "gaps", "--from", &range[1], "--to", &range[0], "--server", &s.url, "--data", d,
     ]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("to is not after from"), "{out}");
@@ -1859,7 +1916,14 @@ async fn reference_data_changes_are_custody_events() {
         text.contains("action: checkpoint-set") && text.contains("action: officer-set"),
         "{text}"
     );
-    let (code, out) = kordon(&["log", "verify", "--server", &s.url]);
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--data",
+        s.data.to_str().expect("utf8"),
+    ]);
     assert_eq!(code, 0, "{out}");
 }
 

@@ -77,7 +77,9 @@ pub(crate) async fn open(
     headers: HeaderMap,
     Body(b): Body<CaseIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageCases, true)
+        .await?;
     if !kordon_core::link::is_valid_device_id(&b.id) {
         return Err(bad("case id must be 1-64 letters, digits, '-', '_' or '.'"));
     }
@@ -89,7 +91,7 @@ pub(crate) async fn open(
         reference: one_line("reference", &b.reference, 128)?,
         kind: b.kind.clone(),
         description: one_line("description", &b.description, 400)?,
-        opened_by: "admin".into(),
+        opened_by: who.name.clone(),
         opened_at: now_ms(),
     };
     app.meta
@@ -98,7 +100,7 @@ pub(crate) async fn open(
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
     let index = app
         .custody(
-            "admin",
+            &who.name,
             "case-open",
             &format!("case {}", c.id),
             &format!("{} {}: {}", c.kind, c.reference, c.description),
@@ -132,7 +134,9 @@ pub(crate) async fn add_item(
     headers: HeaderMap,
     Body(b): Body<ItemIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageCases, true)
+        .await?;
     if app.meta.case(&id).await?.is_none() {
         return Err(ApiError::NotFound(format!("no case {id}")));
     }
@@ -146,7 +150,7 @@ pub(crate) async fn add_item(
                 from_ms: from,
                 to_ms: to,
                 text,
-                added_by: "admin".into(),
+                added_by: who.name.clone(),
             }
         };
     let items: Vec<CaseItem> = match b.kind.as_str() {
@@ -257,7 +261,7 @@ pub(crate) async fn add_item(
             _ => format!("item {n} {}: {}", i.kind, i.text),
         };
         indexes.push(
-            app.custody("admin", "case-add", &format!("case {id}"), &detail)
+            app.custody(&who.name, "case-add", &format!("case {id}"), &detail)
                 .await?,
         );
     }
@@ -270,8 +274,11 @@ pub(crate) async fn add_item(
 /// `GET /v1/cases/{id}`.
 pub(crate) async fn get(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    app.require(&headers, crate::auth::Op::ViewCustody, false)
+        .await?;
     let (c, items) = app
         .meta
         .case(&id)
@@ -527,7 +534,9 @@ pub(crate) async fn export(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ExportCase, true)
+        .await?;
     let g = gather(&app, &id).await?;
     let dir = app.config.data.join("exports");
     std::fs::create_dir_all(&dir).map_err(internal)?;
@@ -582,7 +591,7 @@ pub(crate) async fn export(
     let digest = contents.digest();
     let (export_index, export_hash) = app
         .custody_entry(
-            "admin",
+            &who.name,
             package::EXPORT_ACTION,
             &format!("case {id}"),
             &package::export_detail(&id, &digest),
@@ -667,7 +676,8 @@ pub(crate) async fn download(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     use tower::ServiceExt as _;
-    app.require_admin(&headers)?;
+    app.require(&headers, crate::auth::Op::ExportCase, false)
+        .await?;
     let path = app.config.data.join("exports").join(&name);
     if name.starts_with('.') || name.contains('/') || !name.ends_with(".zip") || !path.exists() {
         return Err(ApiError::NotFound(format!("no export {name}")));
@@ -694,7 +704,9 @@ pub(crate) async fn receipt(
     headers: HeaderMap,
     Body(b): Body<ReceiptIn>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ReleasePackage, true)
+        .await?;
     if app.meta.case(&id).await?.is_none() {
         return Err(ApiError::NotFound(format!("no case {id}")));
     }
@@ -704,7 +716,7 @@ pub(crate) async fn receipt(
     let recipient = one_line("recipient", &b.recipient, 200)?;
     let index = app
         .custody(
-            "admin",
+            &who.name,
             "case-release",
             &format!("case {id}"),
             &format!("package sha256 {} released to {recipient}", h.to_hex()),

@@ -50,6 +50,15 @@ pub struct Config {
     /// Seconds between full scrubbing passes over the stored blobs. Env:
     /// `KORDON_SCRUB_INTERVAL_S`. Default 604800 (a week).
     pub scrub_interval_s: u64,
+    /// Session cookies without `Secure` (only for plain HTTP on 127.0.0.1, e.g. the demo;
+    /// behind TLS leave it false). Env: `KORDON_COOKIE_INSECURE`. Default false.
+    pub cookie_insecure: bool,
+    /// A web session ends after this many seconds without a request. Env:
+    /// `KORDON_SESSION_IDLE_S`. Default 1800 (30 minutes).
+    pub session_idle_s: u64,
+    /// A web session ends this many seconds after login, however busy. Env:
+    /// `KORDON_SESSION_MAX_S`. Default 43200 (12 hours, one shift).
+    pub session_max_s: u64,
 }
 
 /// One witness the log asks to cosign its checkpoints.
@@ -79,6 +88,9 @@ impl Default for Config {
             retention_inspection_days: 365,
             retention_interval_s: 3600,
             scrub_interval_s: 604_800,
+            cookie_insecure: false,
+            session_idle_s: 1800,
+            session_max_s: 43_200,
         }
     }
 }
@@ -161,6 +173,9 @@ impl Config {
         )?;
         env("KORDON_RETENTION_INTERVAL_S", &mut c.retention_interval_s)?;
         env("KORDON_SCRUB_INTERVAL_S", &mut c.scrub_interval_s)?;
+        env("KORDON_COOKIE_INSECURE", &mut c.cookie_insecure)?;
+        env("KORDON_SESSION_IDLE_S", &mut c.session_idle_s)?;
+        env("KORDON_SESSION_MAX_S", &mut c.session_max_s)?;
         if let Ok(v) = std::env::var("KORDON_WITNESSES") {
             c.witnesses = v
                 .split(',')

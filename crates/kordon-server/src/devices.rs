@@ -39,7 +39,9 @@ pub(crate) async fn enroll_token(
     Path(device): Path<String>,
     headers: HeaderMap,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageDevices, true)
+        .await?;
     check_device_id(&device)?;
     let token = hex::encode(random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?);
     let now = now_ms();
@@ -48,7 +50,7 @@ pub(crate) async fn enroll_token(
         .create_enroll_token(&device, &token_hash(&token), now, expires)
         .await?;
     app.custody(
-        "admin",
+        &who.name,
         "enroll-token",
         &format!("device {device}"),
         &format!("expires {}", Timestamp(expires)),
@@ -118,11 +120,13 @@ pub(crate) async fn revoke(
     Path(device): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageDevices, true)
+        .await?;
     app.meta.revoke(&device, now_ms()).await?;
     let index = app
         .custody(
-            "admin",
+            &who.name,
             "revoke",
             &format!("device {device}"),
             "uploads refused from now on",
@@ -184,7 +188,9 @@ pub(crate) async fn assign(
     headers: HeaderMap,
     Body(req): Body<AssignRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::AssignDevices, true)
+        .await?;
     check_device_id(&req.device)?;
     check_word("officer", &req.officer)?;
     check_word("checkpoint", &req.checkpoint)?;
@@ -196,15 +202,20 @@ pub(crate) async fn assign(
         start_ms: effective_time(req.at.as_deref())?,
         end_ms: None,
     };
-    app.meta.assign(&a, "admin").await?;
+    app.meta.assign(&a, &who.name).await?;
     Ok((
         StatusCode::CREATED,
-        Json(log_assignment(&app, "assign", &a).await?),
+        Json(log_assignment(&app, &who, "assign", &a).await?),
     ))
 }
 
 /// Logs a hand-out or hand-back as a custody event; returns the assignment with its log index.
-async fn log_assignment(app: &App, action: &str, a: &Assignment) -> Result<Value, ApiError> {
+async fn log_assignment(
+    app: &App,
+    who: &crate::auth::Principal,
+    action: &str,
+    a: &Assignment,
+) -> Result<Value, ApiError> {
     let at = if action == "return" {
         a.end_ms.unwrap_or(a.start_ms)
     } else {
@@ -218,7 +229,12 @@ async fn log_assignment(app: &App, action: &str, a: &Assignment) -> Result<Value
         Timestamp(at)
     );
     let index = app
-        .custody("admin", action, &format!("device {}", a.device_id), &detail)
+        .custody(
+            &who.name,
+            action,
+            &format!("device {}", a.device_id),
+            &detail,
+        )
         .await?;
     let mut v = assignment_json(a);
     v["log_index"] = json!(index);
@@ -239,12 +255,14 @@ pub(crate) async fn return_device(
     headers: HeaderMap,
     Body(req): Body<ReturnRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::AssignDevices, true)
+        .await?;
     let a = app
         .meta
-        .return_device(&req.device, effective_time(req.at.as_deref())?, "admin")
+        .return_device(&req.device, effective_time(req.at.as_deref())?, &who.name)
         .await?;
-    Ok(Json(log_assignment(&app, "return", &a).await?))
+    Ok(Json(log_assignment(&app, &who, "return", &a).await?))
 }
 
 /// One problem of a chain as JSON, with a stable `kind`.

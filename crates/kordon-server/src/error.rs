@@ -15,8 +15,11 @@ pub enum ApiError {
     #[error("{1}")]
     BadRequest(&'static str, String),
     /// No or wrong administrator token.
-    #[error("administrator token missing or wrong")]
+    #[error("not signed in, or the token is wrong")]
     Unauthorized,
+    /// Signed in, but not allowed (role, scope or CSRF).
+    #[error("{0}")]
+    Forbidden(String),
     /// The link's signature does not verify with the device's key.
     #[error("{0}")]
     BadSignature(String),
@@ -73,6 +76,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature"),
             ApiError::DeviceRevoked(_) => (StatusCode::FORBIDDEN, "device_revoked"),
             ApiError::UnknownDevice(_) => (StatusCode::NOT_FOUND, "unknown_device"),

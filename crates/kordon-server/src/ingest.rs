@@ -24,7 +24,7 @@ use kordon_store::now_ms;
 use serde::Serialize;
 
 use crate::app::App;
-use crate::error::ApiError;
+use crate::error::{ApiError, Params};
 
 /// The answer to an accepted link.
 #[derive(Debug, Serialize)]
@@ -264,21 +264,80 @@ pub(crate) async fn put_event(
 pub(crate) async fn get_blob(
     State(app): State<Arc<App>>,
     Path(hash): Path<String>,
+    headers: axum::http::HeaderMap,
+    Params(q): Params<BlobQuery>,
     request: axum::extract::Request,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse as _;
     use tower::ServiceExt as _;
+    let who = app
+        .require(&headers, crate::auth::Op::ViewFootage, false)
+        .await?;
     let h = kordon_core::Hash::from_hex(&hash)
         .map_err(|e| ApiError::BadRequest("bad_hash", e.to_string()))?;
-    let path = app.blobs.path(&h);
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Err(ApiError::NotFound(format!(
-            "no stored segment with SHA-256 {hash}"
+    let reason = q
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && r.len() <= 200 && !r.chars().any(char::is_control))
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "reason_required",
+                "say why this footage is opened (?reason=…: a case reference or a few words, up to 200 characters)".into(),
+            )
+        })?;
+    let link = app
+        .meta
+        .link_by_blob(&h.to_hex())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no stored segment with SHA-256 {hash}")))?;
+    let assignments = app.meta.assignments(&link.device_id).await?;
+    let during = assignments
+        .iter()
+        .filter(|a| a.start_ms < link.end_ms && a.end_ms.is_none_or(|e| e > link.start_ms))
+        .map(|a| (a.checkpoint.as_str(), a.officer.as_str()));
+    if !who.sees_footage(during) {
+        return Err(ApiError::Forbidden(format!(
+            "segment {} of {} is outside what {} may see",
+            link.seq, link.device_id, who.name
         )));
+    }
+    let path = app.blobs.path(&h);
+    if link.purged_at.is_some() || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Err(ApiError::NotFound(format!(
+            "the bytes of SHA-256 {hash} are not stored (purged by retention or quarantined; its signed manifest remains)"
+        )));
+    }
+    // One custody event per person, segment and reason (a player asks for many ranges).
+    let first = app
+        .views
+        .lock()
+        .map(|mut v| {
+            if v.len() > 100_000 {
+                v.clear();
+            }
+            v.insert((who.name.clone(), link.hash.clone(), reason.to_owned()))
+        })
+        .unwrap_or(true);
+    if first {
+        app.custody(
+            &who.name,
+            "view",
+            &kordon_core::package::tombstone_subject(&link.device_id, link.seq),
+            &format!("reason: {reason}"),
+        )
+        .await?;
     }
     let res = tower_http::services::ServeFile::new(path)
         .oneshot(request)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(res.into_response())
+}
+
+/// Query of `GET /v1/blobs/{sha256}`.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct BlobQuery {
+    /// Why the footage is opened: a case reference or a few words.
+    reason: Option<String>,
 }

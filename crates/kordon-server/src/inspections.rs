@@ -121,7 +121,8 @@ pub(crate) async fn put(
     headers: HeaderMap,
     Body(body): Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    app.require(&headers, crate::auth::Op::ImportInspections, true)
+        .await?;
     let items = match body {
         Value::Array(v) => v,
         other => vec![other],
@@ -322,12 +323,17 @@ pub(crate) async fn zones(app: &App) -> Result<HashMap<String, jiff::tz::TimeZon
 /// `GET /v1/inspections/{id}/coverage`.
 pub(crate) async fn one(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let who = app
+        .require(&headers, crate::auth::Op::ViewReports, false)
+        .await?;
     let li = app
         .meta
         .inspection(&id)
         .await?
+        .filter(|li| who.sees_inspection(&li.row.checkpoint, &li.row.officers))
         .ok_or_else(|| ApiError::NotFound(format!("no inspection {id}")))?;
     let c = Calculator::new(&app).coverage(&li).await?;
     let reasons = app.meta.gap_reasons(&id).await?;
@@ -356,7 +362,9 @@ pub(crate) async fn file_reason(
     headers: HeaderMap,
     Body(b): Body<GapReasonIn>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::FileGapReason, true)
+        .await?;
     let i = app
         .meta
         .inspection(&id)
@@ -399,7 +407,7 @@ pub(crate) async fn file_reason(
         text: text.to_owned(),
         status: "pending".into(),
     };
-    app.meta.file_gap_reason(&g, "admin", now_ms()).await?;
+    app.meta.file_gap_reason(&g, &who.name, now_ms()).await?;
     let detail = format!(
         "{} {}..{}: {}",
         b.reason,
@@ -409,7 +417,7 @@ pub(crate) async fn file_reason(
     );
     let index = app
         .custody(
-            "admin",
+            &who.name,
             "gap-reason",
             &format!("inspection {id} reason {gid}"),
             &detail,
@@ -427,7 +435,9 @@ pub(crate) async fn decide_reason(
     Path((id, decision)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::DecideGapReason, true)
+        .await?;
     let status = match decision.as_str() {
         "approve" => "approved",
         "reject" => "rejected",
@@ -435,11 +445,11 @@ pub(crate) async fn decide_reason(
     };
     let g = app
         .meta
-        .decide_gap_reason(&id, status, "admin", now_ms())
+        .decide_gap_reason(&id, status, &who.name, now_ms())
         .await?;
     let index = app
         .custody(
-            "admin",
+            &who.name,
             &format!("gap-reason-{decision}"),
             &format!("inspection {} reason {id}", g.inspection_id),
             &g.text,
@@ -474,20 +484,26 @@ pub(crate) struct SearchQuery {
 /// id, declaration, plate (normalised) or bookmark, with their coverage.
 pub(crate) async fn search(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     Params(q): Params<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let who = app
+        .require(&headers, crate::auth::Op::Search, false)
+        .await?;
     let time = |f: &str, v: &Option<String>| {
         v.as_deref()
             .map(|s| rfc3339(f, s))
             .transpose()
             .map_err(|e| ApiError::BadRequest("bad_query", e))
     };
+    // An officer searches only their own inspections.
+    let officer = who.officer.clone().or(q.officer);
     let query = kordon_store::meta::InspectionQuery {
         from: time("from", &q.from)?,
         to: time("to", &q.to)?,
         checkpoint: q.checkpoint,
         lane: q.lane,
-        officer: q.officer,
+        officer,
         device: q.device,
         id: q.inspection_id,
         declaration: q.declaration_no,
@@ -499,10 +515,17 @@ pub(crate) async fn search(
         bookmark: q.bookmark.filter(|b| !b.trim().is_empty()),
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    // Every search is a custody event: who looked for what.
+    let summary: String = format!("{query:?}").chars().take(400).collect();
+    app.custody(&who.name, "search", "inspections", &summary)
+        .await?;
     let zones = zones(&app).await?;
     let mut calc = Calculator::new(&app);
     let mut out = Vec::new();
     for li in app.meta.search_inspections(&query, limit).await? {
+        if !who.sees_inspection(&li.row.checkpoint, &li.row.officers) {
+            continue;
+        }
         let c = calc.coverage(&li).await?;
         let reasons = app.meta.gap_reasons(&li.row.id).await?;
         let tz = zones
@@ -531,7 +554,9 @@ pub(crate) async fn add_bookmark(
     headers: HeaderMap,
     Body(b): Body<BookmarkIn>,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::Bookmark, true)
+        .await?;
     let bad = |m: &str| ApiError::BadRequest("bad_request", m.to_owned());
     let at = rfc3339("at", &b.at).map_err(|e| ApiError::BadRequest("bad_request", e))?;
     let label = b.label.trim();
@@ -560,7 +585,7 @@ pub(crate) async fn add_bookmark(
         device_id: b.device.clone(),
         at_ms: at,
         label: label.to_owned(),
-        created_by: "admin".into(),
+        created_by: who.name.clone(),
     };
     app.meta.add_bookmark(&bm, now_ms()).await?;
     let subject = match (&b.inspection_id, &b.device) {
@@ -571,7 +596,7 @@ pub(crate) async fn add_bookmark(
     };
     let index = app
         .custody(
-            "admin",
+            &who.name,
             "bookmark",
             &subject,
             &format!("{} {label}", Timestamp(at)),
@@ -594,8 +619,11 @@ pub(crate) struct BookmarkQuery {
 /// `GET /v1/bookmarks?q=&device=`: bookmarks whose label contains `q`.
 pub(crate) async fn bookmarks(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     Params(q): Params<BookmarkQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    app.require(&headers, crate::auth::Op::Search, false)
+        .await?;
     let rows = app
         .meta
         .bookmarks(q.q.as_deref().unwrap_or(""), q.device.as_deref())

@@ -16,6 +16,7 @@
 //! log (`kordon-log`) or of blobs and rows (`kordon-store`).
 
 mod app;
+pub mod auth;
 mod cases;
 pub mod config;
 mod cosigning;
@@ -28,6 +29,8 @@ mod reference;
 mod report;
 mod reports;
 mod retention;
+mod ui;
+mod users;
 pub mod witness;
 
 pub use app::{App, open, router, run, serve_router};

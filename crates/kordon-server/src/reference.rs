@@ -54,7 +54,9 @@ pub(crate) async fn put_checkpoint(
     headers: HeaderMap,
     Body(b): Body<CheckpointIn>,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageReference, true)
+        .await?;
     if jiff::tz::TimeZone::get(&b.tz).is_err() {
         return Err(ApiError::BadRequest(
             "bad_tz",
@@ -84,7 +86,7 @@ pub(crate) async fn put_checkpoint(
         );
         out["log_index"] = json!(
             app.custody(
-                "admin",
+                &who.name,
                 "checkpoint-set",
                 &format!("checkpoint {}", row.code),
                 &detail
@@ -118,7 +120,9 @@ pub(crate) async fn put_officer(
     headers: HeaderMap,
     Body(b): Body<OfficerIn>,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    let who = app
+        .require(&headers, crate::auth::Op::ManageReference, true)
+        .await?;
     if !app
         .meta
         .checkpoints()
@@ -142,7 +146,7 @@ pub(crate) async fn put_officer(
         let detail = format!("{} at {}", row.name, row.checkpoint);
         out["log_index"] = json!(
             app.custody(
-                "admin",
+                &who.name,
                 "officer-set",
                 &format!("officer {}", row.service_no),
                 &detail

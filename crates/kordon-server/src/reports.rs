@@ -31,23 +31,23 @@ pub(crate) struct Range {
 }
 
 /// One inspection with its coverage and reasons.
-struct Computed {
-    li: LatestInspection,
-    coverage: Coverage,
-    reasons: Vec<GapReason>,
-    explained: Vec<bool>,
+pub(crate) struct Computed {
+    pub(crate) li: LatestInspection,
+    pub(crate) coverage: Coverage,
+    pub(crate) reasons: Vec<GapReason>,
+    pub(crate) explained: Vec<bool>,
 }
 
 /// What a report works on.
-struct Data {
+pub(crate) struct Data {
     from: i64,
     to: i64,
-    rows: Vec<Computed>,
-    zones: HashMap<String, jiff::tz::TimeZone>,
+    pub(crate) rows: Vec<Computed>,
+    pub(crate) zones: HashMap<String, jiff::tz::TimeZone>,
 }
 
 impl Data {
-    fn tz(&self, checkpoint: &str) -> &jiff::tz::TimeZone {
+    pub(crate) fn tz(&self, checkpoint: &str) -> &jiff::tz::TimeZone {
         static UTC: jiff::tz::TimeZone = jiff::tz::TimeZone::UTC;
         self.zones.get(checkpoint).unwrap_or(&UTC)
     }
@@ -56,7 +56,7 @@ impl Data {
         self.tz(checkpoint).iana_name().unwrap_or("UTC")
     }
 
-    fn facts(&self) -> Vec<Fact<'_>> {
+    pub(crate) fn facts(&self) -> Vec<Fact<'_>> {
         self.rows
             .iter()
             .map(|x| Fact {
@@ -79,7 +79,10 @@ impl Data {
     }
 }
 
-async fn load(app: &App, r: &Range) -> Result<Data, ApiError> {
+async fn load(app: &App, headers: &axum::http::HeaderMap, r: &Range) -> Result<Data, ApiError> {
+    let who = app
+        .require(headers, crate::auth::Op::ViewReports, false)
+        .await?;
     let bad = |e| ApiError::BadRequest("bad_query", e);
     let from = rfc3339("from", &r.from).map_err(bad)?;
     let to = rfc3339("to", &r.to).map_err(bad)?;
@@ -89,13 +92,32 @@ async fn load(app: &App, r: &Range) -> Result<Data, ApiError> {
             "to is not after from".into(),
         ));
     }
+    load_for(
+        app,
+        &who,
+        from,
+        to,
+        r.checkpoint.as_deref(),
+        r.officer.as_deref(),
+    )
+    .await
+}
+
+/// The inspections starting in `[from, to)` that `who` may see, with their coverage.
+pub(crate) async fn load_for(
+    app: &App,
+    who: &crate::auth::Principal,
+    from: i64,
+    to: i64,
+    checkpoint: Option<&str>,
+    officer: Option<&str>,
+) -> Result<Data, ApiError> {
     let mut calc = Calculator::new(app);
     let mut rows = Vec::new();
-    for li in app
-        .meta
-        .inspections(from, to, r.checkpoint.as_deref(), r.officer.as_deref())
-        .await?
-    {
+    for li in app.meta.inspections(from, to, checkpoint, officer).await? {
+        if !who.sees_inspection(&li.row.checkpoint, &li.row.officers) {
+            continue;
+        }
         let coverage = calc.coverage(&li).await?;
         let reasons = app.meta.gap_reasons(&li.row.id).await?;
         let explained = explained(&coverage, &reasons);
@@ -128,9 +150,10 @@ fn share(covered: i64, duration: i64) -> f64 {
 /// `GET /v1/reports/coverage`: every inspection with its coverage.
 pub(crate) async fn coverage(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     Params(r): Params<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = load(&app, &r).await?;
+    let d = load(&app, &headers, &r).await?;
     let out: Vec<Value> = d
         .rows
         .iter()
@@ -142,9 +165,10 @@ pub(crate) async fn coverage(
 /// `GET /v1/reports/daily`: coverage per crossing point, local day and officer.
 pub(crate) async fn daily(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     Params(r): Params<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = load(&app, &r).await?;
+    let d = load(&app, &headers, &r).await?;
     let out: Vec<Value> = aggregate::daily(&d.facts())
         .into_iter()
         .map(|((cp, day, officer), x)| {
@@ -162,9 +186,10 @@ pub(crate) async fn daily(
 /// `GET /v1/reports/shifts`: coverage per shift (a camera from hand-out to return).
 pub(crate) async fn shifts(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     Params(r): Params<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = load(&app, &r).await?;
+    let d = load(&app, &headers, &r).await?;
     let assignments: Vec<(kordon_store::meta::Assignment, Assignment)> = app
         .meta
         .assignments_between(d.from, d.to)
@@ -210,9 +235,10 @@ pub(crate) async fn shifts(
 /// day, their distribution per crossing point and lane, and the trend of the daily median.
 pub(crate) async fn clearance(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     Params(r): Params<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = load(&app, &r).await?;
+    let d = load(&app, &headers, &r).await?;
     let facts = d.facts();
     let by_day = aggregate::clearance(&facts);
     let trend = aggregate::trend(&by_day);
@@ -243,9 +269,10 @@ pub(crate) async fn clearance(
 /// inspection's start).
 pub(crate) async fn gaps(
     State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
     Params(r): Params<Range>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = load(&app, &r).await?;
+    let d = load(&app, &headers, &r).await?;
     let facts = d.facts();
     let time = |ms: i64, cp: &str| (Timestamp(ms).to_string(), local(ms, d.tz(cp)));
     let mut gaps = Vec::new();

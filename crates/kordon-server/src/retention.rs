@@ -204,7 +204,8 @@ pub(crate) async fn run_now(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    app.require(&headers, crate::auth::Op::RunJobs, true)
+        .await?;
     let r = retention(&app).await?;
     Ok(Json(
         json!({"purged": r.purged, "held": r.held, "kept": r.kept}),
@@ -223,7 +224,8 @@ pub(crate) async fn start_scrub(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    app.require_admin(&headers)?;
+    app.require(&headers, crate::auth::Op::RunJobs, true)
+        .await?;
     let a = app.clone();
     {
         let s = app

@@ -15,11 +15,13 @@ use sqlx::sqlite::{
 
 mod cases;
 mod inspections;
+mod users;
 
 pub use cases::{Case, CaseItem, CustodyRow, LinkRow};
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };
+pub use users::{SessionRow, User};
 
 /// Why a metadata operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,177 @@
+//! The interface's words in Ukrainian and English.
+
+/// A language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// Українська (the default).
+    Uk,
+    /// English.
+    En,
+}
+
+impl Lang {
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::Uk => "uk",
+            Lang::En => "en",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "uk" => Some(Lang::Uk),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// `(key, Ukrainian, English)`.
+const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "app",
+        "kordon — докази з нагрудних камер",
+        "kordon — body-camera evidence",
+    ),
+    ("dashboard", "Огляд", "Dashboard"),
+    ("search", "Пошук", "Search"),
+    ("timeline", "Хронологія зміни", "Shift timeline"),
+    ("admin", "Адміністрування", "Administration"),
+    ("custody", "Ланцюг опіки", "Custody trail"),
+    ("logout", "Вийти", "Log out"),
+    ("login", "Увійти", "Log in"),
+    ("name", "Ім'я користувача", "User name"),
+    ("password", "Пароль", "Password"),
+    (
+        "code",
+        "Код (якщо є другий фактор)",
+        "Code (if you have a second factor)",
+    ),
+    ("signed_in_as", "Ви увійшли як", "Signed in as"),
+    ("checkpoint", "Пункт пропуску", "Crossing point"),
+    ("cameras_assigned", "Камер видано", "Cameras assigned"),
+    ("recording_now", "Записують зараз", "Recording now"),
+    ("chain_problems", "Проблеми ланцюга", "Chain problems"),
+    ("last_upload", "Останнє завантаження", "Last upload"),
+    ("today_coverage", "Покриття сьогодні", "Coverage today"),
+    ("unexplained", "Непояснені прогалини", "Unexplained gaps"),
+    (
+        "coverage_by_day",
+        "Покриття оглядів записом, за днями",
+        "Coverage of inspections by recording, per day",
+    ),
+    (
+        "clearance_by_day",
+        "Тривалість оформлення (медіана, хв), за днями",
+        "Clearance time (median, min), per day",
+    ),
+    ("inspections", "Огляди", "Inspections"),
+    ("inspection", "Огляд", "Inspection"),
+    ("from", "З", "From"),
+    ("to", "До", "To"),
+    ("lane", "Смуга", "Lane"),
+    (
+        "officer",
+        "Інспектор (службовий номер)",
+        "Officer (service number)",
+    ),
+    ("device", "Камера", "Camera"),
+    ("declaration", "Номер декларації", "Declaration number"),
+    ("plate", "Номерний знак", "Vehicle plate"),
+    ("bookmark", "Закладка (текст)", "Bookmark (text)"),
+    ("find", "Знайти", "Find"),
+    ("start", "Початок", "Start"),
+    ("coverage", "Покриття", "Coverage"),
+    ("officers", "Інспектори", "Officers"),
+    ("no_results", "Нічого не знайдено", "Nothing found"),
+    ("date", "Дата", "Date"),
+    ("show", "Показати", "Show"),
+    (
+        "reason_to_view",
+        "Підстава перегляду (номер справи або кілька слів)",
+        "Why you open this footage (case reference or a few words)",
+    ),
+    (
+        "reason_needed",
+        "Спершу вкажіть підставу перегляду.",
+        "Say why you open this footage first.",
+    ),
+    ("play", "Відтворити", "Play"),
+    ("segments", "Відеофрагменти", "Video segments"),
+    ("gaps", "Прогалини", "Gaps"),
+    ("class", "Причина прогалини", "Gap class"),
+    ("reason", "Пояснення", "Reason"),
+    ("status", "Стан", "Status"),
+    ("file_reason", "Пояснити прогалину", "Explain a gap"),
+    ("approve", "Погодити", "Approve"),
+    ("reject", "Відхилити", "Reject"),
+    ("text", "Текст", "Text"),
+    ("submit", "Надіслати", "Submit"),
+    (
+        "check_proof",
+        "Перевірити доказ включення",
+        "Check inclusion proof",
+    ),
+    ("time", "Час", "Time"),
+    ("who", "Хто", "Who"),
+    ("action", "Дія", "Action"),
+    ("subject", "Об'єкт", "Subject"),
+    ("detail", "Деталі", "Detail"),
+    ("users", "Користувачі", "Users"),
+    ("role", "Роль", "Role"),
+    (
+        "scope",
+        "Пункти пропуску (через кому; порожньо — усі)",
+        "Crossing points (comma-separated; empty = all)",
+    ),
+    ("create", "Створити", "Create"),
+    ("devices", "Камери", "Cameras"),
+    ("enroll_token", "Токен реєстрації", "Enrollment token"),
+    ("revoke", "Відкликати", "Revoke"),
+    ("assign", "Видати камеру", "Hand a camera out"),
+    ("return", "Прийняти камеру", "Take a camera back"),
+    ("forbidden", "Недостатньо прав", "Not allowed"),
+    ("back", "Назад", "Back"),
+    ("night", "ніч", "night"),
+    ("recorded", "записано", "recorded"),
+    ("not_assigned", "камеру не видано", "camera not assigned"),
+    ("not_yet_uploaded", "ще не завантажено", "not yet uploaded"),
+    ("missing_segments", "бракує фрагментів", "missing segments"),
+    ("device_fault", "збій камери", "device fault"),
+    ("stopped_by_wearer", "зупинено носієм", "stopped by wearer"),
+    ("no_recording", "немає запису", "no recording"),
+    ("zone", "Часовий пояс", "Time zone"),
+    ("done", "Готово", "Done"),
+];
+
+/// The word for `key` in `lang` (the key itself if unknown, so a gap shows).
+pub(crate) fn t(lang: Lang, key: &str) -> &str {
+    WORDS
+        .iter()
+        .find(|w| w.0 == key)
+        .map_or(key, |w| match lang {
+            Lang::Uk => w.1,
+            Lang::En => w.2,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_once_in_both_languages() {
+        let mut keys: Vec<&str> = WORDS.iter().map(|w| w.0).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a key twice");
+        assert!(
+            WORDS
+                .iter()
+                .all(|w| !w.1.is_empty() && !w.2.is_empty() && w.1 != w.2 || w.0 == "app")
+        );
+        assert_eq!(t(Lang::En, "search"), "Search");
+        assert_eq!(t(Lang::Uk, "search"), "Пошук");
+    }
+}

@@ -1,0 +1,506 @@
+//! Access control over HTTP, against a real server: every role × operation pair through
+//! the API (one request per operation, chosen so that only the permission check can
+//! refuse it), API tokens and their revocation, CSRF, session idle and absolute timeouts,
+//! login lockout, the TOTP second factor, cross-site login.
+
+use std::time::{Duration, Instant};
+
+use kordon_server::auth::{Op, Role, allowed, current_totp};
+use reqwest::{Method, StatusCode, redirect::Policy};
+use serde_json::{Value, json};
+
+struct Server {
+    url: String,
+    admin: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn server(idle_s: u64, max_s: u64) -> Server {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = kordon_server::config::Config {
+        data: dir.path().join("data"),
+        cookie_insecure: true,
+        session_idle_s: idle_s,
+        session_max_s: max_s,
+        ..Default::default()
+    };
+    let app = kordon_server::open(config).await.expect("open");
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    tokio::spawn(kordon_server::serve_router(
+        l,
+        kordon_server::router(app),
+        std::future::pending(),
+    ));
+    let admin = std::fs::read_to_string(dir.path().join("data/keys/admin-token"))
+        .expect("admin token")
+        .trim()
+        .to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    Server {
+        url,
+        admin,
+        http,
+        _dir: dir,
+    }
+}
+
+const PASSWORD: &str = "correct horse battery";
+
+impl Server {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        auth: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = auth {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let res = rb.send().await.expect("request");
+        let st = res.status();
+        let text = res.text().await.expect("body");
+        (
+            st,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn add_user(&self, name: &str, role: &str, extra: Value) -> Value {
+        let mut body = json!({"name": name, "role": role, "password": PASSWORD});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let (st, v) = self
+            .call(Method::POST, "/v1/users", Some(&self.admin), Some(&body))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        v
+    }
+
+    async fn token_of(&self, name: &str) -> (String, String) {
+        let (st, v) = self
+            .call(
+                Method::POST,
+                &format!("/v1/users/{name}/tokens"),
+                Some(&self.admin),
+                Some(&json!({"label": "test"})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        (
+            v["token"].as_str().expect("token").to_owned(),
+            v["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// Signs in through the login form; answers the session cookie (name=value).
+    async fn login(&self, name: &str, password: &str, code: &str) -> Result<String, String> {
+        let res = self
+            .http
+            .post(format!("{}/ui/login", self.url))
+            .form(&[("name", name), ("password", password), ("code", code)])
+            .send()
+            .await
+            .expect("login");
+        let cookie = res
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        match (res.status(), cookie) {
+            (StatusCode::SEE_OTHER, Some(c)) => Ok(c),
+            (st, _) => Err(format!("{st}: {}", res.text().await.unwrap_or_default())),
+        }
+    }
+
+    /// A page as the holder of `cookie`: its status and body.
+    async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .expect("page");
+        (res.status(), res.text().await.unwrap_or_default())
+    }
+}
+
+/// The one request that exercises `op`, with a body valid enough that nothing but the
+/// permission check can answer 403.
+fn request(op: Op) -> (Method, String, Option<Value>) {
+    let zeros = "0".repeat(64);
+    let day = "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z";
+    match op {
+        Op::ViewDashboard => (Method::GET, "/ui/".into(), None),
+        Op::ViewReports => (Method::GET, format!("/v1/reports/coverage?{day}"), None),
+        Op::Search => (
+            Method::GET,
+            "/v1/search/inspections?vehicle_plate=AA1234BB".into(),
+            None,
+        ),
+        Op::ViewFootage => (Method::GET, format!("/v1/blobs/{zeros}?reason=test"), None),
+        Op::ViewCustody => (Method::GET, "/v1/cases/NO-SUCH-CASE".into(), None),
+        Op::Bookmark => (
+            Method::POST,
+            "/v1/bookmarks".into(),
+            Some(json!({"inspection_id": "NO-SUCH", "at": "2026-01-01T10:00:00Z", "label": "x"})),
+        ),
+        Op::FileGapReason => (
+            Method::POST,
+            "/v1/inspections/NO-SUCH/gap-reasons".into(),
+            Some(
+                json!({"from": "2026-01-01T10:00:00Z", "to": "2026-01-01T10:01:00Z", "reason": "other", "text": "x"}),
+            ),
+        ),
+        Op::DecideGapReason => (Method::POST, "/v1/gap-reasons/999999/approve".into(), None),
+        Op::ManageCases => (
+            Method::POST,
+            "/v1/cases".into(),
+            Some(
+                json!({"id": "C-ACCESS", "reference": "R-1", "kind": "complaint", "description": "access test"}),
+            ),
+        ),
+        Op::ExportCase => (Method::POST, "/v1/cases/NO-SUCH/export".into(), None),
+        Op::ReleasePackage => (
+            Method::POST,
+            "/v1/cases/NO-SUCH/receipts".into(),
+            Some(json!({"recipient": "court", "package_sha256": zeros})),
+        ),
+        Op::ImportInspections => (Method::POST, "/v1/inspections".into(), Some(json!([]))),
+        Op::ManageReference => (
+            Method::PUT,
+            "/v1/checkpoints/UA-ACCESS".into(),
+            Some(
+                json!({"name_uk": "Тест", "name_latin": "Test", "tz": "Europe/Kyiv", "lanes": ["1"]}),
+            ),
+        ),
+        Op::ManageDevices => (
+            Method::POST,
+            "/v1/devices/cam-access/enroll-token".into(),
+            None,
+        ),
+        Op::AssignDevices => (
+            Method::POST,
+            "/v1/assignments".into(),
+            Some(json!({"device": "cam-no-such", "officer": "UA-0", "checkpoint": "UA-ACCESS"})),
+        ),
+        Op::ManageUsers => (Method::GET, "/v1/users".into(), None),
+        Op::RunJobs => (Method::POST, "/v1/retention/run".into(), None),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_and_operation_pair_over_http() {
+    let s = server(1800, 43_200).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let name = format!("u-{}", role.as_str());
+        let extra = if role == Role::Officer {
+            json!({"officer": "UA-0"})
+        } else {
+            json!({})
+        };
+        s.add_user(&name, role.as_str(), extra).await;
+        tokens.push((role, s.token_of(&name).await.0));
+    }
+    let mut checked = 0;
+    for op in Op::ALL {
+        let (method, path, body) = request(op);
+        for (role, token) in &tokens {
+            let (st, v) = s
+                .call(method.clone(), &path, Some(token), body.as_ref())
+                .await;
+            if allowed(*role, op) {
+                assert!(
+                    st != StatusCode::FORBIDDEN && st != StatusCode::UNAUTHORIZED,
+                    "{role:?} may {op:?}: {method} {path} answered {st} {v}"
+                );
+            } else if op == Op::ViewDashboard {
+                // A page, not JSON: people get a page saying why; an officer is sent to
+                // their own timeline instead.
+                let want = if *role == Role::Officer {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(st, want, "{role:?} × {op:?}: {v}");
+            } else {
+                assert_eq!(
+                    (st, v["error"].as_str()),
+                    (StatusCode::FORBIDDEN, Some("forbidden")),
+                    "{role:?} may not {op:?}: {method} {path} answered {v}"
+                );
+            }
+            checked += 1;
+        }
+        // Nobody at all: 401 everywhere.
+        let (st, _) = s.call(method.clone(), &path, None, body.as_ref()).await;
+        if op == Op::ViewDashboard {
+            assert_eq!(
+                st,
+                StatusCode::SEE_OTHER,
+                "a page sends strangers to the login"
+            );
+        } else {
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "{op:?} without credentials");
+        }
+    }
+    assert_eq!(checked, Op::ALL.len() * Role::ALL.len());
+
+    // The public log stays public: outsiders need no account.
+    for path in ["/log/checkpoint", "/log/verifier-key", "/v1/devices"] {
+        assert_eq!(
+            s.call(Method::GET, path, None, None).await.0,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    // There is no operation that deletes or edits evidence or log entries.
+    for (method, path) in [
+        (Method::DELETE, format!("/v1/blobs/{}", "0".repeat(64))),
+        (Method::DELETE, "/v1/devices/cam-access".to_owned()),
+        (Method::PUT, "/log/tile/entries/000".to_owned()),
+        (Method::DELETE, "/v1/cases/C-ACCESS".to_owned()),
+    ] {
+        let (st, _) = s.call(method.clone(), &path, Some(&s.admin), None).await;
+        assert!(
+            st == StatusCode::METHOD_NOT_ALLOWED || st == StatusCode::NOT_FOUND,
+            "{method} {path}: {st}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_revocable_and_footage_needs_a_reason() {
+    let s = server(1800, 43_200).await;
+    s.add_user("customs-it", "integration", json!({})).await;
+    let (token, id) = s.token_of("customs-it").await;
+    let import = json!([]);
+    let (st, _) = s
+        .call(Method::POST, "/v1/inspections", Some(&token), Some(&import))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = s
+        .call(
+            Method::POST,
+            &format!("/v1/users/customs-it/tokens/{id}/revoke"),
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = s
+        .call(Method::POST, "/v1/inspections", Some(&token), Some(&import))
+        .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (st, v) = s
+        .call(
+            Method::POST,
+            &format!("/v1/users/customs-it/tokens/{id}/revoke"),
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{v}"
+    );
+
+    // Footage is opened only with a reason.
+    let (st, v) = s
+        .call(
+            Method::GET,
+            &format!("/v1/blobs/{}", "0".repeat(64)),
+            Some(&s.admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reason_required"))
+    );
+
+    // Weak passwords and officers without a service number are refused, by name.
+    for (body, says) in [
+        (
+            json!({"name": "x", "role": "auditor", "password": "short"}),
+            "at least 12",
+        ),
+        (
+            json!({"name": "x", "role": "officer", "password": PASSWORD}),
+            "service number",
+        ),
+        (
+            json!({"name": "x", "role": "officer", "officer": "UA-1", "password": PASSWORD, "totp": true}),
+            "second factor",
+        ),
+        (
+            json!({"name": "x", "role": "god", "password": PASSWORD}),
+            "role must be",
+        ),
+    ] {
+        let (st, v) = s
+            .call(Method::POST, "/v1/users", Some(&s.admin), Some(&body))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{v}"
+        );
+    }
+    // None of the refused users was stored.
+    let (_, users) = s.call(Method::GET, "/v1/users", Some(&s.admin), None).await;
+    assert_eq!(users["users"].as_array().map(Vec::len), Some(1), "{users}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csrf_lockout_second_factor_and_cross_site_login() {
+    let s = server(1800, 43_200).await;
+    s.add_user("sup", "supervisor", json!({})).await;
+    let cookie = s.login("sup", PASSWORD, "").await.expect("login");
+    let (st, html) = s.page("/ui/", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page carries the CSRF token")
+        .to_owned();
+    let bookmark = json!({"inspection_id": "NO-SUCH", "at": "2026-01-01T10:00:00Z", "label": "x"});
+    let post = |csrf: Option<&str>| {
+        let mut rb = s
+            .http
+            .post(format!("{}/v1/bookmarks", s.url))
+            .header(reqwest::header::COOKIE, &cookie)
+            .json(&bookmark);
+        if let Some(c) = csrf {
+            rb = rb.header("X-CSRF-Token", c);
+        }
+        rb.send()
+    };
+    for bad in [None, Some("0000")] {
+        let res = post(bad).await.expect("post");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let v: Value = res.json().await.expect("json");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains("CSRF")),
+            "{v}"
+        );
+    }
+    let res = post(Some(&csrf)).await.expect("post");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "with its token the request is judged on its merits"
+    );
+
+    // A login posted from another site is refused.
+    let res = s
+        .http
+        .post(format!("{}/ui/login", s.url))
+        .header(reqwest::header::ORIGIN, "https://evil.example")
+        .form(&[("name", "sup"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // Five wrong passwords lock the account; then even the right one is refused, with the
+    // same message, and the administrator sees it locked.
+    s.add_user("aud", "auditor", json!({})).await;
+    let mut messages = Vec::new();
+    for _ in 0..5 {
+        messages.push(
+            s.login("aud", "wrong password!", "")
+                .await
+                .expect_err("wrong"),
+        );
+    }
+    let locked = s.login("aud", PASSWORD, "").await.expect_err("locked");
+    assert!(locked.contains("locked"), "{locked}");
+    assert_eq!(messages[0], locked, "one message for every failure");
+    let (_, users) = s.call(Method::GET, "/v1/users", Some(&s.admin), None).await;
+    let aud = users["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["name"] == "aud"))
+        .expect("aud");
+    assert_eq!(aud["locked"], true, "{aud}");
+    // Other accounts are not affected.
+    s.login("sup", PASSWORD, "")
+        .await
+        .expect("sup still signs in");
+
+    // An analyst with a second factor needs the code.
+    let v = s.add_user("ana", "analyst", json!({"totp": true})).await;
+    let secret = v["totp_secret"].as_str().expect("secret").to_owned();
+    assert!(s.login("ana", PASSWORD, "").await.is_err(), "no code");
+    assert!(s.login("ana", PASSWORD, "123").await.is_err(), "wrong code");
+    let code = current_totp(&secret).expect("code");
+    s.login("ana", PASSWORD, &code)
+        .await
+        .expect("password and code");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_when_idle_and_after_their_lifetime() {
+    let s = server(2, 4).await;
+    s.add_user("sup", "supervisor", json!({})).await;
+
+    // Idle: a session unused for longer than 2 s is gone.
+    let idle = s.login("sup", PASSWORD, "").await.expect("login");
+    assert_eq!(s.page("/ui/", &idle).await.0, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let (st, _) = s.page("/ui/", &idle).await;
+    assert_eq!(
+        st,
+        StatusCode::SEE_OTHER,
+        "idle session sent to the login page"
+    );
+    let (st, v) = {
+        let res = s
+            .http
+            .get(format!("{}/v1/users", s.url))
+            .header(reqwest::header::COOKIE, &idle)
+            .send()
+            .await
+            .expect("api");
+        (res.status(), res.text().await.unwrap_or_default())
+    };
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "{v}");
+
+    // Absolute: used every 0.5 s, it still ends 4 s after login.
+    let busy = s.login("sup", PASSWORD, "").await.expect("login");
+    let start = Instant::now();
+    let mut ended_at = None;
+    while start.elapsed() < Duration::from_secs(7) {
+        let (st, _) = s.page("/ui/", &busy).await;
+        if st != StatusCode::OK {
+            ended_at = Some(start.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let ended_at = ended_at.expect("the session ended");
+    assert!(
+        ended_at >= Duration::from_millis(3_500),
+        "not before its lifetime: {ended_at:?}"
+    );
+}

@@ -1,0 +1,267 @@
+//! Users, sessions and API tokens. The store keeps hashes only; hashing passwords and
+//! deciding what a role may do is the server's job.
+
+use sqlx::Row as _;
+
+use super::{Meta, MetaError};
+
+/// A person (or an integration) who can sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Role name.
+    pub role: String,
+    /// Crossing points in scope; empty means all.
+    pub checkpoints: Vec<String>,
+    /// The officer's service number, for the officer role.
+    pub officer: Option<String>,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Base32 TOTP secret, when set up.
+    pub totp_secret: Option<String>,
+    /// Failed logins in a row.
+    pub failed: i64,
+    /// Locked until (Unix ms).
+    pub locked_until: Option<i64>,
+    /// Disabled accounts cannot sign in.
+    pub disabled: bool,
+}
+
+fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
+    let cps: String = r.try_get("checkpoints")?;
+    Ok(User {
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        checkpoints: if cps == "*" {
+            Vec::new()
+        } else {
+            cps.split(';')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect()
+        },
+        officer: r.try_get("officer")?,
+        password_hash: r.try_get("password_hash")?,
+        totp_secret: r.try_get("totp_secret")?,
+        failed: r.try_get("failed")?,
+        locked_until: r.try_get("locked_until")?,
+        disabled: r.try_get("disabled")?,
+    })
+}
+
+/// A session found by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Its user.
+    pub user: User,
+    /// The CSRF token of the session.
+    pub csrf: String,
+    /// When it was created (Unix ms).
+    pub created_at: i64,
+    /// When it was last used (Unix ms).
+    pub last_seen: i64,
+}
+
+impl Meta {
+    /// Creates or replaces a user (the password hash is the caller's).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn put_user(&self, u: &User, now: i64) -> Result<(), MetaError> {
+        let cps = if u.checkpoints.is_empty() {
+            "*".to_owned()
+        } else {
+            u.checkpoints.join(";")
+        };
+        sqlx::query(
+            "INSERT INTO users (name, role, checkpoints, officer, password_hash, totp_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, checkpoints = excluded.checkpoints, officer = excluded.officer,
+               password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, failed = 0, locked_until = NULL",
+        )
+        .bind(&u.name)
+        .bind(&u.role)
+        .bind(cps)
+        .bind(&u.officer)
+        .bind(&u.password_hash)
+        .bind(&u.totp_secret)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A user by name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn user(&self, name: &str) -> Result<Option<User>, MetaError> {
+        let r = sqlx::query("SELECT * FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(user_from_row).transpose()?)
+    }
+
+    /// Every user, by name.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn users(&self) -> Result<Vec<User>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Records a failed login; locks the account for `lock_ms` after `max` failures in a
+    /// row. Returns the failures so far.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn login_failed(
+        &self,
+        name: &str,
+        max: i64,
+        lock_ms: i64,
+        now: i64,
+    ) -> Result<i64, MetaError> {
+        sqlx::query("UPDATE users SET failed = failed + 1, locked_until = CASE WHEN failed + 1 >= ? THEN ? ELSE locked_until END WHERE name = ?")
+            .bind(max)
+            .bind(now + lock_ms)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.user(name).await?.map_or(0, |u| u.failed))
+    }
+
+    /// Clears the failure count after a good login.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn login_succeeded(&self, name: &str) -> Result<(), MetaError> {
+        sqlx::query("UPDATE users SET failed = 0, locked_until = NULL WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a session (by the hash of its id).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user: &str,
+        csrf: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_name, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)")
+            .bind(id_hash)
+            .bind(user)
+            .bind(csrf)
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A session and its user, marking it used now.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, MetaError> {
+        let Some(r) = sqlx::query("SELECT s.csrf, s.created_at AS s_created, s.last_seen, u.* FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = ?")
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let row = SessionRow {
+            user: user_from_row(&r)?,
+            csrf: r.try_get("csrf")?,
+            created_at: r.try_get("s_created")?,
+            last_seen: r.try_get("last_seen")?,
+        };
+        sqlx::query("UPDATE sessions SET last_seen = ? WHERE id_hash = ?")
+            .bind(now)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(row))
+    }
+
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), MetaError> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores an API token (by its hash) for a user.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_api_token(
+        &self,
+        token_hash: &str,
+        user: &str,
+        label: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user)
+        .bind(label)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes a user's API token, named by its id (the first 16 hex digits of its hash);
+    /// answers whether a token that was still valid was revoked.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn revoke_api_token(
+        &self,
+        user: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, MetaError> {
+        if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let r = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND substr(token_hash, 1, 16) = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user)
+            .bind(id.to_ascii_lowercase())
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// The user of a valid (not revoked) API token.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, MetaError> {
+        let r = sqlx::query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = ? AND t.revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(r.as_ref().map(user_from_row).transpose()?)
+    }
+}
