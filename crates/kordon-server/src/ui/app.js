@@ -88,26 +88,63 @@ async function verifyInclusion(leaf, index, size, path, root) {
   return sn === 0 && hex(r) === hex(root);
 }
 
+// The log's signature on the checkpoint (C2SP signed-note, Ed25519 key type 0x01),
+// checked with WebCrypto against the log's verifier key. Answers true, false, or null
+// when the key is of another type.
+async function checkpointSigned(body, sigLines) {
+  const vkey = (await (await fetch("/log/verifier-key")).text()).trim();
+  // name+hash+key: the name has no '+', the hash is 8 hex digits, the base64 key may.
+  const at = vkey.indexOf("+");
+  const name = vkey.slice(0, at), hash = vkey.slice(at + 1, at + 9), key64 = vkey.slice(at + 10);
+  const key = b64(key64);
+  if (key[0] !== 1 || key.length !== 33) return null;
+  const line = sigLines.find((l) => l.startsWith("\u2014 " + name + " "));
+  if (!line) return false;
+  const sig = b64(line.split(" ")[2]);
+  if (hex(sig.slice(0, 4)) !== hash) return false;
+  const k = await crypto.subtle.importKey("raw", key.slice(1), { name: "Ed25519" }, false, ["verify"]);
+  return crypto.subtle.verify({ name: "Ed25519" }, k, sig.slice(4), new TextEncoder().encode(body));
+}
+
+const WORDS = {
+  uk: {
+    ok: (leaf, i, n, origin) => `✓ перевірено в цьому браузері: запис (SHA-256 листа ${leaf}…) має індекс ${i} у дереві розміру ${n}, корінь якого в контрольній точці журналу ${origin}`,
+    signed: "; підпис журналу на контрольній точці правильний (Ed25519)",
+    unsigned: "; ✗ підпис журналу на контрольній точці НЕ правильний",
+    other: "; підпис контрольної точки перевіряє kordon-verify",
+    bad: "✗ доказ включення НЕ сходиться",
+  },
+  en: {
+    ok: (leaf, i, n, origin) => `✓ verified in this browser: the entry (leaf SHA-256 ${leaf}…) is at index ${i} in the tree of size ${n} whose root is in the checkpoint of log ${origin}`,
+    signed: "; the log's signature on the checkpoint is valid (Ed25519)",
+    unsigned: "; ✗ the log's signature on the checkpoint is NOT valid",
+    other: "; kordon-verify checks the checkpoint's signature",
+    bad: "✗ the inclusion proof does NOT hold",
+  },
+};
+
 function proofChecks() {
+  const w = WORDS[document.documentElement.lang] || WORDS.en;
   document.querySelectorAll("button.check-proof").forEach((b) =>
     b.addEventListener("click", async () => {
       const out = b.nextElementSibling;
       try {
         const text = await (await fetch("/v1/log/proof/" + b.dataset.index)).text();
-        const [head, checkpoint] = text.split("\n\n");
+        // tlog-proof: header, blank line, the checkpoint note (body, blank line, signatures).
+        const [head, body, sigs] = text.split("\n\n");
         const lines = head.split("\n");
         const index = Number(lines.find((l) => l.startsWith("index ")).slice(6));
         const path = lines.filter((l) => /^[A-Za-z0-9+/=]{44}$/.test(l)).map(b64);
-        const cp = checkpoint.split("\n");
+        const cp = body.split("\n");
         const origin = cp[0], size = Number(cp[1]), root = b64(cp[2]);
         const entry = b64(b.dataset.entry);
         const leaf = await sha256(Uint8Array.of(0), entry);
-        const ok = await verifyInclusion(leaf, index, size, path, root);
-        out.textContent = ok
-          ? "✓ verified in this browser: leaf SHA-256 " + hex(leaf).slice(0, 16) + "… at index " + index +
-            " is in the tree of size " + size + " whose root is in the checkpoint of " + origin +
-            " (checkpoint signature: check with kordon-verify)"
-          : "✗ the proof does NOT hold";
+        const included = await verifyInclusion(leaf, index, size, path, root);
+        const signed = included ? await checkpointSigned(body + "\n", (sigs || "").split("\n")) : false;
+        const ok = included && signed !== false;
+        out.textContent = !included
+          ? w.bad
+          : w.ok(hex(leaf).slice(0, 16), index, size, origin) + (signed === null ? w.other : signed ? w.signed : w.unsigned);
         out.className = "proof-result " + (ok ? "ok" : "error");
       } catch (e) {
         out.textContent = "✗ " + e;

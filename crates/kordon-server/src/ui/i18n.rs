@@ -33,7 +33,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "kordon — докази з нагрудних камер",
         "kordon — body-camera evidence",
     ),
-    ("dashboard", "Огляд", "Dashboard"),
+    ("dashboard", "Панель стану", "Dashboard"),
     ("search", "Пошук", "Search"),
     ("timeline", "Хронологія зміни", "Shift timeline"),
     ("admin", "Адміністрування", "Administration"),
@@ -142,6 +142,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("no_recording", "немає запису", "no recording"),
     ("zone", "Часовий пояс", "Time zone"),
     ("done", "Готово", "Done"),
+    ("checkpoints", "Пункти пропуску", "Crossing points"),
+    ("code", "Код", "Code"),
+    ("name_uk", "Назва українською", "Name in Ukrainian"),
+    ("name_latin", "Назва латиницею", "Name in Latin script"),
+    ("lanes", "Смуги (через кому)", "Lanes (comma-separated)"),
+    ("save", "Зберегти", "Save"),
 ];
 
 /// The word for `key` in `lang` (the key itself if unknown, so a gap shows).

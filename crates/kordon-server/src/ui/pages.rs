@@ -770,6 +770,22 @@ async fn custody(
         )
         .await
         .map_err(|e| f(e.into()))?;
+    // Times in the zone of the crossing point the camera last served at.
+    let zones = crate::inspections::zones(&app).await.map_err(&f)?;
+    let mut tz = jiff::tz::TimeZone::UTC;
+    if let Some(device) = q
+        .subject
+        .strip_prefix("device ")
+        .and_then(|d| d.split(' ').next())
+        && let Some(a) = app
+            .meta
+            .assignments(device)
+            .await
+            .map_err(|e| f(e.into()))?
+            .last()
+    {
+        tz = zone_of(&zones, &a.checkpoint);
+    }
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD;
     let body = html! {
@@ -781,7 +797,7 @@ async fn custody(
                     @let c = kordon_core::note::Note::parse(&r.body).ok().and_then(|n| kordon_core::custody::Custody::parse(n.text()).ok());
                     @if let Some(c) = c {
                         tr {
-                            td { (c.time) " UTC" } td { (c.actor) } td { (c.action) } td { (c.subject) } td { (c.detail) }
+                            td { (show(c.time.0, &tz)) } td { (c.actor) } td { (c.action) } td { (c.subject) } td { (c.detail) }
                             td {
                                 @if let Some(i) = r.log_index {
                                     button type="button" .check-proof data-index=(i) data-entry=(b64.encode(&r.body)) { (t(lang, "check_proof")) }
@@ -797,11 +813,7 @@ async fn custody(
     Ok(page(lang, Some(&p), t(lang, "custody"), body).into_response())
 }
 
-async fn admin(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Query(msg): Query<HashMap<String, String>>,
-) -> Page {
+async fn admin(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
     let lang = lang_of(&headers);
     let p = match app.principal(&headers).await {
         Ok(Some(p)) if p.may(Op::ManageUsers) || p.may(Op::AssignDevices) => p,
@@ -825,9 +837,9 @@ async fn admin(
         Vec::new()
     };
     let devices = app.meta.device_ids().await.map_err(|e| f(e.into()))?;
+    let checkpoints = app.meta.checkpoints().await.map_err(|e| f(e.into()))?;
     let hidden = html! { input type="hidden" name="csrf" value=(csrf); };
     let body = html! {
-        @if let Some(m) = msg.get("msg") { p.ok role="status" #message { (m) } }
         @if p.may(Op::ManageUsers) {
             h2 { (t(lang, "users")) }
             table #users { thead { tr { th { (t(lang, "name")) } th { (t(lang, "role")) } th { (t(lang, "scope")) } th { (t(lang, "officer")) } } }
@@ -840,6 +852,20 @@ async fn admin(
                 label { (t(lang, "officer")) " " input name="officer"; }
                 label { (t(lang, "password")) " " input name="password" type="password" minlength="12" required autocomplete="new-password"; }
                 button type="submit" { (t(lang, "create")) }
+            }
+        }
+        h2 { (t(lang, "checkpoints")) }
+        table #checkpoints { thead { tr { th { (t(lang, "code")) } th { (t(lang, "name_uk")) } th { (t(lang, "name_latin")) } th { (t(lang, "zone")) } th { (t(lang, "lanes")) } } }
+            tbody { @for c in &checkpoints { tr { td { (c.code) } td { (c.name_uk) } td { (c.name_latin) } td { (c.tz) } td { (c.lanes.join(", ")) } } } } }
+        @if p.may(Op::ManageReference) {
+            form method="post" action="/ui/admin/checkpoint" .grid {
+                (hidden)
+                label { (t(lang, "code")) " " input name="code" required; }
+                label { (t(lang, "name_uk")) " " input name="name_uk" required lang="uk"; }
+                label { (t(lang, "name_latin")) " " input name="name_latin" required; }
+                label { (t(lang, "zone")) " " input name="tz" required value="Europe/Kyiv"; }
+                label { (t(lang, "lanes")) " " input name="lanes"; }
+                button type="submit" { (t(lang, "save")) }
             }
         }
         h2 { (t(lang, "devices")) }
@@ -883,6 +909,12 @@ async fn admin_action(
                 let _ = crate::users::put(state(), h.clone(), Body(b)).await?;
                 format!("user {} saved", get("name"))
             }
+            "checkpoint" => {
+                let lanes: Vec<String> = get("lanes").split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect();
+                let b = parse_body(json!({"name_uk": get("name_uk"), "name_latin": get("name_latin"), "tz": get("tz"), "lanes": lanes}))?;
+                let _ = crate::reference::put_checkpoint(state(), Path(get("code")), h.clone(), Body(b)).await?;
+                format!("crossing point {} saved", get("code"))
+            }
             "enroll-token" => {
                 let (_, v) = crate::devices::enroll_token(state(), Path(get("device")), h.clone()).await?;
                 format!("enrollment token for {}: {}", get("device"), v.0["token"].as_str().unwrap_or(""))
@@ -906,7 +938,17 @@ async fn admin_action(
     }
     .await;
     match r {
-        Ok(msg) => back(&format!("/ui/admin?msg={}", url_encode(&msg))),
+        // Shown here, not passed in a URL: an enrollment token is a secret.
+        Ok(msg) => page(
+            lang,
+            app.principal(&headers).await.ok().flatten().as_ref(),
+            t(lang, "admin"),
+            html! {
+                p.ok role="status" #message { (msg) }
+                p { a href="/ui/admin" { (t(lang, "back")) } }
+            },
+        )
+        .into_response(),
         Err(e) => error_page(
             lang,
             app.principal(&headers).await.ok().flatten().as_ref(),
@@ -917,15 +959,4 @@ async fn admin_action(
 
 fn parse_body<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, ApiError> {
     serde_json::from_value(v).map_err(|e| ApiError::BadRequest("bad_request", e.to_string()))
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -1,0 +1,183 @@
+//! The web interface end to end in real headless Chromium: `kordon demo` makes a crossing
+//! point's worth of real footage and one user per role, `kordon serve` serves it, and
+//! `tests/browser/e2e.mjs` (playwright-core driving Debian's chromium) signs in as each
+//! role and checks what is shown and what is refused, plays footage across a segment
+//! boundary, files and approves a gap reason, switches language, checks a custody proof.
+//! Screenshots of the main pages are saved in `target/ui-screenshots/`.
+//!
+//! Needs `chromium`, `node` and `npm` (scripts/test installs them); installs
+//! playwright-core from the lock file when it is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn run(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn chromium() -> String {
+    std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+/// `tests/browser` with playwright-core installed from its lock file.
+fn browser_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/playwright-core").exists() {
+        let (code, out) = run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir));
+        assert_eq!(code, 0, "npm ci: {out}");
+    }
+    dir
+}
+
+#[test]
+fn every_role_in_a_real_browser() {
+    assert!(
+        Path::new(&chromium()).exists() && have("node") && have("npm"),
+        "the browser tests need chromium, node and npm: scripts/test installs them \
+         (apt-get install chromium nodejs npm)"
+    );
+    let browser = browser_dir();
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf8");
+    let kordon = env!("CARGO_BIN_EXE_kordon");
+
+    let (code, out) = run(Command::new(kordon).args([
+        "demo",
+        "--data",
+        d,
+        "--listen",
+        &format!("127.0.0.1:{}", port()),
+        "--cameras",
+        "5",
+        "--minutes",
+        "1",
+        "--no-serve",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    let cams: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("sim-").map(|_| l.trim()))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(cams.len(), 5, "{out}");
+    let password = out
+        .split("password of every demo user: ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .expect("demo password")
+        .to_owned();
+    let run_id = cams[0].split("-cam").next().expect("run").to_owned();
+
+    let p = port();
+    let url = format!("http://127.0.0.1:{p}");
+    let server = Serving(
+        Command::new(kordon)
+            .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
+            .env("KORDON_COOKIE_INSECURE", "true")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
+    });
+    assert!(ready, "server did not start");
+
+    // A supervisor of another crossing point, made the way an administrator would.
+    let (code, out) = run(Command::new(kordon)
+        .args([
+            "user",
+            "add",
+            "far",
+            "--role",
+            "supervisor",
+            "--checkpoints",
+            "UA-LVIV-01",
+            "--server",
+            &url,
+            "--data",
+            d,
+        ])
+        .env("KORDON_PASSWORD", &password));
+    assert_eq!(code, 0, "{out}");
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ui-screenshots");
+    let (code, out) = run(Command::new("node")
+        .arg(browser.join("e2e.mjs"))
+        .current_dir(&browser)
+        .env("KORDON_URL", &url)
+        .env("KORDON_PASSWORD", &password)
+        .env("OWN_CAMERA", cams[0])
+        .env("OTHER_CAMERA", cams[4])
+        .env("RUN", &run_id)
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", chromium()));
+    println!("{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("FAIL"), "{out}");
+    for step in [
+        "footage plays continuously across a segment boundary",
+        "supervisor approves the officer's reason",
+        "the interface switches between Ukrainian and English",
+        "auditor sees who viewed the footage and why",
+    ] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("ok ") && l.contains(step)),
+            "{step}: {out}"
+        );
+    }
+    for name in [
+        "dashboard",
+        "timeline",
+        "inspection",
+        "search",
+        "custody",
+        "admin",
+    ] {
+        let f = shots.join(format!("{name}.png"));
+        let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 10_000, "screenshot {} is {len} bytes", f.display());
+    }
+    drop(server);
+}
