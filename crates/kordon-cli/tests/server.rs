@@ -1279,16 +1279,19 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         .expect("utf8")
         .trim()
         .to_owned();
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--log-key",
-        &key,
-        "--data",
-        s.data.to_str().expect("utf8"),
-    ]);
+    let audit = |key: &str| {
+        kordon(&[
+            "log",
+            "verify",
+            "--server",
+            &s.url,
+            "--log-key",
+            key,
+            "--data",
+            s.data.to_str().expect("utf8"),
+        ])
+    };
+    let (code, out) = audit(&key);
     assert_eq!(code, 0, "{out}");
 
     // Someone with access to the server's disk edits a logged event ("battery-low" → "battery-lOw").
@@ -1308,32 +1311,14 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         + 9;
     bytes[pos] = b'O';
     std::fs::write(&bundle, bytes).expect("edit");
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--log-key",
-        &key,
-        "--data",
-        s.data.to_str().expect("utf8"),
-    ]);
+    let (code, out) = audit(&key);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("entries give root"), "{out}");
     assert!(out.contains("entry 4: malformed link"), "{out}");
 
     // A checkpoint signed by a key the auditor does not trust is refused outright.
     let other = SignerKey::ed25519_from_seed("kordon.local/log", [1; 32]).expect("key");
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--data",
-        s.data.to_str().expect("utf8"),
-        "--server",
-        &s.url,
-        "--log-key",
-        &other.verifier().to_string(),
-    ]);
+    let (code, out) = audit(&other.verifier().to_string());
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains("checkpoint does not verify with the log key"),
