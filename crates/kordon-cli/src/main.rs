@@ -2,6 +2,7 @@
 //! and assignments against a running server, and audits any kordon log over HTTP
 //! (`kordon log verify`). Errors print as one line and exit non-zero.
 
+mod backup;
 mod cases;
 mod client;
 mod demo;
@@ -197,6 +198,27 @@ enum Command {
         command: CaseCommand,
         #[command(flatten)]
         remote: Remote,
+    },
+    /// Back up the metadata, the log and the keys into a folder (safe while the server
+    /// runs), then check the copy by recomputing the log root; or only check one.
+    Backup {
+        /// The folder to write (must be empty or absent).
+        #[arg(long, conflicts_with = "check", required_unless_present = "check")]
+        out: Option<PathBuf>,
+        /// Check an existing backup instead of writing one.
+        #[arg(long)]
+        check: Option<PathBuf>,
+        /// Data folder of the server.
+        #[arg(long, default_value = "kordon-data")]
+        data: PathBuf,
+    },
+    /// Restore a backup into a data folder that holds no database (checked first).
+    Restore {
+        /// The backup folder.
+        from: PathBuf,
+        /// Data folder to restore into.
+        #[arg(long, default_value = "kordon-data")]
+        data: PathBuf,
     },
     /// Apply the retention rules now (there is no way to delete footage by hand).
     Retention {
@@ -821,6 +843,14 @@ fn run(cli: Cli) -> Result<i32> {
                 Ok(0)
             })
         }
+        Command::Backup { out, check, data } => runtime()?.block_on(async {
+            match (out, check) {
+                (_, Some(dir)) => backup::check(&dir).await,
+                (Some(out), None) => backup::backup(&data, &out).await,
+                (None, None) => anyhow::bail!("say --out DIR or --check DIR"),
+            }
+        }),
+        Command::Restore { from, data } => runtime()?.block_on(backup::restore(&from, &data)),
         Command::Retention { remote } => {
             let c = client::Client::new(&remote)?;
             runtime()?.block_on(async {

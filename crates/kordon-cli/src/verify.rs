@@ -9,6 +9,9 @@
 //! 4. download every stored segment named by a manifest and check its SHA-256 and size.
 //!
 //! Prints one line per problem; exit code 0 only if everything holds.
+//!
+//! Steps 1–3 read through a [`Source`]: the server over HTTP, or a backup's folder, which
+//! holds the log in the same layout (`log/checkpoint`, `log/tile/...`).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +26,7 @@ use kordon_core::note::{Note, VerifierKey};
 use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
 use sha2::{Digest as _, Sha256};
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
@@ -32,6 +35,50 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     );
     pb.set_message(what.to_owned());
     pb
+}
+
+/// Where the log is read from.
+pub(crate) enum Source {
+    /// A server: `{base}/log/...`.
+    Http {
+        /// The client.
+        http: reqwest::Client,
+        /// Server URL without a trailing `/`.
+        base: String,
+    },
+    /// A folder with `log/checkpoint` and `log/tile/...` (a data folder or a backup).
+    Dir(std::path::PathBuf),
+}
+
+impl Source {
+    /// The bytes at `path` (e.g. `log/checkpoint`).
+    async fn get(&self, path: &str) -> Result<Vec<u8>> {
+        match self {
+            Source::Http { http, base } => get(http, &format!("{base}/{path}")).await,
+            Source::Dir(dir) => {
+                let f = dir.join(path);
+                tokio::fs::read(&f)
+                    .await
+                    .with_context(|| format!("reading {}", f.display()))
+            }
+        }
+    }
+}
+
+/// What an audit of the log found.
+pub(crate) struct Audit {
+    /// One line per problem.
+    pub problems: Vec<String>,
+    /// The log's entries, in order (empty if they could not all be read).
+    pub entries: Vec<Vec<u8>>,
+    /// The checkpoint's origin and size.
+    pub origin: String,
+    /// Its size.
+    pub size: u64,
+    /// The segments the entries name: device, seq, SHA-256, size.
+    pub segments: Vec<(String, u64, kordon_core::Hash, u64)>,
+    /// How many device chains were verified.
+    pub devices: usize,
 }
 
 async fn get(http: &reqwest::Client, url: &str) -> Result<Vec<u8>> {
@@ -59,8 +106,6 @@ pub(crate) async fn verify_log(
     }
     let http = reqwest::Client::new();
     let base = server.trim_end_matches('/');
-    let mut problems: Vec<String> = Vec::new();
-
     let key_text = match log_key {
         Some(k) => k.to_owned(),
         None => {
@@ -73,10 +118,45 @@ pub(crate) async fn verify_log(
         }
     };
     let key = VerifierKey::parse(&key_text).context("log key")?;
-    let cp_bytes = get(&http, &format!("{base}/log/checkpoint")).await?;
+    let source = Source::Http {
+        http: http.clone(),
+        base: base.to_owned(),
+    };
+    let Audit {
+        mut problems,
+        entries,
+        origin,
+        size,
+        segments,
+        devices,
+    } = audit(&source, &key, true).await?;
+    if blobs && entries.len() as u64 == size {
+        check_blobs(&http, base, token, &segments, &mut problems).await?;
+    }
+    println!(
+        "log {origin} at size {size}: {} entries, {devices} devices, {} segments checked",
+        entries.len(),
+        if blobs { segments.len() } else { 0 }
+    );
+    report(problems)
+}
+
+/// Steps 1–3: the checkpoint, every tile and the root, every entry, and (with `chains`)
+/// every device chain — whose gaps are findings about the footage, not about the copy.
+pub(crate) async fn audit(source: &Source, key: &VerifierKey, chains_too: bool) -> Result<Audit> {
+    let mut problems: Vec<String> = Vec::new();
+    let cp_bytes = source.get("log/checkpoint").await?;
     let (cp, _) =
-        checkpoint::open(&cp_bytes, &key).context("checkpoint does not verify with the log key")?;
+        checkpoint::open(&cp_bytes, key).context("checkpoint does not verify with the log key")?;
     let size = cp.size;
+    let fail = |problems: Vec<String>| Audit {
+        problems,
+        entries: Vec::new(),
+        origin: cp.origin.clone(),
+        size,
+        segments: Vec::new(),
+        devices: 0,
+    };
 
     // Entries and recomputed hashes.
     let tiles = tiles_for_size(size);
@@ -84,7 +164,7 @@ pub(crate) async fn verify_log(
     let pb = bar(bundles.len() as u64, "entries");
     let mut entries: Vec<Vec<u8>> = Vec::with_capacity(size as usize);
     for id in &bundles {
-        let data = get(&http, &format!("{base}/log/{}", id.path())).await?;
+        let data = source.get(&format!("log/{}", id.path())).await?;
         match decode_bundle(&data) {
             Ok(es) if es.len() == usize::from(id.width) => {
                 entries.extend(es.into_iter().map(<[u8]>::to_vec))
@@ -105,7 +185,7 @@ pub(crate) async fn verify_log(
             "log serves {} entries, the checkpoint says {size}",
             entries.len()
         ));
-        return report(problems);
+        return Ok(fail(problems));
     }
     let mut tree = MemoryHashes::new();
     for e in &entries {
@@ -127,7 +207,7 @@ pub(crate) async fn verify_log(
             .iter()
             .flat_map(|h| h.0)
             .collect();
-        match get(&http, &format!("{base}/log/{}", id.path())).await {
+        match source.get(&format!("log/{}", id.path())).await {
             Ok(got) if got == want => {}
             Ok(_) => problems.push(format!(
                 "{}: does not match the hashes of the entries",
@@ -151,7 +231,7 @@ pub(crate) async fn verify_log(
                     problems.push(format!("entry {i}: malformed custody event"));
                     continue;
                 };
-                if note.verify(std::slice::from_ref(&key)).is_err() {
+                if note.verify(std::slice::from_ref(key)).is_err() {
                     problems.push(format!(
                         "entry {i}: custody event not signed by the log key"
                     ));
@@ -186,7 +266,7 @@ pub(crate) async fn verify_log(
         }
     }
     let opts = ChainOptions::default();
-    for (device, links) in &chains {
+    for (device, links) in chains.iter().filter(|_| chains_too) {
         let Some(k) = device_keys.get(device) else {
             problems.push(format!(
                 "device {device}: {} links but no enrollment in the log",
@@ -200,51 +280,61 @@ pub(crate) async fn verify_log(
         }
     }
 
-    if blobs {
-        let pb = bar(segments.len() as u64, "segments");
-        for (device, seq, sha, size) in &segments {
-            // Reading footage is a custody event: the audit says so.
-            let url = format!("{base}/v1/blobs/{}?reason=log%20audit", sha.to_hex());
-            let req = http.get(&url);
-            let req = match token {
-                Some(t) => req.bearer_auth(t),
-                None => req,
-            };
-            match req.send().await {
-                Ok(res) if res.status().is_success() => {
-                    let mut hasher = Sha256::new();
-                    let mut n = 0u64;
-                    let mut res = res;
-                    while let Some(chunk) = res.chunk().await? {
-                        n += chunk.len() as u64;
-                        hasher.update(&chunk);
-                    }
-                    let got = kordon_core::Hash(hasher.finalize().into());
-                    if got != *sha || n != *size {
-                        problems.push(format!("device {device} seq {seq}: stored segment has SHA-256 {got} and {n} bytes, the manifest says {sha} and {size}"));
-                    }
-                }
-                Ok(res) => problems.push(format!(
-                    "device {device} seq {seq}: segment {sha} not served ({})",
-                    res.status()
-                )),
-                Err(e) => problems.push(format!("device {device} seq {seq}: {e}")),
-            }
-            pb.inc(1);
-        }
-        pb.finish_and_clear();
-    }
-    println!(
-        "log {} at size {size}: {} entries, {} devices, {} segments checked",
-        cp.origin,
-        entries.len(),
-        chains.len(),
-        if blobs { segments.len() } else { 0 }
-    );
-    report(problems)
+    let devices = chains.len();
+    Ok(Audit {
+        problems,
+        entries,
+        origin: cp.origin.clone(),
+        size,
+        segments,
+        devices,
+    })
 }
 
-fn report(problems: Vec<String>) -> Result<i32> {
+/// Step 4: every stored segment, read as footage (a custody event with a reason).
+async fn check_blobs(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    segments: &[(String, u64, kordon_core::Hash, u64)],
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let pb = bar(segments.len() as u64, "segments");
+    for (device, seq, sha, size) in segments {
+        // Reading footage is a custody event: the audit says so.
+        let url = format!("{base}/v1/blobs/{}?reason=log%20audit", sha.to_hex());
+        let req = http.get(&url);
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        match req.send().await {
+            Ok(res) if res.status().is_success() => {
+                let mut hasher = Sha256::new();
+                let mut n = 0u64;
+                let mut res = res;
+                while let Some(chunk) = res.chunk().await? {
+                    n += chunk.len() as u64;
+                    hasher.update(&chunk);
+                }
+                let got = kordon_core::Hash(hasher.finalize().into());
+                if got != *sha || n != *size {
+                    problems.push(format!("device {device} seq {seq}: stored segment has SHA-256 {got} and {n} bytes, the manifest says {sha} and {size}"));
+                }
+            }
+            Ok(res) => problems.push(format!(
+                "device {device} seq {seq}: segment {sha} not served ({})",
+                res.status()
+            )),
+            Err(e) => problems.push(format!("device {device} seq {seq}: {e}")),
+        }
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    Ok(())
+}
+
+pub(crate) fn report(problems: Vec<String>) -> Result<i32> {
     for p in &problems {
         println!("FAIL {p}");
     }

@@ -119,7 +119,9 @@ impl From<MetaError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             MetaError::UnknownDevice(d) => ApiError::UnknownDevice(d),
-            MetaError::Db(_) | MetaError::Migrate(_) => ApiError::Internal(e.to_string()),
+            MetaError::Db(_) | MetaError::Migrate(_) | MetaError::Invalid(_) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod backup;
 mod cases;
 mod inspections;
 mod users;
@@ -44,6 +45,9 @@ pub enum MetaError {
     /// The device already has an open assignment (or none, when returning).
     #[error("{0}")]
     Assignment(String),
+    /// A value the database cannot hold or gave back malformed.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// An enrolled device.

@@ -143,7 +143,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("zone", "Часовий пояс", "Time zone"),
     ("done", "Готово", "Done"),
     ("checkpoints", "Пункти пропуску", "Crossing points"),
-    ("code", "Код", "Code"),
+    ("cp_code", "Код", "Code"),
     ("name_uk", "Назва українською", "Name in Ukrainian"),
     ("name_latin", "Назва латиницею", "Name in Latin script"),
     ("lanes", "Смуги (через кому)", "Lanes (comma-separated)"),

@@ -855,12 +855,12 @@ async fn admin(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
             }
         }
         h2 { (t(lang, "checkpoints")) }
-        table #checkpoints { thead { tr { th { (t(lang, "code")) } th { (t(lang, "name_uk")) } th { (t(lang, "name_latin")) } th { (t(lang, "zone")) } th { (t(lang, "lanes")) } } }
+        table #checkpoints { thead { tr { th { (t(lang, "cp_code")) } th { (t(lang, "name_uk")) } th { (t(lang, "name_latin")) } th { (t(lang, "zone")) } th { (t(lang, "lanes")) } } }
             tbody { @for c in &checkpoints { tr { td { (c.code) } td { (c.name_uk) } td { (c.name_latin) } td { (c.tz) } td { (c.lanes.join(", ")) } } } } }
         @if p.may(Op::ManageReference) {
             form method="post" action="/ui/admin/checkpoint" .grid {
                 (hidden)
-                label { (t(lang, "code")) " " input name="code" required; }
+                label { (t(lang, "cp_code")) " " input name="code" required; }
                 label { (t(lang, "name_uk")) " " input name="name_uk" required lang="uk"; }
                 label { (t(lang, "name_latin")) " " input name="name_latin" required; }
                 label { (t(lang, "zone")) " " input name="tz" required value="Europe/Kyiv"; }
