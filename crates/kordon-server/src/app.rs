@@ -41,6 +41,8 @@ pub struct App {
     pub(crate) jobs: crate::retention::Jobs,
     /// Footage views already in the custody trail: (person, link hash, reason).
     pub(crate) views: std::sync::Mutex<std::collections::HashSet<(String, String, String)>>,
+    /// Recent failed logins per client address.
+    pub(crate) login_failures: crate::auth::LoginLimiter,
 }
 
 /// Why the server could not start.
@@ -163,6 +165,7 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         witnessed,
         jobs: crate::retention::Jobs::default(),
         views: std::sync::Mutex::default(),
+        login_failures: crate::auth::LoginLimiter::default(),
     });
     app.reconcile().await?;
     crate::retention::spawn(app.clone());
@@ -405,9 +408,12 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Serves until `shutdown` completes.
@@ -419,7 +425,5 @@ pub async fn run(
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_router(listener, router(app), shutdown).await
 }

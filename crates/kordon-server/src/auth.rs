@@ -24,6 +24,49 @@ pub const SESSION_COOKIE: &str = "kordon_session";
 pub const MAX_FAILURES: i64 = 5;
 /// How long a locked account stays locked.
 pub const LOCK_MS: i64 = 15 * 60_000;
+/// Failed logins one client may make per minute, whatever the accounts.
+pub const CLIENT_FAILURES_PER_MINUTE: usize = 10;
+
+/// Failed logins per client address in the last minute (in memory: a restart forgets
+/// them, the per-account lockout in the database does not).
+#[derive(Debug, Default)]
+pub struct LoginLimiter(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<i64>>>);
+
+impl LoginLimiter {
+    /// Whether `client` may try now.
+    pub fn allows(&self, client: std::net::IpAddr, now: i64) -> bool {
+        self.0.lock().map_or(true, |mut m| {
+            let v = m.entry(client).or_default();
+            v.retain(|t| now - t < 60_000);
+            v.len() < CLIENT_FAILURES_PER_MINUTE
+        })
+    }
+
+    /// Counts a failure of `client`.
+    pub fn failed(&self, client: std::net::IpAddr, now: i64) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, v| v.iter().any(|t| now - t < 60_000));
+            }
+            m.entry(client).or_default().push(now);
+        }
+    }
+}
+
+/// The client's address: the peer, or — when the peer is a reverse proxy on this machine
+/// (loopback) — the last address it put in `X-Forwarded-For`.
+pub fn client_addr(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> std::net::IpAddr {
+    let peer = peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.ip());
+    if !peer.is_loopback() {
+        return peer;
+    }
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(peer)
+}
 
 /// A role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -668,7 +668,8 @@ async fn hash_file(path: std::path::PathBuf) -> Result<Hash, ApiError> {
     .map_err(internal)?
 }
 
-/// `GET /v1/exports/{file}`: downloads a package (administrator).
+/// `GET /v1/exports/{file}`: downloads a package (analyst); the first download per person
+/// is a custody event `download`.
 pub(crate) async fn download(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
@@ -676,11 +677,27 @@ pub(crate) async fn download(
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     use tower::ServiceExt as _;
-    app.require(&headers, crate::auth::Op::ExportCase, false)
+    let who = app
+        .require(&headers, crate::auth::Op::ExportCase, false)
         .await?;
     let path = app.config.data.join("exports").join(&name);
     if name.starts_with('.') || name.contains('/') || !name.ends_with(".zip") || !path.exists() {
         return Err(ApiError::NotFound(format!("no export {name}")));
+    }
+    let subject = format!("export {name}");
+    let first = app
+        .views
+        .lock()
+        .map(|mut v| v.insert((who.name.clone(), subject.clone(), "download".into())))
+        .unwrap_or(true);
+    if first {
+        app.custody(
+            &who.name,
+            "download",
+            &subject,
+            "evidence package downloaded",
+        )
+        .await?;
     }
     let res = tower_http::services::ServeFile::new(path)
         .oneshot(request)

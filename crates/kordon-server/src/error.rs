@@ -62,6 +62,9 @@ pub enum ApiError {
     /// No space left.
     #[error("storage is full")]
     StorageFull,
+    /// Too many attempts from one client; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The log refuses entries (fatal storage error) or is shutting down.
     #[error("{0}")]
     Unavailable(String),
@@ -77,6 +80,7 @@ impl ApiError {
             ApiError::BadRequest(code, _) => (StatusCode::BAD_REQUEST, code),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::BadSignature(_) => (StatusCode::FORBIDDEN, "bad_signature"),
             ApiError::DeviceRevoked(_) => (StatusCode::FORBIDDEN, "device_revoked"),
             ApiError::UnknownDevice(_) => (StatusCode::NOT_FOUND, "unknown_device"),

@@ -504,3 +504,41 @@ async fn sessions_end_when_idle_and_after_their_lifetime() {
         "not before its lifetime: {ended_at:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_guessing_across_accounts_is_slowed_down() {
+    let s = server(1800, 43_200).await;
+    for n in ["a1", "a2", "a3"] {
+        s.add_user(n, "auditor", json!({})).await;
+    }
+    // Behind the reverse proxy on this machine, the client is the one it names.
+    let attempt = |client: &'static str, name: &'static str, password: &'static str| {
+        s.http
+            .post(format!("{}/ui/login", s.url))
+            .header("X-Forwarded-For", client)
+            .form(&[("name", name), ("password", password)])
+            .send()
+    };
+    // Ten wrong passwords spread over three accounts: no account reaches its lockout.
+    for i in 0..10 {
+        let name = ["a1", "a2", "a3"][i % 3];
+        let res = attempt("203.0.113.9", name, "not the password")
+            .await
+            .expect("login");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    // The eleventh is refused before the password is looked at, even a right one.
+    let res = attempt("203.0.113.9", "a1", PASSWORD).await.expect("login");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("too many failed logins")
+    );
+    // Another client is not affected, and the accounts are not locked.
+    let res = attempt("198.51.100.7", "a1", PASSWORD)
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

@@ -95,6 +95,22 @@ impl Fleet {
             .await
             .expect("bytes");
         std::fs::write(out, &bytes).expect("write");
+        // The download is in the custody trail.
+        let trail = self
+            .http
+            .get(format!(
+                "{}/ui/custody?subject=export%20{}",
+                self.url,
+                v["file"].as_str().expect("file")
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("custody")
+            .text()
+            .await
+            .expect("html");
+        assert!(trail.contains(">download<"), "{trail}");
         v
     }
 }

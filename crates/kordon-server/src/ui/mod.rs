@@ -187,10 +187,23 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 async fn login(
     State(app): State<Arc<App>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let lang = lang_of(&headers);
+    let client = auth::client_addr(peer.map(|c| c.0.0), &headers);
+    let now = kordon_store::now_ms();
+    if !app.login_failures.allows(client, now) {
+        let e = ApiError::TooManyRequests(
+            "too many failed logins from this address; wait a minute".into(),
+        );
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            login_form(lang, Some(&e.to_string())),
+        )
+            .into_response();
+    }
     if !same_origin(&headers) {
         return (
             StatusCode::FORBIDDEN,
@@ -215,11 +228,14 @@ async fn login(
             }
             res
         }
-        Err(e) => (
-            StatusCode::FORBIDDEN,
-            login_form(lang, Some(&e.to_string())),
-        )
-            .into_response(),
+        Err(e) => {
+            app.login_failures.failed(client, now);
+            (
+                StatusCode::FORBIDDEN,
+                login_form(lang, Some(&e.to_string())),
+            )
+                .into_response()
+        }
     }
 }
 
