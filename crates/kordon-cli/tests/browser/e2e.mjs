@@ -56,6 +56,20 @@ async function statusOf(page, path) {
   return res.status();
 }
 
+// Every form control has a name a screen reader can say: a <label> around it or for it,
+// or aria-label; every image-like chart has a role and label.
+async function accessible(page) {
+  const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea, button", (els) =>
+    els.filter((el) => {
+      if (el.tagName === "BUTTON") return !el.textContent.trim() && !el.getAttribute("aria-label");
+      return !el.closest("label") && !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !el.getAttribute("aria-label");
+    }).map((el) => el.outerHTML.slice(0, 80)));
+  check(unlabelled.length === 0, `controls without a label on ${page.url()}: ${unlabelled.join(" | ")}`);
+  const charts = await page.$$eval("svg", (svgs) => svgs.filter((s) => !s.getAttribute("role") || !s.getAttribute("aria-label")).length);
+  check(charts === 0, `${charts} charts without role and label on ${page.url()}`);
+  check((await page.getAttribute("html", "lang")) !== null, "no document language");
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
@@ -100,6 +114,19 @@ try {
     console.log(`  played segment ${first}, then ${next} without a click`);
     await shot(officer, "timeline");
   });
+  await step("the timeline works from the keyboard and every control is labelled", async () => {
+    await accessible(officer);
+    await officer.$eval("#player", (v) => v.pause());
+    await officer.focus("button.play >> nth=1");
+    await officer.keyboard.press("Enter");
+    await officer.waitForFunction(() => {
+      const v = document.getElementById("player");
+      return !v.paused && v.currentTime > 0.2;
+    }, null, { timeout: 20000 });
+    const seq = await officer.$eval("#player", (v) => v.dataset.seq);
+    const second = await officer.getAttribute("button.play >> nth=1", "data-seq");
+    check(seq === second, `Enter on the second segment played ${seq}, not ${second}`);
+  });
   await step("officer files a reason for a gap in their inspection", async () => {
     await officer.goto(`${URL}/ui/inspections/${INSPECTION}`);
     const form = officer.locator("#gaps form").first();
@@ -117,6 +144,7 @@ try {
     const text = await sup.textContent("main");
     check(text.includes("UA-KYIV-01"), "crossing point missing");
     check((await sup.locator("main figure svg").count()) >= 2, "charts missing");
+    await accessible(sup);
     await shot(sup, "dashboard");
   });
   await step("supervisor approves the officer's reason", async () => {
@@ -125,6 +153,7 @@ try {
     await sup.waitForSelector("#gaps span.status");
     const status = await sup.textContent("#gaps span.status");
     check(status.trim() === "approved", `status ${status}`);
+    await accessible(sup);
     await shot(sup, "inspection");
   });
   await step("the interface switches between Ukrainian and English", async () => {
@@ -155,6 +184,7 @@ try {
     await Promise.all([analyst.waitForLoadState("load"), analyst.click("main form button[type=submit]")]);
     const ids = await analyst.$$eval("#results tbody tr td:first-child", (tds) => tds.map((t) => t.textContent.trim()));
     check(ids.includes(`${RUN}-insp00`) && ids.includes(`${RUN}-insp01`) && ids.length === 2, `found ${ids}`);
+    await accessible(analyst);
     await shot(analyst, "search");
   });
 
@@ -195,6 +225,7 @@ try {
   await step("administrator manages crossing points and users but sees no footage", async () => {
     await admin.goto(`${URL}/ui/admin`);
     check((await admin.textContent("#users")).includes("supervisor"), "users not listed");
+    await accessible(admin);
     const form = admin.locator("form[action='/ui/admin/checkpoint']");
     await form.locator("input[name=code]").fill("UA-LVIV-01");
     await form.locator("input[name=name_uk]").fill("Шегині");
