@@ -13,7 +13,7 @@ use kordon_core::custody::Custody;
 use kordon_core::note::{Note, SignerKey};
 use kordon_core::time::Timestamp;
 use kordon_log::{Log, LogOptions};
-use kordon_store::blob::FsBlobStore;
+use kordon_store::blob::{BlobStore, FsBlobStore, S3BlobStore};
 use kordon_store::meta::Meta;
 use kordon_store::{now_ms, random_bytes};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -30,7 +30,7 @@ pub struct App {
     /// Metadata.
     pub meta: Meta,
     /// Segment bytes.
-    pub blobs: FsBlobStore,
+    pub blobs: BlobStore,
     /// The transparency log.
     pub log: Log,
     log_key: SignerKey,
@@ -146,7 +146,16 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
     }
     let admin_token_sha256: [u8; 32] = Sha256::digest(read_secret(&token_path)?.as_bytes()).into();
     let meta = Meta::open_sqlite(&db).await?;
-    let blobs = FsBlobStore::open(data.join("blobs")).await?;
+    let blobs = match &config.s3 {
+        None => BlobStore::Fs(FsBlobStore::open(data.join("blobs")).await?),
+        Some(s3) => {
+            let lock_s = config
+                .s3_lock_s
+                .unwrap_or(config.retention_days.saturating_mul(86_400));
+            tracing::info!(endpoint = %s3.endpoint, bucket = %s3.bucket, lock_s, "segments in an S3 bucket with Object Lock");
+            BlobStore::S3(S3BlobStore::open(s3.clone(), data.join("spool"), lock_s).await?)
+        }
+    };
     let log = Log::open(LogOptions {
         dir: data.join("log"),
         signer: log_key.clone(),

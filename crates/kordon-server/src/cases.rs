@@ -11,7 +11,7 @@
 //! for a checkpoint that covers it and satisfies the witness quorum, and adds a
 //! tlog-proof to that checkpoint for every link and custody event, with the tlog-policy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
@@ -264,6 +264,17 @@ pub(crate) async fn add_item(
             app.custody(&who.name, "case-add", &format!("case {id}"), &detail)
                 .await?,
         );
+    }
+    // In a bucket, what the case holds is on the store's own legal hold too.
+    for i in &items {
+        if let (Some(d), Some(f), Some(t)) = (&i.device_id, i.from_ms, i.to_ms) {
+            for l in app.meta.links_covering(d, f, t).await? {
+                if let (Some(sha), None) = (&l.blob_sha256, l.purged_at) {
+                    let h = Hash::from_hex(sha).map_err(internal)?;
+                    app.blobs.legal_hold(&h, true).await?;
+                }
+            }
+        }
     }
     Ok((
         StatusCode::CREATED,
@@ -544,9 +555,23 @@ pub(crate) async fn export(
     let name = format!("{id}-{stamp}.zip");
     let tmp = dir.join(format!(".{name}.tmp"));
     let final_path = dir.join(&name);
-    let blobs = app.blobs.clone();
+    // The segments as local files (a bucket's are fetched into the exports folder first).
+    let mut files: HashMap<String, (std::path::PathBuf, bool)> = HashMap::new();
+    for l in g.links.values().flatten() {
+        if let (Some(sha), None) = (&l.blob_sha256, l.purged_at)
+            && !files.contains_key(sha)
+        {
+            let h = Hash::from_hex(sha).map_err(internal)?;
+            files.insert(sha.clone(), app.blobs.local_file(&h, &dir).await?);
+        }
+    }
     let report = crate::report::html(&g.case, &g.items, &g.links, &g.custody, &g.zones);
-    let (g, mut pkg) = {
+    let fetched: Vec<std::path::PathBuf> = files
+        .values()
+        .filter(|(_, copy)| *copy)
+        .map(|(p, _)| p.clone())
+        .collect();
+    let packed = {
         let tmp = tmp.clone();
         tokio::task::spawn_blocking(move || -> Result<(Gathered, Package), ApiError> {
             let file = std::fs::File::create(&tmp).map_err(internal)?;
@@ -565,11 +590,10 @@ pub(crate) async fn export(
                     pkg.add(&package::link_path(device, l.seq), &l.body)?;
                     if let (Some(sha), None) = (&l.blob_sha256, l.purged_at) {
                         let h = Hash::from_hex(sha).map_err(internal)?;
-                        pkg.add_segment(
-                            &package::segment_path(device, l.seq),
-                            &blobs.path(&h),
-                            &h,
-                        )?;
+                        let (file, _) = files.get(sha).ok_or_else(|| {
+                            ApiError::Internal(format!("segment {sha} not fetched"))
+                        })?;
+                        pkg.add_segment(&package::segment_path(device, l.seq), file, &h)?;
                     }
                 }
             }
@@ -581,8 +605,12 @@ pub(crate) async fn export(
             Ok((g, pkg))
         })
         .await
-        .map_err(internal)??
+        .map_err(internal)
     };
+    for f in fetched {
+        let _ = tokio::fs::remove_file(f).await;
+    }
+    let (g, mut pkg) = packed??;
     pkg.contents.sort_by(|a, b| a.path.cmp(&b.path));
     let contents = Contents {
         case: id.clone(),

@@ -59,6 +59,15 @@ pub struct Config {
     /// A web session ends this many seconds after login, however busy. Env:
     /// `KORDON_SESSION_MAX_S`. Default 43200 (12 hours, one shift).
     pub session_max_s: u64,
+    /// Keep segments in an S3-compatible bucket with Object Lock instead of `data/blobs`
+    /// (table `[s3]`: `endpoint`, `bucket`, `region`, `access_key_id`,
+    /// `secret_access_key`). Env: `KORDON_S3_ENDPOINT`, `KORDON_S3_BUCKET`,
+    /// `KORDON_S3_REGION`, `KORDON_S3_ACCESS_KEY_ID`, `KORDON_S3_SECRET_ACCESS_KEY`.
+    /// Default: none (the local folder).
+    pub s3: Option<kordon_store::blob::S3Settings>,
+    /// How long each object is locked (COMPLIANCE) in the bucket, in seconds. Env:
+    /// `KORDON_S3_LOCK_S`. Default: `retention_days` (the shortest any footage is kept).
+    pub s3_lock_s: Option<u64>,
 }
 
 /// One witness the log asks to cosign its checkpoints.
@@ -91,6 +100,8 @@ impl Default for Config {
             cookie_insecure: false,
             session_idle_s: 1800,
             session_max_s: 43_200,
+            s3: None,
+            s3_lock_s: None,
         }
     }
 }
@@ -176,6 +187,21 @@ impl Config {
         env("KORDON_COOKIE_INSECURE", &mut c.cookie_insecure)?;
         env("KORDON_SESSION_IDLE_S", &mut c.session_idle_s)?;
         env("KORDON_SESSION_MAX_S", &mut c.session_max_s)?;
+        if let Ok(endpoint) = std::env::var("KORDON_S3_ENDPOINT") {
+            let var = |k: &str| std::env::var(k).unwrap_or_default();
+            c.s3 = Some(kordon_store::blob::S3Settings {
+                endpoint,
+                bucket: var("KORDON_S3_BUCKET"),
+                region: std::env::var("KORDON_S3_REGION").unwrap_or_else(|_| "us-east-1".into()),
+                access_key_id: var("KORDON_S3_ACCESS_KEY_ID"),
+                secret_access_key: var("KORDON_S3_SECRET_ACCESS_KEY"),
+            });
+        }
+        if std::env::var("KORDON_S3_LOCK_S").is_ok() {
+            let mut lock = 0u64;
+            env("KORDON_S3_LOCK_S", &mut lock)?;
+            c.s3_lock_s = Some(lock);
+        }
         if let Ok(v) = std::env::var("KORDON_WITNESSES") {
             c.witnesses = v
                 .split(',')

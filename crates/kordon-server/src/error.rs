@@ -138,6 +138,8 @@ impl From<BlobError> for ApiError {
             BlobError::Interrupted(_) => ApiError::Interrupted(e.to_string()),
             BlobError::DiskFull => ApiError::StorageFull,
             BlobError::Io(_) => ApiError::Internal(e.to_string()),
+            BlobError::Store(_) => ApiError::Unavailable(format!("{e}; try again")),
+            BlobError::Locked(_) => ApiError::Conflict(e.to_string()),
         }
     }
 }

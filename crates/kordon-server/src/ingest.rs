@@ -302,11 +302,13 @@ pub(crate) async fn get_blob(
             link.seq, link.device_id, who.name
         )));
     }
-    let path = app.blobs.path(&h);
-    if link.purged_at.is_some() || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        return Err(ApiError::NotFound(format!(
+    let not_stored = || {
+        ApiError::NotFound(format!(
             "the bytes of SHA-256 {hash} are not stored (purged by retention or quarantined; its signed manifest remains)"
-        )));
+        ))
+    };
+    if link.purged_at.is_some() || !app.blobs.contains(&h).await {
+        return Err(not_stored());
     }
     // One custody event per person, segment and reason (a player asks for many ranges).
     let first = app
@@ -328,11 +330,116 @@ pub(crate) async fn get_blob(
         )
         .await?;
     }
-    let res = tower_http::services::ServeFile::new(path)
-        .oneshot(request)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(res.into_response())
+    if let Some(path) = app.blobs.local_path(&h) {
+        let res = tower_http::services::ServeFile::new(path)
+            .oneshot(request)
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        return Ok(res.into_response());
+    }
+    serve_range(&app, &h, request.headers())
+        .await?
+        .ok_or_else(not_stored)
+}
+
+/// Serves a blob from the object store, whole or one byte range (`Range: bytes=a-b`,
+/// `a-` or `-n`), as `<video>` asks for it.
+async fn serve_range(
+    app: &App,
+    h: &kordon_core::Hash,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<axum::response::Response>, ApiError> {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse as _;
+    let Some(size) = app.blobs.size(h).await? else {
+        return Ok(None);
+    };
+    let wanted = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, size));
+    let unsatisfiable = headers.contains_key(header::RANGE) && wanted.is_none();
+    if unsatisfiable {
+        return Ok(Some(
+            (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response(),
+        ));
+    }
+    let Some(r) = app.blobs.read(h, wanted.clone()).await? else {
+        return Ok(None);
+    };
+    let status = if wanted.is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let mut res = (status, axum::body::Body::from_stream(r.body)).into_response();
+    let hs = res.headers_mut();
+    let val = |s: String| {
+        axum::http::HeaderValue::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    hs.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("video/mp4"),
+    );
+    hs.insert(
+        header::ACCEPT_RANGES,
+        axum::http::HeaderValue::from_static("bytes"),
+    );
+    hs.insert(
+        header::CONTENT_LENGTH,
+        val((r.range.end - r.range.start).to_string())?,
+    );
+    if wanted.is_some() {
+        hs.insert(
+            header::CONTENT_RANGE,
+            val(format!(
+                "bytes {}-{}/{size}",
+                r.range.start,
+                r.range.end.saturating_sub(1)
+            ))?,
+        );
+    }
+    Ok(Some(res))
+}
+
+/// One range of `bytes=...` within `size`, as a half-open range; `None` if it is not one
+/// satisfiable range.
+fn parse_range(v: &str, size: u64) -> Option<std::ops::Range<u64>> {
+    let spec = v.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || size == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let r = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            size.saturating_sub(n)..size
+        }
+        (a, "") => a.parse::<u64>().ok()?..size,
+        (a, b) => a.parse::<u64>().ok()?..b.parse::<u64>().ok()?.saturating_add(1).min(size),
+    };
+    (r.start < r.end).then_some(r)
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges_as_browsers_ask() {
+        assert_eq!(parse_range("bytes=0-", 100), Some(0..100));
+        assert_eq!(parse_range("bytes=10-19", 100), Some(10..20));
+        assert_eq!(parse_range("bytes=90-200", 100), Some(90..100));
+        assert_eq!(parse_range("bytes=-10", 100), Some(90..100));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=5-1", 100), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+    }
 }
 
 /// Query of `GET /v1/blobs/{sha256}`.

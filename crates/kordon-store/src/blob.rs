@@ -44,6 +44,12 @@ pub enum BlobError {
     /// Any other IO error.
     #[error("blob store IO: {0}")]
     Io(#[source] io::Error),
+    /// The object store failed or cannot be reached (retry later).
+    #[error("object store: {0}")]
+    Store(String),
+    /// The object store refuses: the object is under Object Lock retention or legal hold.
+    #[error("locked by the object store: {0}")]
+    Locked(String),
 }
 
 impl From<io::Error> for BlobError {
@@ -63,6 +69,63 @@ pub enum PutOutcome {
     Stored,
     /// A blob with that hash was already stored; nothing was written.
     AlreadyStored,
+}
+
+mod s3;
+pub use s3::{S3BlobStore, S3Settings, create_bucket};
+
+/// Streams `body` into a new file at `tmp`, checking that it is exactly `size` bytes with
+/// SHA-256 `sha256` (stops reading as soon as it is longer), then fsyncs it.
+async fn spool_checked<S, E>(
+    tmp: &Path,
+    size: u64,
+    sha256: Hash,
+    mut body: S,
+) -> Result<(), BlobError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut file = tokio::fs::File::create(tmp).await?;
+    let mut hasher = Sha256::new();
+    let mut got: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+        got += chunk.len() as u64;
+        if got > size {
+            return Err(BlobError::SizeMismatch {
+                expected: size,
+                got,
+            });
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    if got != size {
+        return Err(BlobError::SizeMismatch {
+            expected: size,
+            got,
+        });
+    }
+    let actual = Hash(hasher.finalize().into());
+    if actual != sha256 {
+        return Err(BlobError::HashMismatch {
+            expected: sha256,
+            got: actual,
+        });
+    }
+    file.sync_all().await?;
+    Ok(())
+}
+
+/// A blob being read: its whole size, the byte range served, and the bytes.
+pub struct BlobRead {
+    /// Size of the whole blob.
+    pub size: u64,
+    /// The range of it in `body`.
+    pub range: std::ops::Range<u64>,
+    /// The bytes.
+    pub body: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, io::Error>> + Send>>,
 }
 
 /// The blob store on a local folder.
@@ -137,42 +200,13 @@ impl FsBlobStore {
         tmp: &Path,
         size: u64,
         sha256: Hash,
-        mut body: S,
+        body: S,
     ) -> Result<PutOutcome, BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let mut file = tokio::fs::File::create(tmp).await?;
-        let mut hasher = Sha256::new();
-        let mut got: u64 = 0;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-            got += chunk.len() as u64;
-            if got > size {
-                return Err(BlobError::SizeMismatch {
-                    expected: size,
-                    got,
-                });
-            }
-            hasher.update(&chunk);
-            file.write_all(&chunk).await?;
-        }
-        if got != size {
-            return Err(BlobError::SizeMismatch {
-                expected: size,
-                got,
-            });
-        }
-        let actual = Hash(hasher.finalize().into());
-        if actual != sha256 {
-            return Err(BlobError::HashMismatch {
-                expected: sha256,
-                got: actual,
-            });
-        }
-        file.sync_all().await?;
-        drop(file);
+        spool_checked(tmp, size, sha256, body).await?;
         let dest = self.path(&sha256);
         let dir = dest
             .parent()
@@ -242,6 +276,195 @@ impl FsBlobStore {
             hasher.update(&buf[..n]);
         }
         Ok(Hash(hasher.finalize().into()) == *hash)
+    }
+}
+
+/// Where segments are kept: a local folder (the embedded default) or an S3-compatible
+/// bucket with Object Lock. The server only calls these methods.
+#[derive(Debug, Clone)]
+pub enum BlobStore {
+    /// A local folder.
+    Fs(FsBlobStore),
+    /// A bucket.
+    S3(S3BlobStore),
+}
+
+impl BlobStore {
+    /// Whether a blob with this hash is stored.
+    pub async fn contains(&self, hash: &Hash) -> bool {
+        match self {
+            BlobStore::Fs(s) => s.contains(hash).await,
+            BlobStore::S3(s) => s.contains(hash).await,
+        }
+    }
+
+    /// Streams a checked blob in (see [`FsBlobStore::put_stream`]).
+    ///
+    /// # Errors
+    /// [`BlobError`]; on any error nothing is stored.
+    pub async fn put_stream<S, E>(
+        &self,
+        size: u64,
+        sha256: Hash,
+        body: S,
+    ) -> Result<PutOutcome, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        match self {
+            BlobStore::Fs(s) => s.put_stream(size, sha256, body).await,
+            BlobStore::S3(s) => s.put_stream(size, sha256, body).await,
+        }
+    }
+
+    /// Deletes a blob's bytes (retention only). In a bucket the store itself refuses
+    /// while its lock or a legal hold holds ([`BlobError::Locked`]).
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn purge(&self, hash: &Hash) -> Result<(), BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.purge(hash).await,
+            BlobStore::S3(s) => s.purge(hash).await,
+        }
+    }
+
+    /// Sets or releases a legal hold on the stored bytes (a bucket enforces it; a folder
+    /// relies on kordon's own holds).
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn legal_hold(&self, hash: &Hash, on: bool) -> Result<(), BlobError> {
+        match self {
+            BlobStore::Fs(_) => Ok(()),
+            BlobStore::S3(s) => s.legal_hold(hash, on).await,
+        }
+    }
+
+    /// Re-reads a stored blob and checks its hash; a missing blob is `Ok(false)`.
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn verify(&self, hash: &Hash) -> Result<bool, BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.verify(hash).await,
+            BlobStore::S3(s) => s.verify(hash).await,
+        }
+    }
+
+    /// Sets a blob whose bytes do not match its hash aside; answers what was done. A
+    /// folder moves it to `quarantine/`; a bucket cannot move a locked object, so it is
+    /// left in place (flagged by the caller, and every reader checks the hash anyway).
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn quarantine(&self, hash: &Hash) -> Result<String, BlobError> {
+        match self {
+            BlobStore::Fs(s) => Ok(format!("moved to {}", s.quarantine(hash).await?.display())),
+            BlobStore::S3(_) => Ok("left in the bucket under its Object Lock, flagged".into()),
+        }
+    }
+
+    /// The size of a stored blob; `None` if it is not stored.
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn size(&self, hash: &Hash) -> Result<Option<u64>, BlobError> {
+        match self {
+            BlobStore::Fs(s) => match tokio::fs::metadata(s.path(hash)).await {
+                Ok(m) => Ok(Some(m.len())),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+            BlobStore::S3(s) => s.size(hash).await,
+        }
+    }
+
+    /// The local file of a blob in a folder store; `None` for a bucket.
+    pub fn local_path(&self, hash: &Hash) -> Option<PathBuf> {
+        match self {
+            BlobStore::Fs(s) => Some(s.path(hash)),
+            BlobStore::S3(_) => None,
+        }
+    }
+
+    /// A readable local file with the blob's bytes: the stored file itself in a folder
+    /// store, or a copy fetched into `spool` from a bucket (the caller removes it; the
+    /// second value says whether it is a copy).
+    ///
+    /// # Errors
+    /// [`BlobError`]; a blob that is not stored is an IO `NotFound`.
+    pub async fn local_file(
+        &self,
+        hash: &Hash,
+        spool: &Path,
+    ) -> Result<(PathBuf, bool), BlobError> {
+        match self {
+            BlobStore::Fs(s) => Ok((s.path(hash), false)),
+            BlobStore::S3(s) => {
+                let Some(mut r) = s.read(hash, None).await? else {
+                    return Err(BlobError::Io(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("no stored blob {hash}"),
+                    )));
+                };
+                tokio::fs::create_dir_all(spool).await?;
+                let to = spool.join(format!(".fetch-{}", hash.to_hex()));
+                let mut f = tokio::fs::File::create(&to).await?;
+                while let Some(chunk) = r.body.next().await {
+                    f.write_all(&chunk?).await?;
+                }
+                f.sync_all().await?;
+                Ok((to, true))
+            }
+        }
+    }
+
+    /// The bytes of a blob in a bucket, or a range of them; `None` if not stored. (A
+    /// folder store's files are served directly from [`BlobStore::local_path`].)
+    ///
+    /// # Errors
+    /// [`BlobError`].
+    pub async fn read(
+        &self,
+        hash: &Hash,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<Option<BlobRead>, BlobError> {
+        match self {
+            BlobStore::Fs(s) => {
+                use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+                let mut f = match tokio::fs::File::open(s.path(hash)).await {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                let size = f.metadata().await?.len();
+                let range = range.unwrap_or(0..size);
+                f.seek(std::io::SeekFrom::Start(range.start)).await?;
+                let left = range.end.saturating_sub(range.start);
+                let body = futures_util::stream::unfold((f, left), |(mut f, left)| async move {
+                    if left == 0 {
+                        return None;
+                    }
+                    let mut buf = vec![0u8; usize::try_from(left.min(1 << 16)).unwrap_or(1 << 16)];
+                    match f.read(&mut buf).await {
+                        Ok(0) => None,
+                        Ok(n) => {
+                            buf.truncate(n);
+                            Some((Ok(Bytes::from(buf)), (f, left - n as u64)))
+                        }
+                        Err(e) => Some((Err(e), (f, 0))),
+                    }
+                });
+                Ok(Some(BlobRead {
+                    size,
+                    range,
+                    body: Box::pin(body),
+                }))
+            }
+            BlobStore::S3(s) => s.read(hash, range).await,
+        }
     }
 }
 

@@ -116,6 +116,11 @@ impl Fleet {
 }
 
 async fn fleet(dir: &Path) -> Fleet {
+    fleet_with(dir, None).await
+}
+
+/// A fleet whose segments go to `s3` (a bucket with Object Lock) instead of the folder.
+async fn fleet_with(dir: &Path, s3: Option<kordon_store::blob::S3Settings>) -> Fleet {
     let data = dir.join("data");
     std::fs::create_dir_all(data.join("keys")).expect("keys");
     let log = SignerKey::ed25519_from_seed("kordon.test/log", [9; 32]).expect("key");
@@ -140,6 +145,8 @@ async fn fleet(dir: &Path) -> Fleet {
         witnesses,
         retention_days: 0,
         retention_inspection_days: 0,
+        s3,
+        s3_lock_s: Some(0),
         ..Default::default()
     };
     let app = kordon_server::open(config).await.expect("server");
@@ -663,4 +670,122 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// moto_server on 127.0.0.1 for one test (it enforces Object Lock); stopped on drop.
+struct Moto(std::process::Child, u16);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn moto() -> Moto {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto_server is installed (scripts/test: pip install 'moto[server]')");
+    let up = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "moto_server did not start");
+    Moto(child, port)
+}
+
+/// The evidence path with segments in an S3 bucket under Object Lock: ingest, playback
+/// by byte ranges, a case whose footage goes on the bucket's legal hold, export and
+/// offline verification, retention that purges the rest with tombstones while the
+/// bucket itself refuses to delete held footage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_with_segments_in_an_object_locked_bucket() {
+    let m = moto();
+    let s3 = kordon_store::blob::S3Settings {
+        endpoint: format!("http://127.0.0.1:{}", m.1),
+        bucket: "kordon-evidence".into(),
+        region: "us-east-1".into(),
+        access_key_id: "kordon-test".into(),
+        secret_access_key: "kordon-test-secret".into(),
+    };
+    kordon_store::blob::create_bucket(&s3)
+        .await
+        .expect("bucket");
+    let dir = tempfile::tempdir().expect("tmp");
+    let f = fleet_with(dir.path(), Some(s3.clone())).await;
+    assert!(
+        walk(&f.data.join("blobs/sha256")).is_empty(),
+        "no segment in the local folder"
+    );
+    let cam1 = &f.cams[1];
+
+    // Playback by byte range, straight from the bucket.
+    let (_, cont) = f.get(&format!("/v1/devices/{cam1}/continuity")).await;
+    let (from, to) = (
+        cont["assignments"][0]["start"].clone(),
+        cont["assignments"][0]["end"].clone(),
+    );
+    let (st, v) = f
+        .post("/v1/cases", json!({"id": "C-S3", "reference": "ЗАПИТ 3/2026", "kind": "law_enforcement_request", "description": "a prosecutor's request"}))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = f
+        .post(
+            "/v1/cases/C-S3/items",
+            json!({"kind": "range", "device": cam1, "from": from, "to": to}),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let pkg = dir.path().join("C-S3.zip");
+    f.export("C-S3", &pkg).await;
+    let (code, out) = verify(&[pkg.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{out}");
+    let files = read_zip(&pkg);
+    let (seg_name, seg) = files
+        .iter()
+        .find(|(n, _)| n.starts_with("segments/"))
+        .expect("a segment in the package");
+    let sha = kordon_core::sha256(seg).to_hex();
+    let res = f
+        .http
+        .get(format!("{}/v1/blobs/{sha}?reason=range%20test", f.url))
+        .bearer_auth(&f.token)
+        .header("Range", "bytes=100-199")
+        .send()
+        .await
+        .expect("range");
+    assert_eq!(res.status().as_u16(), 206, "{seg_name}");
+    assert_eq!(
+        res.headers()["content-range"].to_str().expect("header"),
+        format!("bytes 100-199/{}", seg.len())
+    );
+    assert_eq!(res.bytes().await.expect("bytes").as_ref(), &seg[100..200]);
+
+    // Retention: the rest is purged from the bucket with tombstones; the case's footage
+    // stays, and the bucket itself refuses to delete it (legal hold).
+    let (st, v) = f.post("/v1/retention/run", json!({})).await;
+    assert_eq!(st, 200, "{v}");
+    assert!(v["purged"].as_u64().expect("purged") > 0, "{v}");
+    let direct = kordon_store::blob::S3BlobStore::open(s3, dir.path().join("spool-direct"), 0)
+        .await
+        .expect("direct client");
+    let held = kordon_core::Hash::from_hex(&sha).expect("hash");
+    let err = direct.purge(&held).await.expect_err("legal hold");
+    assert!(
+        matches!(err, kordon_store::blob::BlobError::Locked(_)),
+        "{err}"
+    );
+    assert!(direct.contains(&held).await);
+    let again = dir.path().join("C-S3-again.zip");
+    f.export("C-S3", &again).await;
+    let (code, out) = verify(&[again.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "held footage survived retention: {out}");
 }
