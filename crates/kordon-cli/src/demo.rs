@@ -25,12 +25,13 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     {
         bail!("ffmpeg is not installed: run scripts/demo, or apt-get install ffmpeg");
     }
+    // The environment's KORDON_* settings apply (e.g. KORDON_S3_* for a bucket).
     let config = Config {
         data: o.data.clone(),
         listen: o.listen,
         // Plain HTTP on this machine: the browser must keep the session cookie.
         cookie_insecure: o.listen.ip().is_loopback(),
-        ..Config::default()
+        ..Config::load(None)?
     };
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await

@@ -558,6 +558,10 @@ enum LogCommand {
         /// Do not download and hash the stored segments.
         #[arg(long)]
         no_blobs: bool,
+        /// Read the log and the segments from the server's S3 bucket (`KORDON_S3_*`)
+        /// instead of the server; needs --log-key.
+        #[arg(long, requires = "log_key")]
+        bucket: bool,
     },
 }
 
@@ -914,8 +918,15 @@ fn run(cli: Cli) -> Result<i32> {
                     remote,
                     log_key,
                     no_blobs,
+                    bucket,
                 },
         } => {
+            if bucket {
+                return runtime()?.block_on(verify::verify_bucket(
+                    log_key.as_deref().unwrap_or_default(),
+                    !no_blobs,
+                ));
+            }
             let token = client::Client::new(&remote)?.token().map(str::to_owned);
             runtime()?.block_on(verify::verify_log(
                 &remote.server,

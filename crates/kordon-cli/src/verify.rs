@@ -48,6 +48,8 @@ pub(crate) enum Source {
     },
     /// A folder with `log/checkpoint` and `log/tile/...` (a data folder or a backup).
     Dir(std::path::PathBuf),
+    /// The bucket the server mirrors its log to (`log/...`).
+    Bucket(kordon_store::blob::S3BlobStore),
 }
 
 impl Source {
@@ -61,6 +63,11 @@ impl Source {
                     .await
                     .with_context(|| format!("reading {}", f.display()))
             }
+            Source::Bucket(b) => Ok(b
+                .get_file(path)
+                .await?
+                .with_context(|| format!("{path} is not in the bucket"))?
+                .to_vec()),
         }
     }
 }
@@ -135,6 +142,46 @@ pub(crate) async fn verify_log(
     }
     println!(
         "log {origin} at size {size}: {} entries, {devices} devices, {} segments checked",
+        entries.len(),
+        if blobs { segments.len() } else { 0 }
+    );
+    report(problems)
+}
+
+/// `kordon log verify --bucket`: the same audit from the bucket the server mirrors its
+/// log and segments to (`KORDON_S3_*`), with no server involved; `log_key` is required.
+pub(crate) async fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
+    let settings = kordon_server::config::Config::load(None)?
+        .s3
+        .context("KORDON_S3_ENDPOINT, KORDON_S3_BUCKET and the credentials name the bucket")?;
+    let spool = std::env::temp_dir().join(format!("kordon-audit-{}", std::process::id()));
+    let bucket = kordon_store::blob::S3BlobStore::open(settings, spool.clone(), 0).await?;
+    let key = VerifierKey::parse(log_key).context("log key")?;
+    let Audit {
+        mut problems,
+        entries,
+        origin,
+        size,
+        segments,
+        devices,
+    } = audit(&Source::Bucket(bucket.clone()), &key, true).await?;
+    if blobs {
+        let pb = bar(segments.len() as u64, "segments");
+        for (device, seq, sha, _) in &segments {
+            match bucket.verify(sha).await {
+                Ok(true) => {}
+                Ok(false) => problems.push(format!(
+                    "device {device} seq {seq}: segment {sha} is missing from the bucket or does not match its hash"
+                )),
+                Err(e) => problems.push(format!("device {device} seq {seq}: {e}")),
+            }
+            pb.inc(1);
+        }
+        pb.finish_and_clear();
+    }
+    let _ = std::fs::remove_dir_all(spool);
+    println!(
+        "log {origin} at size {size} (from the bucket): {} entries, {devices} devices, {} segments checked",
         entries.len(),
         if blobs { segments.len() } else { 0 }
     );

@@ -178,6 +178,7 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
     });
     app.reconcile().await?;
     crate::retention::spawn(app.clone());
+    crate::mirror::spawn(app.log.clone(), &app.blobs);
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }

@@ -25,6 +25,7 @@ pub mod error;
 mod ingest;
 mod inspections;
 mod logapi;
+mod mirror;
 mod reference;
 mod report;
 mod reports;

@@ -207,38 +207,26 @@ impl S3BlobStore {
         sha256: &Hash,
     ) -> Result<PutOutcome, BlobError> {
         let k = key(sha256);
-        let put = if size <= SINGLE_PUT_MAX {
+        if size <= SINGLE_PUT_MAX {
             let bytes = Bytes::from(tokio::fs::read(file).await?);
-            let opts = PutOptions {
-                mode: PutMode::Create,
-                ..Default::default()
-            };
-            match self.store.put_opts(&k, PutPayload::from(bytes), opts).await {
-                Ok(r) => r,
-                Err(
-                    object_store::Error::AlreadyExists { .. }
-                    | object_store::Error::Precondition { .. },
-                ) => {
-                    return Ok(PutOutcome::AlreadyStored);
-                }
-                Err(e) => return Err(store_err(e)),
+            return self.put_immutable(k.as_ref(), bytes).await;
+        }
+        // Large: in parts, memory flat (the earlier `contains` check stands in for
+        // create-only, which multipart uploads do not offer).
+        use tokio::io::AsyncReadExt as _;
+        let upload = self.store.put_multipart(&k).await.map_err(store_err)?;
+        let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, 16 << 20);
+        let mut f = tokio::fs::File::open(file).await?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).await?;
+            if n == 0 {
+                break;
             }
-        } else {
-            use tokio::io::AsyncReadExt as _;
-            let upload = self.store.put_multipart(&k).await.map_err(store_err)?;
-            let mut w = object_store::WriteMultipart::new_with_chunk_size(upload, 16 << 20);
-            let mut f = tokio::fs::File::open(file).await?;
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = f.read(&mut buf).await?;
-                if n == 0 {
-                    break;
-                }
-                w.wait_for_capacity(4).await.map_err(store_err)?;
-                w.write(&buf[..n]);
-            }
-            w.finish().await.map_err(store_err)?
-        };
+            w.wait_for_capacity(4).await.map_err(store_err)?;
+            w.write(&buf[..n]);
+        }
+        let put = w.finish().await.map_err(store_err)?;
         self.lock(&k, put.version.as_deref()).await?;
         Ok(PutOutcome::Stored)
     }
@@ -363,6 +351,63 @@ impl S3BlobStore {
                         .map(|c| c.map_err(|e| std::io::Error::other(e.to_string()))),
                 ),
             })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_err(e)),
+        }
+    }
+
+    /// Writes an immutable file of the log (a tile) under `key`, create-only and locked
+    /// like a segment; one already there is left as it is.
+    ///
+    /// # Errors
+    /// [`BlobError::Store`].
+    pub async fn put_immutable(
+        &self,
+        key: &str,
+        bytes: impl Into<Bytes>,
+    ) -> Result<PutOutcome, BlobError> {
+        let k = Key::from(key);
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..Default::default()
+        };
+        match self
+            .store
+            .put_opts(&k, PutPayload::from(bytes.into()), opts)
+            .await
+        {
+            Ok(r) => {
+                self.lock(&k, r.version.as_deref()).await?;
+                Ok(PutOutcome::Stored)
+            }
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(PutOutcome::AlreadyStored),
+            Err(e) => Err(store_err(e)),
+        }
+    }
+
+    /// Writes a file that changes (the log's latest checkpoint) under `key`; every
+    /// version stays in the bucket's history.
+    ///
+    /// # Errors
+    /// [`BlobError::Store`].
+    pub async fn put_latest(&self, key: &str, bytes: impl Into<Bytes>) -> Result<(), BlobError> {
+        self.store
+            .put(&Key::from(key), PutPayload::from(bytes.into()))
+            .await
+            .map(|_| ())
+            .map_err(store_err)
+    }
+
+    /// The bytes under `key`; `None` if there are none.
+    ///
+    /// # Errors
+    /// [`BlobError::Store`].
+    pub async fn get_file(&self, key: &str) -> Result<Option<Bytes>, BlobError> {
+        match self.store.get(&Key::from(key)).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(store_err)?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(store_err(e)),
         }
