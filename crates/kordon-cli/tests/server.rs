@@ -2048,3 +2048,117 @@ async fn cases_export_release_retention_and_scrub_from_the_cli() {
     let (code, out) = kordon(&["log", "verify", "--server", &s.url, "--no-blobs"]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// moto_server on `port` (in memory: a restart starts empty, as a new disk would).
+fn moto_on(port: u16) -> Child {
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server is installed (scripts/test: pip install 'moto[server]')");
+    let up = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "moto_server did not start");
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let moto_port = free_port();
+    let mut moto = moto_on(moto_port);
+    let s3 = kordon_store::blob::S3Settings {
+        endpoint: format!("http://127.0.0.1:{moto_port}"),
+        bucket: "kordon-outage".into(),
+        region: "us-east-1".into(),
+        access_key_id: "kordon-test".into(),
+        secret_access_key: "kordon-test-secret".into(),
+    };
+    kordon_store::blob::create_bucket(&s3)
+        .await
+        .expect("bucket");
+    let env = [
+        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
+        ("KORDON_S3_BUCKET", s3.bucket.clone()),
+        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
+        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
+    ];
+    let s = start_with_env(&data, &env).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-s3-01", 31);
+    enroll(&http, &s, &cam).await;
+    let videos: Vec<Vec<u8>> = (0..2).map(|i| mp4(dir.path(), i)).collect();
+    let first = cam.segment(&videos[0], 2000);
+    let (st, v) = put_segment(&http, &s.url, &first, videos[0].clone())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+
+    // The store goes away mid-shift: the camera is told to retry, nothing is half-stored.
+    let _ = moto.kill();
+    let _ = moto.wait();
+    let second = cam.segment(&videos[1], 2000);
+    let started = std::time::Instant::now();
+    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!((st, v["error"].as_str()), (503, Some("unavailable")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("object store") && m.contains("try again")),
+        "{v}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-s3-01/continuity", s.url))
+            .send()
+            .await
+            .expect("continuity"),
+    )
+    .await;
+    assert_eq!(c["head"], 0, "only the first segment is recorded: {c}");
+    assert_eq!(
+        std::fs::read_dir(data.join("spool"))
+            .expect("spool")
+            .count(),
+        0,
+        "nothing left in the spool"
+    );
+
+    // The store is back: the same upload, retried, goes through.
+    let mut moto = moto_on(moto_port);
+    kordon_store::blob::create_bucket(&s3)
+        .await
+        .expect("bucket again");
+    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(
+        get_blob(&http, &s, &sha256(&videos[1]).to_hex()).await,
+        videos[1]
+    );
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-s3-01/continuity", s.url))
+            .send()
+            .await
+            .expect("continuity"),
+    )
+    .await;
+    assert_eq!(
+        (c["head"].as_u64(), c["problems"].clone()),
+        (Some(1), json!([])),
+        "{c}"
+    );
+    let _ = moto.kill();
+    let _ = moto.wait();
+}

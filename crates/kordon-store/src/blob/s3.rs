@@ -116,6 +116,13 @@ impl S3BlobStore {
             .with_secret_access_key(&settings.secret_access_key)
             .with_virtual_hosted_style_request(false)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256)
+            // A camera waiting on an unreachable store should hear so within seconds
+            // and retry itself, not hang for the default three minutes.
+            .with_retry(object_store::RetryConfig {
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+                ..Default::default()
+            })
             .with_client_options(
                 ClientOptions::new()
                     .with_allow_http(settings.endpoint.starts_with("http://"))
