@@ -3,63 +3,11 @@
 //! folder — refused over an existing database or from a backup that does not hold —
 //! after which the restored server serves the same log.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn kordon(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kordon"))
-        .args(args)
-        .output()
-        .expect("run kordon");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-fn serve(data: &str) -> (Serving, String) {
-    let p = port();
-    let child = Command::new(env!("CARGO_BIN_EXE_kordon"))
-        .args([
-            "serve",
-            "--data",
-            data,
-            "--listen",
-            &format!("127.0.0.1:{p}"),
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let ready = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
-    });
-    assert!(ready, "server did not start");
-    (Serving(child), format!("http://127.0.0.1:{p}"))
-}
+use common::{demo, fails, kordon, serve};
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -85,31 +33,15 @@ fn relist(backup: &Path, file: &str) {
     std::fs::write(backup.join("backup.json"), m.to_string()).expect("write");
 }
 
-fn fails(out: &str) -> Vec<&str> {
-    out.lines().filter(|l| l.starts_with("FAIL")).collect()
-}
-
 #[test]
 fn backup_while_serving_check_tamper_and_restore() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let d = data.to_str().expect("utf8");
-    let (code, out) = kordon(&[
-        "demo",
-        "--data",
-        d,
-        "--listen",
-        &format!("127.0.0.1:{}", port()),
-        "--cameras",
-        "3",
-        "--minutes",
-        "1",
-        "--no-serve",
-    ]);
-    assert_eq!(code, 0, "{out}");
+    demo(d, 3, &[]);
 
     // Online: the server keeps running while the backup is taken.
-    let (server, url) = serve(d);
+    let (server, url) = serve(d, &[]);
     let (code, audit_before) = kordon(&["log", "verify", "--server", &url, "--data", d]);
     let backup = dir.path().join("backup");
     let b = backup.to_str().expect("utf8");
@@ -202,7 +134,7 @@ fn backup_while_serving_check_tamper_and_restore() {
     let (c, out) = kordon(&["restore", b, "--data", r]);
     assert_eq!(c, 0, "{out}");
     std::os::unix::fs::symlink(data.join("blobs"), restored.join("blobs")).expect("blobs");
-    let (_server, url) = serve(r);
+    let (_server, url) = serve(r, &[]);
     let served = get_text(&format!("{url}/log/checkpoint"));
     let backed_up = std::fs::read_to_string(backup.join("log/checkpoint")).expect("cp");
     assert_eq!(

@@ -8,38 +8,12 @@
 //! Needs `chromium`, `node` and `npm` (scripts/test installs them); installs
 //! playwright-core from the lock file when it is missing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, Stdio};
 
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn run(cmd: &mut Command) -> (i32, String) {
-    let out = cmd.output().expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+use common::{demo, run, serve};
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -79,19 +53,7 @@ fn every_role_in_a_real_browser() {
     let d = data.to_str().expect("utf8");
     let kordon = env!("CARGO_BIN_EXE_kordon");
 
-    let (code, out) = run(Command::new(kordon).args([
-        "demo",
-        "--data",
-        d,
-        "--listen",
-        &format!("127.0.0.1:{}", port()),
-        "--cameras",
-        "5",
-        "--minutes",
-        "1",
-        "--no-serve",
-    ]));
-    assert_eq!(code, 0, "{out}");
+    let out = demo(d, 5, &[]);
     let cams: Vec<&str> = out
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("sim-").map(|_| l.trim()))
@@ -106,22 +68,7 @@ fn every_role_in_a_real_browser() {
         .to_owned();
     let run_id = cams[0].split("-cam").next().expect("run").to_owned();
 
-    let p = port();
-    let url = format!("http://127.0.0.1:{p}");
-    let server = Serving(
-        Command::new(kordon)
-            .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
-            .env("KORDON_COOKIE_INSECURE", "true")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
-    let ready = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
-    });
-    assert!(ready, "server did not start");
+    let (server, url) = serve(d, &[("KORDON_COOKIE_INSECURE", "true".into())]);
 
     // A supervisor of another crossing point, made the way an administrator would.
     let (code, out) = run(Command::new(kordon)

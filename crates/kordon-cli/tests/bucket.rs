@@ -4,71 +4,18 @@
 //! whole log and every segment from the bucket alone — finding exactly what the server's
 //! own audit finds, and a tile replaced in the bucket.
 
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn wait_for(port: u16) {
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "nothing listens on {port}");
-}
-
-fn run(cmd: &mut Command) -> (i32, String) {
-    let out = cmd.output().expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
-fn fails(out: &str) -> Vec<&str> {
-    let mut f: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL")).collect();
-    f.sort_unstable();
-    f
-}
+use common::{demo, fails, run, serve};
+use kordon_store::blob::testing::Moto;
 
 #[test]
 fn the_log_and_the_footage_are_auditable_from_the_bucket_alone() {
-    let moto_port = port();
-    let _moto = Killed(
-        Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server is installed (scripts/test: pip install 'moto[server]')"),
-    );
-    wait_for(moto_port);
-    let s3 = kordon_store::blob::S3Settings {
-        endpoint: format!("http://127.0.0.1:{moto_port}"),
-        bucket: "kordon-ua-kyiv-01".into(),
-        region: "us-east-1".into(),
-        access_key_id: "kordon-test".into(),
-        secret_access_key: "kordon-test-secret".into(),
-    };
+    let moto = Moto::start();
+    let s3 = moto.settings("kordon-ua-kyiv-01");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -91,34 +38,12 @@ fn the_log_and_the_footage_are_auditable_from_the_bucket_alone() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
     let d = data.to_str().expect("utf8");
-    let (code, out) = run(kordon().args([
-        "demo",
-        "--data",
-        d,
-        "--listen",
-        &format!("127.0.0.1:{}", port()),
-        "--cameras",
-        "4",
-        "--minutes",
-        "1",
-        "--no-serve",
-    ]));
-    assert_eq!(code, 0, "{out}");
+    demo(d, 4, &env);
     let local = std::fs::read_dir(data.join("blobs/sha256")).map_or(0, |r| r.count());
     assert_eq!(local, 0, "no segment in the local folder");
 
     // Serve it; the mirror catches up with the published checkpoint.
-    let p = port();
-    let url = format!("http://127.0.0.1:{p}");
-    let _server = Killed(
-        kordon()
-            .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("serve"),
-    );
-    wait_for(p);
+    let (_server, url) = serve(d, &env);
     let get = |u: String| -> Option<String> {
         rt.block_on(async {
             let r = reqwest::get(u).await.ok()?;

@@ -2049,35 +2049,13 @@ async fn cases_export_release_retention_and_scrub_from_the_cli() {
     assert_eq!(code, 0, "{out}");
 }
 
-/// moto_server on `port` (in memory: a restart starts empty, as a new disk would).
-fn moto_on(port: u16) -> Child {
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server is installed (scripts/test: pip install 'moto[server]')");
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "moto_server did not start");
-    child
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     let dir = tempfile::tempdir().expect("tmp");
     let data = dir.path().join("data");
-    let moto_port = free_port();
-    let mut moto = moto_on(moto_port);
-    let s3 = kordon_store::blob::S3Settings {
-        endpoint: format!("http://127.0.0.1:{moto_port}"),
-        bucket: "kordon-outage".into(),
-        region: "us-east-1".into(),
-        access_key_id: "kordon-test".into(),
-        secret_access_key: "kordon-test-secret".into(),
-    };
+    let moto = kordon_store::blob::testing::Moto::start();
+    let moto_port = moto.port;
+    let s3 = moto.settings("kordon-outage");
     kordon_store::blob::create_bucket(&s3)
         .await
         .expect("bucket");
@@ -2099,8 +2077,7 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     assert_eq!(st, 201, "{v}");
 
     // The store goes away mid-shift: the camera is told to retry, nothing is half-stored.
-    let _ = moto.kill();
-    let _ = moto.wait();
+    drop(moto);
     let second = cam.segment(&videos[1], 2000);
     let started = std::time::Instant::now();
     let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
@@ -2135,7 +2112,7 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     );
 
     // The store is back: the same upload, retried, goes through.
-    let mut moto = moto_on(moto_port);
+    let _moto = kordon_store::blob::testing::Moto::start_on(moto_port);
     kordon_store::blob::create_bucket(&s3)
         .await
         .expect("bucket again");
@@ -2159,6 +2136,4 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
         (Some(1), json!([])),
         "{c}"
     );
-    let _ = moto.kill();
-    let _ = moto.wait();
 }

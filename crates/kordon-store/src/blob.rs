@@ -72,6 +72,8 @@ pub enum PutOutcome {
 }
 
 mod s3;
+#[doc(hidden)]
+pub mod testing;
 pub use s3::{S3BlobStore, S3Settings, create_bucket};
 
 /// Streams `body` into a new file at `tmp`, checking that it is exactly `size` bytes with

@@ -3,53 +3,14 @@
 //! writes, checked uploads, range reads, COMPLIANCE retention that refuses deletion until
 //! it expires, legal holds, a bucket without Object Lock refused, the server gone.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
 use kordon_core::Hash;
-use kordon_store::blob::{BlobError, PutOutcome, S3BlobStore, S3Settings, create_bucket};
+use kordon_store::blob::testing::Moto;
+use kordon_store::blob::{BlobError, PutOutcome, S3BlobStore, create_bucket};
 use object_store::ObjectStore as _;
 use sha2::{Digest as _, Sha256};
-
-struct Moto(Child, u16);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server is installed (scripts/test: pip install 'moto[server]')");
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "moto_server did not start");
-    Moto(child, port)
-}
-
-fn settings(port: u16, bucket: &str) -> S3Settings {
-    S3Settings {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        bucket: bucket.into(),
-        region: "us-east-1".into(),
-        access_key_id: "kordon-test".into(),
-        secret_access_key: "kordon-test-secret".into(),
-    }
-}
 
 fn body(bytes: &[u8]) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
     futures_util::stream::iter(
@@ -76,13 +37,13 @@ async fn read_all(store: &S3BlobStore, h: &Hash, range: Option<std::ops::Range<u
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_store_with_object_lock() {
-    let m = moto();
+    let m = Moto::start();
     let dir = tempfile::tempdir().expect("tmp");
-    let s = settings(m.1, "kordon-evidence");
+    let s = m.settings("kordon-evidence");
     create_bucket(&s).await.expect("bucket");
 
     // A bucket without Object Lock is refused, by name.
-    let plain = settings(m.1, "no-lock");
+    let plain = m.settings("no-lock");
     let res = reqwest::Client::new()
         .put(format!("{}/no-lock", plain.endpoint))
         .send()

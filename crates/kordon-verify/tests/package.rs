@@ -672,50 +672,14 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// moto_server on 127.0.0.1 for one test (it enforces Object Lock); stopped on drop.
-struct Moto(std::process::Child, u16);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn moto() -> Moto {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("moto_server is installed (scripts/test: pip install 'moto[server]')");
-    let up = (0..200).any(|_| {
-        std::thread::sleep(Duration::from_millis(50));
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "moto_server did not start");
-    Moto(child, port)
-}
-
 /// The evidence path with segments in an S3 bucket under Object Lock: ingest, playback
 /// by byte ranges, a case whose footage goes on the bucket's legal hold, export and
 /// offline verification, retention that purges the rest with tombstones while the
 /// bucket itself refuses to delete held footage.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_with_segments_in_an_object_locked_bucket() {
-    let m = moto();
-    let s3 = kordon_store::blob::S3Settings {
-        endpoint: format!("http://127.0.0.1:{}", m.1),
-        bucket: "kordon-evidence".into(),
-        region: "us-east-1".into(),
-        access_key_id: "kordon-test".into(),
-        secret_access_key: "kordon-test-secret".into(),
-    };
+    let m = kordon_store::blob::testing::Moto::start();
+    let s3 = m.settings("kordon-evidence");
     kordon_store::blob::create_bucket(&s3)
         .await
         .expect("bucket");
