@@ -7,7 +7,11 @@
 //!    comes once the link is in a published checkpoint, and (b) the first checkpoint
 //!    cosigned by both witnesses that covers it.
 //!
-//! Run: `cargo bench -p kordon-cli --bench ingest` (`KORDON_BENCH_GIB=10` by default).
+//! 3. The same upload (`KORDON_BENCH_BACKEND_GIB`, 1 by default) into SQLite + a folder
+//!    and into SQLite + an S3 bucket with Object Lock (moto_server on loopback).
+//!
+//! Run: `cargo bench -p kordon-cli --bench ingest` (`KORDON_BENCH_GIB=10` by default;
+//! `KORDON_BENCH_ONLY=backends` runs only part 3).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -175,13 +179,43 @@ async fn ingest(root: &Path) {
             }
         })
     };
+    let secs = upload_all(&http, &url, keys, count, &base, &hashes).await;
+    sampler.abort();
+    let rate = (count * SEG) as f64 / secs;
+    let growth = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(rss0);
+    println!(
+        "ingest: {count} x 64 MiB over HTTP, 4 concurrent: {:.0} MiB/s = {:.2} of dd (target >= 0.90)",
+        rate / (1 << 20) as f64,
+        rate / dd_rate
+    );
+    println!(
+        "server RSS: {} MiB at start, growth {} MiB while ingesting {gib} GiB (target < 100 MiB)",
+        rss0 / 1024,
+        growth / 1024
+    );
+    export_and_verify(&http, &url, &data, pid, dd_rate).await;
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Uploads `count` segments of 64 MiB from four cameras at once; answers the seconds.
+async fn upload_all(
+    http: &reqwest::Client,
+    url: &str,
+    keys: Vec<SignerKey>,
+    count: usize,
+    base: &Bytes,
+    hashes: &Arc<Vec<kordon_core::Hash>>,
+) -> f64 {
     let start = Instant::now();
     let tasks: Vec<_> = keys
         .into_iter()
         .enumerate()
         .map(|(t, key)| {
             let (http, url, base, hashes) =
-                (http.clone(), url.clone(), base.clone(), hashes.clone());
+                (http.clone(), url.to_owned(), base.clone(), hashes.clone());
             tokio::spawn(async move {
                 let mut prev = genesis(key.verifier().name());
                 for (seq, n) in (t..count).step_by(4).enumerate() {
@@ -235,25 +269,68 @@ async fn ingest(root: &Path) {
     for t in tasks {
         t.await.expect("task");
     }
-    let secs = start.elapsed().as_secs_f64();
-    sampler.abort();
-    let rate = (count * SEG) as f64 / secs;
-    let growth = peak
-        .load(std::sync::atomic::Ordering::Relaxed)
-        .saturating_sub(rss0);
-    println!(
-        "ingest: {count} x 64 MiB over HTTP, 4 concurrent: {:.0} MiB/s = {:.2} of dd (target >= 0.90)",
-        rate / (1 << 20) as f64,
-        rate / dd_rate
+    start.elapsed().as_secs_f64()
+}
+
+/// The same upload into SQLite + a folder and into SQLite + an S3 bucket with Object Lock
+/// (moto_server on loopback), in the same run.
+async fn backends(root: &Path) {
+    let gib: u64 = std::env::var("KORDON_BENCH_BACKEND_GIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let count = (gib << 30) as usize / SEG;
+    let base = Bytes::from(vec![7u8; SEG]);
+    let hashes: Arc<Vec<kordon_core::Hash>> = Arc::new(
+        (0..count as u64)
+            .map(|n| {
+                let mut h = Sha256::new();
+                h.update(n.to_be_bytes());
+                h.update(&base[8..]);
+                kordon_core::Hash(h.finalize().into())
+            })
+            .collect(),
     );
+    let moto = kordon_store::blob::testing::Moto::start();
+    let s3 = moto.settings("kordon-bench");
+    kordon_store::blob::create_bucket(&s3)
+        .await
+        .expect("bucket");
+    let s3_env = vec![
+        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
+        ("KORDON_S3_BUCKET", s3.bucket.clone()),
+        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
+        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
+        ("KORDON_S3_LOCK_S", "3600".into()),
+    ];
+    let mut rates = Vec::new();
+    for (name, env) in [
+        ("SQLite + folder", Vec::new()),
+        ("SQLite + S3 (moto_server, Object Lock)", s3_env),
+    ] {
+        let data = root.join(format!("backend-{}", rates.len()));
+        let (server, url) = serve(&data, &env).await;
+        let http = reqwest::Client::new();
+        let keys: Vec<SignerKey> = (0..4)
+            .map(|i| {
+                SignerKey::ed25519_from_seed(&format!("bench-b-{i}"), [i as u8 + 40; 32])
+                    .expect("key")
+            })
+            .collect();
+        for k in &keys {
+            enroll(&http, &url, &data, k).await;
+        }
+        let secs = upload_all(&http, &url, keys, count, &base, &hashes).await;
+        let rate = (count * SEG) as f64 / secs / (1 << 20) as f64;
+        println!("ingest into {name}: {count} x 64 MiB in {secs:.1} s = {rate:.0} MiB/s");
+        rates.push(rate);
+        drop(server);
+        let _ = std::fs::remove_dir_all(&data);
+    }
     println!(
-        "server RSS: {} MiB at start, growth {} MiB while ingesting {gib} GiB (target < 100 MiB)",
-        rss0 / 1024,
-        growth / 1024
+        "S3 (moto_server on loopback) / folder: {:.2}",
+        rates[1] / rates[0]
     );
-    export_and_verify(&http, &url, &data, pid, dd_rate).await;
-    drop(server);
-    let _ = std::fs::remove_dir_all(&data);
 }
 
 /// Exports everything just ingested as one evidence package and verifies it.
@@ -489,7 +566,12 @@ fn main() {
         .expect("runtime");
     let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
     rt.block_on(async {
+        if std::env::var("KORDON_BENCH_ONLY").is_ok_and(|v| v == "backends") {
+            backends(root.path()).await;
+            return;
+        }
         latency(root.path()).await;
+        backends(root.path()).await;
         ingest(root.path()).await;
     });
 }
