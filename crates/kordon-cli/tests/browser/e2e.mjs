@@ -144,6 +144,9 @@ try {
     const text = await sup.textContent("main");
     check(text.includes("UA-KYIV-01"), "crossing point missing");
     check((await sup.locator("main figure svg").count()) >= 2, "charts missing");
+    for (const stat of ["assigned", "recording", "problems", "coverage", "unexplained", "backlog"]) {
+      check((await sup.locator(`[data-stat=${stat}]`).count()) === 1, `dashboard figure ${stat} missing`);
+    }
     await accessible(sup);
     await shot(sup, "dashboard");
   });

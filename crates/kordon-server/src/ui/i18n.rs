@@ -53,6 +53,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("recording_now", "Записують зараз", "Recording now"),
     ("chain_problems", "Проблеми ланцюга", "Chain problems"),
     ("last_upload", "Останнє завантаження", "Last upload"),
+    (
+        "upload_backlog",
+        "Очікується відео (ще не завантажено, сьогодні)",
+        "Upload backlog (footage not yet uploaded, today)",
+    ),
+    ("min", "хв", "min"),
     ("today_coverage", "Покриття сьогодні", "Coverage today"),
     ("unexplained", "Непояснені прогалини", "Unexplained gaps"),
     (

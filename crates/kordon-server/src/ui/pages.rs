@@ -191,6 +191,15 @@ async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
             e.3 += x.explained.iter().filter(|ok| !**ok).count();
         }
         let today_key = today.to_string();
+        // Upload backlog: today's inspection time whose footage the cameras still hold.
+        let awaited_ms: i64 = data
+            .rows
+            .iter()
+            .filter(|x| kordon_analytics::aggregate::local_day(x.li.row.start_ms, &tz) == today_key)
+            .flat_map(|x| x.coverage.uncovered.iter())
+            .filter(|(_, c)| c.as_str() == "not_yet_uploaded")
+            .map(|(s, _)| s.len())
+            .sum();
         let (dur, cov, _, unexplained) = by_day.get(&today_key).cloned().unwrap_or_default();
         let coverage_rows: Vec<(String, f64)> = by_day
             .iter()
@@ -228,6 +237,7 @@ async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
                     dt { (t(lang, "last_upload")) } dd { (last.map(|l| show(l, &tz)).unwrap_or_else(|| "—".into())) }
                     dt { (t(lang, "today_coverage")) } dd data-stat="coverage" { @if dur > 0 { (format!("{:.1} %", 100.0 * cov as f64 / dur as f64)) } @else { "—" } }
                     dt { (t(lang, "unexplained")) } dd data-stat="unexplained" { (unexplained) }
+                    dt { (t(lang, "upload_backlog")) } dd data-stat="backlog" { (format!("{:.1} ", awaited_ms as f64 / 60_000.0)) (t(lang, "min")) }
                 }
                 (bars(t(lang, "coverage_by_day"), &coverage_rows, 100.0, " %"))
                 (bars(t(lang, "clearance_by_day"), &clearance_rows, max_clear, " min"))
