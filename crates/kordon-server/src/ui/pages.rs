@@ -87,7 +87,7 @@ fn bars(title: &str, rows: &[(String, f64)], max: f64, unit: &str) -> Markup {
                         title { (label) ": " (format!("{v:.1}")) (unit) }
                     }
                     text x=(i as f64 * w + 34.0) y=(h + 20.0) font-size="9" { (label.get(5..).unwrap_or(label)) }
-                    text x=(i as f64 * w + 32.0) y=(h - bh) font-size="9" { (format!("{v:.0}")) }
+                    text x=(i as f64 * w + 32.0) y=((h - bh).max(12.0)) font-size="9" { (format!("{v:.0}")) }
                 }
                 line x1="28" y1=(h + 5.0) x2=(width) y2=(h + 5.0) stroke="#333" {}
             }
