@@ -76,48 +76,67 @@ mod s3;
 pub mod testing;
 pub use s3::{S3BlobStore, S3Settings, create_bucket};
 
-/// Streams `body` into a new file at `tmp`, checking that it is exactly `size` bytes with
-/// SHA-256 `sha256` (stops reading as soon as it is longer), then fsyncs it.
-async fn spool_checked<S, E>(
-    tmp: &Path,
-    size: u64,
-    sha256: Hash,
-    mut body: S,
-) -> Result<(), BlobError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let mut file = tokio::fs::File::create(tmp).await?;
-    let mut hasher = Sha256::new();
-    let mut got: u64 = 0;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-        got += chunk.len() as u64;
-        if got > size {
+/// A checked upload on local disk, removed when dropped (whether or not it was moved on).
+struct Spooled(PathBuf);
+
+impl Spooled {
+    /// Streams `body` into a new file in `dir`, checking that it is exactly `size` bytes
+    /// with SHA-256 `sha256` (stops reading as soon as it is longer), then fsyncs it. On any
+    /// error nothing is left behind.
+    async fn write<S, E>(
+        dir: &Path,
+        size: u64,
+        sha256: Hash,
+        mut body: S,
+    ) -> Result<Self, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let name =
+            hex::encode(crate::random_bytes().map_err(|e| BlobError::Io(io::Error::other(e)))?);
+        let spooled = Spooled(dir.join(name));
+        let mut file = tokio::fs::File::create(&spooled.0).await?;
+        let mut hasher = Sha256::new();
+        let mut got: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+            got += chunk.len() as u64;
+            if got > size {
+                return Err(BlobError::SizeMismatch {
+                    expected: size,
+                    got,
+                });
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await?;
+        }
+        if got != size {
             return Err(BlobError::SizeMismatch {
                 expected: size,
                 got,
             });
         }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+        let actual = Hash(hasher.finalize().into());
+        if actual != sha256 {
+            return Err(BlobError::HashMismatch {
+                expected: sha256,
+                got: actual,
+            });
+        }
+        file.sync_all().await?;
+        Ok(spooled)
     }
-    if got != size {
-        return Err(BlobError::SizeMismatch {
-            expected: size,
-            got,
-        });
+
+    fn path(&self) -> &Path {
+        &self.0
     }
-    let actual = Hash(hasher.finalize().into());
-    if actual != sha256 {
-        return Err(BlobError::HashMismatch {
-            expected: sha256,
-            got: actual,
-        });
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    file.sync_all().await?;
-    Ok(())
 }
 
 /// A blob being read: its whole size, the byte range served, and the bytes.
@@ -187,40 +206,19 @@ impl FsBlobStore {
         if self.contains(&sha256).await {
             return Ok(PutOutcome::AlreadyStored);
         }
-        let name =
-            hex::encode(crate::random_bytes().map_err(|e| BlobError::Io(io::Error::other(e)))?);
-        let tmp = self.root.join("tmp").join(name);
-        let result = self.write_checked(&tmp, size, sha256, body).await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result
-    }
-
-    async fn write_checked<S, E>(
-        &self,
-        tmp: &Path,
-        size: u64,
-        sha256: Hash,
-        body: S,
-    ) -> Result<PutOutcome, BlobError>
-    where
-        S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
-    {
-        spool_checked(tmp, size, sha256, body).await?;
+        let tmp = Spooled::write(&self.root.join("tmp"), size, sha256, body).await?;
         let dest = self.path(&sha256);
         let dir = dest
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.root.clone());
         tokio::fs::create_dir_all(&dir).await?;
-        let outcome = match tokio::fs::hard_link(tmp, &dest).await {
+        let outcome = match tokio::fs::hard_link(tmp.path(), &dest).await {
             Ok(()) => PutOutcome::Stored,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => PutOutcome::AlreadyStored,
             Err(e) => return Err(e.into()),
         };
-        tokio::fs::remove_file(tmp).await?;
+        drop(tmp);
         sync_dir(&dir).await?;
         Ok(outcome)
     }

@@ -28,7 +28,7 @@ use object_store::{
 };
 use sha2::{Digest as _, Sha256};
 
-use super::{BlobError, PutOutcome, spool_checked};
+use super::{BlobError, PutOutcome, Spooled};
 
 /// Where the bucket is and how to reach it.
 #[derive(Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -194,17 +194,8 @@ impl S3BlobStore {
         if self.contains(&sha256).await {
             return Ok(PutOutcome::AlreadyStored);
         }
-        let name = hex::encode(
-            crate::random_bytes().map_err(|e| BlobError::Io(std::io::Error::other(e)))?,
-        );
-        let tmp = self.spool.join(name);
-        let result = async {
-            spool_checked(&tmp, size, sha256, body).await?;
-            self.upload(&tmp, size, &sha256).await
-        }
-        .await;
-        let _ = tokio::fs::remove_file(&tmp).await;
-        result
+        let tmp = Spooled::write(&self.spool, size, sha256, body).await?;
+        self.upload(tmp.path(), size, &sha256).await
     }
 
     async fn upload(
