@@ -229,13 +229,23 @@ impl Meta {
             "SELECT EXISTS (SELECT 1 FROM case_items WHERE device_id = ?1 AND from_ms < ?3 AND to_ms > ?2)
                  OR EXISTS ({INSPECTION_OVERLAP} AND i.outcome = 'violation')"
         );
-        let held: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+        self.device_span_query(q, device, from, to).await
+    }
+
+    /// Runs a boolean query whose `?1`, `?2`, `?3` are a device and a time span.
+    async fn device_span_query(
+        &self,
+        q: String,
+        device: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<bool, MetaError> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(q))
             .bind(device)
             .bind(from)
             .bind(to)
             .fetch_one(&self.pool)
-            .await?;
-        Ok(held)
+            .await?)
     }
 
     /// Whether footage of `device` over `[from, to)` overlaps any inspection of its officer
@@ -249,14 +259,13 @@ impl Meta {
         from: i64,
         to: i64,
     ) -> Result<bool, MetaError> {
-        let q = format!("SELECT EXISTS ({INSPECTION_OVERLAP})");
-        let yes: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-            .bind(device)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(yes)
+        self.device_span_query(
+            format!("SELECT EXISTS ({INSPECTION_OVERLAP})"),
+            device,
+            from,
+            to,
+        )
+        .await
     }
 
     /// Segments whose bytes are still stored and that were received before `before`,
