@@ -266,10 +266,7 @@ pub(crate) async fn get_blob(
     Path(hash): Path<String>,
     headers: axum::http::HeaderMap,
     Params(q): Params<BlobQuery>,
-    request: axum::extract::Request,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse as _;
-    use tower::ServiceExt as _;
     let who = app
         .require(&headers, crate::auth::Op::ViewFootage, false)
         .await?;
@@ -330,20 +327,13 @@ pub(crate) async fn get_blob(
         )
         .await?;
     }
-    if let Some(path) = app.blobs.local_path(&h) {
-        let res = tower_http::services::ServeFile::new(path)
-            .oneshot(request)
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok(res.into_response());
-    }
-    serve_range(&app, &h, request.headers())
+    serve_range(&app, &h, &headers)
         .await?
         .ok_or_else(not_stored)
 }
 
-/// Serves a blob from the object store, whole or one byte range (`Range: bytes=a-b`,
-/// `a-` or `-n`), as `<video>` asks for it.
+/// Serves a blob from either store, whole or one byte range (`Range: bytes=a-b`, `a-` or
+/// `-n`), as `<video>` asks for it.
 async fn serve_range(
     app: &App,
     h: &kordon_core::Hash,

@@ -1,7 +1,8 @@
 //! Users and API tokens (administrator), and signing in and out of the web interface.
 //!
 //! Passwords are hashed with Argon2id; five failed logins in a row lock an account for
-//! 15 minutes, and ten a minute from one client refuse that client for the minute; sessions live in the database (only the SHA-256 of their id is stored) with
+//! 15 minutes, and ten a minute from one client refuse that client for the minute;
+//! sessions live in the database (only the SHA-256 of their id is stored) with
 //! an idle and an absolute timeout (`session_idle_s`, `session_max_s`: 30 minutes and 12
 //! hours by default); the cookie is `HttpOnly`,
 //! `SameSite=Strict`, and `Secure` unless the server is told it is not behind TLS

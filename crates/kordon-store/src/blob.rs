@@ -381,14 +381,6 @@ impl BlobStore {
         }
     }
 
-    /// The local file of a blob in a folder store; `None` for a bucket.
-    pub fn local_path(&self, hash: &Hash) -> Option<PathBuf> {
-        match self {
-            BlobStore::Fs(s) => Some(s.path(hash)),
-            BlobStore::S3(_) => None,
-        }
-    }
-
     /// A readable local file with the blob's bytes: the stored file itself in a folder
     /// store, or a copy fetched into `spool` from a bucket (the caller removes it; the
     /// second value says whether it is a copy).
@@ -421,8 +413,7 @@ impl BlobStore {
         }
     }
 
-    /// The bytes of a blob in a bucket, or a range of them; `None` if not stored. (A
-    /// folder store's files are served directly from [`BlobStore::local_path`].)
+    /// The bytes of a blob, or a range of them; `None` if not stored.
     ///
     /// # Errors
     /// [`BlobError`].
