@@ -132,21 +132,39 @@ pub(crate) async fn import(c: &Client, file: &Path) -> Result<i32> {
     Ok(if errors.is_empty() { 0 } else { 2 })
 }
 
-fn uncovered(v: &Value) -> String {
+/// The uncovered intervals: `from/to/class;...` in RFC 3339 UTC for CSV, or local clock
+/// times (the crossing point's zone, named in the start column) for the table.
+fn uncovered(v: &Value, local: bool) -> String {
+    let clock = |t: &Value| {
+        let t = t.as_str().unwrap_or("");
+        // 2026-11-29T00:38:49+02:00[Europe/Kyiv] -> 00:38:49
+        t.split_once('T')
+            .map_or(t, |(_, rest)| rest.get(..8).unwrap_or(rest))
+            .to_owned()
+    };
     v["uncovered"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|u| {
-            format!(
-                "{}/{}/{}",
-                u["from"].as_str().unwrap_or(""),
-                u["to"].as_str().unwrap_or(""),
-                u["class"].as_str().unwrap_or("")
-            )
+            if local {
+                format!(
+                    "{}–{} {}",
+                    clock(&u["from_local"]),
+                    clock(&u["to_local"]),
+                    u["class"].as_str().unwrap_or("")
+                )
+            } else {
+                format!(
+                    "{}/{}/{}",
+                    u["from"].as_str().unwrap_or(""),
+                    u["to"].as_str().unwrap_or(""),
+                    u["class"].as_str().unwrap_or("")
+                )
+            }
         })
         .collect::<Vec<_>>()
-        .join(";")
+        .join(if local { "; " } else { ";" })
 }
 
 /// A server path with query parameters (the given ones), properly encoded.
@@ -293,7 +311,7 @@ fn print_coverage(v: &Value, format: &str) -> Result<i32> {
                     &r["duration_seconds"].to_string(),
                     &format!("{:.4}", r["coverage"].as_f64().unwrap_or(0.0)),
                     &r["night_seconds"].to_string(),
-                    &uncovered(r),
+                    &uncovered(r, false),
                 ])?;
             }
             w.flush()?;
@@ -312,7 +330,7 @@ fn print_coverage(v: &Value, format: &str) -> Result<i32> {
                     r["covered_seconds"],
                     r["duration_seconds"],
                     100.0 * r["coverage"].as_f64().unwrap_or(0.0),
-                    uncovered(r)
+                    uncovered(r, true)
                 );
             }
         }

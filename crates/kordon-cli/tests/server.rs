@@ -1489,6 +1489,14 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     let (code, out) = report("table");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("60.0%"), "{out}");
+    // The gap in the table is in the crossing point's clock time, like the start column.
+    let from_local = v["uncovered"][0]["from_local"]
+        .as_str()
+        .expect("from_local");
+    assert!(
+        out.contains(&format!("{}–", &from_local[11..19])) && out.contains("stopped_by_wearer"),
+        "{from_local}: {out}"
+    );
 
     // The officer explains the remaining gap; it stays flagged until a supervisor approves.
     let (from, to) = (kyiv(t + 20_000), kyiv(t + 40_000));

@@ -303,7 +303,7 @@ pub(crate) fn coverage_json(
         "covered_seconds": c.covered_ms as f64 / 1000.0,
         "night_seconds": c.night_ms as f64 / 1000.0,
         "coverage": c.ratio(),
-        "uncovered": c.uncovered.iter().map(|(s, g)| json!({"from": Timestamp(s.start).to_string(), "to": Timestamp(s.end).to_string(), "seconds": s.len() as f64 / 1000.0, "class": g.as_str(), "reason": reason_for(reasons, s)})).collect::<Vec<_>>(),
+        "uncovered": c.uncovered.iter().map(|(s, g)| json!({"from": Timestamp(s.start).to_string(), "to": Timestamp(s.end).to_string(), "from_local": local(s.start, tz), "to_local": local(s.end, tz), "seconds": s.len() as f64 / 1000.0, "class": g.as_str(), "reason": reason_for(reasons, s)})).collect::<Vec<_>>(),
         "stops": c.stops.iter().map(|s| json!({"at": Timestamp(s.at_ms).to_string(), "camera": s.camera, "kind": s.kind})).collect::<Vec<_>>(),
         "unexplained_gaps": unexplained,
     })
