@@ -162,8 +162,8 @@ async fn precheck(app: &App, link: &Link) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// How much of a refused upload's body is read and discarded so that the client sees the
-/// error answer instead of a reset connection.
+/// How much of an upload's unread body (a refusal, or a retry of a stored segment) is read
+/// and discarded so that the client sees the answer instead of a reset connection.
 const DRAIN_LIMIT: u64 = 64 << 20;
 
 type BodyStream =
@@ -189,13 +189,14 @@ pub(crate) async fn put_segment(
         .fuse(),
     );
     let result = segment(&app, &device, seq, &headers, &mut stream).await;
-    if result.is_err() {
-        let mut drained = 0u64;
-        while drained < DRAIN_LIMIT {
-            match tokio::time::timeout(Duration::from_secs(2), stream.next()).await {
-                Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
-                _ => break,
-            }
+    // Whatever the answer — a refusal, or a retry of a segment already stored that was
+    // answered without reading it — read what is left of the body, so that the
+    // connection stays usable for the camera's next upload.
+    let mut drained = 0u64;
+    while drained < DRAIN_LIMIT {
+        match tokio::time::timeout(Duration::from_secs(2), stream.next()).await {
+            Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
+            _ => break,
         }
     }
     result
