@@ -145,7 +145,13 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         )));
     }
     let admin_token_sha256: [u8; 32] = Sha256::digest(read_secret(&token_path)?.as_bytes()).into();
-    let meta = Meta::open_sqlite(&db).await?;
+    let meta = match &config.database_url {
+        None => Meta::open_sqlite(&db).await?,
+        Some(url) => {
+            tracing::info!(database = %url, "metadata in PostgreSQL");
+            Meta::open_postgres(&url.0).await?
+        }
+    };
     let blobs = match &config.s3 {
         None => BlobStore::Fs(FsBlobStore::open(data.join("blobs")).await?),
         Some(s3) => {

@@ -68,6 +68,10 @@ pub struct Config {
     /// How long each object is locked (COMPLIANCE) in the bucket, in seconds. Env:
     /// `KORDON_S3_LOCK_S`. Default: `retention_days` (the shortest any footage is kept).
     pub s3_lock_s: Option<u64>,
+    /// Keep the metadata in PostgreSQL instead of `data/kordon.db`:
+    /// `postgres://user:password@host:port/database` (its password is never logged). Env:
+    /// `KORDON_DATABASE_URL`. Default: none (SQLite in the data folder).
+    pub database_url: Option<kordon_store::meta::DatabaseUrl>,
 }
 
 /// One witness the log asks to cosign its checkpoints.
@@ -102,6 +106,7 @@ impl Default for Config {
             session_max_s: 43_200,
             s3: None,
             s3_lock_s: None,
+            database_url: None,
         }
     }
 }
@@ -196,6 +201,9 @@ impl Config {
                 access_key_id: var("KORDON_S3_ACCESS_KEY_ID"),
                 secret_access_key: var("KORDON_S3_SECRET_ACCESS_KEY"),
             });
+        }
+        if let Ok(url) = std::env::var("KORDON_DATABASE_URL") {
+            c.database_url = Some(kordon_store::meta::DatabaseUrl(url));
         }
         if std::env::var("KORDON_S3_LOCK_S").is_ok() {
             let mut lock = 0u64;

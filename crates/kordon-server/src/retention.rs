@@ -187,6 +187,9 @@ pub(crate) fn spawn(app: Arc<App>) {
         let every = Duration::from_secs(a.config.retention_interval_s.max(1));
         loop {
             tokio::time::sleep(every).await;
+            if let Err(e) = a.meta.ensure_partitions(kordon_store::now_ms()).await {
+                tracing::error!("creating the next time partitions failed: {e}");
+            }
             if let Err(e) = retention(&a).await {
                 tracing::error!("retention run failed: {e}");
             }

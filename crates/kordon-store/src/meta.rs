@@ -1,19 +1,25 @@
-//! The metadata database. SQLite is the embedded default; the SQL is kept portable
-//! (no engine-specific functions) so a PostgreSQL implementation can share it.
+//! The metadata database. SQLite is the embedded default; PostgreSQL is chosen by a
+//! `postgres://` URL. Both are reached through sqlx's `Any` driver with one set of queries:
+//! the SQL is kept portable (`$n` placeholders, which SQLite accepts too; no
+//! engine-specific functions except where [`Engine`] picks a spelling), and each engine has
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`).
 //!
 //! Durability: SQLite runs in WAL mode with `synchronous = FULL`, so a committed
-//! transaction survives power loss.
+//! transaction survives power loss; PostgreSQL commits are durable by its defaults
+//! (`fsync`, `synchronous_commit = on`).
 
 use std::path::Path;
-use std::str::FromStr as _;
 use std::time::Duration;
 
+use sqlx::Executor as _;
 use sqlx::Row as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::AnyPool;
+use sqlx::any::{AnyPoolOptions, AnyRow};
 
 mod backup;
+mod partitions;
+pub mod testing;
+mod sql;
 mod cases;
 mod inspections;
 mod users;
@@ -138,13 +144,91 @@ pub struct Unlogged {
     pub body: Vec<u8>,
 }
 
+/// A database URL (`postgres://user:password@host:port/db`): its password is never shown
+/// by `Debug` or `Display`, so configurations can be logged.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The URL with its password replaced by `***`.
+    #[must_use]
+    pub fn redacted(&self) -> String {
+        match self.0.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((user, host)) => {
+                    let name = user.split_once(':').map_or(user, |(n, _)| n);
+                    format!("{scheme}://{name}:***@{host}")
+                }
+                None => self.0.clone(),
+            },
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Which database engine holds the metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// SQLite, one file in the data folder (the embedded default).
+    Sqlite,
+    /// PostgreSQL, reached by URL.
+    Postgres,
+}
+
 /// The metadata store.
 #[derive(Debug, Clone)]
 pub struct Meta {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
 }
 
-fn link_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredLink, sqlx::Error> {
+/// A pool on the SQLite file at `path`: WAL, `synchronous = FULL`, foreign keys, a busy
+/// timeout; `read_only` opens an immutable copy (a backup) without changing it.
+async fn sqlite_pool(path: &Path, read_only: bool) -> Result<AnyPool, MetaError> {
+    sqlx::any::install_default_drivers();
+    let file = path
+        .to_str()
+        .ok_or_else(|| MetaError::Invalid(format!("{} is not UTF-8", path.display())))?
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    let (params, pragmas, connections) = if read_only {
+        ("mode=ro&immutable=true", "", 1)
+    } else {
+        (
+            "mode=rwc",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; ",
+            8,
+        )
+    };
+    let pragmas = format!("{pragmas}PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;");
+    Ok(AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            let pragmas = pragmas.clone();
+            Box::pin(async move {
+                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                Ok(())
+            })
+        })
+        .connect(&format!("sqlite://{file}?{params}"))
+        .await?)
+}
+
+fn link_from_row(r: &AnyRow) -> Result<StoredLink, sqlx::Error> {
     Ok(StoredLink {
         hash: r.try_get("hash")?,
         body: r.try_get("body")?,
@@ -152,7 +236,7 @@ fn link_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredLink, sqlx::Error>
     })
 }
 
-fn assignment_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Assignment, sqlx::Error> {
+fn assignment_from_row(r: &AnyRow) -> Result<Assignment, sqlx::Error> {
     Ok(Assignment {
         id: r.try_get("id")?,
         device_id: r.try_get("device_id")?,
@@ -164,24 +248,66 @@ fn assignment_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Assignment, sqlx::
 }
 
 impl Meta {
+    /// Opens the metadata database named by `url`: `postgres://…` for PostgreSQL,
+    /// otherwise a path to a SQLite file (created if needed). Migrates it.
+    ///
+    /// # Errors
+    /// [`MetaError`].
+    pub async fn open(url: &str) -> Result<Self, MetaError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else {
+            Self::open_sqlite(Path::new(url.strip_prefix("sqlite://").unwrap_or(url))).await
+        }
+    }
+
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     ///
     /// # Errors
     /// [`MetaError`].
     pub async fn open_sqlite(path: &Path) -> Result<Self, MetaError> {
-        let opts = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(opts)
-            .await?;
+        let pool = sqlite_pool(path, false).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Meta { pool })
+        Ok(Meta {
+            pool,
+            engine: Engine::Sqlite,
+        })
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`),
+    /// migrates it and makes sure the time partitions around now exist.
+    ///
+    /// # Errors
+    /// [`MetaError`].
+    pub async fn open_postgres(url: &str) -> Result<Self, MetaError> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let meta = Meta {
+            pool,
+            engine: Engine::Postgres,
+        };
+        meta.ensure_partitions(crate::now_ms()).await?;
+        Ok(meta)
+    }
+
+    /// The case-insensitive pattern match: SQLite's `LIKE` ignores ASCII case, PostgreSQL's
+    /// `ILIKE` any case.
+    fn like(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "LIKE",
+            Engine::Postgres => "ILIKE",
+        }
+    }
+
+    /// The engine behind this store.
+    #[must_use]
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// Whether the database answers.
@@ -203,7 +329,7 @@ impl Meta {
         if self.device(device_id).await?.is_some() {
             return Err(MetaError::DeviceExists(device_id.to_owned()));
         }
-        sqlx::query("INSERT INTO enroll_tokens (token_hash, device_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO enroll_tokens (token_hash, device_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash)
             .bind(device_id)
             .bind(now)
@@ -226,7 +352,7 @@ impl Meta {
     ) -> Result<(), MetaError> {
         let mut tx = self.pool.begin().await?;
         let used = sqlx::query(
-            "UPDATE enroll_tokens SET used_at = ? WHERE token_hash = ? AND device_id = ? AND used_at IS NULL AND expires_at > ?",
+            "UPDATE enroll_tokens SET used_at = $1 WHERE token_hash = $2 AND device_id = $3 AND used_at IS NULL AND expires_at > $4",
         )
         .bind(now)
         .bind(token_hash)
@@ -237,7 +363,7 @@ impl Meta {
         if used.rows_affected() != 1 {
             return Err(MetaError::TokenInvalid);
         }
-        let inserted = sqlx::query("INSERT INTO devices (id, vkey, enrolled_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
+        let inserted = sqlx::query("INSERT INTO devices (id, vkey, enrolled_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
             .bind(device_id)
             .bind(vkey)
             .bind(now)
@@ -255,7 +381,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn device(&self, id: &str) -> Result<Option<Device>, MetaError> {
-        let row = sqlx::query("SELECT id, vkey, enrolled_at, revoked_at FROM devices WHERE id = ?")
+        let row = sqlx::query("SELECT id, vkey, enrolled_at, revoked_at FROM devices WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -290,7 +416,7 @@ impl Meta {
     /// [`MetaError::UnknownDevice`].
     pub async fn revoke(&self, id: &str, now: i64) -> Result<(), MetaError> {
         let r =
-            sqlx::query("UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            sqlx::query("UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(id)
                 .execute(&self.pool)
@@ -307,7 +433,7 @@ impl Meta {
     /// Database errors.
     pub async fn link(&self, device_id: &str, seq: u64) -> Result<Option<StoredLink>, MetaError> {
         let row =
-            sqlx::query("SELECT hash, body, log_index FROM links WHERE device_id = ? AND seq = ?")
+            sqlx::query("SELECT hash, body, log_index FROM links WHERE device_id = $1 AND seq = $2")
                 .bind(device_id)
                 .bind(seq as i64)
                 .fetch_optional(&self.pool)
@@ -321,10 +447,14 @@ impl Meta {
     /// Database errors.
     pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
-            "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
+        let r = sqlx::query(match self.engine {
+            Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+            // The keys table holds the uniqueness the partitioned table cannot.
+            Engine::Postgres => "WITH k AS (INSERT INTO link_keys (device_id, seq, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
+             INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM k",
+        })
         .bind(l.device_id)
         .bind(l.seq as i64)
         .bind(&l.hash)
@@ -333,7 +463,7 @@ impl Meta {
         .bind(l.end_ms)
         .bind(&l.blob_sha256)
         .bind(l.size.map(|s| s as i64))
-        .bind(l.night)
+        .bind(l.night.map(i64::from))
         .bind(l.attested)
         .bind(l.body)
         .bind(now)
@@ -343,7 +473,7 @@ impl Meta {
             // The link can change coverage from the earlier of its own time and its
             // predecessor's on (a filled gap, a stop event, the end of the upload).
             let prev: Option<i64> = sqlx::query_scalar(
-                "SELECT start_ms FROM links WHERE device_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+                "SELECT start_ms FROM links WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
             )
             .bind(l.device_id)
             .bind(l.seq as i64)
@@ -375,7 +505,7 @@ impl Meta {
         body: &[u8],
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(device_id)
             .bind(seq as i64)
             .bind(hash)
@@ -392,7 +522,7 @@ impl Meta {
     /// Database errors.
     pub async fn equivocations(&self, device_id: &str) -> Result<Vec<(u64, String)>, MetaError> {
         let rows = sqlx::query(
-            "SELECT seq, hash FROM equivocations WHERE device_id = ? ORDER BY seq, received_at",
+            "SELECT seq, hash FROM equivocations WHERE device_id = $1 ORDER BY seq, received_at",
         )
         .bind(device_id)
         .fetch_all(&self.pool)
@@ -407,7 +537,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn device_links(&self, device_id: &str) -> Result<Vec<Vec<u8>>, MetaError> {
-        let rows = sqlx::query("SELECT body FROM links WHERE device_id = ? ORDER BY seq")
+        let rows = sqlx::query("SELECT body FROM links WHERE device_id = $1 ORDER BY seq")
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
@@ -429,7 +559,7 @@ impl Meta {
         body: &[u8],
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(hash)
             .bind(action)
             .bind(subject)
@@ -446,8 +576,8 @@ impl Meta {
     /// Database errors.
     pub async fn set_log_index(&self, hash: &str, index: u64) -> Result<(), MetaError> {
         for sql in [
-            "UPDATE links SET log_index = ? WHERE hash = ? AND log_index IS NULL",
-            "UPDATE custody SET log_index = ? WHERE hash = ? AND log_index IS NULL",
+            "UPDATE links SET log_index = $1 WHERE hash = $2 AND log_index IS NULL",
+            "UPDATE custody SET log_index = $1 WHERE hash = $2 AND log_index IS NULL",
         ] {
             sqlx::query(sql)
                 .bind(index as i64)
@@ -464,8 +594,8 @@ impl Meta {
     /// Database errors.
     pub async fn log_index_of(&self, hash: &str) -> Result<Option<u64>, MetaError> {
         let r = sqlx::query(
-            "SELECT log_index FROM links WHERE hash = ? AND log_index IS NOT NULL
-             UNION ALL SELECT log_index FROM custody WHERE hash = ? AND log_index IS NOT NULL",
+            "SELECT log_index FROM links WHERE hash = $1 AND log_index IS NOT NULL
+             UNION ALL SELECT log_index FROM custody WHERE hash = $2 AND log_index IS NOT NULL",
         )
         .bind(hash)
         .bind(hash)
@@ -518,7 +648,7 @@ impl Meta {
         }
         let mut tx = self.pool.begin().await?;
         let open = sqlx::query(
-            "SELECT officer, end_ms FROM assignments WHERE device_id = ? AND (end_ms IS NULL OR end_ms > ?)",
+            "SELECT officer, end_ms FROM assignments WHERE device_id = $1 AND (end_ms IS NULL OR end_ms > $2)",
         )
         .bind(&a.device_id)
         .bind(a.start_ms)
@@ -538,7 +668,7 @@ impl Meta {
                 ),
             }));
         }
-        sqlx::query("INSERT INTO assignments (id, device_id, officer, checkpoint, start_ms, assigned_by) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO assignments (id, device_id, officer, checkpoint, start_ms, assigned_by) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&a.id)
             .bind(&a.device_id)
             .bind(&a.officer)
@@ -563,7 +693,7 @@ impl Meta {
         by: &str,
     ) -> Result<Assignment, MetaError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT * FROM assignments WHERE device_id = ? AND end_ms IS NULL")
+        let row = sqlx::query("SELECT * FROM assignments WHERE device_id = $1 AND end_ms IS NULL")
             .bind(device_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -576,7 +706,7 @@ impl Meta {
                 "camera {device_id} cannot be returned before it was handed out"
             )));
         }
-        sqlx::query("UPDATE assignments SET end_ms = ?, returned_by = ? WHERE id = ?")
+        sqlx::query("UPDATE assignments SET end_ms = $1, returned_by = $2 WHERE id = $3")
             .bind(end_ms)
             .bind(by)
             .bind(&a.id)
@@ -593,7 +723,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn assignments(&self, device_id: &str) -> Result<Vec<Assignment>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM assignments WHERE device_id = ? ORDER BY start_ms")
+        let rows = sqlx::query("SELECT * FROM assignments WHERE device_id = $1 ORDER BY start_ms")
             .bind(device_id)
             .fetch_all(&self.pool)
             .await?;
@@ -640,7 +770,7 @@ impl Meta {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO checkpoints (code, name_uk, name_latin, tz, lanes, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+            "INSERT INTO checkpoints (code, name_uk, name_latin, tz, lanes, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (code) DO UPDATE SET name_uk = excluded.name_uk, name_latin = excluded.name_latin, tz = excluded.tz, lanes = excluded.lanes, updated_at = excluded.updated_at",
         )
         .bind(&c.code)
@@ -689,7 +819,7 @@ impl Meta {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO officers (service_no, name, checkpoint, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO officers (service_no, name, checkpoint, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (service_no) DO UPDATE SET name = excluded.name, checkpoint = excluded.checkpoint, updated_at = excluded.updated_at",
         )
         .bind(&o.service_no)
@@ -740,7 +870,7 @@ pub struct GapReason {
     pub status: String,
 }
 
-fn gap_reason_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<GapReason, sqlx::Error> {
+fn gap_reason_from_row(r: &AnyRow) -> Result<GapReason, sqlx::Error> {
     Ok(GapReason {
         id: r.try_get("id")?,
         inspection_id: r.try_get("inspection_id")?,
@@ -763,7 +893,7 @@ impl Meta {
         by: &str,
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO gap_reasons (id, inspection_id, from_ms, to_ms, reason, text, status, filed_by, filed_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)")
+        sqlx::query("INSERT INTO gap_reasons (id, inspection_id, from_ms, to_ms, reason, text, status, filed_by, filed_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)")
             .bind(&g.id)
             .bind(&g.inspection_id)
             .bind(g.from_ms)
@@ -788,7 +918,7 @@ impl Meta {
         by: &str,
         now: i64,
     ) -> Result<GapReason, MetaError> {
-        let r = sqlx::query("UPDATE gap_reasons SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
+        let r = sqlx::query("UPDATE gap_reasons SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'pending'")
             .bind(status)
             .bind(by)
             .bind(now)
@@ -800,7 +930,7 @@ impl Meta {
                 "gap reason {id} does not exist or was already decided"
             )));
         }
-        let row = sqlx::query("SELECT * FROM gap_reasons WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM gap_reasons WHERE id = $1")
             .bind(id)
             .fetch_one(&self.pool)
             .await?;
@@ -813,7 +943,7 @@ impl Meta {
     /// Database errors.
     pub async fn gap_reasons(&self, inspection_id: &str) -> Result<Vec<GapReason>, MetaError> {
         let rows =
-            sqlx::query("SELECT * FROM gap_reasons WHERE inspection_id = ? ORDER BY filed_at, id")
+            sqlx::query("SELECT * FROM gap_reasons WHERE inspection_id = $1 ORDER BY filed_at, id")
                 .bind(inspection_id)
                 .fetch_all(&self.pool)
                 .await?;

@@ -73,13 +73,24 @@ async fn state(m: &Meta, id: &str) -> (i64, Option<String>) {
 }
 
 #[tokio::test]
-async fn coverage_is_invalidated_by_exactly_what_it_depends_on() {
+async fn coverage_is_invalidated_by_exactly_what_it_depends_on_in_sqlite() {
     let dir = tempfile::tempdir().expect("tmp");
     let m = Meta::open_sqlite(&dir.path().join("meta.db"))
         .await
         .expect("open");
-    camera(&m, "cam-a", "UA-1", 0).await;
-    camera(&m, "cam-b", "UA-2", 0).await;
+    coverage_invalidation(&m).await;
+}
+
+#[tokio::test]
+async fn coverage_is_invalidated_by_exactly_what_it_depends_on_in_postgres() {
+    let url = kordon_store::meta::testing::fresh_database().await;
+    let m = Meta::open_postgres(&url).await.expect("open");
+    coverage_invalidation(&m).await;
+}
+
+async fn coverage_invalidation(m: &Meta) {
+    camera(m, "cam-a", "UA-1", 0).await;
+    camera(m, "cam-b", "UA-2", 0).await;
     let (early, late) = (
         inspection("I-1", "UA-1", H, 2 * H),
         inspection("I-2", "UA-1", 5 * H, 6 * H),
@@ -91,30 +102,30 @@ async fn coverage_is_invalidated_by_exactly_what_it_depends_on() {
         vec![InspectionOutcome::New, InspectionOutcome::New]
     );
     for id in ["I-1", "I-2"] {
-        let (g, c) = state(&m, id).await;
+        let (g, c) = state(m, id).await;
         assert_eq!(c, None, "not computed yet");
         assert!(m.store_coverage(id, g, "computed").await.expect("store"));
-        assert_eq!(state(&m, id).await.1.as_deref(), Some("computed"));
+        assert_eq!(state(m, id).await.1.as_deref(), Some("computed"));
     }
 
     // A link of another officer's camera changes nothing.
-    link(&m, "cam-b", 0, H, 2 * H).await;
-    assert_eq!(state(&m, "I-1").await.1.as_deref(), Some("computed"));
+    link(m, "cam-b", 0, H, 2 * H).await;
+    assert_eq!(state(m, "I-1").await.1.as_deref(), Some("computed"));
     // A link of UA-1's camera at 3 h: I-1 ended before, I-2 is after it.
-    let g2 = state(&m, "I-2").await.0;
-    link(&m, "cam-a", 0, 3 * H, 3 * H + 10_000).await;
-    assert_eq!(state(&m, "I-1").await.1.as_deref(), Some("computed"));
-    let (g2_now, c2) = state(&m, "I-2").await;
+    let g2 = state(m, "I-2").await.0;
+    link(m, "cam-a", 0, 3 * H, 3 * H + 10_000).await;
+    assert_eq!(state(m, "I-1").await.1.as_deref(), Some("computed"));
+    let (g2_now, c2) = state(m, "I-2").await;
     assert_eq!((g2_now, c2), (g2 + 1, None), "stale");
     // A result computed before the change is not stored over it.
     assert!(!m.store_coverage("I-2", g2, "old").await.expect("store"));
-    assert_eq!(state(&m, "I-2").await.1, None);
+    assert_eq!(state(m, "I-2").await.1, None);
     assert!(m.store_coverage("I-2", g2_now, "new").await.expect("store"));
     // A late link that fills a gap before I-1 (its predecessor started before I-1 ended)
     // makes I-1 stale too.
-    link(&m, "cam-a", 5, 4 * H, 4 * H + 10_000).await;
-    link(&m, "cam-a", 2, H + 60_000, H + 70_000).await;
-    assert_eq!(state(&m, "I-1").await.1, None, "late link inside I-1");
+    link(m, "cam-a", 5, 4 * H, 4 * H + 10_000).await;
+    link(m, "cam-a", 2, H + 60_000, H + 70_000).await;
+    assert_eq!(state(m, "I-1").await.1, None, "late link inside I-1");
 
     // A correction is a new version with fresh coverage; the old version is kept.
     let mut corrected = late.clone();
@@ -144,16 +155,16 @@ async fn coverage_is_invalidated_by_exactly_what_it_depends_on() {
 
     // Returning the camera invalidates the officer's inspections after the hand-out.
     assert!(
-        m.store_coverage("I-1", state(&m, "I-1").await.0, "x")
+        m.store_coverage("I-1", state(m, "I-1").await.0, "x")
             .await
             .expect("store")
     );
     m.return_device("cam-a", 7 * H, "test")
         .await
         .expect("return");
-    assert_eq!(state(&m, "I-1").await.1, None);
+    assert_eq!(state(m, "I-1").await.1, None);
     // A return before the hand-out is refused.
-    camera(&m, "cam-c", "UA-3", 8 * H).await;
+    camera(m, "cam-c", "UA-3", 8 * H).await;
     let err = m
         .return_device("cam-c", 7 * H, "test")
         .await

@@ -14,15 +14,10 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn open_sqlite_read_only(path: &Path) -> Result<Self, MetaError> {
-        let opts = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(path)
-            .read_only(true)
-            .immutable(true);
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(opts)
-            .await?;
-        Ok(Meta { pool })
+        Ok(Meta {
+            pool: super::sqlite_pool(path, true).await?,
+            engine: super::Engine::Sqlite,
+        })
     }
 
     /// Writes a consistent copy of the whole database to `out` (SQLite `VACUUM INTO`), safe

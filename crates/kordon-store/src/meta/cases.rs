@@ -2,8 +2,11 @@
 //! custody events an evidence package is made of.
 
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
-use super::{Meta, MetaError};
+use super::sql::Sql;
+
+use super::{Engine, Meta, MetaError};
 
 /// A case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +77,7 @@ pub struct LinkRow {
     pub tombstone: Option<String>,
 }
 
-fn link_row(r: &sqlx::sqlite::SqliteRow) -> Result<LinkRow, sqlx::Error> {
+fn link_row(r: &AnyRow) -> Result<LinkRow, sqlx::Error> {
     Ok(LinkRow {
         device_id: r.try_get("device_id")?,
         seq: r.try_get::<i64, _>("seq")? as u64,
@@ -110,9 +113,9 @@ pub struct CustodyRow {
 /// SQL: footage of camera `?1` over `[?2, ?3)` overlaps an inspection of one of its
 /// officers (assigned then) that ended with `outcome`.
 const INSPECTION_OVERLAP: &str = "SELECT 1 FROM assignments a
-   JOIN inspection_officers o ON o.officer = a.officer AND o.start_ms < ?3 AND o.end_ms > ?2
-   JOIN inspections i ON i.id = o.id AND i.latest
-  WHERE a.device_id = ?1 AND a.start_ms < ?3 AND (a.end_ms IS NULL OR a.end_ms > ?2)";
+   JOIN inspection_officers o ON o.officer = a.officer AND o.start_ms < $3 AND o.end_ms > $2
+   JOIN inspections i ON i.id = o.id AND i.latest = 1
+  WHERE a.device_id = $1 AND a.start_ms < $3 AND (a.end_ms IS NULL OR a.end_ms > $2)";
 
 impl Meta {
     /// Opens a case.
@@ -120,7 +123,7 @@ impl Meta {
     /// # Errors
     /// [`MetaError::Assignment`] (conflict) if the id is taken; database errors.
     pub async fn open_case(&self, c: &Case) -> Result<(), MetaError> {
-        let r = sqlx::query("INSERT INTO cases (id, reference, kind, description, opened_by, opened_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        let r = sqlx::query("INSERT INTO cases (id, reference, kind, description, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
             .bind(&c.id)
             .bind(&c.reference)
             .bind(&c.kind)
@@ -143,7 +146,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn case(&self, id: &str) -> Result<Option<(Case, Vec<CaseItem>)>, MetaError> {
-        let Some(r) = sqlx::query("SELECT * FROM cases WHERE id = ?")
+        let Some(r) = sqlx::query("SELECT * FROM cases WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -158,7 +161,7 @@ impl Meta {
             opened_by: r.try_get("opened_by")?,
             opened_at: r.try_get("opened_at")?,
         };
-        let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = ? ORDER BY item")
+        let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = $1 ORDER BY item")
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
@@ -192,14 +195,14 @@ impl Meta {
     ) -> Result<Vec<i64>, MetaError> {
         let mut tx = self.pool.begin().await?;
         let mut next: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(item), 0) + 1 FROM case_items WHERE case_id = ?",
+            "SELECT COALESCE(MAX(item), 0) + 1 FROM case_items WHERE case_id = $1",
         )
         .bind(case_id)
         .fetch_one(&mut *tx)
         .await?;
         let mut out = Vec::new();
         for i in items {
-            sqlx::query("INSERT INTO case_items (case_id, item, kind, inspection_id, device_id, from_ms, to_ms, text, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO case_items (case_id, item, kind, inspection_id, device_id, from_ms, to_ms, text, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .bind(case_id)
                 .bind(next)
                 .bind(&i.kind)
@@ -226,26 +229,29 @@ impl Meta {
     /// Database errors.
     pub async fn is_held(&self, device: &str, from: i64, to: i64) -> Result<bool, MetaError> {
         let q = format!(
-            "SELECT EXISTS (SELECT 1 FROM case_items WHERE device_id = ?1 AND from_ms < ?3 AND to_ms > ?2)
+            "EXISTS (SELECT 1 FROM case_items WHERE device_id = $1 AND from_ms < $3 AND to_ms > $2)
                  OR EXISTS ({INSPECTION_OVERLAP} AND i.outcome = 'violation')"
         );
         self.device_span_query(q, device, from, to).await
     }
 
-    /// Runs a boolean query whose `?1`, `?2`, `?3` are a device and a time span.
+    /// Evaluates a condition whose `$1`, `$2`, `$3` are a device and a time span.
     async fn device_span_query(
         &self,
-        q: String,
+        condition: String,
         device: &str,
         from: i64,
         to: i64,
     ) -> Result<bool, MetaError> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-            .bind(device)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?)
+        let yes: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT CASE WHEN {condition} THEN 1 ELSE 0 END"
+        )))
+        .bind(device)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(yes == 1)
     }
 
     /// Whether footage of `device` over `[from, to)` overlaps any inspection of its officer
@@ -260,7 +266,7 @@ impl Meta {
         to: i64,
     ) -> Result<bool, MetaError> {
         self.device_span_query(
-            format!("SELECT EXISTS ({INSPECTION_OVERLAP})"),
+            format!("EXISTS ({INSPECTION_OVERLAP})"),
             device,
             from,
             to,
@@ -278,7 +284,7 @@ impl Meta {
         before: i64,
         limit: i64,
     ) -> Result<Vec<LinkRow>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM links WHERE kind = 'segment' AND purged_at IS NULL AND received_at < ? ORDER BY received_at, device_id, seq LIMIT ?")
+        let rows = sqlx::query("SELECT * FROM links WHERE kind = 'segment' AND purged_at IS NULL AND received_at < $1 ORDER BY received_at, device_id, seq LIMIT $2")
             .bind(before)
             .bind(limit)
             .fetch_all(&self.pool)
@@ -297,7 +303,7 @@ impl Meta {
         tombstone: &str,
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("UPDATE links SET purged_at = ?, tombstone = ? WHERE device_id = ? AND seq = ? AND purged_at IS NULL")
+        sqlx::query("UPDATE links SET purged_at = $1, tombstone = $2 WHERE device_id = $3 AND seq = $4 AND purged_at IS NULL")
             .bind(now)
             .bind(tombstone)
             .bind(device)
@@ -312,13 +318,13 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn blob_in_use(&self, sha256: &str) -> Result<bool, MetaError> {
-        let yes: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM links WHERE blob_sha256 = ? AND purged_at IS NULL)",
+        let yes: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM links WHERE blob_sha256 = $1 AND purged_at IS NULL) THEN 1 ELSE 0 END",
         )
         .bind(sha256)
         .fetch_one(&self.pool)
         .await?;
-        Ok(yes)
+        Ok(yes == 1)
     }
 
     /// Every blob that should be stored (of segments not purged), with its size.
@@ -345,7 +351,7 @@ impl Meta {
         detail: &str,
         now: i64,
     ) -> Result<bool, MetaError> {
-        let r = sqlx::query("INSERT INTO quarantine (sha256, found_at, detail) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let r = sqlx::query("INSERT INTO quarantine (sha256, found_at, detail) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(sha256)
             .bind(now)
             .bind(detail)
@@ -367,9 +373,9 @@ impl Meta {
         to: i64,
     ) -> Result<Vec<LinkRow>, MetaError> {
         let rows = sqlx::query(
-            "SELECT * FROM links WHERE device_id = ?1 AND seq BETWEEN
-               (SELECT MIN(seq) FROM links WHERE device_id = ?1 AND start_ms < ?3 AND (end_ms > ?2 OR (end_ms = start_ms AND start_ms >= ?2)))
-               AND (SELECT MAX(seq) FROM links WHERE device_id = ?1 AND start_ms < ?3 AND (end_ms > ?2 OR (end_ms = start_ms AND start_ms >= ?2)))
+            "SELECT * FROM links WHERE device_id = $1 AND seq BETWEEN
+               (SELECT MIN(seq) FROM links WHERE device_id = $1 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
+               AND (SELECT MAX(seq) FROM links WHERE device_id = $1 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
              ORDER BY seq",
         )
         .bind(device)
@@ -390,7 +396,7 @@ impl Meta {
         subjects: &[String],
         prefixes: &[String],
     ) -> Result<Vec<CustodyRow>, MetaError> {
-        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM custody WHERE 1 = 0");
+        let mut b = Sql::new("SELECT * FROM custody WHERE 1 = 0");
         for s in subjects {
             b.push(" OR subject = ").push_bind(s.clone());
         }
@@ -401,7 +407,7 @@ impl Meta {
                 .push_bind(p.clone());
         }
         b.push(" ORDER BY log_index, created_at");
-        let rows = b.build().fetch_all(&self.pool).await?;
+        let rows = b.build()?.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
             .map(|r| {
@@ -427,7 +433,10 @@ impl Meta {
         action: &str,
         text: &str,
     ) -> Result<Vec<CustodyRow>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM custody WHERE action = ? AND instr(CAST(body AS TEXT), ?) > 0 ORDER BY log_index")
+        let rows = sqlx::query(match self.engine {
+            Engine::Sqlite => "SELECT * FROM custody WHERE action = $1 AND instr(CAST(body AS TEXT), $2) > 0 ORDER BY log_index",
+            Engine::Postgres => "SELECT * FROM custody WHERE action = $1 AND strpos(convert_from(body, 'UTF8'), $2) > 0 ORDER BY log_index",
+        })
             .bind(action)
             .bind(text)
             .fetch_all(&self.pool)
@@ -453,7 +462,7 @@ impl Meta {
     /// Database errors.
     pub async fn link_by_blob(&self, sha256: &str) -> Result<Option<LinkRow>, MetaError> {
         let r =
-            sqlx::query("SELECT * FROM links WHERE blob_sha256 = ? ORDER BY received_at LIMIT 1")
+            sqlx::query("SELECT * FROM links WHERE blob_sha256 = $1 ORDER BY received_at LIMIT 1")
                 .bind(sha256)
                 .fetch_optional(&self.pool)
                 .await?;

@@ -12,6 +12,9 @@
 //! computed at, so a change that lands during a recomputation is never lost.
 
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use super::sql::Sql;
 
 use super::{Assignment, Meta, MetaError, assignment_from_row};
 
@@ -69,7 +72,7 @@ pub struct LatestInspection {
     pub coverage: Option<String>,
 }
 
-fn inspection_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<InspectionRow, sqlx::Error> {
+fn inspection_from_row(r: &AnyRow) -> Result<InspectionRow, sqlx::Error> {
     let officers: String = r.try_get("officers")?;
     Ok(InspectionRow {
         id: r.try_get("id")?,
@@ -91,7 +94,7 @@ fn inspection_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<InspectionRow, sql
     })
 }
 
-fn latest_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<LatestInspection, sqlx::Error> {
+fn latest_from_row(r: &AnyRow) -> Result<LatestInspection, sqlx::Error> {
     let generation: Option<i64> = r.try_get("generation")?;
     let computed: Option<i64> = r.try_get("computed")?;
     Ok(LatestInspection {
@@ -107,7 +110,7 @@ fn latest_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<LatestInspection, sqlx
 }
 
 /// The columns of a latest inspection joined with its coverage row.
-const LATEST: &str = "SELECT i.*, c.generation, c.computed, c.result FROM inspections i LEFT JOIN coverage c ON c.inspection_id = i.id WHERE i.latest";
+const LATEST: &str = "SELECT i.*, c.generation, c.computed, c.result FROM inspections i LEFT JOIN coverage c ON c.inspection_id = i.id WHERE i.latest = 1";
 
 /// What to look for among inspections; every field given must match.
 #[derive(Debug, Clone, Default)]
@@ -151,7 +154,7 @@ pub struct Bookmark {
     pub created_by: String,
 }
 
-fn bookmark_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Bookmark, sqlx::Error> {
+fn bookmark_from_row(r: &AnyRow) -> Result<Bookmark, sqlx::Error> {
     Ok(Bookmark {
         id: r.try_get("id")?,
         inspection_id: r.try_get("inspection_id")?,
@@ -178,14 +181,14 @@ fn contains_pattern(text: &str) -> String {
 /// Marks stale the coverage of the latest inspections of an officer that overlap
 /// `[from, to)`.
 async fn invalidate_officer(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     officer: &str,
     from: i64,
     to: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE coverage SET generation = generation + 1 WHERE inspection_id IN
-           (SELECT id FROM inspection_officers WHERE officer = ? AND end_ms > ? AND start_ms < ?)",
+           (SELECT id FROM inspection_officers WHERE officer = $1 AND end_ms > $2 AND start_ms < $3)",
     )
     .bind(officer)
     .bind(from)
@@ -199,16 +202,16 @@ async fn invalidate_officer(
 /// touching time from `from` on, can change: those of officers the camera was assigned to,
 /// overlapping the assignment and ending after `from`.
 pub(super) async fn invalidate_device(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     device: &str,
     from: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE coverage SET generation = generation + 1 WHERE inspection_id IN
            (SELECT o.id FROM assignments a JOIN inspection_officers o
-              ON o.officer = a.officer AND o.end_ms > MAX(?2, a.start_ms)
+              ON o.officer = a.officer AND o.end_ms > $2 AND o.end_ms > a.start_ms
              AND (a.end_ms IS NULL OR o.start_ms < a.end_ms)
-            WHERE a.device_id = ?1 AND (a.end_ms IS NULL OR a.end_ms > ?2))",
+            WHERE a.device_id = $1 AND (a.end_ms IS NULL OR a.end_ms > $2))",
     )
     .bind(device)
     .bind(from)
@@ -219,7 +222,7 @@ pub(super) async fn invalidate_device(
 
 /// Marks stale what an assignment's change (hand-out or return) can change.
 pub(super) async fn invalidate_assignment(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     a: &Assignment,
 ) -> Result<(), sqlx::Error> {
     invalidate_officer(tx, &a.officer, a.start_ms, i64::MAX).await
@@ -251,7 +254,7 @@ impl Meta {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(batch.len());
         for i in batch {
-            let latest = sqlx::query("SELECT * FROM inspections WHERE id = ? AND latest")
+            let latest = sqlx::query("SELECT * FROM inspections WHERE id = $1 AND latest = 1")
                 .bind(&i.id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -265,18 +268,18 @@ impl Meta {
             };
             if let Some(r) = &latest {
                 let old = inspection_from_row(r)?;
-                sqlx::query("UPDATE inspections SET latest = FALSE WHERE id = ? AND latest")
+                sqlx::query("UPDATE inspections SET latest = 0 WHERE id = $1 AND latest = 1")
                     .bind(&i.id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("DELETE FROM inspection_officers WHERE id = ?")
+                sqlx::query("DELETE FROM inspection_officers WHERE id = $1")
                     .bind(&old.id)
                     .execute(&mut *tx)
                     .await?;
             }
             sqlx::query(
                 "INSERT INTO inspections (id, version, checkpoint, lane, officers, start_ms, end_ms, plate, plate_norm, declaration, declarant, kind, outcome, received_at, latest)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)",
             )
             .bind(&i.id)
             .bind(version)
@@ -295,7 +298,7 @@ impl Meta {
             .execute(&mut *tx)
             .await?;
             for o in &i.officers {
-                sqlx::query("INSERT OR IGNORE INTO inspection_officers (officer, id, start_ms, end_ms) VALUES (?, ?, ?, ?)")
+                sqlx::query("INSERT INTO inspection_officers (officer, id, start_ms, end_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
                     .bind(o)
                     .bind(&i.id)
                     .bind(i.start_ms)
@@ -304,7 +307,7 @@ impl Meta {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO coverage (inspection_id, version, generation) VALUES (?, ?, 1)
+                "INSERT INTO coverage (inspection_id, version, generation) VALUES ($1, $2, 1)
                  ON CONFLICT (inspection_id) DO UPDATE SET version = excluded.version,
                    generation = coverage.generation + 1, computed = NULL, result = NULL",
             )
@@ -349,9 +352,9 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn inspection(&self, id: &str) -> Result<Option<LatestInspection>, MetaError> {
-        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(LATEST);
+        let mut b = Sql::new(LATEST);
         b.push(" AND i.id = ").push_bind(id.to_owned());
-        let r = b.build().fetch_optional(&self.pool).await?;
+        let r = b.build()?.fetch_optional(&self.pool).await?;
         Ok(r.as_ref().map(latest_from_row).transpose()?)
     }
 
@@ -367,7 +370,7 @@ impl Meta {
         result: &str,
     ) -> Result<bool, MetaError> {
         let r = sqlx::query(
-            "UPDATE coverage SET computed = generation, result = ? WHERE inspection_id = ? AND generation = ?",
+            "UPDATE coverage SET computed = generation, result = $1 WHERE inspection_id = $2 AND generation = $3",
         )
         .bind(result)
         .bind(id)
@@ -387,7 +390,7 @@ impl Meta {
         from: i64,
         to: i64,
     ) -> Result<Vec<Assignment>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM assignments WHERE officer = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms")
+        let rows = sqlx::query("SELECT * FROM assignments WHERE officer = $1 AND start_ms < $2 AND (end_ms IS NULL OR end_ms > $3) ORDER BY start_ms")
             .bind(officer)
             .bind(to)
             .bind(from)
@@ -408,7 +411,7 @@ impl Meta {
         from: i64,
         to: i64,
     ) -> Result<Vec<Assignment>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM assignments WHERE start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms, id")
+        let rows = sqlx::query("SELECT * FROM assignments WHERE start_ms < $1 AND (end_ms IS NULL OR end_ms > $2) ORDER BY start_ms, id")
             .bind(to)
             .bind(from)
             .fetch_all(&self.pool)
@@ -428,7 +431,7 @@ impl Meta {
         q: &InspectionQuery,
         limit: i64,
     ) -> Result<Vec<LatestInspection>, MetaError> {
-        let mut b = sqlx::QueryBuilder::<sqlx::Sqlite>::new(LATEST);
+        let mut b = Sql::new(LATEST);
         if let Some(v) = q.from {
             b.push(" AND i.start_ms >= ").push_bind(v);
         }
@@ -461,12 +464,14 @@ impl Meta {
             .push(")");
         }
         if let Some(t) = &q.bookmark {
-            b.push(" AND i.id IN (SELECT inspection_id FROM bookmarks WHERE label LIKE ")
+            b.push(" AND i.id IN (SELECT inspection_id FROM bookmarks WHERE label ")
+                .push(self.like())
+                .push(" ")
                 .push_bind(contains_pattern(t))
                 .push(" ESCAPE '\\')");
         }
         b.push(" ORDER BY i.start_ms, i.id LIMIT ").push_bind(limit);
-        let rows = b.build().fetch_all(&self.pool).await?;
+        let rows = b.build()?.fetch_all(&self.pool).await?;
         Ok(rows.iter().map(latest_from_row).collect::<Result<_, _>>()?)
     }
 
@@ -475,7 +480,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn add_bookmark(&self, b: &Bookmark, now: i64) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO bookmarks (id, inspection_id, device_id, at_ms, label, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO bookmarks (id, inspection_id, device_id, at_ms, label, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(&b.id)
             .bind(&b.inspection_id)
             .bind(&b.device_id)
@@ -498,14 +503,13 @@ impl Meta {
         text: &str,
         device: Option<&str>,
     ) -> Result<Vec<Bookmark>, MetaError> {
-        let mut b =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM bookmarks WHERE label LIKE ");
-        b.push_bind(contains_pattern(text)).push(" ESCAPE '\\'");
+        let mut b = Sql::new("SELECT * FROM bookmarks WHERE label ");
+        b.push(self.like()).push(" ").push_bind(contains_pattern(text)).push(" ESCAPE '\\'");
         if let Some(d) = device {
             b.push(" AND device_id = ").push_bind(d.to_owned());
         }
         b.push(" ORDER BY at_ms, id LIMIT 1000");
-        let rows = b.build().fetch_all(&self.pool).await?;
+        let rows = b.build()?.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
             .map(bookmark_from_row)

@@ -2,6 +2,7 @@
 //! deciding what a role may do is the server's job.
 
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use super::{Meta, MetaError};
 
@@ -28,7 +29,7 @@ pub struct User {
     pub disabled: bool,
 }
 
-fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
+fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
     let cps: String = r.try_get("checkpoints")?;
     Ok(User {
         name: r.try_get("name")?,
@@ -46,7 +47,7 @@ fn user_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<User, sqlx::Error> {
         totp_secret: r.try_get("totp_secret")?,
         failed: r.try_get("failed")?,
         locked_until: r.try_get("locked_until")?,
-        disabled: r.try_get("disabled")?,
+        disabled: r.try_get::<i64, _>("disabled")? != 0,
     })
 }
 
@@ -75,7 +76,7 @@ impl Meta {
             u.checkpoints.join(";")
         };
         sqlx::query(
-            "INSERT INTO users (name, role, checkpoints, officer, password_hash, totp_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            "INSERT INTO users (name, role, checkpoints, officer, password_hash, totp_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role, checkpoints = excluded.checkpoints, officer = excluded.officer,
                password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, failed = 0, locked_until = NULL",
         )
@@ -96,7 +97,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn user(&self, name: &str) -> Result<Option<User>, MetaError> {
-        let r = sqlx::query("SELECT * FROM users WHERE name = ?")
+        let r = sqlx::query("SELECT * FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
@@ -126,7 +127,7 @@ impl Meta {
         lock_ms: i64,
         now: i64,
     ) -> Result<i64, MetaError> {
-        sqlx::query("UPDATE users SET failed = failed + 1, locked_until = CASE WHEN failed + 1 >= ? THEN ? ELSE locked_until END WHERE name = ?")
+        sqlx::query("UPDATE users SET failed = failed + 1, locked_until = CASE WHEN failed + 1 >= $1 THEN $2 ELSE locked_until END WHERE name = $3")
             .bind(max)
             .bind(now + lock_ms)
             .bind(name)
@@ -140,7 +141,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn login_succeeded(&self, name: &str) -> Result<(), MetaError> {
-        sqlx::query("UPDATE users SET failed = 0, locked_until = NULL WHERE name = ?")
+        sqlx::query("UPDATE users SET failed = 0, locked_until = NULL WHERE name = $1")
             .bind(name)
             .execute(&self.pool)
             .await?;
@@ -158,7 +159,7 @@ impl Meta {
         csrf: &str,
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO sessions (id_hash, user_name, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (id_hash, user_name, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)")
             .bind(id_hash)
             .bind(user)
             .bind(csrf)
@@ -174,7 +175,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn session(&self, id_hash: &str, now: i64) -> Result<Option<SessionRow>, MetaError> {
-        let Some(r) = sqlx::query("SELECT s.csrf, s.created_at AS s_created, s.last_seen, u.* FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = ?")
+        let Some(r) = sqlx::query("SELECT s.csrf, s.created_at AS s_created, s.last_seen, u.* FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = $1")
             .bind(id_hash)
             .fetch_optional(&self.pool)
             .await?
@@ -187,7 +188,7 @@ impl Meta {
             created_at: r.try_get("s_created")?,
             last_seen: r.try_get("last_seen")?,
         };
-        sqlx::query("UPDATE sessions SET last_seen = ? WHERE id_hash = ?")
+        sqlx::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
             .bind(now)
             .bind(id_hash)
             .execute(&self.pool)
@@ -200,7 +201,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), MetaError> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
             .await?;
@@ -219,7 +220,7 @@ impl Meta {
         now: i64,
     ) -> Result<(), MetaError> {
         sqlx::query(
-            "INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO api_tokens (token_hash, user_name, label, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(token_hash)
         .bind(user)
@@ -244,7 +245,7 @@ impl Meta {
         if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(false);
         }
-        let r = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE user_name = ? AND substr(token_hash, 1, 16) = ? AND revoked_at IS NULL")
+        let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_name = $2 AND substr(token_hash, 1, 16) = $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(user)
             .bind(id.to_ascii_lowercase())
@@ -258,7 +259,7 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, MetaError> {
-        let r = sqlx::query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = ? AND t.revoked_at IS NULL")
+        let r = sqlx::query("SELECT u.* FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.token_hash = $1 AND t.revoked_at IS NULL")
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?;

@@ -1,0 +1,167 @@
+//! The metadata store behaves the same on SQLite and on PostgreSQL: chain links (retries,
+//! equivocation, the log's bookkeeping), custody, search, holds and purges — and on
+//! PostgreSQL the monthly partitions of `links` are created ahead and filled correctly.
+
+use kordon_store::meta::{Bookmark, Engine, InsertOutcome, Meta, NewLink};
+
+const DAY: i64 = 86_400_000;
+/// 2026-11-28T12:00:00Z.
+const NOW: i64 = 1_795_867_200_000;
+
+fn link<'a>(device: &'a str, seq: u64, start: i64, hash: &str, body: &'a [u8]) -> NewLink<'a> {
+    NewLink {
+        device_id: device,
+        seq,
+        hash: hash.into(),
+        kind: "segment",
+        start_ms: start,
+        end_ms: start + 60_000,
+        blob_sha256: Some(format!("blob-{hash}")),
+        size: Some(1000),
+        night: Some(seq % 2 == 1),
+        attested: Some("device"),
+        body,
+    }
+}
+
+async fn behaves(m: &Meta) {
+    m.create_enroll_token("cam-1", "t", 0, i64::MAX)
+        .await
+        .expect("token");
+    m.enroll("cam-1", "t", "key", 0).await.expect("enroll");
+
+    // A new link, its retry, and a different link under the same seq (equivocation).
+    let l0 = link("cam-1", 0, NOW, "h0", b"link zero");
+    assert_eq!(m.insert_link(&l0, NOW).await.expect("insert"), InsertOutcome::Inserted);
+    match m.insert_link(&l0, NOW).await.expect("retry") {
+        InsertOutcome::Duplicate(s) => assert_eq!(s.body, b"link zero"),
+        other => panic!("retry: {other:?}"),
+    }
+    let forged = link("cam-1", 0, NOW - 40 * DAY, "hX", b"another link zero");
+    match m.insert_link(&forged, NOW).await.expect("conflict") {
+        InsertOutcome::Conflict(s) => assert_eq!(s.hash, "h0"),
+        other => panic!("equivocation: {other:?}"),
+    }
+    m.record_equivocation("cam-1", 0, "hX", b"another link zero", NOW)
+        .await
+        .expect("record");
+    assert_eq!(
+        m.equivocations("cam-1").await.expect("list"),
+        vec![(0, "hX".to_owned())]
+    );
+    // Links in other months (one far back, in no month partition) and out of order.
+    let l2 = link("cam-1", 2, NOW + 35 * DAY, "h2", b"link two");
+    let l1 = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");
+    for l in [&l2, &l1] {
+        assert_eq!(m.insert_link(l, NOW).await.expect("insert"), InsertOutcome::Inserted);
+    }
+    assert_eq!(
+        m.device_links("cam-1").await.expect("links"),
+        vec![b"link zero".to_vec(), b"link one".to_vec(), b"link two".to_vec()]
+    );
+
+    // The log's bookkeeping.
+    m.insert_custody("c0", "view", "inspection:I-1", b"custody zero", NOW)
+        .await
+        .expect("custody");
+    let unlogged: Vec<String> = m
+        .unlogged()
+        .await
+        .expect("unlogged")
+        .into_iter()
+        .map(|u| u.hash)
+        .collect();
+    assert_eq!(unlogged.len(), 4, "{unlogged:?}");
+    for (i, h) in ["h0", "h1", "h2", "c0"].iter().enumerate() {
+        m.set_log_index(h, i as u64).await.expect("index");
+    }
+    assert!(m.unlogged().await.expect("unlogged").is_empty());
+    assert_eq!(m.max_log_index().await.expect("max"), Some(3));
+    assert_eq!(m.log_index_of("h2").await.expect("of"), Some(2));
+    let logged = m.logged_entries().await.expect("logged");
+    assert_eq!(logged[1], (1, b"link one".to_vec()));
+    assert_eq!(
+        m.custody_mentioning("view", "custody").await.expect("mentioning").len(),
+        1
+    );
+
+    // Bookmarks: a label found whatever the ASCII case.
+    m.add_bookmark(
+        &Bookmark {
+            id: "b1".into(),
+            inspection_id: None,
+            device_id: Some("cam-1".into()),
+            at_ms: NOW,
+            label: "Cargo Seal".into(),
+            created_by: "analyst".into(),
+        },
+        NOW,
+    )
+    .await
+    .expect("bookmark");
+    assert_eq!(m.bookmarks("cargo s", Some("cam-1")).await.expect("find").len(), 1);
+    assert_eq!(m.bookmarks("50%", None).await.expect("find").len(), 0);
+
+    // Holds and purges.
+    assert!(!m.is_held("cam-1", NOW, NOW + 1).await.expect("held"));
+    assert!(m.blob_in_use("blob-h0").await.expect("in use"));
+    let old = m.purge_candidates(NOW + 1, 10).await.expect("candidates");
+    assert_eq!(old.len(), 3);
+    m.mark_purged("cam-1", 0, "tomb", NOW).await.expect("purge");
+    assert!(!m.blob_in_use("blob-h0").await.expect("in use"));
+    assert_eq!(m.purge_candidates(NOW + 1, 10).await.expect("candidates").len(), 2);
+}
+
+#[tokio::test]
+async fn sqlite_behaves() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let m = Meta::open_sqlite(&dir.path().join("m.db")).await.expect("open");
+    assert_eq!(m.engine(), Engine::Sqlite);
+    behaves(&m).await;
+}
+
+#[tokio::test]
+async fn postgres_behaves_and_partitions_links_by_month() {
+    let url = kordon_store::meta::testing::fresh_database().await;
+    let m = Meta::open_postgres(&url).await.expect("open");
+    assert_eq!(m.engine(), Engine::Postgres);
+    behaves(&m).await;
+
+    // Where each link landed: this month's partition (created at open), and the default
+    // partition for a month 400 days back.
+    let placed = |sql: &'static str| {
+        let url = url.clone();
+        async move {
+            use sqlx::Connection as _;
+            let mut c = sqlx::AnyConnection::connect(&url).await.expect("connect");
+            sqlx::query_scalar::<_, String>(sql)
+                .fetch_all(&mut c)
+                .await
+                .expect("query")
+        }
+    };
+    let where_is = "SELECT tableoid::regclass::text || ':' || hash FROM links ORDER BY seq";
+    let before = placed(where_is).await;
+    let now_part = format!("links_p{}", &jiff_month(NOW));
+    assert_eq!(before[0], format!("{now_part}:h0"));
+    assert_eq!(before[1], "links_default:h1");
+    // Creating the partition of that old month moves its rows out of the default one.
+    m.ensure_partitions(NOW - 400 * DAY).await.expect("partitions");
+    let after = placed(where_is).await;
+    assert_eq!(after[1], format!("links_p{}:h1", jiff_month(NOW - 400 * DAY)));
+    assert_eq!(after.len(), 3, "no row lost or doubled: {after:?}");
+    // Still one link per (device, seq) after the move.
+    let again = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");
+    assert!(matches!(
+        m.insert_link(&again, NOW).await.expect("retry"),
+        InsertOutcome::Duplicate(_)
+    ));
+}
+
+/// `YYYYMM` of a time in UTC.
+fn jiff_month(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .expect("time")
+        .strftime("%Y%m")
+        .to_string()
+}
