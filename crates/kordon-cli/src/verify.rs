@@ -82,8 +82,11 @@ pub(crate) struct Audit {
     pub origin: String,
     /// Its size.
     pub size: u64,
-    /// The segments the entries name: device, seq, SHA-256, size.
+    /// The segments the entries name whose bytes should be kept: device, seq, SHA-256,
+    /// size.
     pub segments: Vec<(String, u64, kordon_core::Hash, u64)>,
+    /// How many segments the log says were purged by retention (a signed tombstone).
+    pub purged: usize,
     /// How many device chains were verified.
     pub devices: usize,
 }
@@ -136,12 +139,13 @@ pub(crate) async fn verify_log(
         size,
         segments,
         devices,
+        purged,
     } = audit(&source, &key, true).await?;
     if blobs && entries.len() as u64 == size {
         check_blobs(&http, base, token, &segments, &mut problems).await?;
     }
     println!(
-        "log {origin} at size {size}: {} entries, {devices} devices, {} segments checked",
+        "log {origin} at size {size}: {} entries, {devices} devices, {} segments checked, {purged} purged by retention",
         entries.len(),
         if blobs { segments.len() } else { 0 }
     );
@@ -164,6 +168,7 @@ pub(crate) async fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
         size,
         segments,
         devices,
+        purged,
     } = audit(&Source::Bucket(bucket.clone()), &key, true).await?;
     if blobs {
         let pb = bar(segments.len() as u64, "segments");
@@ -181,7 +186,7 @@ pub(crate) async fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
     }
     let _ = std::fs::remove_dir_all(spool);
     println!(
-        "log {origin} at size {size} (from the bucket): {} entries, {devices} devices, {} segments checked",
+        "log {origin} at size {size} (from the bucket): {} entries, {devices} devices, {} segments checked, {purged} purged by retention",
         entries.len(),
         if blobs { segments.len() } else { 0 }
     );
@@ -203,6 +208,7 @@ pub(crate) async fn audit(source: &Source, key: &VerifierKey, chains_too: bool) 
         size,
         segments: Vec::new(),
         devices: 0,
+        purged: 0,
     };
 
     // Entries and recomputed hashes.
@@ -270,6 +276,7 @@ pub(crate) async fn audit(source: &Source, key: &VerifierKey, chains_too: bool) 
     let mut device_keys: BTreeMap<String, VerifierKey> = BTreeMap::new();
     let mut chains: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
     let mut segments: Vec<(String, u64, kordon_core::Hash, u64)> = Vec::new();
+    let mut tombstones: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (i, e) in entries.iter().enumerate() {
         let first_line = e.split(|b| *b == b'\n').next().unwrap_or_default();
         match first_line {
@@ -293,6 +300,9 @@ pub(crate) async fn audit(source: &Source, key: &VerifierKey, chains_too: bool) 
                             problems.push(format!("entry {i}: enrollment with a bad key: {err}"))
                         }
                     },
+                    Ok(c) if c.action == kordon_core::package::TOMBSTONE_ACTION => {
+                        tombstones.insert(c.subject);
+                    }
                     Ok(_) => {}
                     Err(err) => problems.push(format!("entry {i}: custody event: {err}")),
                 }
@@ -327,12 +337,19 @@ pub(crate) async fn audit(source: &Source, key: &VerifierKey, chains_too: bool) 
         }
     }
 
+    // A segment whose purge the log records is not looked for (its manifest and chain
+    // link stay, and were checked above).
+    let named = segments.len();
+    segments.retain(|(device, seq, _, _)| {
+        !tombstones.contains(&kordon_core::package::tombstone_subject(device, *seq))
+    });
     let devices = chains.len();
     Ok(Audit {
         problems,
         entries,
         origin: cp.origin.clone(),
         size,
+        purged: named - segments.len(),
         segments,
         devices,
     })

@@ -11,17 +11,17 @@
 use std::path::Path;
 use std::time::Duration;
 
+use sqlx::AnyPool;
 use sqlx::Executor as _;
 use sqlx::Row as _;
-use sqlx::AnyPool;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 
 mod backup;
-mod partitions;
-pub mod testing;
-mod sql;
 mod cases;
 mod inspections;
+mod partitions;
+mod sql;
+pub mod testing;
 mod users;
 
 pub use cases::{Case, CaseItem, CustodyRow, LinkRow};
@@ -381,10 +381,11 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn device(&self, id: &str) -> Result<Option<Device>, MetaError> {
-        let row = sqlx::query("SELECT id, vkey, enrolled_at, revoked_at FROM devices WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, vkey, enrolled_at, revoked_at FROM devices WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(match row {
             None => None,
             Some(r) => Some(Device {
@@ -432,12 +433,13 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn link(&self, device_id: &str, seq: u64) -> Result<Option<StoredLink>, MetaError> {
-        let row =
-            sqlx::query("SELECT hash, body, log_index FROM links WHERE device_id = $1 AND seq = $2")
-                .bind(device_id)
-                .bind(seq as i64)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT hash, body, log_index FROM links WHERE device_id = $1 AND seq = $2",
+        )
+        .bind(device_id)
+        .bind(seq as i64)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.as_ref().map(link_from_row).transpose()?)
     }
 

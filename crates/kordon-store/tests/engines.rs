@@ -32,7 +32,10 @@ async fn behaves(m: &Meta) {
 
     // A new link, its retry, and a different link under the same seq (equivocation).
     let l0 = link("cam-1", 0, NOW, "h0", b"link zero");
-    assert_eq!(m.insert_link(&l0, NOW).await.expect("insert"), InsertOutcome::Inserted);
+    assert_eq!(
+        m.insert_link(&l0, NOW).await.expect("insert"),
+        InsertOutcome::Inserted
+    );
     match m.insert_link(&l0, NOW).await.expect("retry") {
         InsertOutcome::Duplicate(s) => assert_eq!(s.body, b"link zero"),
         other => panic!("retry: {other:?}"),
@@ -53,11 +56,18 @@ async fn behaves(m: &Meta) {
     let l2 = link("cam-1", 2, NOW + 35 * DAY, "h2", b"link two");
     let l1 = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");
     for l in [&l2, &l1] {
-        assert_eq!(m.insert_link(l, NOW).await.expect("insert"), InsertOutcome::Inserted);
+        assert_eq!(
+            m.insert_link(l, NOW).await.expect("insert"),
+            InsertOutcome::Inserted
+        );
     }
     assert_eq!(
         m.device_links("cam-1").await.expect("links"),
-        vec![b"link zero".to_vec(), b"link one".to_vec(), b"link two".to_vec()]
+        vec![
+            b"link zero".to_vec(),
+            b"link one".to_vec(),
+            b"link two".to_vec()
+        ]
     );
 
     // The log's bookkeeping.
@@ -81,7 +91,10 @@ async fn behaves(m: &Meta) {
     let logged = m.logged_entries().await.expect("logged");
     assert_eq!(logged[1], (1, b"link one".to_vec()));
     assert_eq!(
-        m.custody_mentioning("view", "custody").await.expect("mentioning").len(),
+        m.custody_mentioning("view", "custody")
+            .await
+            .expect("mentioning")
+            .len(),
         1
     );
 
@@ -99,7 +112,13 @@ async fn behaves(m: &Meta) {
     )
     .await
     .expect("bookmark");
-    assert_eq!(m.bookmarks("cargo s", Some("cam-1")).await.expect("find").len(), 1);
+    assert_eq!(
+        m.bookmarks("cargo s", Some("cam-1"))
+            .await
+            .expect("find")
+            .len(),
+        1
+    );
     assert_eq!(m.bookmarks("50%", None).await.expect("find").len(), 0);
 
     // Holds and purges.
@@ -109,13 +128,21 @@ async fn behaves(m: &Meta) {
     assert_eq!(old.len(), 3);
     m.mark_purged("cam-1", 0, "tomb", NOW).await.expect("purge");
     assert!(!m.blob_in_use("blob-h0").await.expect("in use"));
-    assert_eq!(m.purge_candidates(NOW + 1, 10).await.expect("candidates").len(), 2);
+    assert_eq!(
+        m.purge_candidates(NOW + 1, 10)
+            .await
+            .expect("candidates")
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
 async fn sqlite_behaves() {
     let dir = tempfile::tempdir().expect("tmp");
-    let m = Meta::open_sqlite(&dir.path().join("m.db")).await.expect("open");
+    let m = Meta::open_sqlite(&dir.path().join("m.db"))
+        .await
+        .expect("open");
     assert_eq!(m.engine(), Engine::Sqlite);
     behaves(&m).await;
 }
@@ -146,9 +173,14 @@ async fn postgres_behaves_and_partitions_links_by_month() {
     assert_eq!(before[0], format!("{now_part}:h0"));
     assert_eq!(before[1], "links_default:h1");
     // Creating the partition of that old month moves its rows out of the default one.
-    m.ensure_partitions(NOW - 400 * DAY).await.expect("partitions");
+    m.ensure_partitions(NOW - 400 * DAY)
+        .await
+        .expect("partitions");
     let after = placed(where_is).await;
-    assert_eq!(after[1], format!("links_p{}:h1", jiff_month(NOW - 400 * DAY)));
+    assert_eq!(
+        after[1],
+        format!("links_p{}:h1", jiff_month(NOW - 400 * DAY))
+    );
     assert_eq!(after.len(), 3, "no row lost or doubled: {after:?}");
     // Still one link per (device, seq) after the move.
     let again = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");

@@ -265,13 +265,8 @@ impl Meta {
         from: i64,
         to: i64,
     ) -> Result<bool, MetaError> {
-        self.device_span_query(
-            format!("EXISTS ({INSPECTION_OVERLAP})"),
-            device,
-            from,
-            to,
-        )
-        .await
+        self.device_span_query(format!("EXISTS ({INSPECTION_OVERLAP})"), device, from, to)
+            .await
     }
 
     /// Segments whose bytes are still stored and that were received before `before`,
@@ -401,9 +396,9 @@ impl Meta {
             b.push(" OR subject = ").push_bind(s.clone());
         }
         for p in prefixes {
-            b.push(" OR substr(subject, 1, ")
+            b.push(" OR substr(subject, 1, CAST(")
                 .push_bind(p.len() as i64)
-                .push(") = ")
+                .push(" AS INTEGER)) = ")
                 .push_bind(p.clone());
         }
         b.push(" ORDER BY log_index, created_at");

@@ -504,7 +504,10 @@ impl Meta {
         device: Option<&str>,
     ) -> Result<Vec<Bookmark>, MetaError> {
         let mut b = Sql::new("SELECT * FROM bookmarks WHERE label ");
-        b.push(self.like()).push(" ").push_bind(contains_pattern(text)).push(" ESCAPE '\\'");
+        b.push(self.like())
+            .push(" ")
+            .push_bind(contains_pattern(text))
+            .push(" ESCAPE '\\'");
         if let Some(d) = device {
             b.push(" AND device_id = ").push_bind(d.to_owned());
         }

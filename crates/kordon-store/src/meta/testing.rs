@@ -26,7 +26,10 @@ pub async fn fresh_database() -> String {
         .unwrap_or_else(|e| {
             panic!("PostgreSQL at {server} (KORDON_TEST_POSTGRES; scripts/test starts one): {e}")
         });
-    let name = format!("kordon_t_{}", hex::encode(&crate::random_bytes().expect("random")[..8]));
+    let name = format!(
+        "kordon_t_{}",
+        hex::encode(&crate::random_bytes().expect("random")[..8])
+    );
     conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .await
         .unwrap_or_else(|e| panic!("creating database {name}: {e}"));
