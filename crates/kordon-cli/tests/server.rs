@@ -2145,3 +2145,128 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
         "{c}"
     );
 }
+
+/// A TCP relay to the PostgreSQL server that can be cut (every connection dropped, new
+/// ones refused, as when the database restarts) and restored: fault injection only.
+struct Relay {
+    port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(port: u16, to: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("relay bind");
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut a, _)) = listener.accept().await {
+                conns.spawn(async move {
+                    if let Ok(mut b) = tokio::net::TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+                    }
+                });
+            }
+        });
+        Relay {
+            port,
+            task: Some(task),
+        }
+    }
+
+    /// Drops every connection and stops listening.
+    async fn cut(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let url = kordon_store::meta::testing::fresh_database().await;
+    let (head, rest) = url.rsplit_once('@').expect("user@host");
+    let (hostport, db) = rest.split_once('/').expect("host/db");
+    let pg: std::net::SocketAddr = tokio::net::lookup_host(hostport)
+        .await
+        .expect("resolve")
+        .next()
+        .expect("address");
+    let relay_port = free_port();
+    let mut relay = Relay::start(relay_port, pg).await;
+    let env = [(
+        "KORDON_DATABASE_URL",
+        format!("{head}@127.0.0.1:{relay_port}/{db}"),
+    )];
+    let s = start_with_env(&data, &env).await;
+    let http = reqwest::Client::new();
+    let mut cam = Camera::new("cam-pg-01", 41);
+    enroll(&http, &s, &cam).await;
+    let videos: Vec<Vec<u8>> = (0..2).map(|i| mp4(dir.path(), i)).collect();
+    let first = cam.segment(&videos[0], 2000);
+    let (st, v) = put_segment(&http, &s.url, &first, videos[0].clone())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+
+    // The database goes away mid-shift: the camera is told to retry.
+    relay.cut().await;
+    let second = cam.segment(&videos[1], 2000);
+    let started = std::time::Instant::now();
+    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!((st, v["error"].as_str()), (503, Some("unavailable")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("metadata database") && m.contains("try again")),
+        "{v}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    let ready = http
+        .get(format!("{}/readyz", s.url))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 503, "not ready without its database");
+
+    // The database is back: the same upload, retried, goes through, and nothing
+    // confirmed before is lost.
+    let _relay = Relay::start(relay_port, pg).await;
+    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+    let (_, c) = json_of(
+        http.get(format!("{}/v1/devices/cam-pg-01/continuity", s.url))
+            .send()
+            .await
+            .expect("continuity"),
+    )
+    .await;
+    assert_eq!(
+        (c["head"].as_u64(), c["problems"].clone()),
+        (Some(1), json!([])),
+        "{c}"
+    );
+    for v in &videos {
+        assert_eq!(get_blob(&http, &s, &sha256(v).to_hex()).await, *v);
+    }
+    let (code, out) = kordon(&[
+        "log",
+        "verify",
+        "--server",
+        &s.url,
+        "--data",
+        data.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

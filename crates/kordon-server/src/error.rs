@@ -123,6 +123,9 @@ impl From<MetaError> for ApiError {
                 ApiError::Conflict(e.to_string())
             }
             MetaError::UnknownDevice(d) => ApiError::UnknownDevice(d),
+            _ if e.is_unavailable() => {
+                ApiError::Unavailable("metadata database unavailable; try again".into())
+            }
             MetaError::Db(_) | MetaError::Migrate(_) | MetaError::Invalid(_) => {
                 ApiError::Internal(e.to_string())
             }

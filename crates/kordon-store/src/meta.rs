@@ -56,6 +56,28 @@ pub enum MetaError {
     Invalid(String),
 }
 
+impl MetaError {
+    /// Whether the database could not be reached (down, restarting, connections
+    /// exhausted) rather than refusing the request: the same request may succeed later.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            MetaError::Db(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // SQLSTATE class 08 (connection exception) and 57P01–57P03 (the server is
+            // shutting down or starting).
+            MetaError::Db(sqlx::Error::Database(d)) => d
+                .code()
+                .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        }
+    }
+}
+
 /// An enrolled device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
