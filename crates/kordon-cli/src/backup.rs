@@ -6,6 +6,11 @@
 //! way round). A restore checks the same before it writes anything, and never overwrites
 //! a data folder that holds a database.
 //!
+//! With PostgreSQL (`KORDON_DATABASE_URL`) the metadata is copied from one
+//! repeatable-read snapshot into the same SQLite file, so a backup has one form whatever
+//! the engine; a restore with `KORDON_DATABASE_URL` set copies it into that (empty)
+//! PostgreSQL database.
+//!
 //! Segments are not in it: they are immutable files named by their SHA-256 (replicated,
 //! or in an object store with Object Lock); `docs/deploy.md` says how to back them up.
 //! The folder holds the log's signing key: keep it like the key itself.
@@ -87,9 +92,7 @@ pub(crate) async fn backup(data: &Path, out: &Path) -> Result<i32> {
             .with_context(|| format!("creating {}", out.display()))?;
     }
     // The database first: every log index in it is then within the checkpoint read after.
-    let meta = Meta::open_sqlite(&data.join(DB))
-        .await
-        .with_context(|| format!("opening {}", data.join(DB).display()))?;
+    let meta = open_meta(data).await?;
     meta.snapshot_to(&out.join(DB)).await?;
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -199,10 +202,29 @@ async fn problems(dir: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
+/// The server's metadata database: PostgreSQL when `KORDON_DATABASE_URL` names one,
+/// otherwise the SQLite file in `data`.
+async fn open_meta(data: &Path) -> Result<Meta> {
+    match postgres_url()? {
+        Some(url) => Meta::open_postgres(&url.0)
+            .await
+            .with_context(|| format!("opening {url}")),
+        None => Meta::open_sqlite(&data.join(DB))
+            .await
+            .with_context(|| format!("opening {}", data.join(DB).display())),
+    }
+}
+
+fn postgres_url() -> Result<Option<kordon_store::meta::DatabaseUrl>> {
+    Ok(kordon_server::config::Config::load(None)?.database_url)
+}
+
 /// `kordon restore DIR --data D`: checks the backup, then writes it into a data folder
-/// that holds no database yet.
+/// that holds no database yet (or, with `KORDON_DATABASE_URL`, into that PostgreSQL
+/// database, which must be empty).
 pub(crate) async fn restore(from: &Path, data: &Path) -> Result<i32> {
-    if data.join(DB).exists() {
+    let postgres = postgres_url()?;
+    if postgres.is_none() && data.join(DB).exists() {
         bail!(
             "{} already holds a database: a restore never overwrites one (restore into an empty folder)",
             data.display()
@@ -226,7 +248,20 @@ pub(crate) async fn restore(from: &Path, data: &Path) -> Result<i32> {
         .flatten()
         .map(|(f, _)| PathBuf::from(f))
         .collect();
-    for f in &files {
+    if let Some(url) = &postgres {
+        let target = Meta::open_postgres(&url.0)
+            .await
+            .with_context(|| format!("opening {url}"))?;
+        Meta::open_sqlite_read_only(&from.join(DB))
+            .await?
+            .copy_into(&target)
+            .await
+            .with_context(|| format!("copying the metadata into {url}"))?;
+    }
+    for f in files
+        .iter()
+        .filter(|f| postgres.is_none() || f.as_path() != Path::new(DB))
+    {
         copy_private(&from.join(f), &data.join(f))?;
     }
     println!(

@@ -165,3 +165,72 @@ fn get_text(url: &str) -> String {
                 .expect("text")
         })
 }
+
+/// `kordon` with `KORDON_DATABASE_URL` set.
+fn kordon_pg(url: &str, args: &[&str]) -> (i32, String) {
+    common::run(
+        std::process::Command::new(env!("CARGO_BIN_EXE_kordon"))
+            .args(args)
+            .env("KORDON_DATABASE_URL", url),
+    )
+}
+
+#[test]
+fn postgres_backup_is_a_checked_sqlite_copy_and_restores_into_an_empty_database() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (pg, pg_restored) = rt.block_on(async {
+        (
+            kordon_store::meta::testing::fresh_database().await,
+            kordon_store::meta::testing::fresh_database().await,
+        )
+    });
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let d = data.to_str().expect("utf8");
+    let env = [("KORDON_DATABASE_URL", pg.clone())];
+    demo(d, 2, &env);
+    assert!(
+        !data.join("kordon.db").exists(),
+        "the metadata is in PostgreSQL"
+    );
+    let (server, url) = serve(d, &env);
+    let (code, audit_before) = kordon(&["log", "verify", "--server", &url, "--data", d]);
+
+    let backup = dir.path().join("backup");
+    let b = backup.to_str().expect("utf8");
+    let (c, out) = kordon_pg(&pg, &["backup", "--data", d, "--out", b]);
+    assert_eq!(c, 0, "{out}");
+    assert!(
+        out.contains("the database's logged rows are the log's entries"),
+        "{out}"
+    );
+    drop(server);
+
+    // Into a PostgreSQL database that holds data: refused, nothing written.
+    let other = dir.path().join("other");
+    let (c, out) = kordon_pg(
+        &pg,
+        &["restore", b, "--data", other.to_str().expect("utf8")],
+    );
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("never merges"), "{out}");
+    assert!(!other.join("keys/log.key").exists());
+
+    // Into an empty one: the restored server audits exactly as the original did.
+    let restored = dir.path().join("restored");
+    let r = restored.to_str().expect("utf8");
+    let (c, out) = kordon_pg(&pg_restored, &["restore", b, "--data", r]);
+    assert_eq!(c, 0, "{out}");
+    assert!(!restored.join("kordon.db").exists(), "{out}");
+    std::os::unix::fs::symlink(data.join("blobs"), restored.join("blobs")).expect("blobs");
+    let (_server, url) = serve(r, &[("KORDON_DATABASE_URL", pg_restored)]);
+    let (code_after, audit_after) = kordon(&["log", "verify", "--server", &url, "--data", r]);
+    assert_eq!(
+        (code_after, fails(&audit_after)),
+        (code, fails(&audit_before)),
+        "{audit_after}"
+    );
+}

@@ -45,11 +45,28 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn ensure_partitions(&self, now: i64) -> Result<(), MetaError> {
+        let (_, from, _) = month(now, -MONTHS_BEHIND)?;
+        let (_, _, to) = month(now, MONTHS_AHEAD)?;
+        self.ensure_partitions_between(from, to - 1).await
+    }
+
+    /// On PostgreSQL, makes sure every month from the one holding `from_ms` to the one
+    /// holding `to_ms` has its partition (see [`Meta::ensure_partitions`]).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn ensure_partitions_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(), MetaError> {
         if self.engine != Engine::Postgres {
             return Ok(());
         }
-        for offset in -MONTHS_BEHIND..=MONTHS_AHEAD {
-            let (name, from, to) = month(now, offset)?;
+        let mut at = from_ms;
+        while at <= to_ms {
+            let (name, from, to) = month(at, 0)?;
+            at = to;
             let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
                 .bind(&name)
                 .fetch_one(&self.pool)
