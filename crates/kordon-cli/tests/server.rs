@@ -944,7 +944,10 @@ async fn start_witness(dir: &Path, name: &str, log_key: &str) -> (Proc, String, 
 }
 
 async fn start_with_env(data: &Path, env: &[(&str, String)]) -> Server {
-    let port = free_port();
+    start_on(data, free_port(), env).await
+}
+
+async fn start_on(data: &Path, port: u16, env: &[(&str, String)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kordon"));
     cmd.args(["serve", "--data"])
         .arg(data)
@@ -2149,7 +2152,6 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
 /// A TCP relay to the PostgreSQL server that can be cut (every connection dropped, new
 /// ones refused, as when the database restarts) and restored: fault injection only.
 struct Relay {
-    port: u16,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -2168,10 +2170,7 @@ impl Relay {
                 });
             }
         });
-        Relay {
-            port,
-            task: Some(task),
-        }
+        Relay { task: Some(task) }
     }
 
     /// Drops every connection and stops listening.
@@ -2269,4 +2268,206 @@ async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
         data.to_str().expect("utf8"),
     ]);
     assert_eq!(code, 0, "{out}");
+}
+
+/// Polls `url` (with the token of `data`) until `done` holds for its JSON, for up to a
+/// minute; answers the last JSON.
+async fn until(
+    http: &reqwest::Client,
+    url: &str,
+    data: &Path,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        if let Ok(r) = http.get(url).bearer_auth(token(data)).send().await {
+            last = r.json().await.unwrap_or(Value::Null);
+            if done(&last) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{url} never got there: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (centre_data, edge_data) = (dir.path().join("centre"), dir.path().join("edge"));
+    let http = reqwest::Client::new();
+    let centre_port = free_port();
+    // The centre makes its keys on first start; the edge is given an administrator's
+    // token there. Then the centre goes away: the link is down from the edge's start.
+    drop(start_on(&centre_data, centre_port, &[]).await);
+    let forward = [
+        (
+            "KORDON_FORWARD_URL",
+            format!("http://127.0.0.1:{centre_port}"),
+        ),
+        ("KORDON_FORWARD_TOKEN", token(&centre_data)),
+    ];
+    let edge = start_with_env(&edge_data, &forward).await;
+    let mut cam = Camera::new("cam-edge-01", 51);
+    enroll(&http, &edge, &cam).await;
+    let videos: Vec<Vec<u8>> = (0..10).map(|i| mp4(dir.path(), i % 4)).collect();
+    let upload = async |cam: &mut Camera, i: usize| {
+        let l = cam.segment(&videos[i], 2000);
+        let (st, v) = put_segment(&http, &edge.url, &l, videos[i].clone())
+            .await
+            .expect("put");
+        assert_eq!(st, 201, "the edge keeps ingesting: {v}");
+    };
+    for i in 0..4 {
+        upload(&mut cam, i).await;
+    }
+    let status = until(
+        &http,
+        &format!("{}/v1/forwarding", edge.url),
+        &edge_data,
+        |v| {
+            v["last_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not reachable"))
+        },
+    )
+    .await;
+    assert_eq!(status["connected"], false, "{status}");
+    assert_eq!(status["forwarded"], 0, "{status}");
+
+    // The link comes up: the centre, told the edge's log key, catches up.
+    let edge_key =
+        String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", edge.url)).await)
+            .expect("key")
+            .trim()
+            .to_owned();
+    let origin = edge_key.split('+').next().expect("name").to_owned();
+    let centre_env = [("KORDON_EDGES", edge_key.clone())];
+    let centre = start_on(&centre_data, centre_port, &centre_env).await;
+    let continuity = format!("{}/v1/devices/cam-edge-01/continuity", centre.url);
+    until(&http, &continuity, &centre_data, |c| c["head"] == 3).await;
+
+    // Cut it mid-transfer: more segments, the centre stops, the edge keeps ingesting.
+    for i in 4..8 {
+        upload(&mut cam, i).await;
+    }
+    drop(centre);
+    for i in 8..10 {
+        upload(&mut cam, i).await;
+    }
+    let centre = start_on(&centre_data, centre_port, &centre_env).await;
+    let c = until(&http, &continuity, &centre_data, |c| c["head"] == 9).await;
+    assert_eq!(c["problems"], json!([]), "{c}");
+    // The centre ends with exactly the edge's data: every segment's bytes, and the
+    // edge's whole log up to its latest checkpoint, which the centre's log records.
+    for v in &videos {
+        assert_eq!(get_blob(&http, &centre, &sha256(v).to_hex()).await, *v);
+    }
+    let edge_cp =
+        String::from_utf8(get_bytes(&http, &format!("{}/log/checkpoint", edge.url)).await)
+            .expect("cp");
+    let edge_size: u64 = edge_cp
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("size");
+    let held = until(
+        &http,
+        &format!("{}/v1/edges/{}", centre.url, origin.replace('/', "%2F")),
+        &centre_data,
+        |v| v["size"].as_u64() >= Some(edge_size),
+    )
+    .await;
+    let held_cp = held["checkpoint"].as_str().expect("checkpoint");
+    let edge_now =
+        String::from_utf8(get_bytes(&http, &format!("{}/log/checkpoint", edge.url)).await)
+            .expect("cp");
+    let size_of = |cp: &str| cp.lines().nth(1).map(str::to_owned);
+    let root_at = |cp: &str| cp.lines().nth(2).map(str::to_owned);
+    assert_eq!(
+        (size_of(held_cp), root_at(held_cp)),
+        (size_of(&edge_now), root_at(&edge_now)),
+        "the centre holds the edge's tree: {held_cp} vs {edge_now}"
+    );
+    let edge_verifier = VerifierKey::parse(&edge_key).expect("edge key");
+    checkpoint::open(held_cp.as_bytes(), &edge_verifier).expect("signed by the edge");
+    for (url, data) in [(&centre.url, &centre_data), (&edge.url, &edge_data)] {
+        let (code, out) = kordon(&[
+            "log",
+            "verify",
+            "--server",
+            url,
+            "--data",
+            data.to_str().expect("utf8"),
+        ]);
+        assert_eq!(code, 0, "{out}");
+    }
+    let fwd = until(
+        &http,
+        &format!("{}/v1/forwarding", edge.url),
+        &edge_data,
+        |v| v["connected"] == true,
+    )
+    .await;
+    assert!(fwd["segments"].as_u64() >= Some(10), "{fwd}");
+
+    // The edge cannot rewrite what the centre holds: a different entry 0, signed with
+    // the edge's own key, is refused.
+    let key = SignerKey::parse(
+        std::fs::read_to_string(edge_data.join("keys/log.key"))
+            .expect("key")
+            .trim(),
+    )
+    .expect("key");
+    let mut forged = kordon_core::merkle::MemoryHashes::new();
+    forged.push_entry(b"a different first entry");
+    let cp = checkpoint::Checkpoint {
+        origin: origin.clone(),
+        size: 1,
+        root: forged.root(),
+        extensions: vec![],
+    };
+    let mut note = kordon_core::note::Note::new(&cp.to_text()).expect("note");
+    note.sign(&key).expect("sign");
+    let res = http
+        .post(format!("{}/v1/edges/entries", centre.url))
+        .bearer_auth(token(&centre_data))
+        .json(&json!({
+            "checkpoint": String::from_utf8(note.to_bytes()).expect("utf8"),
+            "from": 0,
+            "entries": [base64::engine::general_purpose::STANDARD.encode(b"a different first entry")],
+        }))
+        .send()
+        .await
+        .expect("post");
+    let (st, v) = json_of(res).await;
+    assert_eq!((st, v["error"].as_str()), (409, Some("conflict")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("rewritten")),
+        "{v}"
+    );
+    // Nor can a log the centre was not told of forward at all.
+    let stranger = SignerKey::ed25519_from_seed("stranger.example/kordon", [9; 32]).expect("key");
+    let cp = checkpoint::Checkpoint {
+        origin: "stranger.example/kordon".into(),
+        size: 1,
+        root: forged.root(),
+        extensions: vec![],
+    };
+    let mut note = kordon_core::note::Note::new(&cp.to_text()).expect("note");
+    note.sign(&stranger).expect("sign");
+    let res = http
+        .post(format!("{}/v1/edges/entries", centre.url))
+        .bearer_auth(token(&centre_data))
+        .json(&json!({
+            "checkpoint": String::from_utf8(note.to_bytes()).expect("utf8"),
+            "from": 0,
+            "entries": [base64::engine::general_purpose::STANDARD.encode(b"a different first entry")],
+        }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(json_of(res).await.0, 403);
 }

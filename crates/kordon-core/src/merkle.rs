@@ -439,9 +439,102 @@ impl HashReader for MemoryHashes {
     }
 }
 
+/// The right edge of a tree (its "compact range"): the roots of the perfect subtrees that
+/// the binary digits of its size make, largest first. Enough to append leaves and compute
+/// the root without the rest of the tree — how a server that keeps another log's entries
+/// checks that they hash to that log's signed checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    /// `(height, hash)` of each perfect subtree, heights strictly decreasing.
+    nodes: Vec<(u8, Hash)>,
+}
+
+impl Frontier {
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf hash.
+    pub fn push_leaf_hash(&mut self, leaf: Hash) {
+        let (mut height, mut h) = (0u8, leaf);
+        while let Some(&(top, left)) = self.nodes.last() {
+            if top != height {
+                break;
+            }
+            self.nodes.pop();
+            h = node_hash(&left, &h);
+            height += 1;
+        }
+        self.nodes.push((height, h));
+        self.size += 1;
+    }
+
+    /// The root hash (RFC 6962 Merkle tree hash) of the leaves so far.
+    pub fn root(&self) -> Hash {
+        let mut it = self.nodes.iter().rev();
+        let Some(&(_, mut h)) = it.next() else {
+            return EMPTY_ROOT;
+        };
+        for (_, left) in it {
+            h = node_hash(left, &h);
+        }
+        h
+    }
+
+    /// Text form: the size, then `height:hash-hex` per subtree, space-separated.
+    pub fn to_text(&self) -> String {
+        let mut s = self.size.to_string();
+        for (height, h) in &self.nodes {
+            s.push_str(&format!(" {height}:{}", h.to_hex()));
+        }
+        s
+    }
+
+    /// Reads [`Frontier::to_text`] back; `None` if it is not one (heights must match the
+    /// size's binary digits).
+    pub fn from_text(text: &str) -> Option<Frontier> {
+        let mut words = text.split(' ');
+        let size: u64 = words.next()?.parse().ok()?;
+        let mut nodes = Vec::new();
+        for w in words {
+            let (height, hex) = w.split_once(':')?;
+            nodes.push((height.parse().ok()?, Hash::from_hex(hex).ok()?));
+        }
+        let want: Vec<u8> = (0..64u8).rev().filter(|b| size >> b & 1 == 1).collect();
+        (nodes.iter().map(|(h, _)| *h).collect::<Vec<_>>() == want)
+            .then_some(Frontier { size, nodes })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frontier_roots_equal_the_full_trees() {
+        let mut full = MemoryHashes::new();
+        let mut f = Frontier::default();
+        assert_eq!(f.root(), EMPTY_ROOT);
+        for i in 0..300u32 {
+            let e = i.to_be_bytes();
+            full.push_entry(&e);
+            f.push_leaf_hash(leaf_hash(&e));
+            assert_eq!(
+                (f.size(), f.root()),
+                (full.size(), full.root()),
+                "size {}",
+                i + 1
+            );
+            assert_eq!(Frontier::from_text(&f.to_text()).as_ref(), Some(&f));
+        }
+        assert_eq!(Frontier::from_text("3 1:00"), None);
+        assert_eq!(
+            Frontier::from_text(&format!("2 0:{}", EMPTY_ROOT.to_hex())),
+            None
+        );
+    }
 
     /// The reference definition of RFC 9162 §2.1.1, recursive over the entries.
     fn mth(leaves: &[Hash]) -> Hash {

@@ -43,6 +43,8 @@ pub struct App {
     pub(crate) views: std::sync::Mutex<std::collections::HashSet<(String, String, String)>>,
     /// Recent failed logins per client address.
     pub(crate) login_failures: crate::auth::LoginLimiter,
+    /// How far forwarding to the central server has come (with `[forward]`).
+    pub(crate) forwarding: std::sync::Mutex<crate::forward::ForwardStatus>,
 }
 
 /// Why the server could not start.
@@ -181,10 +183,12 @@ pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
         jobs: crate::retention::Jobs::default(),
         views: std::sync::Mutex::default(),
         login_failures: crate::auth::LoginLimiter::default(),
+        forwarding: std::sync::Mutex::default(),
     });
     app.reconcile().await?;
     crate::retention::spawn(app.clone());
     crate::mirror::spawn(app.log.clone(), &app.blobs);
+    crate::forward::spawn(app.clone(), app.log_key.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }
@@ -385,6 +389,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(crate::cases::segment_evidence),
         )
         .route("/v1/retention/run", post(crate::retention::run_now))
+        .route("/v1/edges", get(crate::edges::list))
+        .route("/v1/edges/entries", post(crate::edges::append))
+        .route("/v1/edges/{origin}", get(crate::edges::one))
+        .route("/v1/forwarding", get(crate::forward::status))
         .route("/v1/users", get(crate::users::list).post(crate::users::put))
         .route("/v1/users/{name}/tokens", post(crate::users::token))
         .route(

@@ -72,6 +72,32 @@ pub struct Config {
     /// `postgres://user:password@host:port/database` (its password is never logged). Env:
     /// `KORDON_DATABASE_URL`. Default: none (SQLite in the data folder).
     pub database_url: Option<kordon_store::meta::DatabaseUrl>,
+    /// A crossing-point server forwards its segments, links and log entries to this
+    /// central server (table `[forward]`: `url`, `token` — an administrator's API token at
+    /// the centre). Env: `KORDON_FORWARD_URL`, `KORDON_FORWARD_TOKEN`. Default: none.
+    pub forward: Option<ForwardConfig>,
+    /// At a central server: the log keys (verifier keys) of the crossing-point servers
+    /// allowed to forward to it. Env: `KORDON_EDGES` as `key,key`. Default: none.
+    pub edges: Vec<String>,
+}
+
+/// Where a crossing-point server forwards to.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardConfig {
+    /// Base URL of the central server.
+    pub url: String,
+    /// An administrator's API token at the centre (never logged).
+    pub token: String,
+}
+
+impl std::fmt::Debug for ForwardConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardConfig")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// One witness the log asks to cosign its checkpoints.
@@ -107,6 +133,8 @@ impl Default for Config {
             s3: None,
             s3_lock_s: None,
             database_url: None,
+            forward: None,
+            edges: Vec::new(),
         }
     }
 }
@@ -204,6 +232,25 @@ impl Config {
         }
         if let Ok(url) = std::env::var("KORDON_DATABASE_URL") {
             c.database_url = Some(kordon_store::meta::DatabaseUrl(url));
+        }
+        if let Ok(url) = std::env::var("KORDON_FORWARD_URL") {
+            c.forward = Some(ForwardConfig {
+                url,
+                token: std::env::var("KORDON_FORWARD_TOKEN").unwrap_or_default(),
+            });
+        }
+        if let Ok(v) = std::env::var("KORDON_EDGES") {
+            c.edges = v
+                .split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        for k in &c.edges {
+            kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Env {
+                name: "edges",
+                message: format!("{k:?} is not a verifier key: {e}"),
+            })?;
         }
         if std::env::var("KORDON_S3_LOCK_S").is_ok() {
             let mut lock = 0u64;

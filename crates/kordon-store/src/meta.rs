@@ -18,6 +18,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 
 mod backup;
 mod cases;
+mod edges;
 mod inspections;
 mod partitions;
 mod sql;
@@ -25,6 +26,7 @@ pub mod testing;
 mod users;
 
 pub use cases::{Case, CaseItem, CustodyRow, LinkRow};
+pub use edges::EdgeState;
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };

@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 21] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -28,6 +28,8 @@ const TABLES: [&str; 19] = [
     "users",
     "sessions",
     "api_tokens",
+    "edges",
+    "edge_entries",
 ];
 
 /// How a column's values are carried between engines.
@@ -129,10 +131,11 @@ impl Meta {
                     q = match kind {
                         Kind::Int => {
                             let v: Option<i64> = row.try_get(i)?;
-                            if table == "links" && name == "start_ms" {
-                                if let Some(v) = v {
-                                    (from_ms, to_ms) = (from_ms.min(v), to_ms.max(v));
-                                }
+                            if table == "links"
+                                && name == "start_ms"
+                                && let Some(v) = v
+                            {
+                                (from_ms, to_ms) = (from_ms.min(v), to_ms.max(v));
                             }
                             q.bind(v)
                         }
