@@ -2411,6 +2411,31 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     .await;
     assert!(fwd["segments"].as_u64() >= Some(10), "{fwd}");
 
+    // Both dashboards show the link.
+    let page = |url: String, data: PathBuf| {
+        let http = http.clone();
+        async move {
+            let res = http
+                .get(url)
+                .bearer_auth(token(&data))
+                .send()
+                .await
+                .expect("page");
+            assert!(res.status().is_success(), "{}", res.status());
+            res.text().await.expect("html")
+        }
+    };
+    let edge_page = page(format!("{}/ui/", edge.url), edge_data.clone()).await;
+    assert!(
+        edge_page.contains("Передавання до центру") && edge_page.contains(r#"data-stat="link">є<"#),
+        "{edge_page}"
+    );
+    let centre_page = page(format!("{}/ui/", centre.url), centre_data.clone()).await;
+    assert!(
+        centre_page.contains(&format!(r#"data-edge="{origin}""#)),
+        "{centre_page}"
+    );
+
     // The edge cannot rewrite what the centre holds: a different entry 0, signed with
     // the edge's own key, is refused.
     let key = SignerKey::parse(

@@ -154,6 +154,41 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("name_latin", "Назва латиницею", "Name in Latin script"),
     ("lanes", "Смуги (через кому)", "Lanes (comma-separated)"),
     ("save", "Зберегти", "Save"),
+    (
+        "forwarding",
+        "Передавання до центру",
+        "Forwarding to the centre",
+    ),
+    ("link_up", "Зв'язок з центром", "Link to the centre"),
+    ("up", "є", "up"),
+    ("down", "немає", "down"),
+    (
+        "forwarded_entries",
+        "Передано записів журналу",
+        "Log entries forwarded",
+    ),
+    (
+        "forward_backlog",
+        "Чекають передавання",
+        "Waiting to be forwarded",
+    ),
+    (
+        "segments_forwarded",
+        "Передано фрагментів",
+        "Segments forwarded",
+    ),
+    ("last_forward", "Остання передача", "Last forwarded"),
+    ("last_error", "Остання помилка", "Last error"),
+    (
+        "edges",
+        "Пункти пропуску, що передають сюди",
+        "Crossing points forwarding here",
+    ),
+    (
+        "edge_entries",
+        "Записів журналу пункту в центрі",
+        "Entries of each crossing point's log held here",
+    ),
 ];
 
 /// The word for `key` in `lang` (the key itself if unknown, so a gap shows).

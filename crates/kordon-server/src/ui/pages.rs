@@ -244,6 +244,11 @@ async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
             }
         });
     }
+    // Which zone times of the links are shown in: the first crossing point's, else UTC.
+    let tz = checkpoints
+        .first()
+        .map_or(jiff::tz::TimeZone::UTC, |cp| zone_of(&zones, cp));
+    cards.extend(links_cards(&app, lang, &tz).await.map_err(&f)?);
     Ok(page(
         lang,
         Some(&p),
@@ -251,6 +256,56 @@ async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
         html! { @for c in cards { (c) } },
     )
     .into_response())
+}
+
+/// The dashboard's cards about links between servers: this crossing point's forwarding
+/// to the centre, and at the centre the crossing points forwarding here.
+async fn links_cards(
+    app: &App,
+    lang: Lang,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<Markup>, ApiError> {
+    let mut cards = Vec::new();
+    if app.config.forward.is_some() {
+        let s = app.forwarding.lock().map(|s| s.clone()).unwrap_or_default();
+        cards.push(html! {
+            section.card aria-labelledby="forwarding" {
+                h2 id="forwarding" { (t(lang, "forwarding")) }
+                p.small { (s.url) }
+                dl.stats {
+                    dt { (t(lang, "link_up")) } dd data-stat="link" { (t(lang, if s.connected { "up" } else { "down" })) }
+                    dt { (t(lang, "forwarded_entries")) } dd data-stat="forwarded" { (s.forwarded) " / " (s.size) }
+                    dt { (t(lang, "forward_backlog")) } dd data-stat="forward-backlog" { (s.size.saturating_sub(s.forwarded)) }
+                    dt { (t(lang, "segments_forwarded")) } dd { (s.segments) }
+                    dt { (t(lang, "last_forward")) } dd { (s.last_ok_ms.map(|l| show(l, tz)).unwrap_or_else(|| "—".into())) }
+                    @if let Some(e) = &s.last_error { dt { (t(lang, "last_error")) } dd { (e) } }
+                }
+            }
+        });
+    }
+    if !app.config.edges.is_empty() {
+        let edges = app.meta.edges().await?;
+        let rows: Vec<(String, f64)> = edges
+            .iter()
+            .map(|e| (e.origin.clone(), e.size as f64))
+            .collect();
+        let max = rows.iter().map(|r| r.1).fold(1.0, f64::max);
+        cards.push(html! {
+            section.card aria-labelledby="edges" {
+                h2 id="edges" { (t(lang, "edges")) }
+                table {
+                    thead { tr { th { (t(lang, "checkpoint")) } th { (t(lang, "forwarded_entries")) } th { (t(lang, "last_forward")) } } }
+                    tbody {
+                        @for e in &edges {
+                            tr data-edge=(e.origin) { td { (e.origin) } td { (e.size) } td { (show(e.updated_at, tz)) } }
+                        }
+                    }
+                }
+                (bars(t(lang, "edge_entries"), &rows, max, ""))
+            }
+        });
+    }
+    Ok(cards)
 }
 
 #[derive(serde::Deserialize)]
