@@ -7,8 +7,9 @@
 //!    comes once the link is in a published checkpoint, and (b) the first checkpoint
 //!    cosigned by both witnesses that covers it.
 //!
-//! 3. The same upload (`KORDON_BENCH_BACKEND_GIB`, 1 by default) into SQLite + a folder
-//!    and into SQLite + an S3 bucket with Object Lock (moto_server on loopback).
+//! 3. The same upload (`KORDON_BENCH_BACKEND_GIB`, 1 by default) into each combination of
+//!    metadata (SQLite, PostgreSQL from `KORDON_TEST_POSTGRES`) and segment store (a
+//!    folder, an S3 bucket with Object Lock on moto_server), all on loopback.
 //!
 //! Run: `cargo bench -p kordon-cli --bench ingest` (`KORDON_BENCH_GIB=10` by default;
 //! `KORDON_BENCH_ONLY=backends` runs only part 3).
@@ -303,10 +304,21 @@ async fn backends(root: &Path) {
         ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
         ("KORDON_S3_LOCK_S", "3600".into()),
     ];
+    let pg = |url: String| ("KORDON_DATABASE_URL", url);
+    let pg_s3 = s3_env
+        .iter()
+        .cloned()
+        .chain([pg(kordon_store::meta::testing::fresh_database().await)])
+        .collect();
     let mut rates = Vec::new();
     for (name, env) in [
         ("SQLite + folder", Vec::new()),
+        (
+            "PostgreSQL + folder",
+            vec![pg(kordon_store::meta::testing::fresh_database().await)],
+        ),
         ("SQLite + S3 (moto_server, Object Lock)", s3_env),
+        ("PostgreSQL + S3 (moto_server, Object Lock)", pg_s3),
     ] {
         let data = root.join(format!("backend-{}", rates.len()));
         let (server, url) = serve(&data, &env).await;
@@ -327,10 +339,12 @@ async fn backends(root: &Path) {
         drop(server);
         let _ = std::fs::remove_dir_all(&data);
     }
-    println!(
-        "S3 (moto_server on loopback) / folder: {:.2}",
-        rates[1] / rates[0]
-    );
+    for (i, name) in ["PostgreSQL + folder", "SQLite + S3", "PostgreSQL + S3"]
+        .iter()
+        .enumerate()
+    {
+        println!("{name} / SQLite + folder: {:.2}", rates[i + 1] / rates[0]);
+    }
 }
 
 /// Exports everything just ingested as one evidence package and verifies it.

@@ -1,30 +1,20 @@
 //! Search queries at the analytics issue's size: 1 M inspections (a year at 200 crossing
-//! points, 10,000 officers, each with a camera on one long shift) in SQLite, with 1,000
+//! points, 10,000 officers, each with a camera on one long shift) in SQLite or PostgreSQL, with 1,000
 //! bookmarks. Each query runs 20 times; the p50 and the worst are printed against the
 //! 50 ms target. The baseline in the same run is one full scan of the inspections table
 //! (what any query would cost without its index).
 //!
 //! Run: `cargo bench -p kordon-store --bench search` (`KORDON_BENCH_INSPECTIONS` to change
-//! the size).
+//! the size; `KORDON_BENCH_ENGINE=postgres` for PostgreSQL from `KORDON_TEST_POSTGRES`).
 
 use std::time::{Duration, Instant};
 
+use kordon_store::meta::testing::Rng;
 use kordon_store::meta::{Assignment, Bookmark, InspectionQuery, InspectionRow, Meta};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 const DAY: i64 = 86_400_000;
 const OFFICERS: usize = 10_000;
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % n
-    }
-}
 
 fn row(n: usize, rng: &mut Rng) -> InspectionRow {
     let officer = rng.below(OFFICERS as u64) as usize;
@@ -121,7 +111,14 @@ fn main() {
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("meta.db");
-        let m = Meta::open_sqlite(&path).await.expect("open");
+        let (m, url) = if std::env::var("KORDON_BENCH_ENGINE").is_ok_and(|e| e == "postgres") {
+            let url = kordon_store::meta::testing::fresh_database().await;
+            (Meta::open_postgres(&url).await.expect("open"), url)
+        } else {
+            let m = Meta::open_sqlite(&path).await.expect("open");
+            (m, format!("sqlite://{}", path.display()))
+        };
+        println!("engine: {:?}", m.engine());
         let t = Instant::now();
         load(&m, n).await;
         println!(
@@ -198,9 +195,7 @@ fn main() {
         for (name, q) in &queries {
             worst = worst.max(time(name, &m, q).await);
         }
-        let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("raw");
+        let raw = sqlx::AnyPool::connect(&url).await.expect("raw");
         let t = Instant::now();
         let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inspections WHERE plate LIKE '%1234%'")
             .fetch_one(&raw)

@@ -272,19 +272,6 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment, sqlx::Error> {
 }
 
 impl Meta {
-    /// Opens the metadata database named by `url`: `postgres://…` for PostgreSQL,
-    /// otherwise a path to a SQLite file (created if needed). Migrates it.
-    ///
-    /// # Errors
-    /// [`MetaError`].
-    pub async fn open(url: &str) -> Result<Self, MetaError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url).await
-        } else {
-            Self::open_sqlite(Path::new(url.strip_prefix("sqlite://").unwrap_or(url))).await
-        }
-    }
-
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     ///
     /// # Errors
@@ -507,6 +494,11 @@ impl Meta {
             .await?;
             let from = prev.map_or(l.start_ms, |p| p.min(l.start_ms));
             inspections::invalidate_device(&mut tx, l.device_id, from).await?;
+            sqlx::query("UPDATE devices SET max_span_ms = $2 WHERE id = $1 AND max_span_ms < $2")
+                .bind(l.device_id)
+                .bind(l.end_ms.saturating_sub(l.start_ms))
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             return Ok(InsertOutcome::Inserted);
         }

@@ -121,11 +121,53 @@ async fn behaves(m: &Meta) {
     );
     assert_eq!(m.bookmarks("50%", None).await.expect("find").len(), 0);
 
+    // The links overlapping a time range, also when a long one (a docked recording of two
+    // hours) began long before it, with an event inside it.
+    m.create_enroll_token("dock-1", "t2", 0, i64::MAX)
+        .await
+        .expect("token");
+    m.enroll("dock-1", "t2", "key", 0).await.expect("enroll");
+    let mut long = link("dock-1", 0, NOW, "d0", b"two hours");
+    long.end_ms = NOW + 7_200_000;
+    let mut stop = link("dock-1", 1, NOW + 600_000, "d1", b"an event inside it");
+    (stop.kind, stop.end_ms, stop.blob_sha256) = ("record-stop", NOW + 600_000, None);
+    let after = link("dock-1", 2, NOW + 7_200_000, "d2", b"after it");
+    for l in [&long, &stop, &after] {
+        assert_eq!(
+            m.insert_link(l, NOW).await.expect("insert"),
+            InsertOutcome::Inserted
+        );
+    }
+    let seqs =
+        |rows: Vec<kordon_store::meta::LinkRow>| rows.iter().map(|r| r.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(
+            m.links_covering("dock-1", NOW + 3_600_000, NOW + 3_660_000)
+                .await
+                .expect("covering")
+        ),
+        vec![0]
+    );
+    assert_eq!(
+        seqs(
+            m.links_covering("dock-1", NOW + 500_000, NOW + 7_300_000)
+                .await
+                .expect("covering")
+        ),
+        vec![0, 1, 2]
+    );
+    assert!(
+        m.links_covering("dock-1", NOW - 2 * DAY, NOW - DAY)
+            .await
+            .expect("covering")
+            .is_empty()
+    );
+
     // Holds and purges.
     assert!(!m.is_held("cam-1", NOW, NOW + 1).await.expect("held"));
     assert!(m.blob_in_use("blob-h0").await.expect("in use"));
     let old = m.purge_candidates(NOW + 1, 10).await.expect("candidates");
-    assert_eq!(old.len(), 3);
+    assert_eq!(old.len(), 5, "the segments of both devices");
     m.mark_purged("cam-1", 0, "tomb", NOW).await.expect("purge");
     assert!(!m.blob_in_use("blob-h0").await.expect("in use"));
     assert_eq!(
@@ -133,7 +175,7 @@ async fn behaves(m: &Meta) {
             .await
             .expect("candidates")
             .len(),
-        2
+        4
     );
 }
 
@@ -167,7 +209,7 @@ async fn postgres_behaves_and_partitions_links_by_month() {
                 .expect("query")
         }
     };
-    let where_is = "SELECT tableoid::regclass::text || ':' || hash FROM links ORDER BY seq";
+    let where_is = "SELECT tableoid::regclass::text || ':' || hash FROM links WHERE device_id = 'cam-1' ORDER BY seq";
     let before = placed(where_is).await;
     let now_part = format!("links_p{}", &jiff_month(NOW));
     assert_eq!(before[0], format!("{now_part}:h0"));

@@ -367,15 +367,23 @@ impl Meta {
         from: i64,
         to: i64,
     ) -> Result<Vec<LinkRow>, MetaError> {
+        // No link of the device is longer than its longest: one overlapping the range
+        // starts at or after `from - longest`.
+        let longest: Option<i64> =
+            sqlx::query_scalar("SELECT max_span_ms FROM devices WHERE id = $1")
+                .bind(device)
+                .fetch_optional(&self.pool)
+                .await?;
         let rows = sqlx::query(
             "SELECT * FROM links WHERE device_id = $1 AND seq BETWEEN
-               (SELECT MIN(seq) FROM links WHERE device_id = $1 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
-               AND (SELECT MAX(seq) FROM links WHERE device_id = $1 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
+               (SELECT MIN(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
+               AND (SELECT MAX(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
              ORDER BY seq",
         )
         .bind(device)
         .bind(from)
         .bind(to)
+        .bind(from.saturating_sub(longest.unwrap_or(0)))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)

@@ -36,3 +36,18 @@ pub async fn fresh_database() -> String {
     let (base, _) = server.rsplit_once('/').expect("URL with a database");
     format!("{base}/{name}")
 }
+
+/// A small deterministic random sequence (SplitMix64) for generated test and benchmark
+/// data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next value below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
