@@ -100,11 +100,11 @@ mod tests {
     fn months_are_utc_calendar_months() {
         // 2026-11-28T23:00:00Z
         let now = 1_795_906_800_000;
-        let (name, from, to) = month(now, 0).unwrap();
+        let (name, from, to) = month(now, 0).expect("month");
         assert_eq!(name, "links_p202611");
         assert_eq!(from, 1_793_491_200_000); // 2026-11-01T00:00:00Z
         assert_eq!(to, 1_796_083_200_000); // 2026-12-01T00:00:00Z
-        assert_eq!(month(now, 2).unwrap().0, "links_p202701");
-        assert_eq!(month(now, -11).unwrap().0, "links_p202512");
+        assert_eq!(month(now, 2).expect("month").0, "links_p202701");
+        assert_eq!(month(now, -11).expect("month").0, "links_p202512");
     }
 }
