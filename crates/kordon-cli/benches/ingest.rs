@@ -293,23 +293,26 @@ async fn backends(root: &Path) {
             .collect(),
     );
     let moto = kordon_store::blob::testing::Moto::start();
-    let s3 = moto.settings("kordon-bench");
-    kordon_store::blob::create_bucket(&s3)
-        .await
-        .expect("bucket");
-    let s3_env = vec![
-        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
-        ("KORDON_S3_BUCKET", s3.bucket.clone()),
-        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
-        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
-        ("KORDON_S3_LOCK_S", "3600".into()),
-    ];
+    // One bucket per combination: segments are stored by their hash, so a second run
+    // into the same bucket would find them all there already.
+    let mut s3_env = Vec::new();
+    for bucket in ["kordon-bench-sqlite", "kordon-bench-postgres"] {
+        let s3 = moto.settings(bucket);
+        kordon_store::blob::create_bucket(&s3)
+            .await
+            .expect("bucket");
+        s3_env.push(vec![
+            ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
+            ("KORDON_S3_BUCKET", s3.bucket.clone()),
+            ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
+            ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
+            ("KORDON_S3_LOCK_S", "3600".into()),
+        ]);
+    }
     let pg = |url: String| ("KORDON_DATABASE_URL", url);
-    let pg_s3 = s3_env
-        .iter()
-        .cloned()
-        .chain([pg(kordon_store::meta::testing::fresh_database().await)])
-        .collect();
+    let mut pg_s3 = s3_env.pop().expect("bucket");
+    pg_s3.push(pg(kordon_store::meta::testing::fresh_database().await));
+    let sqlite_s3 = s3_env.pop().expect("bucket");
     let mut rates = Vec::new();
     for (name, env) in [
         ("SQLite + folder", Vec::new()),
@@ -317,7 +320,7 @@ async fn backends(root: &Path) {
             "PostgreSQL + folder",
             vec![pg(kordon_store::meta::testing::fresh_database().await)],
         ),
-        ("SQLite + S3 (moto_server, Object Lock)", s3_env),
+        ("SQLite + S3 (moto_server, Object Lock)", sqlite_s3),
         ("PostgreSQL + S3 (moto_server, Object Lock)", pg_s3),
     ] {
         let data = root.join(format!("backend-{}", rates.len()));
