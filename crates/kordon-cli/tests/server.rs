@@ -2357,6 +2357,18 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     }
     let centre = start_on(&centre_data, centre_port, &centre_env).await;
     let c = until(&http, &continuity, &centre_data, |c| c["head"] == 9).await;
+    let (_, d) = json_of(
+        http.get(format!("{}/v1/devices/cam-edge-01", centre.url))
+            .send()
+            .await
+            .expect("device"),
+    )
+    .await;
+    assert_eq!(
+        d["key"].as_str(),
+        Some(cam.key.verifier().to_string().as_str()),
+        "enrolled at the centre with the camera's own key: {d}"
+    );
     assert_eq!(c["problems"], json!([]), "{c}");
     // The centre ends with exactly the edge's data: every segment's bytes, and the
     // edge's whole log up to its latest checkpoint, which the centre's log records.

@@ -330,6 +330,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/v1/devices/{device}/enroll-token",
             post(crate::devices::enroll_token),
         )
+        .route("/v1/devices/{device}", get(crate::devices::one))
         .route("/v1/devices/{device}/revoke", post(crate::devices::revoke))
         .route(
             "/v1/devices/{device}/continuity",

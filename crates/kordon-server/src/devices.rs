@@ -391,6 +391,25 @@ async fn continuity_of(app: &App, device: &str) -> Result<Continuity, ApiError> 
     })
 }
 
+/// `GET /v1/devices/{device}`: the device's key and state (its key is public: it is in
+/// the log's `enroll` event).
+pub(crate) async fn one(
+    State(app): State<Arc<App>>,
+    Path(device): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let d = app
+        .meta
+        .device(&device)
+        .await?
+        .ok_or(ApiError::UnknownDevice(device))?;
+    Ok(Json(json!({
+        "device": d.id,
+        "key": d.vkey,
+        "enrolled_at": Timestamp(d.enrolled_at).to_string(),
+        "revoked_at": d.revoked_at.map(|t| Timestamp(t).to_string()),
+    })))
+}
+
 /// `GET /v1/devices/{device}/continuity`.
 pub(crate) async fn continuity(
     State(app): State<Arc<App>>,

@@ -263,12 +263,14 @@ impl Forwarder {
     /// Enrolls the device at the centre with the same key, unless it already is.
     async fn enroll(&self, c: &Custody) -> Result<()> {
         let device = c.subject.strip_prefix("device ").unwrap_or(&c.subject);
-        let devices = self.json(self.http.get(self.url("/v1/devices"))).await?;
-        let known = devices["devices"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|d| d["device"] == device);
+        let known = match self
+            .json(self.http.get(self.url(&format!("/v1/devices/{device}"))))
+            .await
+        {
+            Ok(d) => Some(d),
+            Err(ForwardError::Refused { code, .. }) if code == "unknown_device" => None,
+            Err(e) => return Err(e),
+        };
         if let Some(d) = known {
             if d["key"].as_str() != Some(c.detail.as_str()) {
                 return Err(local(format!(

@@ -179,7 +179,7 @@ impl DatabaseUrl {
     #[must_use]
     pub fn redacted(&self) -> String {
         match self.0.split_once("://") {
-            Some((scheme, rest)) => match rest.split_once('@') {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
                 Some((user, host)) => {
                     let name = user.split_once(':').map_or(user, |(n, _)| n);
                     format!("{scheme}://{name}:***@{host}")
@@ -969,5 +969,20 @@ impl Meta {
             .iter()
             .map(gap_reason_from_row)
             .collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn a_database_password_is_never_shown() {
+        let u = DatabaseUrl("postgres://kordon:s3cr@t:x@db.internal:5432/kordon".into());
+        for shown in [u.redacted(), format!("{u}"), format!("{u:?}")] {
+            assert_eq!(shown, "postgres://kordon:***@db.internal:5432/kordon");
+        }
+        let plain = DatabaseUrl("postgres://db.internal/kordon".into());
+        assert_eq!(plain.redacted(), "postgres://db.internal/kordon");
     }
 }
