@@ -2456,28 +2456,36 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
             .trim(),
     )
     .expect("key");
-    let mut forged = kordon_core::merkle::MemoryHashes::new();
-    forged.push_entry(b"a different first entry");
-    let cp = checkpoint::Checkpoint {
-        origin: origin.clone(),
-        size: 1,
-        root: forged.root(),
-        extensions: vec![],
+    // A one-entry log whose checkpoint `signer` signs, sent as its first batch.
+    let send_forged = |signer: SignerKey| {
+        let (http, url, token) = (http.clone(), centre.url.clone(), token(&centre_data));
+        async move {
+            let entry = b"a different first entry";
+            let mut tree = kordon_core::merkle::MemoryHashes::new();
+            tree.push_entry(entry);
+            let cp = checkpoint::Checkpoint {
+                origin: signer.verifier().name().to_owned(),
+                size: 1,
+                root: tree.root(),
+                extensions: vec![],
+            };
+            let mut note = kordon_core::note::Note::new(&cp.to_text()).expect("note");
+            note.sign(&signer).expect("sign");
+            let res = http
+                .post(format!("{url}/v1/edges/entries"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "checkpoint": String::from_utf8(note.to_bytes()).expect("utf8"),
+                    "from": 0,
+                    "entries": [base64::engine::general_purpose::STANDARD.encode(entry)],
+                }))
+                .send()
+                .await
+                .expect("post");
+            json_of(res).await
+        }
     };
-    let mut note = kordon_core::note::Note::new(&cp.to_text()).expect("note");
-    note.sign(&key).expect("sign");
-    let res = http
-        .post(format!("{}/v1/edges/entries", centre.url))
-        .bearer_auth(token(&centre_data))
-        .json(&json!({
-            "checkpoint": String::from_utf8(note.to_bytes()).expect("utf8"),
-            "from": 0,
-            "entries": [base64::engine::general_purpose::STANDARD.encode(b"a different first entry")],
-        }))
-        .send()
-        .await
-        .expect("post");
-    let (st, v) = json_of(res).await;
+    let (st, v) = send_forged(key).await;
     assert_eq!((st, v["error"].as_str()), (409, Some("conflict")), "{v}");
     assert!(
         v["message"]
@@ -2487,24 +2495,5 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     );
     // Nor can a log the centre was not told of forward at all.
     let stranger = SignerKey::ed25519_from_seed("stranger.example/kordon", [9; 32]).expect("key");
-    let cp = checkpoint::Checkpoint {
-        origin: "stranger.example/kordon".into(),
-        size: 1,
-        root: forged.root(),
-        extensions: vec![],
-    };
-    let mut note = kordon_core::note::Note::new(&cp.to_text()).expect("note");
-    note.sign(&stranger).expect("sign");
-    let res = http
-        .post(format!("{}/v1/edges/entries", centre.url))
-        .bearer_auth(token(&centre_data))
-        .json(&json!({
-            "checkpoint": String::from_utf8(note.to_bytes()).expect("utf8"),
-            "from": 0,
-            "entries": [base64::engine::general_purpose::STANDARD.encode(b"a different first entry")],
-        }))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(json_of(res).await.0, 403);
+    assert_eq!(send_forged(stranger).await.0, 403);
 }

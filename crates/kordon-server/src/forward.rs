@@ -321,7 +321,17 @@ impl Forwarder {
                 .put(self.url(&format!("/v1/devices/{device}/events/{seq}")))
                 .body(link.bytes().to_vec()),
         };
-        self.json(req).await?;
+        match self.json(req).await {
+            Ok(_) => {}
+            // The centre holds another link under this number (the camera also reached it
+            // directly): it keeps this one as evidence of that, which is all it can do.
+            Err(ForwardError::Refused { code, message, .. }) if code == "equivocation" => {
+                tracing::warn!(device, seq, %message, "the centre holds a different link");
+                metrics::counter!("kordon_forward_equivocations_total").increment(1);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
         if matches!(b, LinkBody::Segment(_)) {
             self.status(|s| s.segments += 1);
         }
