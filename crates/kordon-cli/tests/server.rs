@@ -2060,6 +2060,33 @@ async fn cases_export_release_retention_and_scrub_from_the_cli() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// An upload while a store is away: answered within 30 s with `503 unavailable`, naming
+/// the store and saying to try again.
+async fn refused_for_now(
+    http: &reqwest::Client,
+    url: &str,
+    link: &Link,
+    bytes: &[u8],
+    store: &str,
+) {
+    let started = std::time::Instant::now();
+    let (st, v) = put_segment(http, url, link, bytes.to_vec())
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!((st, v["error"].as_str()), (503, Some("unavailable")), "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(store) && m.contains("try again")),
+        "{v}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered in {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -2090,22 +2117,7 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     // The store goes away mid-shift: the camera is told to retry, nothing is half-stored.
     drop(moto);
     let second = cam.segment(&videos[1], 2000);
-    let started = std::time::Instant::now();
-    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
-        .await
-        .expect("an answer, not a hang");
-    assert_eq!((st, v["error"].as_str()), (503, Some("unavailable")), "{v}");
-    assert!(
-        v["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("object store") && m.contains("try again")),
-        "{v}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "answered in {:?}",
-        started.elapsed()
-    );
+    refused_for_now(&http, &s.url, &second, &videos[1], "object store").await;
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-s3-01/continuity", s.url))
             .send()
@@ -2214,22 +2226,7 @@ async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
     // The database goes away mid-shift: the camera is told to retry.
     relay.cut().await;
     let second = cam.segment(&videos[1], 2000);
-    let started = std::time::Instant::now();
-    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
-        .await
-        .expect("an answer, not a hang");
-    assert_eq!((st, v["error"].as_str()), (503, Some("unavailable")), "{v}");
-    assert!(
-        v["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("metadata database") && m.contains("try again")),
-        "{v}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "answered in {:?}",
-        started.elapsed()
-    );
+    refused_for_now(&http, &s.url, &second, &videos[1], "metadata database").await;
     let ready = http
         .get(format!("{}/readyz", s.url))
         .send()
