@@ -437,6 +437,11 @@ enum CaseCommand {
         /// Case id.
         id: String,
     },
+    /// Close a case: the matter is over, it holds nothing from now on.
+    Close {
+        /// Case id.
+        id: String,
+    },
     /// Write the evidence package of a case.
     Export {
         /// Case id.
@@ -796,6 +801,10 @@ fn run(cli: Cli) -> Result<i32> {
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     }
                     CaseCommand::Export { id, out } => return cases::export(&c, &id, &out).await,
+                    CaseCommand::Close { id } => {
+                        let v = c.post_admin(&format!("/v1/cases/{id}/close"), &serde_json::json!({})).await?;
+                        println!("case {id} closed (log index {}); its footage follows the retention rules again unless something else holds it", v["log_index"]);
+                    }
                     CaseCommand::Release { id, recipient, package } => {
                         let sha = {
                             use sha2::Digest as _;

@@ -116,16 +116,19 @@ async fn scenario(db: Db, blobs: Blobs) {
 
     // Serve the same data and look at it as a newcomer would.
     let p = port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kordon"))
-        .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
-        .env("RUST_LOG", "warn")
-        // Nothing but cases is kept: the purge below takes everything else.
-        .env("KORDON_RETENTION_DAYS", "0")
-        .env("KORDON_RETENTION_INSPECTION_DAYS", "0")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve");
+    // Killed when the test ends, however it ends.
+    let _server = common::Killed(
+        Command::new(env!("CARGO_BIN_EXE_kordon"))
+            .args(["serve", "--data", d, "--listen", &format!("127.0.0.1:{p}")])
+            .env("RUST_LOG", "warn")
+            // Nothing but cases is kept: the purge below takes everything else.
+            .env("KORDON_RETENTION_DAYS", "0")
+            .env("KORDON_RETENTION_INSPECTION_DAYS", "0")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
     let url = format!("http://127.0.0.1:{p}");
     let mut ready = false;
     for _ in 0..200 {
@@ -309,17 +312,35 @@ async fn scenario(db: Db, blobs: Blobs) {
     // is purged; the case's footage is held. The log and the package still verify, and
     // an audit names the purged segments as purged, not missing.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let (code, purged) = kordon(&["retention", "--server", &url, "--data", d]);
-    assert_eq!(code, 0, "{purged}");
-    let count = |what: &str| -> u64 {
-        purged
-            .split(what)
-            .next()
-            .and_then(|p| p.split_whitespace().last())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{what} in {purged}"))
+    let retention = || {
+        let (code, out) = kordon(&["retention", "--server", &url, "--data", d]);
+        assert_eq!(code, 0, "{out}");
+        let count = |what: &str| -> u64 {
+            out.split(what)
+                .next()
+                .and_then(|p| p.split_whitespace().last())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{what} in {out}"))
+        };
+        (count(" purged"), count(" held"))
     };
-    assert!(count(" purged") > 0 && count(" held") > 0, "{purged}");
+    let (purged, held) = retention();
+    assert!(purged > 0 && held > 0, "purged {purged}, held {held}");
+    // The case is closed: its holds are released (in a bucket too), and the next run
+    // purges what only it held.
+    let case = format!(
+        "DEMO-{}",
+        cams[0].0.split("-cam").next().expect("the run's name")
+    );
+    let (code, out) = kordon(&["case", "close", &case, "--server", &url, "--data", d]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = kordon(&["case", "close", &case, "--server", &url, "--data", d]);
+    assert_eq!(code, 1, "closed once: {out}");
+    let (purged_after, held_after) = retention();
+    assert!(
+        purged_after > 0 && held_after < held,
+        "after closing: purged {purged_after}, held {held_after} (before: {held})"
+    );
     let (code, after) = kordon(&["log", "verify", "--server", &url, "--data", d]);
     assert_eq!(code, 2, "{after}");
     assert_eq!(
@@ -333,6 +354,4 @@ async fn scenario(db: Db, blobs: Blobs) {
         "{:?}",
         report.failures().collect::<Vec<_>>()
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }

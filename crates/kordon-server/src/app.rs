@@ -381,6 +381,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/cases", post(crate::cases::open))
         .route("/v1/cases/{id}", get(crate::cases::get))
         .route("/v1/cases/{id}/items", post(crate::cases::add_item))
+        .route("/v1/cases/{id}/close", post(crate::cases::close))
         .route("/v1/cases/{id}/export", post(crate::cases::export))
         .route("/v1/cases/{id}/receipts", post(crate::cases::receipt))
         .route("/v1/exports/{file}", get(crate::cases::download))

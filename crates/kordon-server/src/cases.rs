@@ -93,6 +93,7 @@ pub(crate) async fn open(
         description: one_line("description", &b.description, 400)?,
         opened_by: who.name.clone(),
         opened_at: now_ms(),
+        closed_at: None,
     };
     app.meta
         .open_case(&c)
@@ -137,8 +138,14 @@ pub(crate) async fn add_item(
     let who = app
         .require(&headers, crate::auth::Op::ManageCases, true)
         .await?;
-    if app.meta.case(&id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no case {id}")));
+    match app.meta.case(&id).await? {
+        None => return Err(ApiError::NotFound(format!("no case {id}"))),
+        Some((c, _)) if c.closed_at.is_some() => {
+            return Err(ApiError::Conflict(format!(
+                "case {id} is closed: open a new case to hold more"
+            )));
+        }
+        Some(_) => {}
     }
     let item =
         |kind: &str, inspection: Option<String>, device: Option<String>, from, to, text: String| {
@@ -266,19 +273,69 @@ pub(crate) async fn add_item(
         );
     }
     // In a bucket, what the case holds is on the store's own legal hold too.
-    for i in &items {
+    set_bucket_holds(&app, &items, true).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"items": numbers, "log_indexes": indexes})),
+    ))
+}
+
+/// Puts the stored segments of the items' footage on the bucket's legal hold, or takes
+/// them off where nothing holds them any more (another open case, a violation).
+async fn set_bucket_holds(app: &App, items: &[CaseItem], on: bool) -> Result<(), ApiError> {
+    for i in items {
         if let (Some(d), Some(f), Some(t)) = (&i.device_id, i.from_ms, i.to_ms) {
             for l in app.meta.links_covering(d, f, t).await? {
                 if let (Some(sha), None) = (&l.blob_sha256, l.purged_at) {
+                    if !on
+                        && app
+                            .meta
+                            .is_held(d, l.start_ms, l.end_ms.max(l.start_ms + 1))
+                            .await?
+                    {
+                        continue;
+                    }
                     let h = Hash::from_hex(sha).map_err(internal)?;
-                    app.blobs.legal_hold(&h, true).await?;
+                    app.blobs.legal_hold(&h, on).await?;
                 }
             }
         }
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"items": numbers, "log_indexes": indexes})),
+    Ok(())
+}
+
+/// `POST /v1/cases/{id}/close` (analyst): the matter is over; the case holds nothing from
+/// now on (its items and trail stay). Custody event `case-close`.
+pub(crate) async fn close(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let who = app
+        .require(&headers, crate::auth::Op::ManageCases, true)
+        .await?;
+    let (_, items) = app
+        .meta
+        .case(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+    if !app.meta.close_case(&id, &who.name, now_ms()).await? {
+        return Err(ApiError::Conflict(format!("case {id} is already closed")));
+    }
+    let index = app
+        .custody(
+            &who.name,
+            "case-close",
+            &format!("case {id}"),
+            &format!(
+                "legal hold released on {} item(s)",
+                items.iter().filter(|i| i.device_id.is_some()).count()
+            ),
+        )
+        .await?;
+    set_bucket_holds(&app, &items, false).await?;
+    Ok(Json(
+        json!({ "case": id, "closed": true, "log_index": index }),
     ))
 }
 
@@ -298,6 +355,7 @@ pub(crate) async fn get(
     Ok(Json(json!({
         "id": c.id, "reference": c.reference, "kind": c.kind, "description": c.description,
         "opened_at": Timestamp(c.opened_at).to_string(),
+        "closed_at": c.closed_at.map(|t| Timestamp(t).to_string()),
         "items": items.iter().map(|i| json!({
             "item": i.item, "kind": i.kind, "inspection_id": i.inspection_id, "device": i.device_id,
             "from": i.from_ms.map(|t| Timestamp(t).to_string()), "to": i.to_ms.map(|t| Timestamp(t).to_string()),

@@ -23,6 +23,8 @@ pub struct Case {
     pub opened_by: String,
     /// When, Unix ms.
     pub opened_at: i64,
+    /// When it was closed (it then holds nothing), Unix ms.
+    pub closed_at: Option<i64>,
 }
 
 /// Something a case holds.
@@ -160,6 +162,7 @@ impl Meta {
             description: r.try_get("description")?,
             opened_by: r.try_get("opened_by")?,
             opened_at: r.try_get("opened_at")?,
+            closed_at: r.try_get("closed_at")?,
         };
         let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = $1 ORDER BY item")
             .bind(id)
@@ -181,6 +184,22 @@ impl Meta {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(Some((case, items)))
+    }
+
+    /// Closes an open case: from now on it holds nothing. Answers whether it was open.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn close_case(&self, id: &str, by: &str, now: i64) -> Result<bool, MetaError> {
+        let r = sqlx::query(
+            "UPDATE cases SET closed_at = $1, closed_by = $2 WHERE id = $3 AND closed_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     /// Adds items to a case (numbered after the existing ones); returns their numbers.
@@ -229,7 +248,8 @@ impl Meta {
     /// Database errors.
     pub async fn is_held(&self, device: &str, from: i64, to: i64) -> Result<bool, MetaError> {
         let q = format!(
-            "EXISTS (SELECT 1 FROM case_items WHERE device_id = $1 AND from_ms < $3 AND to_ms > $2)
+            "EXISTS (SELECT 1 FROM case_items ci JOIN cases c ON c.id = ci.case_id AND c.closed_at IS NULL
+                      WHERE ci.device_id = $1 AND ci.from_ms < $3 AND ci.to_ms > $2)
                  OR EXISTS ({INSPECTION_OVERLAP} AND i.outcome = 'violation')"
         );
         self.device_span_query(q, device, from, to).await
