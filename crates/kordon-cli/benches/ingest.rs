@@ -301,13 +301,7 @@ async fn backends(root: &Path) {
         kordon_store::blob::create_bucket(&s3)
             .await
             .expect("bucket");
-        s3_env.push(vec![
-            ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
-            ("KORDON_S3_BUCKET", s3.bucket.clone()),
-            ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
-            ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
-            ("KORDON_S3_LOCK_S", "3600".into()),
-        ]);
+        s3_env.push(kordon_store::blob::testing::server_env(&s3, 3600));
     }
     let pg = |url: String| ("KORDON_DATABASE_URL", url);
     let mut pg_s3 = s3_env.pop().expect("bucket");

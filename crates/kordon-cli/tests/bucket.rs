@@ -22,13 +22,7 @@ fn the_log_and_the_footage_are_auditable_from_the_bucket_alone() {
         .expect("runtime");
     rt.block_on(kordon_store::blob::create_bucket(&s3))
         .expect("bucket");
-    let env = [
-        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
-        ("KORDON_S3_BUCKET", s3.bucket.clone()),
-        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
-        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
-        ("KORDON_S3_LOCK_S", "600".into()),
-    ];
+    let env = kordon_store::blob::testing::server_env(&s3, 600);
     let kordon = || {
         let mut c = Command::new(env!("CARGO_BIN_EXE_kordon"));
         c.envs(env.iter().map(|(k, v)| (*k, v.as_str())));

@@ -69,14 +69,8 @@ async fn scenario(db: Db, blobs: Blobs) {
             kordon_store::blob::create_bucket(&s3)
                 .await
                 .expect("bucket");
-            env.extend([
-                ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
-                ("KORDON_S3_BUCKET", s3.bucket.clone()),
-                ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
-                ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
-                // Short locks, so that the purge below may delete after them.
-                ("KORDON_S3_LOCK_S", "2".into()),
-            ]);
+            // Short locks, so that the purge below may delete after them.
+            env.extend(kordon_store::blob::testing::server_env(&s3, 2));
             Some(moto)
         }
     };

@@ -2060,6 +2060,25 @@ async fn cases_export_release_retention_and_scrub_from_the_cli() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// A camera enrolled at `s` and two real segments, the first uploaded.
+async fn camera_with_first_segment(
+    http: &reqwest::Client,
+    s: &Server,
+    dir: &Path,
+    id: &str,
+    seed: u8,
+) -> (Camera, Vec<Vec<u8>>) {
+    let mut cam = Camera::new(id, seed);
+    enroll(http, s, &cam).await;
+    let videos: Vec<Vec<u8>> = (0..2).map(|i| mp4(dir, i)).collect();
+    let first = cam.segment(&videos[0], 2000);
+    let (st, v) = put_segment(http, &s.url, &first, videos[0].clone())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+    (cam, videos)
+}
+
 /// An upload while a store is away: answered within 30 s with `503 unavailable`, naming
 /// the store and saying to try again.
 async fn refused_for_now(
@@ -2097,22 +2116,10 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     kordon_store::blob::create_bucket(&s3)
         .await
         .expect("bucket");
-    let env = [
-        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
-        ("KORDON_S3_BUCKET", s3.bucket.clone()),
-        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
-        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
-    ];
+    let env = kordon_store::blob::testing::server_env(&s3, 30 * 86_400);
     let s = start_with_env(&data, &env).await;
     let http = reqwest::Client::new();
-    let mut cam = Camera::new("cam-s3-01", 31);
-    enroll(&http, &s, &cam).await;
-    let videos: Vec<Vec<u8>> = (0..2).map(|i| mp4(dir.path(), i)).collect();
-    let first = cam.segment(&videos[0], 2000);
-    let (st, v) = put_segment(&http, &s.url, &first, videos[0].clone())
-        .await
-        .expect("put");
-    assert_eq!(st, 201, "{v}");
+    let (mut cam, videos) = camera_with_first_segment(&http, &s, dir.path(), "cam-s3-01", 31).await;
 
     // The store goes away mid-shift: the camera is told to retry, nothing is half-stored.
     drop(moto);
@@ -2214,14 +2221,7 @@ async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
     )];
     let s = start_with_env(&data, &env).await;
     let http = reqwest::Client::new();
-    let mut cam = Camera::new("cam-pg-01", 41);
-    enroll(&http, &s, &cam).await;
-    let videos: Vec<Vec<u8>> = (0..2).map(|i| mp4(dir.path(), i)).collect();
-    let first = cam.segment(&videos[0], 2000);
-    let (st, v) = put_segment(&http, &s.url, &first, videos[0].clone())
-        .await
-        .expect("put");
-    assert_eq!(st, 201, "{v}");
+    let (mut cam, videos) = camera_with_first_segment(&http, &s, dir.path(), "cam-pg-01", 41).await;
 
     // The database goes away mid-shift: the camera is told to retry.
     relay.cut().await;

@@ -67,3 +67,15 @@ impl Moto {
         }
     }
 }
+
+/// The `KORDON_S3_*` variables that make `kordon serve` keep its segments in the bucket of
+/// `s3`, each object locked for `lock_s` seconds.
+pub fn server_env(s3: &S3Settings, lock_s: u64) -> Vec<(&'static str, String)> {
+    vec![
+        ("KORDON_S3_ENDPOINT", s3.endpoint.clone()),
+        ("KORDON_S3_BUCKET", s3.bucket.clone()),
+        ("KORDON_S3_ACCESS_KEY_ID", s3.access_key_id.clone()),
+        ("KORDON_S3_SECRET_ACCESS_KEY", s3.secret_access_key.clone()),
+        ("KORDON_S3_LOCK_S", lock_s.to_string()),
+    ]
+}

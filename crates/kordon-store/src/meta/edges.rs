@@ -91,26 +91,21 @@ impl Meta {
         state: &EdgeState,
     ) -> Result<bool, MetaError> {
         let mut tx = self.pool.begin().await?;
-        let moved = if old_size == 0 {
-            sqlx::query("INSERT INTO edges (origin, size, frontier, checkpoint, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-                .bind(&state.origin)
-                .bind(state.size as i64)
-                .bind(&state.frontier)
-                .bind(&state.checkpoint)
-                .bind(state.updated_at)
-                .execute(&mut *tx)
-                .await?
-        } else {
-            sqlx::query("UPDATE edges SET size = $2, frontier = $3, checkpoint = $4, updated_at = $5 WHERE origin = $1 AND size = $6")
-                .bind(&state.origin)
-                .bind(state.size as i64)
-                .bind(&state.frontier)
-                .bind(&state.checkpoint)
-                .bind(state.updated_at)
-                .bind(old_size as i64)
-                .execute(&mut *tx)
-                .await?
-        };
+        // A new edge is inserted; a known one moves only from the size it had.
+        let moved = sqlx::query(
+            "INSERT INTO edges (origin, size, frontier, checkpoint, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (origin) DO UPDATE SET size = excluded.size, frontier = excluded.frontier,
+               checkpoint = excluded.checkpoint, updated_at = excluded.updated_at
+             WHERE edges.size = $6",
+        )
+        .bind(&state.origin)
+        .bind(state.size as i64)
+        .bind(&state.frontier)
+        .bind(&state.checkpoint)
+        .bind(state.updated_at)
+        .bind(old_size as i64)
+        .execute(&mut *tx)
+        .await?;
         if moved.rows_affected() != 1 {
             return Ok(false);
         }
