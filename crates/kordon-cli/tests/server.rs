@@ -2079,6 +2079,30 @@ async fn camera_with_first_segment(
     (cam, videos)
 }
 
+/// The same upload once the store is back: stored, and the camera's chain is whole.
+async fn retry_succeeds(http: &reqwest::Client, s: &Server, link: &Link, bytes: &[u8]) {
+    let (st, v) = put_segment(http, &s.url, link, bytes.to_vec())
+        .await
+        .expect("put");
+    assert_eq!(st, 201, "{v}");
+    let (_, c) = json_of(
+        http.get(format!(
+            "{}/v1/devices/{}/continuity",
+            s.url,
+            link.body().device()
+        ))
+        .send()
+        .await
+        .expect("continuity"),
+    )
+    .await;
+    assert_eq!(
+        (c["head"].as_u64(), c["problems"].clone()),
+        (Some(1), json!([])),
+        "{c}"
+    );
+}
+
 /// An upload while a store is away: answered within 30 s with `503 unavailable`, naming
 /// the store and saying to try again.
 async fn refused_for_now(
@@ -2146,25 +2170,10 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     kordon_store::blob::create_bucket(&s3)
         .await
         .expect("bucket again");
-    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
-        .await
-        .expect("put");
-    assert_eq!(st, 201, "{v}");
+    retry_succeeds(&http, &s, &second, &videos[1]).await;
     assert_eq!(
         get_blob(&http, &s, &sha256(&videos[1]).to_hex()).await,
         videos[1]
-    );
-    let (_, c) = json_of(
-        http.get(format!("{}/v1/devices/cam-s3-01/continuity", s.url))
-            .send()
-            .await
-            .expect("continuity"),
-    )
-    .await;
-    assert_eq!(
-        (c["head"].as_u64(), c["problems"].clone()),
-        (Some(1), json!([])),
-        "{c}"
     );
 }
 
@@ -2237,22 +2246,7 @@ async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
     // The database is back: the same upload, retried, goes through, and nothing
     // confirmed before is lost.
     let _relay = Relay::start(relay_port, pg).await;
-    let (st, v) = put_segment(&http, &s.url, &second, videos[1].clone())
-        .await
-        .expect("put");
-    assert_eq!(st, 201, "{v}");
-    let (_, c) = json_of(
-        http.get(format!("{}/v1/devices/cam-pg-01/continuity", s.url))
-            .send()
-            .await
-            .expect("continuity"),
-    )
-    .await;
-    assert_eq!(
-        (c["head"].as_u64(), c["problems"].clone()),
-        (Some(1), json!([])),
-        "{c}"
-    );
+    retry_succeeds(&http, &s, &second, &videos[1]).await;
     for v in &videos {
         assert_eq!(get_blob(&http, &s, &sha256(v).to_hex()).await, *v);
     }
