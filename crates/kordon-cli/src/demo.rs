@@ -103,7 +103,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         to = report.to
     );
     println!(
-        "  kordon-verify {} --verbose   # the evidence package of demo case DEMO-1, checked offline",
+        "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline",
         package.display()
     );
     println!("  {url}/v1/devices    {url}/log/checkpoint");
@@ -122,7 +122,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     Ok(())
 }
 
-/// Opens case DEMO-1 on the stopped camera's inspection and exports its evidence package.
+/// Opens case DEMO-<run> on the stopped camera's inspection and exports its evidence package.
 async fn demo_case(
     url: &str,
     token: &str,

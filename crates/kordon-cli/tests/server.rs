@@ -2290,7 +2290,16 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     let centre_port = free_port();
     // The centre makes its keys on first start; the edge is given an administrator's
     // token there. Then the centre goes away: the link is down from the edge's start.
-    drop(start_on(&centre_data, centre_port, &[]).await);
+    // The centre's own log has its own name (origin), not the crossing point's.
+    let centre_origin = ("KORDON_ORIGIN", "centre.kordon.local/log".to_owned());
+    drop(
+        start_on(
+            &centre_data,
+            centre_port,
+            std::slice::from_ref(&centre_origin),
+        )
+        .await,
+    );
     let forward = [
         (
             "KORDON_FORWARD_URL",
@@ -2333,7 +2342,7 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
             .trim()
             .to_owned();
     let origin = edge_key.split('+').next().expect("name").to_owned();
-    let centre_env = [("KORDON_EDGES", edge_key.clone())];
+    let centre_env = [("KORDON_EDGES", edge_key.clone()), centre_origin];
     let centre = start_on(&centre_data, centre_port, &centre_env).await;
     let continuity = format!("{}/v1/devices/cam-edge-01/continuity", centre.url);
     until(&http, &continuity, &centre_data, |c| c["head"] == 3).await;

@@ -247,10 +247,19 @@ impl Config {
                 .collect();
         }
         for k in &c.edges {
-            kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Env {
+            let key = kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Env {
                 name: "edges",
                 message: format!("{k:?} is not a verifier key: {e}"),
             })?;
+            if key.name() == c.origin {
+                return Err(ConfigError::Env {
+                    name: "edges",
+                    message: format!(
+                        "a crossing point's log is named {:?}, like this server's own log: give each server its own origin (KORDON_ORIGIN)",
+                        c.origin
+                    ),
+                });
+            }
         }
         if std::env::var("KORDON_S3_LOCK_S").is_ok() {
             let mut lock = 0u64;
@@ -307,5 +316,11 @@ mod tests {
         assert!(e.contains("unknown field `listn`"), "{e}");
         std::fs::write(&p, "listen = \"nowhere\"\n").expect("write");
         assert!(Config::load(Some(&p)).is_err());
+        // A crossing point's log may not share this server's origin.
+        let edge = kordon_core::note::SignerKey::ed25519_from_seed("kordon.local/log", [1; 32])
+            .expect("key");
+        std::fs::write(&p, format!("edges = [\"{}\"]\n", edge.verifier())).expect("write");
+        let e = Config::load(Some(&p)).expect_err("same origin").to_string();
+        assert!(e.contains("give each server its own origin"), "{e}");
     }
 }
