@@ -17,7 +17,7 @@ pub struct Fact<'a> {
     /// Inspection id.
     pub id: &'a str,
     /// Crossing point code.
-    pub checkpoint: &'a str,
+    pub crossing_point: &'a str,
     /// Its time zone.
     pub tz: &'a TimeZone,
     /// Lane.
@@ -85,7 +85,7 @@ pub fn daily(facts: &[Fact<'_>]) -> BTreeMap<(String, String, String), DayRow> {
         let day = local_day(f.start_ms, f.tz);
         for o in f.officers {
             let r = out
-                .entry((f.checkpoint.to_owned(), day.clone(), o.clone()))
+                .entry((f.crossing_point.to_owned(), day.clone(), o.clone()))
                 .or_default();
             r.inspections += 1;
             r.duration_ms += f.coverage.duration_ms;
@@ -108,7 +108,7 @@ pub fn distribution(facts: &[Fact<'_>]) -> BTreeMap<(String, String), Vec<usize>
     let mut out: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for f in facts {
         let counts = out
-            .entry((f.checkpoint.to_owned(), f.lane.to_owned()))
+            .entry((f.crossing_point.to_owned(), f.lane.to_owned()))
             .or_insert_with(|| vec![0; CLEARANCE_BUCKETS_S.len() + 1]);
         let b = CLEARANCE_BUCKETS_S.partition_point(|b| f.coverage.duration_ms >= b * 1000);
         counts[b] += 1;
@@ -334,7 +334,7 @@ pub fn clearance(facts: &[Fact<'_>]) -> BTreeMap<(String, String, String), Clear
     for f in facts {
         groups
             .entry((
-                f.checkpoint.to_owned(),
+                f.crossing_point.to_owned(),
                 f.lane.to_owned(),
                 local_day(f.start_ms, f.tz),
             ))
@@ -369,7 +369,7 @@ mod tests {
     ) -> Fact<'a> {
         Fact {
             id,
-            checkpoint: "P",
+            crossing_point: "P",
             tz,
             lane,
             officers,

@@ -1005,7 +1005,7 @@ async fn witness(
         .iter()
         .map(|k| kordon_core::note::VerifierKey::parse(k).with_context(|| format!("log key {k:?}")))
         .collect::<Result<Vec<_>>>()?;
-    let w = kordon_server::witness::Witness::open(&data, &name, keys)
+    let w = kordon_witness::Witness::open(&data, &name, keys)
         .with_context(|| format!("opening {}", data.display()))?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -1015,7 +1015,7 @@ async fn witness(
         listener.local_addr()?,
         w.verifier()
     );
-    axum_serve(listener, kordon_server::witness::router(w)).await
+    axum_serve(listener, kordon_witness::router(w)).await
 }
 
 async fn axum_serve(

@@ -1,13 +1,77 @@
-//! Write-then-rename with fsync, the only way the log writes a file.
+//! The log's storage seam: the only way the sequencer writes a file.
+//!
+//! [`LogStorage`] takes a batch's tiles and then its checkpoint; [`FsStorage`] writes
+//! each to a temporary file, fsyncs it, renames it into place and fsyncs every folder
+//! touched. Reads (recovery, [`crate::DiskTiles`]) go to the folder directly: a reader
+//! never sees more than a published checkpoint names, so only writes decide durability.
+//! Tests put a fault-injecting storage here ([`crate::Log::open_on`]).
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where the sequencer's writes go. Every method is called from a blocking thread; an
+/// error from either poisons the log (see the crate documentation).
+pub trait LogStorage: Send + Sync + 'static {
+    /// Writes every `(path relative to the log folder, bytes)` durably: when this returns
+    /// `Ok`, each file and its directory entry survive a crash.
+    ///
+    /// # Errors
+    /// Any IO error; the files may then be half there (they are beyond any checkpoint).
+    fn write_tiles(&self, files: &[(String, Vec<u8>)]) -> io::Result<()>;
+
+    /// Replaces the checkpoint durably, atomically: a crash leaves the old or the new one.
+    ///
+    /// # Errors
+    /// Any IO error; the old checkpoint then still stands.
+    fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()>;
+}
+
+/// The log's files in a local folder.
+#[derive(Debug, Clone)]
+pub struct FsStorage {
+    dir: PathBuf,
+}
+
+impl FsStorage {
+    /// Storage in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FsStorage { dir: dir.into() }
+    }
+}
+
+impl LogStorage for FsStorage {
+    fn write_tiles(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        let mut dirs = BTreeSet::new();
+        for (rel, data) in files {
+            let path = self.dir.join(rel);
+            write_atomic(&path, data)?;
+            let mut d = path.parent().map(Path::to_path_buf);
+            while let Some(dir) = d {
+                if !dir.starts_with(&self.dir) {
+                    break;
+                }
+                d = dir.parent().map(Path::to_path_buf);
+                dirs.insert(dir);
+            }
+        }
+        for d in &dirs {
+            sync_dir(d)?;
+        }
+        Ok(())
+    }
+
+    fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()> {
+        write_atomic(&self.dir.join("checkpoint"), bytes)?;
+        sync_dir(&self.dir)
+    }
+}
 
 /// Writes `bytes` to `path` atomically and durably except for the directory entry: a
 /// temporary file beside it is written and fsynced, then renamed over `path`. The caller
 /// fsyncs the directory ([`sync_dir`]) before relying on it.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::other("path has no parent"))?;
@@ -29,6 +93,60 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// fsyncs a directory, making renames and creations in it durable.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Which write a [`FaultyStorage`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every write succeeds.
+    None,
+    /// Tile and bundle writes fail (as with a full disk or no file descriptors left).
+    Tiles,
+    /// The checkpoint write fails, after the tiles were written.
+    Checkpoint,
+}
+
+/// A [`FsStorage`] that fails the writes it is told to, for tests of what a storage error
+/// does to the log and the server. Not used in production.
+#[derive(Debug)]
+pub struct FaultyStorage {
+    inner: FsStorage,
+    fault: std::sync::Mutex<Fault>,
+}
+
+impl FaultyStorage {
+    /// Storage in `dir` that does not fail until [`FaultyStorage::set`] says so.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FaultyStorage {
+            inner: FsStorage::new(dir),
+            fault: std::sync::Mutex::new(Fault::None),
+        }
+    }
+
+    /// From now on, fail `fault`.
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
+    }
+
+    fn fails(&self, which: Fault) -> io::Result<()> {
+        let now = *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if now == which {
+            return Err(io::Error::other(format!("injected fault: {which:?} write failed")));
+        }
+        Ok(())
+    }
+}
+
+impl LogStorage for FaultyStorage {
+    fn write_tiles(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        self.fails(Fault::Tiles)?;
+        self.inner.write_tiles(files)
+    }
+
+    fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()> {
+        self.fails(Fault::Checkpoint)?;
+        self.inner.write_checkpoint(bytes)
+    }
 }

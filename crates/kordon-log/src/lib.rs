@@ -7,10 +7,11 @@
 //! 1. [`Log::append`] queues the entry and waits;
 //! 2. the sequencer task takes everything queued (up to a batch limit), assigns indexes,
 //!    computes the new stored hashes ([`kordon_core::merkle::append_hashes`]);
-//! 3. it writes the changed entry bundles and hash tiles (C2SP tlog-tiles) to a temporary
-//!    file each, fsyncs it, renames it into place, then fsyncs every directory touched;
-//! 4. it computes the root, signs the checkpoint and publishes it last (temp, fsync,
-//!    rename, fsync directory);
+//! 3. it hands the changed entry bundles and hash tiles (C2SP tlog-tiles) to the
+//!    [`LogStorage`] ([`FsStorage`]: a temporary file each, fsync, rename into place,
+//!    fsync every directory touched);
+//! 4. it computes the root, signs the checkpoint and has the storage publish it last
+//!    (temp, fsync, rename, fsync directory);
 //! 5. only then does every waiting `append` return its index.
 //!
 //! An IO error anywhere in 3–4 poisons the log: no further entry is accepted until the
@@ -24,5 +25,6 @@ mod durable;
 mod sequencer;
 mod tiles;
 
+pub use durable::{Fault, FaultyStorage, FsStorage, LogStorage};
 pub use sequencer::{Log, LogError, LogOptions, Published};
 pub use tiles::DiskTiles;

@@ -14,7 +14,7 @@ use kordon_core::note::{Note, SignerKey, VerifierKey};
 use kordon_core::tiles::{MAX_ENTRY_LEN, TILE_WIDTH, TileId, decode_bundle, encode_bundle};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::durable::{sync_dir, write_atomic};
+use crate::durable::{FsStorage, LogStorage};
 use crate::tiles::DiskTiles;
 
 /// How to open a log.
@@ -88,10 +88,20 @@ impl Log {
     /// [`LogError::Corrupt`] if the tiles do not reproduce the checkpoint's root, or
     /// the checkpoint is not signed by this log's key; IO errors.
     pub async fn open(opts: LogOptions) -> Result<Log, LogError> {
+        let storage = Arc::new(FsStorage::new(&opts.dir));
+        Self::open_on(opts, storage).await
+    }
+
+    /// [`Log::open`] with the writes going to `storage` (reads still come from
+    /// `opts.dir`, where `storage` must put the files): the seam for fault injection.
+    ///
+    /// # Errors
+    /// As [`Log::open`].
+    pub async fn open_on(opts: LogOptions, storage: Arc<dyn LogStorage>) -> Result<Log, LogError> {
         let verifier = opts.signer.verifier().clone();
         let dir = opts.dir.clone();
         let max_batch = opts.max_batch.max(1);
-        let state = tokio::task::spawn_blocking(move || State::recover(opts))
+        let state = tokio::task::spawn_blocking(move || State::recover(opts, storage))
             .await
             .map_err(|e| LogError::Io(e.to_string()))??;
         let (pub_tx, published) = watch::channel(state.published()?);
@@ -226,6 +236,7 @@ async fn sequence(
 /// memory, full tiles on disk (or just written, in `fresh`).
 struct State {
     dir: PathBuf,
+    storage: Arc<dyn LogStorage>,
     signer: SignerKey,
     size: u64,
     root: Hash,
@@ -287,11 +298,12 @@ impl HashReader for State {
 }
 
 impl State {
-    fn recover(opts: LogOptions) -> Result<State, LogError> {
+    fn recover(opts: LogOptions, storage: Arc<dyn LogStorage>) -> Result<State, LogError> {
         std::fs::create_dir_all(&opts.dir)?;
         let cp_path = opts.dir.join("checkpoint");
         let mut s = State {
             dir: opts.dir.clone(),
+            storage,
             signer: opts.signer,
             size: 0,
             root: merkle::EMPTY_ROOT,
@@ -384,8 +396,7 @@ impl State {
         let mut note = Note::new(&cp.to_text()).map_err(io::Error::other)?;
         note.sign(&self.signer).map_err(io::Error::other)?;
         let bytes = note.to_bytes();
-        write_atomic(&self.dir.join("checkpoint"), &bytes)?;
-        sync_dir(&self.dir)?;
+        self.storage.write_checkpoint(&bytes)?;
         self.checkpoint = Arc::new(bytes);
         Ok(())
     }
@@ -456,22 +467,11 @@ impl State {
                 writes.push((id, p.iter().flat_map(|h| h.0).collect()));
             }
         }
-        let mut dirs = BTreeSet::new();
-        for (id, data) in &writes {
-            let path = self.dir.join(id.path());
-            write_atomic(&path, data)?;
-            let mut d = path.parent().map(Path::to_path_buf);
-            while let Some(dir) = d {
-                if !dir.starts_with(&self.dir) {
-                    break;
-                }
-                d = dir.parent().map(Path::to_path_buf);
-                dirs.insert(dir);
-            }
-        }
-        for d in &dirs {
-            sync_dir(d)?;
-        }
+        let files: Vec<(String, Vec<u8>)> = writes
+            .into_iter()
+            .map(|(id, data)| (id.path(), data))
+            .collect();
+        self.storage.write_tiles(&files)?;
         self.disk = DiskTiles::new(&self.dir, self.size);
         self.root = merkle::root(&*self, self.size).map_err(io::Error::other)?;
         // The checkpoint last: it only ever names durable tiles.

@@ -7,7 +7,7 @@ use kordon_core::checkpoint;
 use kordon_core::merkle::{self, MemoryHashes, leaf_hash};
 use kordon_core::note::SignerKey;
 use kordon_core::tiles::{TileId, tiles_for_size};
-use kordon_log::{Log, LogError, LogOptions};
+use kordon_log::{Fault, FaultyStorage, Log, LogError, LogOptions};
 
 fn opts(dir: &std::path::Path) -> LogOptions {
     LogOptions {
@@ -163,4 +163,45 @@ async fn oversized_entries_are_refused() {
         Err(LogError::EntryTooLarge(70_000))
     ));
     assert_eq!(log.published().size, 0);
+}
+
+/// A failed tile or checkpoint write poisons the log: the batch and every later append
+/// are refused as `Poisoned`, even after the fault clears; everything acknowledged before
+/// is intact, and reopening recovers from the last durable checkpoint.
+#[tokio::test]
+async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
+    for fault in [Fault::Tiles, Fault::Checkpoint] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let storage = Arc::new(FaultyStorage::new(dir.path()));
+        let log = Log::open_on(opts(dir.path()), storage.clone())
+            .await
+            .expect("open");
+        for i in 0..300 {
+            log.append(entry(i)).await.expect("append");
+        }
+        let acknowledged = log.published();
+        assert!(!log.is_poisoned());
+
+        storage.set(fault);
+        let refused = log.append(entry(300)).await;
+        assert!(
+            matches!(&refused, Err(LogError::Poisoned(why)) if why.contains("injected fault")),
+            "{fault:?}: {refused:?}"
+        );
+        assert!(log.is_poisoned(), "{fault:?}");
+        storage.set(Fault::None);
+        assert!(
+            matches!(log.append(entry(301)).await, Err(LogError::Poisoned(_))),
+            "{fault:?}: a poisoned log stays stopped until restart"
+        );
+        assert_eq!(log.published().size, 300, "{fault:?}: nothing new published");
+        drop(log);
+
+        let log = Log::open(opts(dir.path())).await.expect("reopen");
+        let p = log.published();
+        assert_eq!((p.size, p.root), (acknowledged.size, acknowledged.root));
+        let entries = log.reader().entries(0, 300).expect("entries");
+        assert!(entries.iter().enumerate().all(|(i, e)| *e == entry(i as u64)));
+        assert_eq!(log.append(entry(300)).await.expect("append"), 300);
+    }
 }

@@ -15,8 +15,8 @@ use axum::http::HeaderMap;
 use kordon_store::meta::User;
 use sha2::{Digest as _, Sha256};
 
-use crate::app::App;
 use crate::error::ApiError;
+use crate::state::App;
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "kordon_session";
@@ -24,35 +24,6 @@ pub const SESSION_COOKIE: &str = "kordon_session";
 pub const MAX_FAILURES: i64 = 5;
 /// How long a locked account stays locked.
 pub const LOCK_MS: i64 = 15 * 60_000;
-/// Failed logins one client may make per minute, whatever the accounts.
-pub const CLIENT_FAILURES_PER_MINUTE: usize = 10;
-
-/// Failed logins per client address in the last minute (in memory: a restart forgets
-/// them, the per-account lockout in the database does not).
-#[derive(Debug, Default)]
-pub struct LoginLimiter(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Vec<i64>>>);
-
-impl LoginLimiter {
-    /// Whether `client` may try now.
-    pub fn allows(&self, client: std::net::IpAddr, now: i64) -> bool {
-        self.0.lock().map_or(true, |mut m| {
-            let v = m.entry(client).or_default();
-            v.retain(|t| now - t < 60_000);
-            v.len() < CLIENT_FAILURES_PER_MINUTE
-        })
-    }
-
-    /// Counts a failure of `client`.
-    pub fn failed(&self, client: std::net::IpAddr, now: i64) {
-        if let Ok(mut m) = self.0.lock() {
-            if m.len() > 100_000 {
-                m.retain(|_, v| v.iter().any(|t| now - t < 60_000));
-            }
-            m.entry(client).or_default().push(now);
-        }
-    }
-}
-
 /// The client's address: the peer, or — when the peer is a reverse proxy on this machine
 /// (loopback) — the last address it put in `X-Forwarded-For`.
 pub fn client_addr(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> std::net::IpAddr {
@@ -204,7 +175,7 @@ pub struct Principal {
     /// Role; `None` for the bootstrap administrator token (every operation).
     pub role: Option<Role>,
     /// Crossing points in scope; empty = all.
-    pub checkpoints: Vec<String>,
+    pub crossing_points: Vec<String>,
     /// The officer's own service number (officers see only their own recordings).
     pub officer: Option<String>,
     /// The session's CSRF token, for pages to put in their forms.
@@ -217,7 +188,7 @@ impl Principal {
         Principal {
             name: "admin".into(),
             role: None,
-            checkpoints: Vec::new(),
+            crossing_points: Vec::new(),
             officer: None,
             csrf: None,
         }
@@ -227,7 +198,7 @@ impl Principal {
         Ok(Principal {
             name: u.name.clone(),
             role: Some(Role::parse(&u.role).ok_or(ApiError::Unauthorized)?),
-            checkpoints: u.checkpoints.clone(),
+            crossing_points: u.crossing_points.clone(),
             officer: u.officer.clone(),
             csrf,
         })
@@ -238,14 +209,28 @@ impl Principal {
         self.role.is_none_or(|r| allowed(r, op))
     }
 
+    /// `Ok` if it may do `op`, else `403 forbidden` naming the role and the operation.
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require(&self, op: Op) -> Result<(), ApiError> {
+        if self.may(op) {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!(
+            "role {} may not do this ({op:?})",
+            self.role.map_or("admin", Role::as_str)
+        )))
+    }
+
     /// Whether a crossing point is in scope.
-    pub fn sees_checkpoint(&self, checkpoint: &str) -> bool {
-        self.checkpoints.is_empty() || self.checkpoints.iter().any(|c| c == checkpoint)
+    pub fn sees_crossing_point(&self, crossing_point: &str) -> bool {
+        self.crossing_points.is_empty() || self.crossing_points.iter().any(|c| c == crossing_point)
     }
 
     /// Whether an inspection (crossing point, officers) is in scope.
-    pub fn sees_inspection(&self, checkpoint: &str, officers: &[String]) -> bool {
-        self.sees_checkpoint(checkpoint)
+    pub fn sees_inspection(&self, crossing_point: &str, officers: &[String]) -> bool {
+        self.sees_crossing_point(crossing_point)
             && self.officer.as_ref().is_none_or(|o| officers.contains(o))
     }
 
@@ -259,7 +244,7 @@ impl Principal {
             return true;
         }
         assignments.any(|(cp, officer)| {
-            self.sees_checkpoint(cp) && self.officer.as_deref().is_none_or(|o| o == officer)
+            self.sees_crossing_point(cp) && self.officer.as_deref().is_none_or(|o| o == officer)
         })
     }
 }
@@ -329,86 +314,68 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-impl App {
-    /// Who is asking, if anyone: bearer token (bootstrap or API token) or session cookie
-    /// (within its idle and absolute timeouts).
-    pub(crate) async fn principal(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<Option<Principal>, ApiError> {
-        if let Some(token) = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        {
-            if self.is_admin_token(token) {
-                return Ok(Some(Principal::system()));
-            }
-            return match self.meta.api_token_user(&secret_hash(token.trim())).await? {
-                Some(u) if !u.disabled => Ok(Some(Principal::of(&u, None)?)),
-                _ => Err(ApiError::Unauthorized),
-            };
+/// Who is asking, if anyone: bearer token (bootstrap or API token) or session cookie
+/// (within its idle and absolute timeouts).
+pub(crate) async fn authenticate(
+    app: &App,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, ApiError> {
+    if let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        if app.is_admin_token(token) {
+            return Ok(Some(Principal::system()));
         }
-        let Some(id) = cookie(headers, SESSION_COOKIE) else {
-            return Ok(None);
+        return match app.meta.api_token_user(&secret_hash(token.trim())).await? {
+            Some(u) if !u.disabled => Ok(Some(Principal::of(&u, None)?)),
+            _ => Err(ApiError::Unauthorized),
         };
-        let now = kordon_store::now_ms();
-        let hash = secret_hash(id);
-        let Some(s) = self.meta.session(&hash, now).await? else {
-            return Ok(None);
-        };
-        let idle =
-            i64::try_from(self.config.session_idle_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-        let max = i64::try_from(self.config.session_max_s.saturating_mul(1000)).unwrap_or(i64::MAX);
-        if s.user.disabled || now - s.last_seen > idle || now - s.created_at > max {
-            self.meta.delete_session(&hash).await?;
-            return Ok(None);
-        }
-        Ok(Some(Principal::of(&s.user, Some(s.csrf))?))
     }
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let now = kordon_store::now_ms();
+    let hash = secret_hash(id);
+    let Some(s) = app.meta.session(&hash, now).await? else {
+        return Ok(None);
+    };
+    let idle = i64::try_from(app.config.session_idle_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let max = i64::try_from(app.config.session_max_s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if s.user.disabled || now - s.last_seen > idle || now - s.created_at > max {
+        app.meta.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    Ok(Some(Principal::of(&s.user, Some(s.csrf))?))
+}
 
-    /// The principal, if it may do `op`. Requests authenticated by a session cookie must
-    /// carry its CSRF token (`X-CSRF-Token` header, or `csrf` given from a form) unless
-    /// they are safe (GET).
-    pub(crate) async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        op: Op,
-        unsafe_request: bool,
-        form_csrf: Option<&str>,
-    ) -> Result<Principal, ApiError> {
-        let p = self
-            .principal(headers)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        if unsafe_request && let Some(want) = &p.csrf {
-            let given =
-                form_csrf.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
-            if given != Some(want.as_str()) {
-                return Err(ApiError::Forbidden(
-                    "the form is stale or forged (CSRF token missing or wrong); reload the page"
-                        .into(),
-                ));
-            }
+/// The signed-in principal of a request. Requests authenticated by a session cookie must
+/// carry its CSRF token (`X-CSRF-Token` header, or `csrf` given from a form) unless they
+/// are safe (`unsafe_request` false: GET).
+///
+/// # Errors
+/// 401 when nobody is signed in, 403 for a missing or wrong CSRF token.
+pub(crate) async fn signed_in(
+    app: &App,
+    headers: &HeaderMap,
+    unsafe_request: bool,
+    form_csrf: Option<&str>,
+) -> Result<Principal, ApiError> {
+    let p = authenticate(app, headers)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if unsafe_request && let Some(want) = &p.csrf {
+        let given =
+            form_csrf.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        if given != Some(want.as_str()) {
+            return Err(ApiError::Forbidden(
+                "the form is stale or forged (CSRF token missing or wrong); reload the page"
+                    .into(),
+            ));
         }
-        if !p.may(op) {
-            return Err(ApiError::Forbidden(format!(
-                "role {} may not do this ({op:?})",
-                p.role.map_or("admin", Role::as_str)
-            )));
-        }
-        Ok(p)
     }
-
-    /// [`App::authorize`] for an API call: GETs are safe, everything else is not.
-    pub(crate) async fn require(
-        &self,
-        headers: &HeaderMap,
-        op: Op,
-        write: bool,
-    ) -> Result<Principal, ApiError> {
-        self.authorize(headers, op, write, None).await
-    }
+    Ok(p)
 }
 
 #[cfg(test)]
@@ -453,7 +420,7 @@ mod tests {
         let p = Principal {
             name: "o".into(),
             role: Some(Role::Officer),
-            checkpoints: vec!["UA-1".into()],
+            crossing_points: vec!["UA-1".into()],
             officer: Some("UA-7".into()),
             csrf: None,
         };

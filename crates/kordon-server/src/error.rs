@@ -107,11 +107,11 @@ impl IntoResponse for ApiError {
             tracing::info!(code, error = %self, "request refused");
         }
         metrics::counter!("kordon_api_errors_total", "code" => code).increment(1);
-        (
-            status,
-            Json(serde_json::json!({ "error": code, "message": self.to_string() })),
-        )
-            .into_response()
+        let body = kordon_api::Error {
+            error: code.to_owned(),
+            message: self.to_string(),
+        };
+        (status, Json(body)).into_response()
     }
 }
 
@@ -154,28 +154,5 @@ impl From<LogError> for ApiError {
             LogError::Poisoned(_) | LogError::Closed => ApiError::Unavailable(e.to_string()),
             LogError::Corrupt(_) | LogError::Io(_) => ApiError::Internal(e.to_string()),
         }
-    }
-}
-
-/// A JSON request body; a body that does not parse is answered `400 bad_json` in the
-/// usual error JSON (not axum's plain text).
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub(crate) struct Body<T>(pub T);
-
-/// Query parameters; bad or unknown ones are answered `400 bad_query`.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub(crate) struct Params<T>(pub T);
-
-impl From<axum::extract::rejection::JsonRejection> for ApiError {
-    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        ApiError::BadRequest("bad_json", r.body_text())
-    }
-}
-
-impl From<axum::extract::rejection::QueryRejection> for ApiError {
-    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
-        ApiError::BadRequest("bad_query", r.body_text())
     }
 }

@@ -22,7 +22,7 @@ fn row(n: usize, rng: &mut Rng) -> InspectionRow {
     let plate = format!("AA{:04}BB", rng.below(10_000));
     InspectionRow {
         id: format!("I-{n:07}"),
-        checkpoint: format!("UA-{:03}", officer % 200),
+        crossing_point: format!("UA-{:03}", officer % 200),
         lane: format!("{}", rng.below(8) + 1),
         officers: vec![format!("UA-{officer:05}")],
         start_ms: start,
@@ -67,7 +67,7 @@ async fn load(m: &Meta, n: usize) {
                 id: format!("a{o}"),
                 device_id: cam,
                 officer: format!("UA-{o:05}"),
-                checkpoint: format!("UA-{:03}", o % 200),
+                crossing_point: format!("UA-{:03}", o % 200),
                 start_ms: T0,
                 end_ms: None,
             },
@@ -168,7 +168,7 @@ fn main() {
             (
                 "crossing point + lane, one day",
                 InspectionQuery {
-                    checkpoint: Some("UA-042".into()),
+                    crossing_point: Some("UA-042".into()),
                     lane: Some("3".into()),
                     from: Some(day),
                     to: Some(day + DAY),

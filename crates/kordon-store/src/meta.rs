@@ -152,7 +152,7 @@ pub struct Assignment {
     /// Officer's service number.
     pub officer: String,
     /// Crossing point code.
-    pub checkpoint: String,
+    pub crossing_point: String,
     /// Shift start (hand-out), Unix ms.
     pub start_ms: i64,
     /// Hand-back, Unix ms.
@@ -265,7 +265,7 @@ fn assignment_from_row(r: &AnyRow) -> Result<Assignment, sqlx::Error> {
         id: r.try_get("id")?,
         device_id: r.try_get("device_id")?,
         officer: r.try_get("officer")?,
-        checkpoint: r.try_get("checkpoint")?,
+        crossing_point: r.try_get("crossing_point")?,
         start_ms: r.try_get("start_ms")?,
         end_ms: r.try_get("end_ms")?,
     })
@@ -686,11 +686,11 @@ impl Meta {
                 ),
             }));
         }
-        sqlx::query("INSERT INTO assignments (id, device_id, officer, checkpoint, start_ms, assigned_by) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO assignments (id, device_id, officer, crossing_point, start_ms, assigned_by) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&a.id)
             .bind(&a.device_id)
             .bind(&a.officer)
-            .bind(&a.checkpoint)
+            .bind(&a.crossing_point)
             .bind(a.start_ms)
             .bind(by)
             .execute(&mut *tx)
@@ -754,7 +754,7 @@ impl Meta {
 
 /// A crossing point.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckpointRow {
+pub struct CrossingPointRow {
     /// Code, e.g. `UA-KYIV-01`.
     pub code: String,
     /// Name in Ukrainian.
@@ -775,7 +775,7 @@ pub struct OfficerRow {
     /// Full name.
     pub name: String,
     /// Crossing point code.
-    pub checkpoint: String,
+    pub crossing_point: String,
 }
 
 impl Meta {
@@ -783,12 +783,12 @@ impl Meta {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn put_checkpoint(&self, c: &CheckpointRow, now: i64) -> Result<bool, MetaError> {
-        if self.checkpoints().await?.iter().any(|x| x == c) {
+    pub async fn put_crossing_point(&self, c: &CrossingPointRow, now: i64) -> Result<bool, MetaError> {
+        if self.crossing_points().await?.iter().any(|x| x == c) {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO checkpoints (code, name_uk, name_latin, tz, lanes, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO crossing_points (code, name_uk, name_latin, tz, lanes, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (code) DO UPDATE SET name_uk = excluded.name_uk, name_latin = excluded.name_latin, tz = excluded.tz, lanes = excluded.lanes, updated_at = excluded.updated_at",
         )
         .bind(&c.code)
@@ -806,14 +806,14 @@ impl Meta {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM checkpoints ORDER BY code")
+    pub async fn crossing_points(&self) -> Result<Vec<CrossingPointRow>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM crossing_points ORDER BY code")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
             .map(|r| {
                 let lanes: String = r.try_get("lanes")?;
-                Ok(CheckpointRow {
+                Ok(CrossingPointRow {
                     code: r.try_get("code")?,
                     name_uk: r.try_get("name_uk")?,
                     name_latin: r.try_get("name_latin")?,
@@ -837,12 +837,12 @@ impl Meta {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO officers (service_no, name, checkpoint, updated_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (service_no) DO UPDATE SET name = excluded.name, checkpoint = excluded.checkpoint, updated_at = excluded.updated_at",
+            "INSERT INTO officers (service_no, name, crossing_point, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (service_no) DO UPDATE SET name = excluded.name, crossing_point = excluded.crossing_point, updated_at = excluded.updated_at",
         )
         .bind(&o.service_no)
         .bind(&o.name)
-        .bind(&o.checkpoint)
+        .bind(&o.crossing_point)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -862,7 +862,7 @@ impl Meta {
                 Ok(OfficerRow {
                     service_no: r.try_get("service_no")?,
                     name: r.try_get("name")?,
-                    checkpoint: r.try_get("checkpoint")?,
+                    crossing_point: r.try_get("crossing_point")?,
                 })
             })
             .collect()

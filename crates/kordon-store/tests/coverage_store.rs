@@ -8,7 +8,7 @@ const H: i64 = 3_600_000;
 fn inspection(id: &str, officer: &str, start: i64, end: i64) -> InspectionRow {
     InspectionRow {
         id: id.into(),
-        checkpoint: "UA-KYIV-01".into(),
+        crossing_point: "UA-KYIV-01".into(),
         lane: "1".into(),
         officers: vec![officer.into()],
         start_ms: start,
@@ -34,7 +34,7 @@ async fn camera(m: &Meta, id: &str, officer: &str, from: i64) {
             id: format!("a-{id}"),
             device_id: id.into(),
             officer: officer.into(),
-            checkpoint: "UA-KYIV-01".into(),
+            crossing_point: "UA-KYIV-01".into(),
             start_ms: from,
             end_ms: None,
         },

@@ -129,14 +129,14 @@ async fn fleet_with(dir: &Path, s3: Option<kordon_store::blob::S3Settings>) -> F
     write_secret(&data.join("keys/admin-token"), &token);
     let mut witnesses = Vec::new();
     for n in ["w1", "w2"] {
-        let w = kordon_server::witness::Witness::open(
+        let w = kordon_witness::Witness::open(
             &dir.join(n),
             &format!("witness.test/{n}"),
             vec![log.verifier().clone()],
         )
         .expect("witness");
         let key = w.verifier().to_string();
-        let url = serve(kordon_server::witness::router(w)).await;
+        let url = serve(kordon_witness::router(w)).await;
         witnesses.push(kordon_server::config::WitnessConfig { url, key });
     }
     let config = kordon_server::config::Config {

@@ -3,35 +3,41 @@
 //! at a crossing point). Ukrainian by default, English on request; every time shown in
 //! the crossing point's zone, named.
 //!
-//! Pages call the same permission checks as the API; forms carry the session's CSRF
-//! token and post to handlers that call the API's own handlers, so there is one
-//! implementation of every action.
+//! One module per screen. Pages call the same typed operations as the API
+//! (`crate::ops`), which check permission and scope; forms carry the session's CSRF
+//! token, checked before the operation runs, so there is one implementation of every
+//! action.
 
+mod admin;
+mod custody;
+mod dashboard;
 mod i18n;
-mod pages;
+mod inspection;
+mod search;
+mod session;
+mod timeline;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use serde::Deserialize;
 
-use crate::app::App;
 use crate::auth::{self, Op, Principal};
 use crate::error::ApiError;
+use crate::state::App;
 pub(crate) use i18n::{Lang, t};
 
 /// The interface's routes.
 pub(crate) fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
-        .route("/ui/login", get(login_page).post(login))
-        .route("/ui/logout", post(logout))
-        .route("/ui/lang", get(set_lang))
+        .route("/ui/login", get(session::login_page).post(session::login))
+        .route("/ui/logout", post(session::logout))
+        .route("/ui/lang", get(session::set_lang))
         .route(
             "/ui/app.js",
             get(|| async { asset(include_str!("app.js"), "text/javascript") }),
@@ -40,7 +46,15 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/ui/app.css",
             get(|| async { asset(include_str!("app.css"), "text/css") }),
         )
-        .merge(pages::routes())
+        .route("/ui/", get(dashboard::dashboard))
+        .route("/ui/timeline", get(timeline::timeline))
+        .route("/ui/search", get(search::search))
+        .route("/ui/inspections/{id}", get(inspection::inspection))
+        .route("/ui/inspections/{id}/reasons", post(inspection::file_reason))
+        .route("/ui/reasons/{id}/{decision}", post(inspection::decide_reason))
+        .route("/ui/custody", get(custody::custody))
+        .route("/ui/admin", get(admin::admin))
+        .route("/ui/admin/{action}", post(admin::admin_action))
 }
 
 fn asset(body: &'static str, mime: &'static str) -> Response {
@@ -145,148 +159,96 @@ pub(crate) fn error_page(lang: Lang, who: Option<&Principal>, e: &ApiError) -> R
         .into_response()
 }
 
-async fn login_page(headers: HeaderMap) -> Markup {
-    login_form(lang_of(&headers), None)
+/// Raw HTML of a JSON value for a `<script type="application/json">` block.
+pub(crate) fn json_block(v: &serde_json::Value) -> PreEscaped<String> {
+    PreEscaped(v.to_string().replace("</", "<\\/"))
 }
 
-fn login_form(lang: Lang, message: Option<&str>) -> Markup {
-    page(
-        lang,
-        None,
-        t(lang, "login"),
-        html! {
-            @if let Some(m) = message { p.error role="alert" { (m) } }
-            form method="post" action="/ui/login" {
-                label for="name" { (t(lang, "name")) }
-                input id="name" name="name" autocomplete="username" required autofocus;
-                label for="password" { (t(lang, "password")) }
-                input id="password" name="password" type="password" autocomplete="current-password" required;
-                label for="code" { (t(lang, "code")) }
-                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code";
-                button type="submit" { (t(lang, "login")) }
-            }
-        },
-    )
+/// A page, or the page that says why not.
+pub(crate) type Page = Result<Response, Response>;
+
+/// Signs in and checks `op`, or answers the page that says why not.
+pub(crate) async fn who(
+    app: &App,
+    headers: &HeaderMap,
+    op: Op,
+) -> Result<(Principal, Lang), Response> {
+    let lang = lang_of(headers);
+    let p = auth::signed_in(app, headers, false, None)
+        .await
+        .map_err(|e| error_page(lang, None, &e))?;
+    p.require(op).map_err(|e| error_page(lang, Some(&p), &e))?;
+    Ok((p, lang))
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
-    name: String,
-    password: String,
-    #[serde(default)]
-    code: String,
-}
-
-fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        None => true,
-        Some(origin) => host.is_some_and(|h| origin.ends_with(&format!("//{h}"))),
+/// The signed-in principal of a form post (its CSRF token in the form), or the page that
+/// says why not.
+pub(crate) async fn poster(
+    app: &App,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(Principal, Lang), Response> {
+    let lang = lang_of(headers);
+    let csrf = form.get("csrf").map(String::as_str);
+    match auth::signed_in(app, headers, true, csrf).await {
+        Ok(p) => Ok((p, lang)),
+        Err(e) => Err(error_page(lang, None, &e)),
     }
 }
 
-async fn login(
-    State(app): State<Arc<App>>,
-    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    headers: HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Response {
-    let lang = lang_of(&headers);
-    let client = auth::client_addr(peer.map(|c| c.0.0), &headers);
-    let now = kordon_store::now_ms();
-    if !app.login_failures.allows(client, now) {
-        let e = ApiError::TooManyRequests(
-            "too many failed logins from this address; wait a minute".into(),
-        );
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            login_form(lang, Some(&e.to_string())),
-        )
-            .into_response();
-    }
-    if !same_origin(&headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            login_form(lang, Some("cross-site login refused")),
-        )
-            .into_response();
-    }
-    match crate::users::login(&app, f.name.trim(), &f.password, &f.code).await {
-        Ok((id, _)) => {
-            let secure = if app.config.cookie_insecure {
-                ""
-            } else {
-                "; Secure"
-            };
-            let cookie = format!(
-                "{}={id}; Path=/; HttpOnly; SameSite=Strict{secure}",
-                auth::SESSION_COOKIE
-            );
-            let mut res = Redirect::to("/ui/").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            res
-        }
-        Err(e) => {
-            app.login_failures.failed(client, now);
-            (
-                StatusCode::FORBIDDEN,
-                login_form(lang, Some(&e.to_string())),
-            )
-                .into_response()
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn logout(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if let Ok(Some(p)) = app.principal(&headers).await
-        && p.csrf.as_deref() == Some(f.csrf.as_str())
-        && let Some(id) = auth::cookie(&headers, auth::SESSION_COOKIE)
-    {
-        let _ = app.meta.delete_session(&auth::secret_hash(id)).await;
-    }
-    let mut res = Redirect::to("/ui/login").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("kordon_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
-    );
-    res
-}
-
-#[derive(Deserialize)]
-struct LangQuery {
-    to: String,
-}
-
-async fn set_lang(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
-    let lang = Lang::parse(&q.to).unwrap_or(Lang::Uk);
-    let back = headers
+/// Back where the form was (the referring page under `/ui/`), or the dashboard.
+pub(crate) fn back_to_referer(headers: &HeaderMap) -> Response {
+    let to = headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.find("/ui/").map(|i| r[i..].to_owned()))
         .unwrap_or_else(|| "/ui/".into());
-    let mut res = Redirect::to(&back).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "lang={}; Path=/; SameSite=Strict; Max-Age=31536000",
-        lang.code()
-    )) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    res
+    Redirect::to(&to).into_response()
 }
 
-/// Raw HTML of a JSON value for a `<script type="application/json">` block.
-pub(crate) fn json_block(v: &serde_json::Value) -> PreEscaped<String> {
-    PreEscaped(v.to_string().replace("</", "<\\/"))
+pub(crate) fn fail(lang: Lang, p: &Principal) -> impl Fn(ApiError) -> Response + '_ {
+    move |e| error_page(lang, Some(p), &e)
+}
+
+pub(crate) fn zone_of(zones: &HashMap<String, jiff::tz::TimeZone>, cp: &str) -> jiff::tz::TimeZone {
+    zones.get(cp).cloned().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+pub(crate) fn local_midnight(tz: &jiff::tz::TimeZone, date: jiff::civil::Date) -> i64 {
+    date.to_zoned_datetime(tz.clone())
+        .map_or(0, |z| z.timestamp().as_millisecond())
+}
+
+pub(crate) fn class_color(class: &str) -> &'static str {
+    match class {
+        "not_assigned" => "#9e9e9e",
+        "not_yet_uploaded" => "#1565c0",
+        "missing_segments" => "#c62828",
+        "device_fault" => "#ef6c00",
+        "stopped_by_wearer" => "#6a1b9a",
+        _ => "#5d4037",
+    }
+}
+
+/// A bar chart of `(label, value)` with values in `[0, max]`.
+pub(crate) fn bars(title: &str, rows: &[(String, f64)], max: f64, unit: &str) -> Markup {
+    let w = 40.0;
+    let h = 120.0;
+    let width = (rows.len().max(1) as f64) * w + 40.0;
+    html! {
+        figure {
+            svg role="img" aria-label=(title) width=(width) height=(h + 40.0) viewBox=(format!("0 0 {width} {}", h + 40.0)) {
+                @for (i, (label, v)) in rows.iter().enumerate() {
+                    @let bh = if max > 0.0 { (v / max).clamp(0.0, 1.0) * h } else { 0.0 };
+                    rect x=(i as f64 * w + 30.0) y=(h - bh + 5.0) width=(w - 8.0) height=(bh) fill="#2e7d32" {
+                        title { (label) ": " (format!("{v:.1}")) (unit) }
+                    }
+                    text x=(i as f64 * w + 34.0) y=(h + 20.0) font-size="9" { (label.get(5..).unwrap_or(label)) }
+                    text x=(i as f64 * w + 32.0) y=((h - bh).max(12.0)) font-size="9" { (format!("{v:.0}")) }
+                }
+                line x1="28" y1=(h + 5.0) x2=(width) y2=(h + 5.0) stroke="#333" {}
+            }
+            figcaption { (title) }
+        }
+    }
 }

@@ -16,7 +16,7 @@ const TABLES: [&str; 21] = [
     "assignments",
     "custody",
     "inspections",
-    "checkpoints",
+    "crossing_points",
     "officers",
     "gap_reasons",
     "inspection_officers",

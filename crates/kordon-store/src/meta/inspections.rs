@@ -24,7 +24,7 @@ pub struct InspectionRow {
     /// Inspection id from the customs system.
     pub id: String,
     /// Crossing point code.
-    pub checkpoint: String,
+    pub crossing_point: String,
     /// Lane.
     pub lane: String,
     /// Officers' service numbers.
@@ -76,7 +76,7 @@ fn inspection_from_row(r: &AnyRow) -> Result<InspectionRow, sqlx::Error> {
     let officers: String = r.try_get("officers")?;
     Ok(InspectionRow {
         id: r.try_get("id")?,
-        checkpoint: r.try_get("checkpoint")?,
+        crossing_point: r.try_get("crossing_point")?,
         lane: r.try_get("lane")?,
         officers: officers
             .split(';')
@@ -120,7 +120,7 @@ pub struct InspectionQuery {
     /// Starts before.
     pub to: Option<i64>,
     /// Crossing point code.
-    pub checkpoint: Option<String>,
+    pub crossing_point: Option<String>,
     /// Lane.
     pub lane: Option<String>,
     /// One of the officers.
@@ -278,12 +278,12 @@ impl Meta {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO inspections (id, version, checkpoint, lane, officers, start_ms, end_ms, plate, plate_norm, declaration, declarant, kind, outcome, received_at, latest)
+                "INSERT INTO inspections (id, version, crossing_point, lane, officers, start_ms, end_ms, plate, plate_norm, declaration, declarant, kind, outcome, received_at, latest)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)",
             )
             .bind(&i.id)
             .bind(version)
-            .bind(&i.checkpoint)
+            .bind(&i.crossing_point)
             .bind(&i.lane)
             .bind(i.officers.join(";"))
             .bind(i.start_ms)
@@ -334,13 +334,13 @@ impl Meta {
         &self,
         from: i64,
         to: i64,
-        checkpoint: Option<&str>,
+        crossing_point: Option<&str>,
         officer: Option<&str>,
     ) -> Result<Vec<LatestInspection>, MetaError> {
         let q = InspectionQuery {
             from: Some(from),
             to: Some(to),
-            checkpoint: checkpoint.map(str::to_owned),
+            crossing_point: crossing_point.map(str::to_owned),
             officer: officer.map(str::to_owned),
             ..InspectionQuery::default()
         };
@@ -439,7 +439,7 @@ impl Meta {
             b.push(" AND i.start_ms < ").push_bind(v);
         }
         for (col, v) in [
-            ("i.checkpoint", &q.checkpoint),
+            ("i.crossing_point", &q.crossing_point),
             ("i.lane", &q.lane),
             ("i.id", &q.id),
             ("i.declaration", &q.declaration),

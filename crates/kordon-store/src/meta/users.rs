@@ -14,7 +14,7 @@ pub struct User {
     /// Role name.
     pub role: String,
     /// Crossing points in scope; empty means all.
-    pub checkpoints: Vec<String>,
+    pub crossing_points: Vec<String>,
     /// The officer's service number, for the officer role.
     pub officer: Option<String>,
     /// Argon2id PHC string.
@@ -30,11 +30,11 @@ pub struct User {
 }
 
 fn user_from_row(r: &AnyRow) -> Result<User, sqlx::Error> {
-    let cps: String = r.try_get("checkpoints")?;
+    let cps: String = r.try_get("crossing_points")?;
     Ok(User {
         name: r.try_get("name")?,
         role: r.try_get("role")?,
-        checkpoints: if cps == "*" {
+        crossing_points: if cps == "*" {
             Vec::new()
         } else {
             cps.split(';')
@@ -70,14 +70,14 @@ impl Meta {
     /// # Errors
     /// Database errors.
     pub async fn put_user(&self, u: &User, now: i64) -> Result<(), MetaError> {
-        let cps = if u.checkpoints.is_empty() {
+        let cps = if u.crossing_points.is_empty() {
             "*".to_owned()
         } else {
-            u.checkpoints.join(";")
+            u.crossing_points.join(";")
         };
         sqlx::query(
-            "INSERT INTO users (name, role, checkpoints, officer, password_hash, totp_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (name) DO UPDATE SET role = excluded.role, checkpoints = excluded.checkpoints, officer = excluded.officer,
+            "INSERT INTO users (name, role, crossing_points, officer, password_hash, totp_secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, crossing_points = excluded.crossing_points, officer = excluded.officer,
                password_hash = excluded.password_hash, totp_secret = excluded.totp_secret, failed = 0, locked_until = NULL",
         )
         .bind(&u.name)

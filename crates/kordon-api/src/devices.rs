@@ -1,0 +1,313 @@
+//! Cameras: enrollment, revocation, uploads, assignment to officers, continuity.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /v1/devices/{device}/enroll-token` → 201.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EnrollToken {
+    /// The camera.
+    pub device: String,
+    /// The one-time token (shown once).
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: String,
+}
+
+/// Body of `POST /v1/enroll`: a camera presents its token and public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    /// The camera's id.
+    pub device: String,
+    /// The one-time token from `enroll-token`.
+    pub token: String,
+    /// C2SP verifier key (Ed25519 or ECDSA P-256) named after the device, or a dock's.
+    pub key: String,
+}
+
+/// `POST /v1/enroll` → 201.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Enrolled {
+    /// The camera.
+    pub device: String,
+    /// Its key as stored.
+    pub key: String,
+    /// The `enroll` custody event's index.
+    pub log_index: u64,
+}
+
+/// `POST /v1/devices/{device}/revoke`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Revoked {
+    /// The camera.
+    pub device: String,
+    /// Always true.
+    pub revoked: bool,
+    /// The `revoke` custody event's index.
+    pub log_index: u64,
+}
+
+/// `GET /v1/devices/{device}`: the key and state (the key is public: it is in the log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Device {
+    /// The camera.
+    pub device: String,
+    /// Its C2SP verifier key.
+    pub key: String,
+    /// When it enrolled.
+    pub enrolled_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// The answer to an accepted link (`PUT .../segments/{seq}` or `.../events/{seq}`):
+/// 201 the first time, 200 for a retry of the same link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Accepted {
+    /// The camera.
+    pub device: String,
+    /// The link's sequence number.
+    pub seq: u64,
+    /// SHA-256 of the signed link (hex).
+    pub link_hash: String,
+    /// The link's index in the log.
+    pub log_index: u64,
+    /// `new` the first time, `existing` for a retry.
+    pub stored: Stored,
+}
+
+/// Whether an upload stored something new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stored {
+    /// First time.
+    New,
+    /// A retry of a link already held.
+    Existing,
+}
+
+/// Query of `GET /v1/blobs/{sha256}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BlobQuery {
+    /// Why the footage is opened: a case reference or a few words (custody trail).
+    pub reason: Option<String>,
+}
+
+/// Body of `POST /v1/assignments`: hand a camera to an officer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The camera.
+    pub device: String,
+    /// The officer's service number.
+    pub officer: String,
+    /// The crossing point's code.
+    pub crossing_point: String,
+    /// When it was handed out, if entered afterwards (RFC 3339, not in the future).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// Body of `POST /v1/assignments/return`: take a camera back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// The camera.
+    pub device: String,
+    /// When it was handed back, if entered afterwards (RFC 3339, not in the future).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A camera handed to an officer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    /// The assignment's id.
+    pub id: String,
+    /// The camera.
+    pub device: String,
+    /// The officer's service number.
+    pub officer: String,
+    /// The crossing point's code.
+    pub crossing_point: String,
+    /// Handed out.
+    pub start: String,
+    /// Handed back (none while worn).
+    pub end: Option<String>,
+}
+
+/// `POST /v1/assignments` (201) and `POST /v1/assignments/return`: the assignment and
+/// its custody event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentLogged {
+    /// The assignment.
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    /// The `assign` or `return` custody event's index.
+    pub log_index: u64,
+}
+
+/// One problem of a camera's chain, with a stable `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChainProblem {
+    /// A link that does not parse.
+    Malformed {
+        /// Position in the chain as read.
+        index: usize,
+        /// Why.
+        detail: String,
+    },
+    /// A link of another device.
+    WrongDevice {
+        /// Position.
+        index: usize,
+        /// The device it names.
+        device: String,
+    },
+    /// A signature that does not verify.
+    BadSignature {
+        /// Position.
+        index: usize,
+        /// Its sequence number.
+        seq: u64,
+    },
+    /// Signed by a dock but not marked `attested: dock`, or the reverse.
+    AttestationMismatch {
+        /// Sequence number.
+        seq: u64,
+        /// The signer's key name.
+        signer: String,
+    },
+    /// Two different links under one sequence number.
+    Equivocation {
+        /// Sequence number.
+        seq: u64,
+        /// The link held (hex), when both are in the chain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first: Option<String>,
+        /// The other link (hex): the refused one.
+        second: String,
+    },
+    /// Sequence numbers that never arrived.
+    Missing {
+        /// First missing.
+        from: u64,
+        /// Last missing.
+        to: u64,
+    },
+    /// A link whose `prev` is not the hash of the link before it.
+    BrokenPrev {
+        /// Sequence number.
+        seq: u64,
+        /// The hash it should name (hex).
+        expected: String,
+        /// The hash it names (hex).
+        found: String,
+    },
+    /// A link whose time is before its predecessor's.
+    TimeBackwards {
+        /// Sequence number.
+        seq: u64,
+        /// The predecessor's time.
+        previous: String,
+        /// This link's time.
+        time: String,
+    },
+    /// Recording stopped without an event saying why.
+    UnexplainedGap {
+        /// The link before the gap.
+        after_seq: u64,
+        /// The link after it.
+        before_seq: u64,
+        /// Gap start.
+        from: String,
+        /// Gap end.
+        to: String,
+        /// Its length.
+        seconds: f64,
+    },
+}
+
+/// An event that ended recording (stop, power off, storage full, docked, recovered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Stop {
+    /// Sequence number of the event link.
+    pub seq: u64,
+    /// When.
+    pub time: String,
+    /// The event kind (`record-stop`, `power-off`, ...).
+    pub kind: String,
+    /// What the camera said.
+    pub detail: String,
+}
+
+/// A twin link refused because another holds its sequence number (kept as evidence).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RefusedTwin {
+    /// Sequence number.
+    pub seq: u64,
+    /// The refused link's hash (hex).
+    pub refused_link: String,
+}
+
+/// `GET /v1/devices/{device}/continuity`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Continuity {
+    /// The camera.
+    pub device: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// Links received.
+    pub links: usize,
+    /// Of which segments.
+    pub segments: usize,
+    /// Seconds of footage.
+    pub recorded_seconds: f64,
+    /// Highest sequence number up to which the chain is complete and unbroken.
+    pub head: Option<u64>,
+    /// Highest sequence number received.
+    pub last_link: Option<u64>,
+    /// Events that ended recording.
+    pub stops: Vec<Stop>,
+    /// Everything wrong with the chain.
+    pub problems: Vec<ChainProblem>,
+    /// Refused twin links.
+    pub equivocations: Vec<RefusedTwin>,
+    /// Who wore it, oldest first.
+    pub assignments: Vec<Assignment>,
+}
+
+/// One camera in `GET /v1/devices`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceSummary {
+    /// The camera.
+    pub device: String,
+    /// Its key.
+    pub key: Option<String>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// Links received.
+    pub links: usize,
+    /// Of which segments.
+    pub segments: usize,
+    /// Seconds of footage.
+    pub recorded_seconds: f64,
+    /// Highest sequence number up to which the chain is complete.
+    pub head: Option<u64>,
+    /// Highest sequence number received.
+    pub last_link: Option<u64>,
+    /// How many problems its chain has.
+    pub problems: usize,
+    /// The officer wearing it now.
+    pub assigned_to: Option<String>,
+}
+
+/// `GET /v1/devices`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceList {
+    /// Every camera.
+    pub devices: Vec<DeviceSummary>,
+}

@@ -1,0 +1,30 @@
+//! Background jobs an administrator can start: retention and scrubbing.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/retention/run`: what one retention run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RetentionRun {
+    /// Segments purged (a tombstone each in the log).
+    pub purged: u64,
+    /// Segments past retention kept by a case, a legal hold or a violation.
+    pub held: u64,
+    /// Segments not yet past retention.
+    pub kept: u64,
+}
+
+/// `GET /v1/scrub`, `POST /v1/scrub` (202): re-hashing every stored segment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ScrubStatus {
+    /// Whether a pass is running.
+    pub running: bool,
+    /// Segments checked in this (or the last) pass.
+    pub checked: u64,
+    /// Segments to check.
+    pub total: u64,
+    /// Segments whose bytes did not match (quarantined).
+    pub bad: u64,
+    /// When the last pass ended.
+    pub finished_at: Option<String>,
+}

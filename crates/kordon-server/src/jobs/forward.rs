@@ -1,0 +1,323 @@
+//! At a crossing-point server with `[forward]`: a background task that brings the
+//! central server up to date with this server's log, oldest first.
+//!
+//! The centre's own count of this log's entries is the cursor (asked at start and after
+//! any failure), so forwarding resumes wherever it stopped — a lost link, a restart of
+//! either side — and nothing needs to be remembered here. For each batch of entries
+//! `[from, to)`: every device enrollment in it is made at the centre (same device key),
+//! every segment and event link is uploaded through the cameras' own endpoints (the centre
+//! verifies signature, chain and bytes like any upload; a retry is answered as one), and
+//! then the entries themselves go to `POST /v1/edges/entries` with a checkpoint of this
+//! log at `to`, signed with its key. The local server never waits for any of this:
+//! cameras dock, upload and are logged here whether or not the centre answers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use kordon_core::checkpoint::Checkpoint;
+use kordon_core::custody::Custody;
+use kordon_core::link::{Link, LinkBody};
+use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled};
+use kordon_api::edges::{EdgeProgress, EntriesIn};
+use kordon_core::note::{Note, SignerKey};
+use serde::de::DeserializeOwned;
+
+use crate::config::ForwardConfig;
+use crate::state::{App, ForwardProgress};
+
+/// Why a step of forwarding failed (shown on the dashboard, then retried).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ForwardError {
+    /// No answer.
+    #[error("the centre is not reachable: {0}")]
+    Unreachable(#[from] reqwest::Error),
+    /// The centre refused.
+    #[error("the centre answered {status}: {code} {message}")]
+    Refused {
+        /// HTTP status.
+        status: reqwest::StatusCode,
+        /// Its error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// Something here: the log, a stored segment, an entry.
+    #[error("{0}")]
+    Local(String),
+}
+
+type Result<T> = std::result::Result<T, ForwardError>;
+
+fn local(e: impl std::fmt::Display) -> ForwardError {
+    ForwardError::Local(e.to_string())
+}
+
+/// Entries per batch.
+const BATCH: u64 = 256;
+
+/// Starts the task if the configuration says where to forward.
+pub(crate) fn spawn(app: Arc<App>) {
+    let key = app.log_key.clone();
+    let Some(cfg) = app.config.forward.clone() else {
+        return;
+    };
+    if let Ok(mut s) = app.forwarding.lock() {
+        s.url.clone_from(&cfg.url);
+    }
+    tokio::spawn(async move {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        let f = Forwarder {
+            app,
+            cfg,
+            key,
+            http,
+        };
+        f.run().await;
+    });
+}
+
+struct Forwarder {
+    app: Arc<App>,
+    cfg: ForwardConfig,
+    key: SignerKey,
+    http: reqwest::Client,
+}
+
+impl Forwarder {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.cfg.url.trim_end_matches('/'))
+    }
+
+    fn status(&self, f: impl FnOnce(&mut ForwardProgress)) {
+        if let Ok(mut s) = self.app.forwarding.lock() {
+            f(&mut s);
+        }
+    }
+
+    async fn run(&self) {
+        let mut published = self.app.log.subscribe();
+        let mut cursor: Option<u64> = None;
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let size = self.app.log.published().size;
+            self.status(|s| s.size = size);
+            let step = async {
+                let from = match cursor {
+                    Some(c) => c,
+                    None => self.centre_size().await?,
+                };
+                if from >= size {
+                    return Ok(from);
+                }
+                let to = size.min(from + BATCH);
+                self.batch(from, to).await
+            };
+            match step.await {
+                Ok(at) => {
+                    cursor = Some(at);
+                    backoff = Duration::from_secs(1);
+                    metrics::gauge!("kordon_forward_backlog").set(size.saturating_sub(at) as f64);
+                    self.status(|s| {
+                        s.forwarded = at;
+                        s.connected = true;
+                        s.last_error = None;
+                    });
+                    if at >= size {
+                        // Up to date: wait for the log to grow (or look again in a while).
+                        let _ = tokio::time::timeout(Duration::from_secs(30), published.changed())
+                            .await;
+                    }
+                }
+                Err(e) => {
+                    cursor = None;
+                    let e = e.to_string();
+                    tracing::warn!(error = %e, "forwarding to the centre failed; will retry");
+                    metrics::counter!("kordon_forward_failures_total").increment(1);
+                    self.status(|s| {
+                        s.connected = false;
+                        s.last_error = Some(e);
+                    });
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    async fn centre_size(&self) -> Result<u64> {
+        // The origin is one path segment (its slashes escaped).
+        let origin = self
+            .key
+            .verifier()
+            .name()
+            .replace('%', "%25")
+            .replace('/', "%2F");
+        let v: EdgeProgress = self
+            .call(self.http.get(self.url(&format!("/v1/edges/{origin}"))))
+            .await?;
+        Ok(v.size)
+    }
+
+    /// Sends a request with the token; the typed answer of a success, else an error naming
+    /// the centre's error code.
+    async fn call<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
+        let res = req
+            .bearer_auth(&self.cfg.token)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await?;
+        let status = res.status();
+        let body = res.bytes().await?;
+        if status.is_success() {
+            serde_json::from_slice(&body)
+                .map_err(|e| local(format!("the centre's answer does not parse: {e}")))
+        } else {
+            let e: kordon_api::Error =
+                serde_json::from_slice(&body).unwrap_or_else(|_| kordon_api::Error {
+                    error: String::new(),
+                    message: String::from_utf8_lossy(&body).into_owned(),
+                });
+            Err(ForwardError::Refused {
+                status,
+                code: e.error,
+                message: e.message,
+            })
+        }
+    }
+
+    /// Forwards entries `[from, to)`; answers the centre's new size.
+    async fn batch(&self, from: u64, to: u64) -> Result<u64> {
+        let reader = self.app.log.reader();
+        let (entries, root) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let entries = reader.entries(from, to).map_err(local)?;
+            let root = kordon_core::merkle::root(&reader, to).map_err(local)?;
+            Ok((entries, root))
+        })
+        .await
+        .map_err(local)??;
+        for (i, e) in entries.iter().enumerate() {
+            self.item(e).await.map_err(|e| match e {
+                ForwardError::Local(m) => local(format!("entry {}: {m}", from + i as u64)),
+                other => other,
+            })?;
+        }
+        let checkpoint = Checkpoint {
+            origin: self.key.verifier().name().to_owned(),
+            size: to,
+            root,
+            extensions: Vec::new(),
+        };
+        let mut note = Note::new(&checkpoint.to_text()).map_err(local)?;
+        note.sign(&self.key).map_err(local)?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let body = EntriesIn {
+            checkpoint: String::from_utf8_lossy(&note.to_bytes()).into_owned(),
+            from,
+            entries: entries.iter().map(|e| b64.encode(e)).collect(),
+        };
+        let v: EdgeProgress = self
+            .call(self.http.post(self.url("/v1/edges/entries")).json(&body))
+            .await?;
+        self.status(|s| s.last_ok_ms = Some(kordon_store::now_ms()));
+        Ok(v.size)
+    }
+
+    /// Brings one entry's item to the centre: an enrollment, a segment or an event.
+    async fn item(&self, entry: &[u8]) -> Result<()> {
+        let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
+        match first_line {
+            b"kordon.custody/v1" => {
+                let note = Note::parse(entry).map_err(local)?;
+                let c = Custody::parse(note.text()).map_err(local)?;
+                if c.action == "enroll" {
+                    self.enroll(&c).await?;
+                }
+                Ok(())
+            }
+            b"kordon.segment/v1" | b"kordon.event/v1" => {
+                let link = Link::parse(entry).map_err(local)?;
+                self.upload(&link).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Enrolls the device at the centre with the same key, unless it already is.
+    async fn enroll(&self, c: &Custody) -> Result<()> {
+        let device = c.subject.strip_prefix("device ").unwrap_or(&c.subject);
+        let known = match self
+            .call::<Device>(self.http.get(self.url(&format!("/v1/devices/{device}"))))
+            .await
+        {
+            Ok(d) => Some(d),
+            Err(ForwardError::Refused { code, .. }) if code == "unknown_device" => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(d) = known {
+            if d.key != c.detail {
+                return Err(local(format!(
+                    "device {device} is enrolled at the centre with another key"
+                )));
+            }
+            return Ok(());
+        }
+        let t: EnrollToken = self
+            .call(self.http.post(self.url(&format!("/v1/devices/{device}/enroll-token"))))
+            .await?;
+        let _: Enrolled = self
+            .call(self.http.post(self.url("/v1/enroll")).json(&EnrollRequest {
+                device: device.to_owned(),
+                token: t.token,
+                key: c.detail.clone(),
+            }))
+            .await?;
+        Ok(())
+    }
+
+    /// Uploads a link (with its segment's bytes) as the camera would have.
+    async fn upload(&self, link: &Link) -> Result<()> {
+        let b = link.body();
+        let (device, seq) = (b.device(), b.seq());
+        let req = match b {
+            LinkBody::Segment(s) => {
+                let Some(read) = self.app.blobs.read(&s.sha256, None).await.map_err(local)? else {
+                    return Err(local(format!(
+                        "segment {} of device {device} is not stored here",
+                        s.sha256
+                    )));
+                };
+                self.http
+                    .put(self.url(&format!("/v1/devices/{device}/segments/{seq}")))
+                    .header(
+                        "Kordon-Manifest",
+                        base64::engine::general_purpose::STANDARD.encode(link.bytes()),
+                    )
+                    .header(reqwest::header::CONTENT_LENGTH, read.size)
+                    .body(reqwest::Body::wrap_stream(read.body))
+            }
+            LinkBody::Event(_) => self
+                .http
+                .put(self.url(&format!("/v1/devices/{device}/events/{seq}")))
+                .body(link.bytes().to_vec()),
+        };
+        match self.call::<Accepted>(req).await {
+            Ok(_) => {}
+            // The centre holds another link under this number (the camera also reached it
+            // directly): it keeps this one as evidence of that, which is all it can do.
+            Err(ForwardError::Refused { code, message, .. }) if code == "equivocation" => {
+                tracing::warn!(device, seq, %message, "the centre holds a different link");
+                metrics::counter!("kordon_forward_equivocations_total").increment(1);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        if matches!(b, LinkBody::Segment(_)) {
+            self.status(|s| s.segments += 1);
+        }
+        Ok(())
+    }
+}

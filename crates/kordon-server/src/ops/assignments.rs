@@ -1,0 +1,106 @@
+//! Cameras handed to officers and taken back.
+
+use kordon_api::devices::{AssignRequest, AssignmentLogged, ReturnRequest};
+use kordon_core::time::Timestamp;
+use kordon_store::meta::Assignment as Row;
+use kordon_store::{now_ms, random_bytes};
+
+use super::devices::{assignment, check_device_id};
+use crate::localtime::rfc3339;
+use crate::auth::{Op, Principal};
+use crate::error::ApiError;
+use crate::state::App;
+
+/// The time an assignment or return took effect: `at` if given (not in the future),
+/// otherwise now.
+fn effective_time(at: Option<&str>) -> Result<i64, ApiError> {
+    let now = now_ms();
+    let Some(at) = at else { return Ok(now) };
+    let t = rfc3339("at", at).map_err(|e| ApiError::BadRequest("bad_request", e))?;
+    if t > now + 60_000 {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            format!("at {at} is in the future"),
+        ));
+    }
+    Ok(t)
+}
+
+fn check_word(what: &'static str, v: &str) -> Result<(), ApiError> {
+    if v.is_empty() || v.len() > 64 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            format!("{what} must be 1-64 characters without spaces"),
+        ));
+    }
+    Ok(())
+}
+
+/// Hands a camera to an officer.
+pub(crate) async fn assign(
+    app: &App,
+    who: &Principal,
+    req: AssignRequest,
+) -> Result<AssignmentLogged, ApiError> {
+    who.require(Op::AssignDevices)?;
+    check_device_id(&req.device)?;
+    check_word("officer", &req.officer)?;
+    check_word("crossing_point", &req.crossing_point)?;
+    let a = Row {
+        id: hex::encode(&random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?[..12]),
+        device_id: req.device,
+        officer: req.officer,
+        crossing_point: req.crossing_point,
+        start_ms: effective_time(req.at.as_deref())?,
+        end_ms: None,
+    };
+    app.meta.assign(&a, &who.name).await?;
+    logged(app, who, "assign", &a).await
+}
+
+/// Takes a camera back.
+pub(crate) async fn give_back(
+    app: &App,
+    who: &Principal,
+    req: ReturnRequest,
+) -> Result<AssignmentLogged, ApiError> {
+    who.require(Op::AssignDevices)?;
+    let a = app
+        .meta
+        .return_device(&req.device, effective_time(req.at.as_deref())?, &who.name)
+        .await?;
+    logged(app, who, "return", &a).await
+}
+
+/// Logs a hand-out or hand-back as a custody event.
+async fn logged(
+    app: &App,
+    who: &Principal,
+    action: &str,
+    a: &Row,
+) -> Result<AssignmentLogged, ApiError> {
+    let at = if action == "return" {
+        a.end_ms.unwrap_or(a.start_ms)
+    } else {
+        a.start_ms
+    };
+    let detail = format!(
+        "officer {} at {} assignment {} effective {}",
+        a.officer,
+        a.crossing_point,
+        a.id,
+        Timestamp(at)
+    );
+    let log_index = app
+        .custody(
+            &who.name,
+            action,
+            &format!("device {}", a.device_id),
+            &detail,
+        )
+        .await?;
+    Ok(AssignmentLogged {
+        assignment: assignment(a),
+        log_index,
+    })
+}

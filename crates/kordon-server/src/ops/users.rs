@@ -1,0 +1,213 @@
+//! Users and API tokens (administrator), and signing in and out of the web interface.
+//!
+//! Passwords are hashed with Argon2id; five failed logins in a row lock an account for
+//! 15 minutes, and ten a minute from one client refuse that client for the minute;
+//! sessions live in the database (only the SHA-256 of their id is stored) with
+//! an idle and an absolute timeout (`session_idle_s`, `session_max_s`: 30 minutes and 12
+//! hours by default); the cookie is `HttpOnly`,
+//! `SameSite=Strict`, and `Secure` unless the server is told it is not behind TLS
+//! (`KORDON_COOKIE_INSECURE`, for 127.0.0.1 only). Analysts and administrators may have a
+//! TOTP second factor.
+
+use kordon_api::users::{Token, TokenIn, User as UserOut, UserCreated, UserIn, UserList};
+use kordon_store::meta::User;
+use kordon_store::now_ms;
+
+use crate::auth::{self, Op, Principal, Role};
+use crate::error::ApiError;
+use crate::state::App;
+
+/// Creates or replaces a user.
+pub(crate) async fn put(app: &App, who: &Principal, b: UserIn) -> Result<UserCreated, ApiError> {
+    who.require(Op::ManageUsers)?;
+    let bad = |m: &str| ApiError::BadRequest("bad_request", m.to_owned());
+    if !kordon_core::link::is_valid_device_id(&b.name) {
+        return Err(bad("name must be 1-64 letters, digits, '-', '_' or '.'"));
+    }
+    let role = Role::parse(&b.role).ok_or_else(|| {
+        bad("role must be officer, supervisor, analyst, auditor, administrator or integration")
+    })?;
+    if b.password.chars().count() < 12 {
+        return Err(bad("the password must have at least 12 characters"));
+    }
+    if role == Role::Officer && b.officer.is_none() {
+        return Err(bad("an officer needs their service number (officer)"));
+    }
+    if b.totp && !matches!(role, Role::Analyst | Role::Administrator) {
+        return Err(bad(
+            "a second factor is offered to analysts and administrators",
+        ));
+    }
+    let totp = if b.totp {
+        let r = kordon_store::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut raw = [0u8; 20];
+        raw.copy_from_slice(&r[..20]);
+        Some(totp_rs::Secret::from(raw).to_base32())
+    } else {
+        None
+    };
+    let u = User {
+        name: b.name.clone(),
+        role: role.as_str().into(),
+        crossing_points: b.crossing_points.clone(),
+        officer: b.officer.clone(),
+        password_hash: auth::hash_password(b.password).await?,
+        totp_secret: totp.clone(),
+        failed: 0,
+        locked_until: None,
+        disabled: false,
+    };
+    app.meta.put_user(&u, now_ms()).await?;
+    let scope = if u.crossing_points.is_empty() {
+        "all crossing points".to_owned()
+    } else {
+        u.crossing_points.join(",")
+    };
+    let index = app
+        .custody(
+            &who.name,
+            "user-set",
+            &format!("user {}", u.name),
+            &format!(
+                "role {} scope {scope}{}",
+                u.role,
+                if totp.is_some() { " with TOTP" } else { "" }
+            ),
+        )
+        .await?;
+    Ok(UserCreated {
+        totp_url: totp
+            .as_ref()
+            .map(|s| format!("otpauth://totp/kordon:{}?secret={s}&issuer=kordon", u.name)),
+        name: u.name,
+        role: u.role,
+        log_index: index,
+        totp_secret: totp,
+    })
+}
+
+/// An API token acting as a user (e.g. the customs IT system's integration user); shown
+/// once.
+pub(crate) async fn token(
+    app: &App,
+    who: &Principal,
+    name: &str,
+    b: TokenIn,
+) -> Result<Token, ApiError> {
+    who.require(Op::ManageUsers)?;
+    if app.meta.user(name).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no user {name}")));
+    }
+    let token = auth::new_secret()?;
+    let hash = auth::secret_hash(&token);
+    let id = &hash[..16];
+    app.meta
+        .create_api_token(&hash, name, b.label.trim(), now_ms())
+        .await?;
+    let index = app
+        .custody(
+            &who.name,
+            "token-issue",
+            &format!("user {name}"),
+            &format!("token {id}: {}", b.label.trim()),
+        )
+        .await?;
+    Ok(Token {
+        user: name.to_owned(),
+        id: id.to_owned(),
+        token: Some(token),
+        log_index: index,
+    })
+}
+
+/// Revokes an API token: it stops working at once.
+pub(crate) async fn revoke_token(
+    app: &App,
+    who: &Principal,
+    name: &str,
+    id: &str,
+) -> Result<Token, ApiError> {
+    who.require(Op::ManageUsers)?;
+    if !app.meta.revoke_api_token(name, id, now_ms()).await? {
+        return Err(ApiError::NotFound(format!(
+            "no valid token {id} of user {name}"
+        )));
+    }
+    let index = app
+        .custody(
+            &who.name,
+            "token-revoke",
+            &format!("user {name}"),
+            &format!("token {id}"),
+        )
+        .await?;
+    Ok(Token {
+        user: name.to_owned(),
+        id: id.to_owned(),
+        token: None,
+        log_index: index,
+    })
+}
+
+/// Everyone.
+pub(crate) async fn list(app: &App, who: &Principal) -> Result<UserList, ApiError> {
+    who.require(Op::ManageUsers)?;
+    let now = now_ms();
+    let users = app
+        .meta
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserOut {
+            totp: u.totp_secret.is_some(),
+            locked: u.locked_until.is_some_and(|t| t > now),
+            name: u.name,
+            role: u.role,
+            crossing_points: u.crossing_points,
+            officer: u.officer,
+        })
+        .collect();
+    Ok(UserList { users })
+}
+
+/// Why a login failed (one message for all, so it says nothing about which part was wrong).
+const LOGIN_FAILED: &str = "wrong name, password or code, or the account is locked";
+
+/// Checks a login; answers the new session id and its CSRF token.
+pub(crate) async fn login(
+    app: &App,
+    name: &str,
+    password: &str,
+    code: &str,
+) -> Result<(String, String), ApiError> {
+    let now = now_ms();
+    let Some(u) = app.meta.user(name).await? else {
+        // Spend the same time as for a real user.
+        let _ = auth::hash_password(password.to_owned()).await;
+        return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
+    };
+    if u.disabled || u.locked_until.is_some_and(|t| t > now) {
+        return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
+    }
+    let ok = auth::check_password(password.to_owned(), u.password_hash.clone()).await
+        && u.totp_secret
+            .as_deref()
+            .is_none_or(|s| auth::check_totp(s, code));
+    if !ok {
+        let failed = app
+            .meta
+            .login_failed(name, auth::MAX_FAILURES, auth::LOCK_MS, now)
+            .await?;
+        if failed >= auth::MAX_FAILURES {
+            tracing::warn!(user = %name, failed, "account locked after failed logins");
+            metrics::counter!("kordon_accounts_locked_total").increment(1);
+        }
+        return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
+    }
+    app.meta.login_succeeded(name).await?;
+    let (id, csrf) = (auth::new_secret()?, auth::new_secret()?);
+    app.meta
+        .create_session(&auth::secret_hash(&id), name, &csrf, now)
+        .await?;
+    Ok((id, csrf))
+}

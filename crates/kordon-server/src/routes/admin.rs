@@ -1,0 +1,136 @@
+//! Administration over HTTP: people and tokens, jobs, crossing points forwarding here,
+//! forwarding from here.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use kordon_api::edges::{EdgeList, EdgeProgress, EntriesIn, Forwarding};
+use kordon_api::jobs::{RetentionRun, ScrubStatus};
+use kordon_api::users::{Token, TokenIn, UserCreated, UserIn, UserList};
+
+use super::extract::{Body, Caller};
+use crate::error::ApiError;
+use crate::ops::{edges, jobs, users};
+use crate::state::App;
+
+/// Everyone (administrator).
+#[utoipa::path(get, path = "/v1/users", tag = "admin",
+    responses((status = 200, body = UserList), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn users(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(users::list(&app, &who).await?))
+}
+
+/// Creates or replaces a user (administrator).
+#[utoipa::path(post, path = "/v1/users", tag = "admin", request_body = UserIn,
+    responses((status = 201, body = UserCreated), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn put_user(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Body(b): Body<UserIn>,
+) -> Result<(StatusCode, Json<UserCreated>), ApiError> {
+    Ok((StatusCode::CREATED, Json(users::put(&app, &who, b).await?)))
+}
+
+/// An API token for a user, shown once (administrator).
+#[utoipa::path(post, path = "/v1/users/{name}/tokens", tag = "admin",
+    params(("name" = String, Path)), request_body = TokenIn,
+    responses((status = 201, body = Token), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn token(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    Body(b): Body<TokenIn>,
+) -> Result<(StatusCode, Json<Token>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(users::token(&app, &who, &name, b).await?),
+    ))
+}
+
+/// Revokes an API token (administrator).
+#[utoipa::path(post, path = "/v1/users/{name}/tokens/{id}/revoke", tag = "admin",
+    params(("name" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Token), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn revoke_token(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Token>, ApiError> {
+    Ok(Json(users::revoke_token(&app, &who, &name, &id).await?))
+}
+
+/// Applies the retention rules now (administrator).
+#[utoipa::path(post, path = "/v1/retention/run", tag = "admin",
+    responses((status = 200, body = RetentionRun), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn run_retention(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<RetentionRun>, ApiError> {
+    Ok(Json(jobs::run_retention(&app, &who).await?))
+}
+
+/// Starts a scrubbing pass (administrator).
+#[utoipa::path(post, path = "/v1/scrub", tag = "admin",
+    responses((status = 200, body = ScrubStatus), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn start_scrub(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<ScrubStatus>, ApiError> {
+    Ok(Json(jobs::start_scrub(&app, &who).await?))
+}
+
+/// Progress of the scrubber.
+#[utoipa::path(get, path = "/v1/scrub", tag = "admin",
+    responses((status = 200, body = ScrubStatus)))]
+pub(crate) async fn scrub_status(
+    State(app): State<Arc<App>>,
+) -> Result<Json<ScrubStatus>, ApiError> {
+    Ok(Json(jobs::scrub_status(&app)?))
+}
+
+/// Every crossing point forwarding here (administrator).
+#[utoipa::path(get, path = "/v1/edges", tag = "admin",
+    responses((status = 200, body = EdgeList), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn edges(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<EdgeList>, ApiError> {
+    Ok(Json(edges::list(&app, &who).await?))
+}
+
+/// How far one edge has come (administrator).
+#[utoipa::path(get, path = "/v1/edges/{origin}", tag = "admin", params(("origin" = String, Path)),
+    responses((status = 200, body = EdgeProgress), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn edge(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(origin): Path<String>,
+) -> Result<Json<EdgeProgress>, ApiError> {
+    Ok(Json(edges::one(&app, &who, &origin).await?))
+}
+
+/// Appends a batch of an edge's log (the edge's forwarder, with an administrator token).
+#[utoipa::path(post, path = "/v1/edges/entries", tag = "admin", request_body = EntriesIn,
+    responses((status = 200, body = EdgeProgress), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn edge_entries(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Body(b): Body<EntriesIn>,
+) -> Result<Json<EdgeProgress>, ApiError> {
+    Ok(Json(edges::append(&app, &who, b).await?))
+}
+
+/// Where this server forwards and how far.
+#[utoipa::path(get, path = "/v1/forwarding", tag = "admin",
+    responses((status = 200, body = Forwarding), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn forwarding(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<Forwarding>, ApiError> {
+    Ok(Json(edges::forwarding(&app, &who)?))
+}

@@ -1,0 +1,181 @@
+//! Cameras over HTTP: enrollment, uploads, revocation, assignment, continuity.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt as _;
+use kordon_api::devices::{
+    Accepted, AssignRequest, AssignmentLogged, Continuity, Device, DeviceList, EnrollRequest,
+    EnrollToken, Enrolled, ReturnRequest, Revoked, Stored,
+};
+
+use super::extract::{Body, Caller};
+use crate::error::ApiError;
+use crate::ops::ingest::BodyStream;
+use crate::ops::{assignments, devices, ingest};
+use crate::state::App;
+
+/// A one-time enrollment token (administrator).
+#[utoipa::path(post, path = "/v1/devices/{device}/enroll-token", tag = "devices",
+    params(("device" = String, Path)),
+    responses((status = 201, body = EnrollToken), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn enroll_token(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(device): Path<String>,
+) -> Result<(StatusCode, Json<EnrollToken>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(devices::enroll_token(&app, &who, &device).await?),
+    ))
+}
+
+/// A camera presents its token and public key.
+#[utoipa::path(post, path = "/v1/enroll", tag = "devices", request_body = EnrollRequest,
+    responses((status = 201, body = Enrolled), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn enroll(
+    State(app): State<Arc<App>>,
+    Body(req): Body<EnrollRequest>,
+) -> Result<(StatusCode, Json<Enrolled>), ApiError> {
+    Ok((StatusCode::CREATED, Json(devices::enroll(&app, req).await?)))
+}
+
+/// Revokes a camera (administrator).
+#[utoipa::path(post, path = "/v1/devices/{device}/revoke", tag = "devices",
+    params(("device" = String, Path)),
+    responses((status = 200, body = Revoked), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn revoke(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(device): Path<String>,
+) -> Result<Json<Revoked>, ApiError> {
+    Ok(Json(devices::revoke(&app, &who, &device).await?))
+}
+
+/// A camera's key and state.
+#[utoipa::path(get, path = "/v1/devices/{device}", tag = "devices",
+    params(("device" = String, Path)),
+    responses((status = 200, body = Device), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn device(
+    State(app): State<Arc<App>>,
+    Path(device): Path<String>,
+) -> Result<Json<Device>, ApiError> {
+    Ok(Json(devices::device(&app, &device).await?))
+}
+
+/// Every camera with its continuity summary.
+#[utoipa::path(get, path = "/v1/devices", tag = "devices",
+    responses((status = 200, body = DeviceList), (status = "5XX", body = kordon_api::Error)))]
+pub(crate) async fn list(State(app): State<Arc<App>>) -> Result<Json<DeviceList>, ApiError> {
+    Ok(Json(devices::list(&app).await?))
+}
+
+/// A camera's continuity.
+#[utoipa::path(get, path = "/v1/devices/{device}/continuity", tag = "devices",
+    params(("device" = String, Path)),
+    responses((status = 200, body = Continuity), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn continuity(
+    State(app): State<Arc<App>>,
+    Path(device): Path<String>,
+) -> Result<Json<Continuity>, ApiError> {
+    Ok(Json(devices::continuity(&app, &device).await?))
+}
+
+/// Hands a camera to an officer.
+#[utoipa::path(post, path = "/v1/assignments", tag = "devices", request_body = AssignRequest,
+    responses((status = 201, body = AssignmentLogged), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn assign(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Body(req): Body<AssignRequest>,
+) -> Result<(StatusCode, Json<AssignmentLogged>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(assignments::assign(&app, &who, req).await?),
+    ))
+}
+
+/// Takes a camera back.
+#[utoipa::path(post, path = "/v1/assignments/return", tag = "devices", request_body = ReturnRequest,
+    responses((status = 200, body = AssignmentLogged), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn give_back(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Body(req): Body<ReturnRequest>,
+) -> Result<Json<AssignmentLogged>, ApiError> {
+    Ok(Json(assignments::give_back(&app, &who, req).await?))
+}
+
+fn answer(a: Accepted) -> (StatusCode, Json<Accepted>) {
+    let status = match a.stored {
+        Stored::New => StatusCode::CREATED,
+        Stored::Existing => StatusCode::OK,
+    };
+    (status, Json(a))
+}
+
+/// How much of an upload's unread body (a refusal, or a retry of a stored segment) is read
+/// and discarded so that the client sees the answer instead of a reset connection.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+/// A segment: the signed manifest in `Kordon-Manifest` (standard base64), the bytes as
+/// the body. 201 new, 200 a retry.
+#[utoipa::path(put, path = "/v1/devices/{device}/segments/{seq}", tag = "devices",
+    params(("device" = String, Path), ("seq" = u64, Path),
+        ("Kordon-Manifest" = String, Header, description = "the signed kordon.segment/v1 note, standard base64")),
+    request_body(content = Vec<u8>, content_type = "video/mp4"),
+    responses((status = 201, body = Accepted), (status = 200, body = Accepted),
+        (status = "4XX", body = kordon_api::Error), (status = "5XX", body = kordon_api::Error)))]
+pub(crate) async fn put_segment(
+    State(app): State<Arc<App>>,
+    Path((device, seq)): Path<(String, u64)>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    // Drop uploads that stall.
+    let idle = Duration::from_secs(app.config.upload_idle_timeout_s);
+    let mut stream: BodyStream = Box::pin(
+        futures_util::stream::unfold(body.into_data_stream(), move |mut s| async move {
+            match tokio::time::timeout(idle, s.next()).await {
+                Ok(Some(item)) => Some((item.map_err(|e| e.to_string()), s)),
+                Ok(None) => None,
+                Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), s)),
+            }
+        })
+        .fuse(),
+    );
+    let manifest = headers
+        .get("kordon-manifest")
+        .and_then(|v| v.to_str().ok());
+    let result = ingest::put_segment(&app, &device, seq, manifest, &mut stream).await;
+    // Whatever the answer — a refusal, or a retry of a segment already stored that was
+    // answered without reading it — read what is left of the body, so that the
+    // connection stays usable for the camera's next upload.
+    let mut drained = 0u64;
+    while drained < DRAIN_LIMIT {
+        match tokio::time::timeout(Duration::from_secs(2), stream.next()).await {
+            Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
+            _ => break,
+        }
+    }
+    result.map(answer)
+}
+
+/// An event: the signed `kordon.event/v1` note as the body. 201 new, 200 a retry.
+#[utoipa::path(put, path = "/v1/devices/{device}/events/{seq}", tag = "devices",
+    params(("device" = String, Path), ("seq" = u64, Path)),
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 201, body = Accepted), (status = 200, body = Accepted),
+        (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn put_event(
+    State(app): State<Arc<App>>,
+    Path((device, seq)): Path<(String, u64)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    ingest::put_event(&app, &device, seq, &body)
+        .await
+        .map(answer)
+}

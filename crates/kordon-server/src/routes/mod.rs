@@ -1,0 +1,205 @@
+//! The HTTP routes: every `/v1` handler is a thin adapter (extract, call one operation in
+//! [`crate::ops`], answer with a `kordon_api` type), registered with its OpenAPI
+//! description so that the router and `/v1/openapi.json` cannot disagree. Health,
+//! metrics and the C2SP log paths sit beside them; the web interface's routes come from
+//! [`crate::ui`].
+
+mod admin;
+mod cases;
+mod devices;
+pub(crate) mod extract;
+mod footage;
+mod inspections;
+mod log;
+mod reference;
+mod reports;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::App;
+
+/// The document's header; the paths and schemas come from the handlers.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "kordon",
+        description = "The HTTP API of kordon, the evidence system for customs officers' body-worn cameras. Errors are `{\"error\": code, \"message\": text}` (kordon_api::Error); see docs/api.md for who may call what.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(kordon_api::Error, kordon_api::ErrorCode)),
+    tags(
+        (name = "devices", description = "cameras: enrollment, uploads, assignment, continuity"),
+        (name = "footage", description = "reading stored segments"),
+        (name = "reference", description = "crossing points and officers"),
+        (name = "inspections", description = "customs inspections, coverage, gap reasons, search, bookmarks"),
+        (name = "reports", description = "coverage, gaps and clearance reports"),
+        (name = "cases", description = "cases, evidence packages, releases"),
+        (name = "admin", description = "people, tokens, jobs, forwarding"),
+        (name = "log", description = "proofs from the transparency log")
+    )
+)]
+struct ApiDoc;
+
+/// The `/v1` API: router and OpenAPI document, built together.
+fn api() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(devices::enroll))
+        .routes(routes!(devices::list))
+        .routes(routes!(devices::device))
+        .routes(routes!(devices::enroll_token))
+        .routes(routes!(devices::revoke))
+        .routes(routes!(devices::continuity))
+        .routes(routes!(devices::put_segment))
+        .routes(routes!(devices::put_event))
+        .routes(routes!(devices::assign))
+        .routes(routes!(devices::give_back))
+        .routes(routes!(footage::get_blob))
+        .routes(routes!(reference::crossing_points))
+        .routes(routes!(reference::put_crossing_point))
+        .routes(routes!(reference::officers))
+        .routes(routes!(reference::put_officer))
+        .routes(routes!(inspections::import))
+        .routes(routes!(inspections::coverage))
+        .routes(routes!(inspections::file_reason))
+        .routes(routes!(inspections::decide_reason))
+        .routes(routes!(inspections::search))
+        .routes(routes!(inspections::bookmarks, inspections::add_bookmark))
+        .routes(routes!(reports::coverage))
+        .routes(routes!(reports::daily))
+        .routes(routes!(reports::shifts))
+        .routes(routes!(reports::gaps))
+        .routes(routes!(reports::clearance))
+        .routes(routes!(cases::open))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::add_item))
+        .routes(routes!(cases::close))
+        .routes(routes!(cases::export))
+        .routes(routes!(cases::receipt))
+        .routes(routes!(cases::download))
+        .routes(routes!(cases::receipts))
+        .routes(routes!(cases::segment_evidence))
+        .routes(routes!(admin::users, admin::put_user))
+        .routes(routes!(admin::token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::run_retention))
+        .routes(routes!(admin::scrub_status, admin::start_scrub))
+        .routes(routes!(admin::edges))
+        .routes(routes!(admin::edge))
+        .routes(routes!(admin::edge_entries))
+        .routes(routes!(admin::forwarding))
+        .routes(routes!(log::witnessed_checkpoint))
+        .routes(routes!(log::inclusion))
+        .routes(routes!(log::consistency))
+        .routes(routes!(log::proof))
+}
+
+/// The OpenAPI 3.1 document of the `/v1` API, as served at `/v1/openapi.json` and kept
+/// in `docs/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = api().split_for_parts();
+    doc
+}
+
+fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (several servers in one test process).
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+    if !app.meta.ping().await {
+        return (StatusCode::SERVICE_UNAVAILABLE, "database not answering\n");
+    }
+    if app.log.is_poisoned() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "log stopped after a storage error\n",
+        );
+    }
+    (StatusCode::OK, "ready\n")
+}
+
+async fn metrics_text() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        metrics_handle().render(),
+    )
+}
+
+/// The HTTP routes.
+pub fn router(app: Arc<App>) -> Router {
+    metrics_handle();
+    let (api, doc) = api().split_for_parts();
+    let doc = Arc::new(doc);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/verifier-key", get(log::verifier_key))
+        .route("/log/tile/{*path}", get(log::tile))
+        .merge(api)
+        .merge(crate::ui::routes())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// Serves any router until `shutdown` completes.
+///
+/// # Errors
+/// IO errors from the listener.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Serves until `shutdown` completes.
+///
+/// # Errors
+/// IO errors from the listener.
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(listener, router(app), shutdown).await
+}

@@ -1,0 +1,205 @@
+//! Startup: keys, stores and the log opened (and created in a fresh folder), the
+//! database and the log brought back in step after a crash, the background jobs started.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kordon_core::note::SignerKey;
+use kordon_log::{FsStorage, Log, LogOptions, LogStorage};
+use kordon_store::blob::{BlobStore, FsBlobStore, S3BlobStore};
+use kordon_store::meta::Meta;
+use kordon_store::random_bytes;
+use sha2::{Digest as _, Sha256};
+
+use crate::config::Config;
+use crate::state::App;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A key or token file problem.
+    #[error("{0}")]
+    Keys(String),
+    /// Metadata store.
+    #[error(transparent)]
+    Meta(#[from] kordon_store::meta::MetaError),
+    /// Blob store.
+    #[error(transparent)]
+    Blob(#[from] kordon_store::blob::BlobError),
+    /// Log.
+    #[error(transparent)]
+    Log(#[from] kordon_log::LogError),
+    /// IO.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())?;
+    f.sync_all()
+}
+
+fn read_secret(path: &Path) -> Result<String, StartError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| StartError::Keys(format!("{}: {e}", path.display())))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(StartError::Keys(format!(
+            "{} is readable by others; chmod 600 it",
+            path.display()
+        )));
+    }
+    Ok(std::fs::read_to_string(path)?.trim().to_owned())
+}
+
+/// Opens (and on first start creates) the data folder: keys, database, blobs, log; then
+/// brings the database and the log back in step after a crash and starts the jobs.
+///
+/// # Errors
+/// [`StartError`] naming what is wrong.
+pub async fn open(config: Config) -> Result<Arc<App>, StartError> {
+    let storage = Arc::new(FsStorage::new(config.data.join("log")));
+    open_on(config, storage).await
+}
+
+/// [`open`] with the log's writes going to `log_storage` (which must write into
+/// `<data>/log`): the seam tests use to inject storage faults.
+///
+/// # Errors
+/// As [`open`].
+pub async fn open_on(
+    config: Config,
+    log_storage: Arc<dyn LogStorage>,
+) -> Result<Arc<App>, StartError> {
+    let data = &config.data;
+    let keys = data.join("keys");
+    let db = data.join("kordon.db");
+    let key_path = keys.join("log.key");
+    let token_path = keys.join("admin-token");
+    if !key_path.exists() {
+        // Safety-critical state is created only in a fresh folder, never next to an
+        // existing database that lost its key.
+        if db.exists() {
+            return Err(StartError::Keys(format!(
+                "{} exists but {} does not: restore the log key from backup",
+                db.display(),
+                key_path.display()
+            )));
+        }
+        std::fs::create_dir_all(&keys)?;
+        let key = SignerKey::ed25519_from_seed(
+            &config.origin,
+            random_bytes().map_err(std::io::Error::other)?,
+        )
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+        write_secret(&key_path, &key.to_key_string())?;
+        write_secret(
+            &token_path,
+            &hex::encode(random_bytes().map_err(std::io::Error::other)?),
+        )?;
+        tracing::info!(origin = %config.origin, "created a new log key and administrator token in {}", keys.display());
+    }
+    let log_key = SignerKey::parse(&read_secret(&key_path)?)
+        .map_err(|e| StartError::Keys(format!("{}: {e}", key_path.display())))?;
+    if log_key.verifier().name() != config.origin {
+        return Err(StartError::Keys(format!(
+            "the log key is for origin {:?} but the configuration says {:?}",
+            log_key.verifier().name(),
+            config.origin
+        )));
+    }
+    let admin_token_sha256: [u8; 32] = Sha256::digest(read_secret(&token_path)?.as_bytes()).into();
+    let meta = match &config.database_url {
+        None => Meta::open_sqlite(&db).await?,
+        Some(url) => {
+            tracing::info!(database = %url, "metadata in PostgreSQL");
+            Meta::open_postgres(&url.0).await?
+        }
+    };
+    let blobs = match &config.s3 {
+        None => BlobStore::Fs(FsBlobStore::open(data.join("blobs")).await?),
+        Some(s3) => {
+            let lock_s = config
+                .s3_lock_s
+                .unwrap_or(config.retention_days.saturating_mul(86_400));
+            tracing::info!(endpoint = %s3.endpoint, bucket = %s3.bucket, lock_s, "segments in an S3 bucket with Object Lock");
+            BlobStore::S3(S3BlobStore::open(s3.clone(), data.join("spool"), lock_s).await?)
+        }
+    };
+    let log = Log::open_on(
+        LogOptions {
+            dir: data.join("log"),
+            signer: log_key.clone(),
+            max_batch: config.log_batch,
+        },
+        log_storage,
+    )
+    .await?;
+    let witnessed =
+        crate::jobs::cosigning::spawn(log.clone(), &config.witnesses).map_err(StartError::Keys)?;
+    let app = Arc::new(App {
+        config,
+        meta,
+        blobs,
+        log,
+        log_key,
+        admin_token_sha256,
+        witnessed,
+        scrub: std::sync::Mutex::default(),
+        views: std::sync::Mutex::default(),
+        login_failures: crate::state::LoginLimiter::default(),
+        forwarding: std::sync::Mutex::default(),
+    });
+    reconcile(&app).await?;
+    crate::jobs::retention::spawn(app.clone());
+    crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
+    crate::jobs::forward::spawn(app.clone());
+    metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
+    Ok(app)
+}
+
+/// After a crash: rows the database holds but whose log index it never recorded are
+/// matched against the log's entries; those the log does not have are appended now.
+async fn reconcile(app: &App) -> Result<(), StartError> {
+    let unlogged = app.meta.unlogged().await?;
+    if unlogged.is_empty() {
+        return Ok(());
+    }
+    let reader = app.log.reader();
+    let size = reader.size();
+    let entries = tokio::task::spawn_blocking(move || reader.entries(0, size))
+        .await
+        .map_err(std::io::Error::other)??;
+    let index: std::collections::HashMap<String, u64> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (kordon_core::sha256(e).to_hex(), i as u64))
+        .collect();
+    let (mut found, mut appended) = (0, 0);
+    for u in unlogged {
+        let i = match index.get(&u.hash) {
+            Some(i) => {
+                found += 1;
+                *i
+            }
+            None => {
+                appended += 1;
+                app.log.append(u.body).await?
+            }
+        };
+        app.meta.set_log_index(&u.hash, i).await?;
+    }
+    tracing::warn!(
+        found,
+        appended,
+        "reconciled the database with the log after an unclean stop"
+    );
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The server's state: what it owns ([`App`]) and the small pieces of in-memory state its
+//! jobs and limits share. The bottom layer of the server: it imports nothing of the
+//! server but the configuration and the error type.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use kordon_core::custody::Custody;
+use kordon_core::note::{Note, SignerKey};
+use kordon_core::time::Timestamp;
+use kordon_log::Log;
+use kordon_store::blob::BlobStore;
+use kordon_store::meta::Meta;
+use kordon_store::now_ms;
+use sha2::{Digest as _, Sha256};
+
+use crate::config::Config;
+use crate::error::ApiError;
+
+/// Everything an operation needs. One per server, shared as `Arc<App>`.
+pub struct App {
+    /// The configuration the server runs with.
+    pub config: Config,
+    /// Metadata.
+    pub meta: Meta,
+    /// Segment bytes.
+    pub blobs: BlobStore,
+    /// The transparency log.
+    pub log: Log,
+    pub(crate) log_key: SignerKey,
+    pub(crate) admin_token_sha256: [u8; 32],
+    /// The latest checkpoint with witness cosignatures: `(size, note bytes)`.
+    pub witnessed: Witnessed,
+    /// Progress of the scrubber.
+    pub(crate) scrub: Mutex<ScrubProgress>,
+    /// Footage views already in the custody trail: (person, link hash, reason).
+    pub(crate) views: Mutex<HashSet<(String, String, String)>>,
+    /// Recent failed logins per client address.
+    pub(crate) login_failures: LoginLimiter,
+    /// How far forwarding to the central server has come (with `[forward]`).
+    pub(crate) forwarding: Mutex<ForwardProgress>,
+}
+
+/// The latest checkpoint that carries cosignatures: `(size, note bytes)`.
+pub type Witnessed = std::sync::Arc<std::sync::RwLock<Option<(u64, Vec<u8>)>>>;
+
+/// Progress of the scrubber.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ScrubProgress {
+    pub(crate) running: bool,
+    pub(crate) checked: u64,
+    pub(crate) total: u64,
+    pub(crate) bad: u64,
+    pub(crate) finished_at: Option<i64>,
+}
+
+/// What the dashboard and `GET /v1/forwarding` show of forwarding to the centre.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ForwardProgress {
+    /// Where to.
+    pub(crate) url: String,
+    /// Entries of this log the centre holds (as far as known).
+    pub(crate) forwarded: u64,
+    /// This log's published size.
+    pub(crate) size: u64,
+    /// Segments uploaded to the centre by this process.
+    pub(crate) segments: u64,
+    /// Whether the last attempt reached the centre.
+    pub(crate) connected: bool,
+    /// The last failure, if the last attempt failed.
+    pub(crate) last_error: Option<String>,
+    /// When a batch last went through, Unix ms.
+    pub(crate) last_ok_ms: Option<i64>,
+}
+
+/// Failed logins one client may make per minute, whatever the accounts.
+pub const CLIENT_FAILURES_PER_MINUTE: usize = 10;
+
+/// Failed logins per client address in the last minute (in memory: a restart forgets
+/// them, the per-account lockout in the database does not).
+#[derive(Debug, Default)]
+pub struct LoginLimiter(Mutex<HashMap<IpAddr, Vec<i64>>>);
+
+impl LoginLimiter {
+    /// Whether `client` may try now.
+    pub fn allows(&self, client: IpAddr, now: i64) -> bool {
+        self.0.lock().map_or(true, |mut m| {
+            let v = m.entry(client).or_default();
+            v.retain(|t| now - t < 60_000);
+            v.len() < CLIENT_FAILURES_PER_MINUTE
+        })
+    }
+
+    /// Counts a failure of `client`.
+    pub fn failed(&self, client: IpAddr, now: i64) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, v| v.iter().any(|t| now - t < 60_000));
+            }
+            m.entry(client).or_default().push(now);
+        }
+    }
+}
+
+impl App {
+    /// Checks the administrator bearer token.
+    pub(crate) fn is_admin_token(&self, given: &str) -> bool {
+        let h: [u8; 32] = Sha256::digest(given.trim().as_bytes()).into();
+        // Compare digests, so the comparison time says nothing about the token.
+        h == self.admin_token_sha256
+    }
+
+    /// Signs a custody event with the log key, stores it and appends it to the log;
+    /// answers its index.
+    pub(crate) async fn custody(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<u64, ApiError> {
+        Ok(self.custody_entry(actor, action, subject, detail).await?.0)
+    }
+
+    /// [`App::custody`], also answering the event's hash (hex).
+    pub(crate) async fn custody_entry(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> Result<(u64, String), ApiError> {
+        let c = Custody {
+            time: Timestamp(now_ms()),
+            actor: actor.into(),
+            action: action.into(),
+            subject: subject.into(),
+            detail: detail.into(),
+        };
+        let text = c.to_text().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut note = Note::new(&text).map_err(|e| ApiError::Internal(e.to_string()))?;
+        note.sign(&self.log_key)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let bytes = note.to_bytes();
+        let hash = kordon_core::sha256(&bytes).to_hex();
+        self.meta
+            .insert_custody(&hash, action, subject, &bytes, now_ms())
+            .await?;
+        let index = self.append(bytes).await?;
+        self.meta.set_log_index(&hash, index).await?;
+        Ok((index, hash))
+    }
+
+    /// Appends to the log, with metrics.
+    pub(crate) async fn append(&self, entry: Vec<u8>) -> Result<u64, ApiError> {
+        let start = std::time::Instant::now();
+        let index = self.log.append(entry).await?;
+        metrics::histogram!("kordon_log_append_seconds").record(start.elapsed().as_secs_f64());
+        metrics::gauge!("kordon_log_size").set(self.log.published().size as f64);
+        Ok(index)
+    }
+}

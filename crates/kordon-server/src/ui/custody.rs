@@ -1,0 +1,78 @@
+//! The custody trail of a camera or a case, each entry's inclusion proof checked in the
+//! browser.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use maud::html;
+
+use super::{
+    Page, fail, page, show, t, who, zone_of,
+};
+use crate::auth::Op;
+use crate::state::App;
+
+#[derive(serde::Deserialize)]
+pub(super) struct CustodyQuery {
+    subject: String,
+}
+
+pub(super) async fn custody(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<CustodyQuery>,
+) -> Page {
+    let (p, lang) = who(&app, &headers, Op::ViewCustody).await?;
+    let f = fail(lang, &p);
+    let rows = app
+        .meta
+        .custody_about(
+            std::slice::from_ref(&q.subject),
+            &[format!("{} ", q.subject)],
+        )
+        .await
+        .map_err(|e| f(e.into()))?;
+    // Times in the zone of the crossing point the camera last served at.
+    let zones = crate::localtime::zones(&app).await.map_err(&f)?;
+    let mut tz = jiff::tz::TimeZone::UTC;
+    if let Some(device) = q
+        .subject
+        .strip_prefix("device ")
+        .and_then(|d| d.split(' ').next())
+        && let Some(a) = app
+            .meta
+            .assignments(device)
+            .await
+            .map_err(|e| f(e.into()))?
+            .last()
+    {
+        tz = zone_of(&zones, &a.crossing_point);
+    }
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let body = html! {
+        p { (t(lang, "subject")) ": " strong { (q.subject) } }
+        table #custody {
+            thead { tr { th { (t(lang, "time")) } th { (t(lang, "who")) } th { (t(lang, "action")) } th { (t(lang, "subject")) } th { (t(lang, "detail")) } th {} } }
+            tbody {
+                @for r in &rows {
+                    @let c = kordon_core::note::Note::parse(&r.body).ok().and_then(|n| kordon_core::custody::Custody::parse(n.text()).ok());
+                    @if let Some(c) = c {
+                        tr {
+                            td { (show(c.time.0, &tz)) } td { (c.actor) } td { (c.action) } td { (c.subject) } td { (c.detail) }
+                            td {
+                                @if let Some(i) = r.log_index {
+                                    button type="button" .check-proof data-index=(i) data-entry=(b64.encode(&r.body)) { (t(lang, "check_proof")) }
+                                    output .proof-result aria-live="polite" {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(lang, Some(&p), t(lang, "custody"), body).into_response())
+}

@@ -1,0 +1,234 @@
+//! A shift's timeline: every segment and gap of a camera or an officer over a day, and
+//! the player across segment boundaries.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use kordon_analytics::coverage::{Assignment, CameraTimeline, coverage};
+use kordon_analytics::span::Span;
+use kordon_core::chain::{ChainOptions, verify_chain};
+use kordon_core::link::LinkBody;
+use kordon_core::note::VerifierKey;
+use kordon_store::now_ms;
+use maud::html;
+use serde_json::json;
+
+use super::{
+    Page, class_color, fail, json_block,
+    local_midnight, page, show, t, who, zone_of,
+};
+use crate::auth::Op;
+use crate::error::ApiError;
+use crate::state::App;
+
+#[derive(serde::Deserialize)]
+pub(super) struct TimelineQuery {
+    device: Option<String>,
+    officer: Option<String>,
+    date: Option<String>,
+}
+
+pub(super) async fn timeline(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<TimelineQuery>,
+) -> Page {
+    let (p, lang) = who(&app, &headers, Op::ViewFootage).await?;
+    let f = fail(lang, &p);
+    let zones = crate::localtime::zones(&app).await.map_err(&f)?;
+    let form = html! {
+        form method="get" action="/ui/timeline" .row {
+            label { (t(lang, "device")) " " input name="device" value=(q.device.clone().unwrap_or_default()); }
+            label { (t(lang, "officer")) " " input name="officer" value=(q.officer.clone().unwrap_or_default()); }
+            label { (t(lang, "date")) " " input name="date" type="date" value=(q.date.clone().unwrap_or_default()); }
+            button type="submit" { (t(lang, "show")) }
+        }
+    };
+    let now = now_ms();
+    // Which camera: given, or the officer's on that day.
+    let mut device = q.device.clone().filter(|d| !d.is_empty());
+    // An officer sees their own camera unless they ask for another (which scope refuses).
+    let officer = q
+        .officer
+        .clone()
+        .filter(|o| !o.is_empty())
+        .or_else(|| p.officer.clone());
+    if device.is_none()
+        && let Some(o) = officer.as_deref()
+    {
+        device = app
+            .meta
+            .assignments_of(o, 0, i64::MAX)
+            .await
+            .map_err(|e| f(e.into()))?
+            .last()
+            .map(|a| a.device_id.clone());
+    }
+    let Some(device) = device else {
+        return Ok(page(lang, Some(&p), t(lang, "timeline"), form).into_response());
+    };
+    let assignments = app
+        .meta
+        .assignments(&device)
+        .await
+        .map_err(|e| f(e.into()))?;
+    let tz = assignments
+        .last()
+        .map(|a| zone_of(&zones, &a.crossing_point))
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let date = q
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .or_else(|| {
+            jiff::Timestamp::from_millisecond(now)
+                .ok()
+                .map(|ts| ts.to_zoned_datetime(tz.clone()).date())
+        })
+        .unwrap_or(jiff::civil::date(2026, 1, 1));
+    let day = Span::new(
+        local_midnight(&tz, date),
+        local_midnight(&tz, date.tomorrow().unwrap_or(date)),
+    );
+    let during: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.start_ms < day.end && a.end_ms.is_none_or(|e| e > day.start))
+        .collect();
+    if !p.sees_footage(
+        during
+            .iter()
+            .map(|a| (a.crossing_point.as_str(), a.officer.as_str())),
+    ) {
+        return Err(f(ApiError::Forbidden(format!(
+            "{device} on {date} is outside what {} may see",
+            p.name
+        ))));
+    }
+    let Some(d) = app.meta.device(&device).await.map_err(|e| f(e.into()))? else {
+        return Err(f(ApiError::UnknownDevice(device)));
+    };
+    let key = VerifierKey::parse(&d.vkey).map_err(|e| f(ApiError::Internal(e.to_string())))?;
+    let raw = app
+        .meta
+        .device_links(&device)
+        .await
+        .map_err(|e| f(e.into()))?;
+    let report = verify_chain(
+        &device,
+        &key,
+        &raw,
+        &ChainOptions {
+            max_gap_ms: app.config.max_gap_ms,
+        },
+    );
+    let cam = CameraTimeline::from_chain(&report);
+    // What to draw: the day, narrowed to the shifts and recordings in it.
+    let mut lo = i64::MAX;
+    let mut hi = i64::MIN;
+    let mut segments = Vec::new();
+    for l in &report.links {
+        let b = l.body();
+        if b.end().0 <= day.start || b.start().0 >= day.end {
+            continue;
+        }
+        lo = lo.min(b.start().0);
+        hi = hi.max(b.end().0);
+        if let LinkBody::Segment(s) = b {
+            segments.push(json!({"seq": s.seq, "start": s.start.0, "end": s.end.0, "night": s.night, "src": format!("/v1/blobs/{}", s.sha256.to_hex()), "label": show(s.start.0, &tz)}));
+        }
+    }
+    for a in &during {
+        lo = lo.min(a.start_ms.max(day.start));
+        hi = hi.max(a.end_ms.unwrap_or(now).min(day.end));
+    }
+    let window = if lo < hi {
+        Span::new((lo - 300_000).max(day.start), (hi + 300_000).min(day.end))
+    } else {
+        day
+    };
+    let x = |t: i64| 1000.0 * (t - window.start) as f64 / window.len().max(1) as f64;
+    let plain: Vec<Assignment> = during
+        .iter()
+        .map(|a| Assignment {
+            camera: a.device_id.clone(),
+            officer: a.officer.clone(),
+            span: Span::new(a.start_ms, a.end_ms.unwrap_or(i64::MAX)),
+        })
+        .collect();
+    let mut cams = HashMap::new();
+    cams.insert(device.clone(), cam.clone());
+    let officers: Vec<String> = plain.iter().map(|a| a.officer.clone()).collect();
+    let cov = coverage(window, &officers, &plain, &cams);
+    let mut inspections = Vec::new();
+    for o in officers.iter().collect::<std::collections::BTreeSet<_>>() {
+        let q = kordon_store::meta::InspectionQuery {
+            officer: Some(o.clone()),
+            from: Some(window.start - 86_400_000),
+            to: Some(window.end),
+            ..Default::default()
+        };
+        for li in app
+            .meta
+            .search_inspections(&q, 200)
+            .await
+            .map_err(|e| f(e.into()))?
+        {
+            if li.row.end_ms > window.start
+                && p.sees_inspection(&li.row.crossing_point, &li.row.officers)
+            {
+                inspections.push(li.row);
+            }
+        }
+    }
+    let data = json!({"device": device, "window": [window.start, window.end], "segments": segments, "reason_needed": t(lang, "reason_needed")});
+    let body = html! {
+        (form)
+        p { (t(lang, "device")) " " strong { (device) } " — " (show(window.start, &tz)) " … " (show(window.end, &tz)) }
+        label for="reason" { (t(lang, "reason_to_view")) }
+        input id="reason" name="reason" required size="60";
+        p #reason-msg .error role="alert" hidden {}
+        svg #timeline role="img" aria-label=(t(lang, "timeline")) width="1000" height="90" viewBox="0 0 1000 90" data-start=(window.start) data-end=(window.end) {
+            @for i in &inspections {
+                a href=(format!("/ui/inspections/{}", i.id)) {
+                    rect x=(x(i.start_ms)) y="2" width=((x(i.end_ms) - x(i.start_ms)).max(1.0)) height="12" fill="#ffb300" { title { (t(lang, "inspection")) " " (i.id) } }
+                }
+            }
+            @for s in cam.recorded.clip(&window).spans() {
+                rect.rec x=(x(s.start)) y="20" width=((x(s.end) - x(s.start)).max(0.5)) height="40" fill="#2e7d32" { title { (t(lang, "recorded")) } }
+            }
+            @for s in cam.night.clip(&window).spans() {
+                rect x=(x(s.start)) y="20" width=((x(s.end) - x(s.start)).max(0.5)) height="8" fill="#0d47a1" { title { (t(lang, "night")) } }
+            }
+            @for (s, c) in &cov.uncovered {
+                rect x=(x(s.start)) y="62" width=((x(s.end) - x(s.start)).max(0.5)) height="14" fill=(class_color(c.as_str())) data-class=(c.as_str()) { title { (t(lang, c.as_str())) ": " (show(s.start, &tz)) " – " (show(s.end, &tz)) } }
+            }
+            @for (at, kind) in &cam.stops {
+                @if window.start <= *at && *at < window.end {
+                    line x1=(x(*at)) y1="18" x2=(x(*at)) y2="80" stroke="#000" stroke-dasharray="2 2" { title { (kind.as_str()) " " (show(*at, &tz)) } }
+                }
+            }
+        }
+        ul.legend {
+            li { span.sw style="background:#2e7d32" {} (t(lang, "recorded")) }
+            li { span.sw style="background:#0d47a1" {} (t(lang, "night")) }
+            li { span.sw style="background:#ffb300" {} (t(lang, "inspections")) }
+            @for c in ["not_assigned", "not_yet_uploaded", "missing_segments", "device_fault", "stopped_by_wearer", "no_recording"] {
+                li { span.sw style=(format!("background:{}", class_color(c))) {} (t(lang, c)) }
+            }
+        }
+        video #player controls preload="none" width="640" {}
+        p #now-playing aria-live="polite" {}
+        h2 { (t(lang, "segments")) }
+        ol #segment-list {
+            @for s in &segments {
+                li { button type="button" .play data-seq=(s["seq"]) { (t(lang, "play")) } " " (s["label"].as_str().unwrap_or("")) }
+            }
+        }
+        p { a href=(format!("/ui/custody?subject=device%20{device}")) { (t(lang, "custody")) } }
+        script #timeline-data type="application/json" { (json_block(&data)) }
+    };
+    Ok(page(lang, Some(&p), t(lang, "timeline"), body).into_response())
+}
