@@ -8,6 +8,7 @@
 //! What it does not do: it links no server code (only `kordon-core` and an HTTP client),
 //! and it never deletes footage that the server has not confirmed.
 
+pub mod api;
 pub mod device;
 pub mod dock;
 pub mod record;

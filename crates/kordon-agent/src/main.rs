@@ -112,7 +112,7 @@ enum Command {
         segment_seconds: u64,
         /// Crossing point code.
         #[arg(long, default_value = "UA-KYIV-01")]
-        checkpoint: String,
+        crossing_point: String,
         /// Inject the usual faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates.
         #[arg(long)]
         faults: bool,
@@ -172,21 +172,20 @@ async fn run(cli: Cli) -> Result<i32> {
                 key_name,
                 p256,
             )?;
-            let body = serde_json::json!({"device": device, "token": token, "key": dev.key.verifier().to_string()});
+            let body = kordon_api::devices::EnrollRequest {
+                device: device.clone(),
+                token,
+                key: dev.key.verifier().to_string(),
+            };
             let res = reqwest::Client::new()
                 .post(format!("{server}/v1/enroll"))
                 .json(&body)
                 .send()
                 .await
                 .context("contacting the server")?;
-            if !res.status().is_success() {
-                let status = res.status();
-                let v: serde_json::Value = res.json().await.unwrap_or_default();
-                bail!(
-                    "enrollment refused: {status}: {}",
-                    v["message"].as_str().unwrap_or("")
-                );
-            }
+            let _: kordon_api::devices::Enrolled = kordon_agent::api::answer(res)
+                .await
+                .context("enrollment refused")?;
             println!("device {device} enrolled with key {}", dev.key.verifier());
             Ok(0)
         }
@@ -264,7 +263,7 @@ async fn run(cli: Cli) -> Result<i32> {
             cameras,
             minutes,
             segment_seconds,
-            checkpoint,
+            crossing_point,
             faults,
             fault,
         } => {
@@ -274,7 +273,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 cameras,
                 minutes,
                 segment_seconds,
-                checkpoint,
+                crossing_point,
                 faults: if faults {
                     simulate::Fault::default_set()
                 } else {

@@ -13,12 +13,15 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
-use base64::Engine as _;
 use kordon_core::Hash;
 use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
-use serde_json::json;
+use kordon_api::devices::{
+    AssignRequest, AssignmentLogged, EnrollRequest, EnrollToken, Enrolled, ReturnRequest,
+};
+use kordon_api::inspections::{ImportResults, ImportStatus, InspectionIn, Officers};
+use kordon_api::reference::{CrossingPointChanged, CrossingPointIn, OfficerChanged, OfficerIn};
 
 use crate::device::{hash_file, now};
 
@@ -36,7 +39,7 @@ pub struct SimOptions {
     /// Segment length, seconds.
     pub segment_seconds: u64,
     /// Crossing point code.
-    pub checkpoint: String,
+    pub crossing_point: String,
     /// Fault per camera index (see the module documentation).
     pub faults: Vec<(usize, Fault)>,
     /// Folder for the generated video.
@@ -220,48 +223,47 @@ fn make_video(
     Ok(())
 }
 
-async fn admin(
+async fn admin<B: serde::Serialize, T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     o: &SimOptions,
     path: &str,
-    body: serde_json::Value,
-) -> Result<serde_json::Value> {
+    body: &B,
+) -> Result<T> {
     let res = http
         .post(format!("{}{path}", o.server))
         .bearer_auth(&o.admin_token)
-        .json(&body)
+        .json(body)
         .send()
         .await?;
-    let status = res.status();
-    let v: serde_json::Value = res.json().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{path}: {status}: {}", v["message"].as_str().unwrap_or(""));
-    }
-    Ok(v)
+    crate::api::answer(res)
+        .await
+        .with_context(|| format!("POST {path}"))
 }
 
 /// The crossing point (Kyiv time) and its officers, as reference data.
 async fn put_reference(http: &reqwest::Client, o: &SimOptions) -> Result<()> {
-    let mut puts = vec![(
-        format!("/v1/checkpoints/{}", o.checkpoint),
-        json!({"name_uk": "Київ (навчальний)", "name_latin": "Kyiv (training)", "tz": "Europe/Kyiv", "lanes": ["1", "2"]}),
-    )];
+    let put = |path: String| http.put(format!("{}{path}", o.server)).bearer_auth(&o.admin_token);
+    let cp = CrossingPointIn {
+        name_uk: "Київ (навчальний)".into(),
+        name_latin: "Kyiv (training)".into(),
+        tz: "Europe/Kyiv".into(),
+        lanes: vec!["1".into(), "2".into()],
+    };
+    let res = put(format!("/v1/crossing-points/{}", o.crossing_point))
+        .json(&cp)
+        .send()
+        .await?;
+    let _: CrossingPointChanged = crate::api::answer(res).await?;
     for c in 0..o.cameras {
-        puts.push((
-            format!("/v1/officers/UA-{}", 1000 + c),
-            json!({"name": format!("Officer {}", c + 1), "checkpoint": o.checkpoint}),
-        ));
-    }
-    for (path, body) in puts {
-        let res = http
-            .put(format!("{}{path}", o.server))
-            .bearer_auth(&o.admin_token)
-            .json(&body)
+        let officer = OfficerIn {
+            name: format!("Officer {}", c + 1),
+            crossing_point: o.crossing_point.clone(),
+        };
+        let res = put(format!("/v1/officers/UA-{}", 1000 + c))
+            .json(&officer)
             .send()
             .await?;
-        if !res.status().is_success() {
-            bail!("{path}: {}", res.status());
-        }
+        let _: OfficerChanged = crate::api::answer(res).await?;
     }
     Ok(())
 }
@@ -272,27 +274,15 @@ async fn put(
     link: &Link,
     file: Option<&Path>,
 ) -> Result<u16> {
-    let b = link.body();
-    let req = match file {
-        Some(f) => http
-            .put(format!(
-                "{server}/v1/devices/{}/segments/{}",
-                b.device(),
-                b.seq()
-            ))
-            .header(
-                "Kordon-Manifest",
-                base64::engine::general_purpose::STANDARD.encode(link.bytes()),
-            )
-            .body(tokio::fs::read(f).await?),
-        None => http
-            .put(format!(
-                "{server}/v1/devices/{}/events/{}",
-                b.device(),
-                b.seq()
-            ))
-            .body(link.bytes().to_vec()),
+    let segment = match file {
+        Some(f) => {
+            let bytes = tokio::fs::read(f).await?;
+            let len = bytes.len() as u64;
+            Some((reqwest::Body::from(bytes), len))
+        }
+        None => None,
     };
+    let req = crate::api::link_request(http, server, link, segment);
     Ok(req.send().await?.status().as_u16())
 }
 
@@ -318,30 +308,27 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
         let key = SignerKey::ed25519_from_seed(&id, seed)?;
-        let token = admin(
-            &http,
-            o,
-            &format!("/v1/devices/{id}/enroll-token"),
-            json!({}),
-        )
-        .await?;
+        let token: EnrollToken =
+            admin(&http, o, &format!("/v1/devices/{id}/enroll-token"), &()).await?;
         let enrolled = http
             .post(format!("{}/v1/enroll", o.server))
-            .json(
-                &json!({"device": id, "token": token["token"], "key": key.verifier().to_string()}),
-            )
+            .json(&EnrollRequest {
+                device: id.clone(),
+                token: token.token,
+                key: key.verifier().to_string(),
+            })
             .send()
             .await?;
-        if !enrolled.status().is_success() {
-            bail!("enrolling {id}: {}", enrolled.status());
-        }
-        admin(
-            &http,
-            o,
-            "/v1/assignments",
-            json!({"device": id, "officer": officer, "checkpoint": o.checkpoint, "at": Timestamp(t_start).to_string()}),
-        )
-        .await?;
+        let _: Enrolled = crate::api::answer(enrolled)
+            .await
+            .with_context(|| format!("enrolling {id}"))?;
+        let assign = AssignRequest {
+            device: id.clone(),
+            officer: officer.clone(),
+            crossing_point: o.crossing_point.clone(),
+            at: Some(Timestamp(t_start).to_string()),
+        };
+        let _: AssignmentLogged = admin(&http, o, "/v1/assignments", &assign).await?;
         let fault = o.faults.iter().find(|(i, _)| *i == c).map(|(_, f)| *f);
         let what = fault.map_or("clean", Fault::describe);
         report.cameras.push((id.clone(), officer, what.to_owned()));
@@ -470,18 +457,16 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 );
             }
         }
-        admin(
-            &http,
-            o,
-            "/v1/assignments/return",
-            json!({"device": cam.id, "at": Timestamp(cam.shift_end).to_string()}),
-        )
-        .await?;
+        let back = ReturnRequest {
+            device: cam.id.clone(),
+            at: Some(Timestamp(cam.shift_end).to_string()),
+        };
+        let _: AssignmentLogged = admin(&http, o, "/v1/assignments/return", &back).await?;
     }
     pb.finish_and_clear();
     // One inspection per officer over the whole shift, as the customs IT system would
     // send it; the first two share a vehicle (spelt in Cyrillic and in Latin letters).
-    let inspections: Vec<serde_json::Value> = cams
+    let inspections: Vec<InspectionIn> = cams
         .iter()
         .map(|(c, _, cam)| {
             let plate = match c {
@@ -489,30 +474,33 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 1 => "aa1234bb".to_owned(),
                 _ => format!("KA {:04} KA", c),
             };
-            json!({
-                "inspection_id": format!("{}-insp{c:02}", cam.id.split("-cam").next().unwrap_or("sim")),
-                "checkpoint": o.checkpoint, "lane": format!("{}", c % 2 + 1),
-                "officers": [format!("UA-{}", 1000 + c)],
-                "start": Timestamp(t_start).to_string(), "end": Timestamp(cam.shift_end).to_string(),
-                "vehicle_plate": plate, "declaration_no": format!("UA100000/2026/{:06}", c),
-                "kind": "vehicle", "outcome": "cleared",
-            })
+            InspectionIn {
+                inspection_id: format!(
+                    "{}-insp{c:02}",
+                    cam.id.split("-cam").next().unwrap_or("sim")
+                ),
+                crossing_point: o.crossing_point.clone(),
+                lane: format!("{}", c % 2 + 1),
+                officers: Officers::List(vec![format!("UA-{}", 1000 + c)]),
+                start: Timestamp(t_start).to_string(),
+                end: Timestamp(cam.shift_end).to_string(),
+                vehicle_plate: plate,
+                declaration_no: format!("UA100000/2026/{:06}", c),
+                kind: "vehicle".into(),
+                outcome: "cleared".into(),
+                declarant: None,
+            }
         })
         .collect();
-    let res = admin(
-        &http,
-        o,
-        "/v1/inspections",
-        serde_json::Value::Array(inspections),
-    )
-    .await?;
+    let res: ImportResults = admin(&http, o, "/v1/inspections", &inspections).await?;
     let last = cams.iter().map(|c| c.2.shift_end).max().unwrap_or(t_start);
     report.from = Timestamp(t_start - t_start.rem_euclid(60_000)).to_string();
     report.to = Timestamp(last - last.rem_euclid(60_000) + 60_000).to_string();
-    for r in res["results"].as_array().into_iter().flatten() {
-        if r["status"] == "error" {
-            bail!("inspection refused: {}", r["error"]);
-        }
+    if let Some(r) = res.results.iter().find(|r| r.status == ImportStatus::Error) {
+        bail!(
+            "inspection refused: {}",
+            r.error.as_deref().unwrap_or_default()
+        );
     }
     Ok(report)
 }

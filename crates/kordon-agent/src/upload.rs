@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use base64::Engine as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::spool::{Pending, Spool};
@@ -30,43 +29,30 @@ enum Outcome {
 async fn send(http: &reqwest::Client, server: &str, p: &Pending) -> Result<Outcome> {
     let note = tokio::fs::read(&p.note).await?;
     let link = kordon_core::link::Link::parse(&note)?;
-    let b = link.body();
-    let req = match &p.segment {
+    let segment = match &p.segment {
         Some(seg) => {
             let file = tokio::fs::File::open(seg).await?;
             let len = file.metadata().await?.len();
-            http.put(format!(
-                "{server}/v1/devices/{}/segments/{}",
-                b.device(),
-                b.seq()
-            ))
-            .header(
-                "Kordon-Manifest",
-                base64::engine::general_purpose::STANDARD.encode(&note),
-            )
-            .header(reqwest::header::CONTENT_LENGTH, len)
-            .body(reqwest::Body::from(file))
+            Some((reqwest::Body::from(file), len))
         }
-        None => http
-            .put(format!(
-                "{server}/v1/devices/{}/events/{}",
-                b.device(),
-                b.seq()
-            ))
-            .body(note),
+        None => None,
     };
+    let req = crate::api::link_request(http, server, &link, segment);
     let res = match req.send().await {
         Ok(r) => r,
         Err(e) => return Ok(Outcome::Retry(e.to_string())),
     };
     let status = res.status();
-    let text = res.text().await.unwrap_or_default();
-    Ok(if status.is_success() {
-        Outcome::Confirmed
-    } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-        Outcome::Rejected(format!("{status}: {text}"))
-    } else {
-        Outcome::Retry(format!("{status}: {text}"))
+    Ok(match crate::api::answer::<kordon_api::devices::Accepted>(res).await {
+        Ok(_) => Outcome::Confirmed,
+        Err(e)
+            if status.is_client_error()
+                && status.as_u16() != 408
+                && status.as_u16() != 429 =>
+        {
+            Outcome::Rejected(e.to_string())
+        }
+        Err(e) => Outcome::Retry(e.to_string()),
     })
 }
 

@@ -311,3 +311,50 @@ pub struct DeviceList {
     /// Every camera.
     pub devices: Vec<DeviceSummary>,
 }
+
+impl std::fmt::Display for ChainProblem {
+    /// The problem in words, as `kordon gaps` and `kordon device status` print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::Missing { from, to } => write!(f, "missing links seq {from}..={to}"),
+            ChainProblem::UnexplainedGap {
+                after_seq,
+                before_seq,
+                from,
+                to,
+                seconds,
+            } => write!(
+                f,
+                "unexplained gap of {seconds} s between seq {after_seq} and {before_seq} ({from} to {to})"
+            ),
+            ChainProblem::BrokenPrev { seq, .. } => {
+                write!(f, "link seq {seq} does not chain to its predecessor")
+            }
+            ChainProblem::TimeBackwards {
+                seq,
+                previous,
+                time,
+            } => write!(
+                f,
+                "link seq {seq} starts at {time} before its predecessor ended at {previous}"
+            ),
+            ChainProblem::Equivocation { seq, second, .. } => write!(
+                f,
+                "EQUIVOCATION at seq {seq}: a second, different link {second}"
+            ),
+            ChainProblem::BadSignature { seq, .. } => {
+                write!(f, "link seq {seq} has a bad signature")
+            }
+            ChainProblem::Malformed { index, detail } => {
+                write!(f, "malformed link at position {index}: {detail}")
+            }
+            ChainProblem::WrongDevice { index, device } => {
+                write!(f, "link at position {index} is of another device {device}")
+            }
+            ChainProblem::AttestationMismatch { seq, signer } => write!(
+                f,
+                "link seq {seq} is signed by {signer}, which its attestation does not allow"
+            ),
+        }
+    }
+}

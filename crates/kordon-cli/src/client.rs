@@ -1,26 +1,53 @@
-//! Administrative calls to a running server.
+//! Calls to a running server, typed by `kordon_api`: every answer is parsed into the
+//! contract's type, every refusal into one readable line with its error code.
+
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::Remote;
+/// Where the server is and how to authenticate as its administrator.
+#[derive(clap::Args, Clone)]
+pub(crate) struct Remote {
+    /// Server URL.
+    #[arg(
+        long,
+        global = true,
+        env = "KORDON_SERVER",
+        default_value = "http://127.0.0.1:8420"
+    )]
+    pub(crate) server: String,
+    /// Administrator token (default: read from <data>/keys/admin-token).
+    #[arg(long, global = true, env = "KORDON_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Data folder of a local server, to read its administrator token.
+    #[arg(
+        long,
+        global = true,
+        env = "KORDON_DATA",
+        default_value = "kordon-data"
+    )]
+    data: PathBuf,
+}
 
+/// A client of one server.
 pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
 }
 
-/// Turns a non-success answer into one readable line.
-pub(crate) async fn check(res: reqwest::Response) -> Result<Value> {
+/// Turns an answer into `T`, or a refusal into one readable line.
+pub(crate) async fn answer<T: DeserializeOwned>(res: reqwest::Response) -> Result<T> {
     let status = res.status();
     let url = res.url().clone();
-    let body: Value = res.json().await.unwrap_or(Value::Null);
+    let body = res.bytes().await?;
     if !status.is_success() {
-        match (body["error"].as_str(), body["message"].as_str()) {
-            (Some(code), msg) => bail!("server answered {status}: {code}: {}", msg.unwrap_or("")),
+        match serde_json::from_slice::<kordon_api::Error>(&body) {
+            Ok(e) => bail!("server answered {status}: {}: {}", e.error, e.message),
             // Not one of kordon's answers: a wrong URL, or a server of another version.
-            _ => bail!(
+            Err(_) => bail!(
                 "server answered {status} for {}{}",
                 url.path(),
                 if status.as_u16() == 404 {
@@ -31,7 +58,12 @@ pub(crate) async fn check(res: reqwest::Response) -> Result<Value> {
             ),
         }
     }
-    Ok(body)
+    serde_json::from_slice(&body).with_context(|| {
+        format!(
+            "the answer of {} is not what this kordon expects (a server of another version?)",
+            url.path()
+        )
+    })
 }
 
 impl Client {
@@ -42,11 +74,32 @@ impl Client {
                 .ok()
                 .map(|t| t.trim().to_owned()),
         };
-        Ok(Client {
+        Ok(Client::with(&r.server, token))
+    }
+
+    /// A client of the server at `base` sending `token`.
+    pub(crate) fn with(base: &str, token: Option<String>) -> Self {
+        Client {
             http: reqwest::Client::new(),
-            base: r.server.trim_end_matches('/').to_owned(),
+            base: base.trim_end_matches('/').to_owned(),
             token,
-        })
+        }
+    }
+
+    /// The token this client sends, if any.
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn authed(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
     }
 
     fn admin(&self, rb: reqwest::RequestBuilder) -> Result<reqwest::RequestBuilder> {
@@ -56,225 +109,65 @@ impl Client {
         Ok(rb.bearer_auth(t))
     }
 
-    pub(crate) async fn post_admin(&self, path: &str, body: &Value) -> Result<Value> {
-        self.send(self.admin(self.http.post(format!("{}{path}", self.base)).json(body))?)
-            .await
-    }
-
-    pub(crate) async fn put_admin(&self, path: &str, body: &Value) -> Result<Value> {
-        self.send(self.admin(self.http.put(format!("{}{path}", self.base)).json(body))?)
-            .await
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> Result<Value> {
-        let rb = self.http.get(format!("{}{path}", self.base));
-        let rb = match &self.token {
-            Some(t) => rb.bearer_auth(t),
-            None => rb,
-        };
-        self.send(rb).await
-    }
-
-    /// The token this client sends, if any.
-    pub(crate) fn token(&self) -> Option<&str> {
-        self.token.as_deref()
-    }
-
-    async fn send(&self, rb: reqwest::RequestBuilder) -> Result<Value> {
+    async fn send<T: DeserializeOwned>(&self, rb: reqwest::RequestBuilder) -> Result<T> {
         let res = rb
             .send()
             .await
             .with_context(|| format!("contacting {}", self.base))?;
-        check(res).await
+        answer(res).await
     }
 
-    pub(crate) async fn enroll_token(&self, device: &str) -> Result<i32> {
-        let v = self
-            .send(
-                self.admin(
-                    self.http
-                        .post(format!("{}/v1/devices/{device}/enroll-token", self.base)),
-                )?,
-            )
-            .await?;
-        println!(
-            "enrollment token for {device} (one use, expires {}):",
-            v["expires_at"].as_str().unwrap_or("?")
-        );
-        println!("{}", v["token"].as_str().unwrap_or(""));
-        Ok(0)
+    /// `GET path` (with the token, if there is one).
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.authed(self.http.get(self.url(path)))).await
     }
 
-    pub(crate) async fn revoke(&self, device: &str) -> Result<i32> {
-        let v = self
-            .send(
-                self.admin(
-                    self.http
-                        .post(format!("{}/v1/devices/{device}/revoke", self.base)),
-                )?,
-            )
-            .await?;
-        println!(
-            "device {device} revoked (custody event at log index {})",
-            v["log_index"]
-        );
-        Ok(0)
-    }
-
-    pub(crate) async fn status(&self, device: &str) -> Result<i32> {
-        let v = self
-            .send(
-                self.http
-                    .get(format!("{}/v1/devices/{device}/continuity", self.base)),
-            )
-            .await?;
-        println!(
-            "device {device}{}",
-            if v["revoked"] == true {
-                " (REVOKED)"
-            } else {
-                ""
-            }
-        );
-        println!(
-            "  links: {}  segments: {}  recorded: {} s",
-            v["links"], v["segments"], v["recorded_seconds"]
-        );
-        println!(
-            "  chain complete up to seq {}  last link seq {}",
-            v["head"], v["last_link"]
-        );
-        for s in v["stops"].as_array().into_iter().flatten() {
-            println!(
-                "  stop  seq {} at {}: {} ({})",
-                s["seq"],
-                s["time"].as_str().unwrap_or(""),
-                s["kind"].as_str().unwrap_or(""),
-                s["detail"].as_str().unwrap_or("")
-            );
-        }
-        let problems = v["problems"].as_array().cloned().unwrap_or_default();
-        for p in &problems {
-            println!("  PROBLEM {}", describe(p));
-        }
-        Ok(if problems.is_empty() { 0 } else { 2 })
-    }
-
-    pub(crate) async fn gaps(&self) -> Result<i32> {
-        let v = self
-            .send(self.http.get(format!("{}/v1/devices", self.base)))
-            .await?;
-        let mut any = false;
-        for d in v["devices"].as_array().into_iter().flatten() {
-            let id = d["device"].as_str().unwrap_or("");
-            if d["problems"].as_u64().unwrap_or(0) == 0 {
-                continue;
-            }
-            let c = self
-                .send(
-                    self.http
-                        .get(format!("{}/v1/devices/{id}/continuity", self.base)),
-                )
-                .await?;
-            for p in c["problems"].as_array().into_iter().flatten() {
-                any = true;
-                println!("{id}: {}", describe(p));
-            }
-        }
-        if !any {
-            println!("no gaps, missing links or equivocation on any device");
-        }
-        Ok(if any { 2 } else { 0 })
-    }
-
-    pub(crate) async fn assign(
+    /// `GET path?query` (with the token, if there is one).
+    pub(crate) async fn get_with<Q: Serialize, T: DeserializeOwned>(
         &self,
-        device: &str,
-        officer: &str,
-        checkpoint: &str,
-        at: Option<&str>,
-    ) -> Result<i32> {
-        let body =
-            json!({"device": device, "officer": officer, "checkpoint": checkpoint, "at": at});
-        let v = self
-            .send(
-                self.admin(
-                    self.http
-                        .post(format!("{}/v1/assignments", self.base))
-                        .json(&body),
-                )?,
-            )
-            .await?;
-        println!(
-            "camera {device} assigned to officer {officer} at {checkpoint} from {} (log index {})",
-            v["start"].as_str().unwrap_or(""),
-            v["log_index"]
-        );
-        Ok(0)
+        path: &str,
+        query: &Q,
+    ) -> Result<T> {
+        self.send(self.authed(self.http.get(self.url(path)).query(query)))
+            .await
     }
 
-    pub(crate) async fn return_device(&self, device: &str, at: Option<&str>) -> Result<i32> {
-        let v = self
-            .send(
-                self.admin(
-                    self.http
-                        .post(format!("{}/v1/assignments/return", self.base))
-                        .json(&json!({"device": device, "at": at})),
-                )?,
-            )
-            .await?;
-        println!(
-            "camera {device} returned by officer {} at {} (log index {})",
-            v["officer"].as_str().unwrap_or(""),
-            v["end"].as_str().unwrap_or(""),
-            v["log_index"]
-        );
-        Ok(0)
+    /// `POST path` with a JSON body, as the administrator (or the token's user).
+    pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.admin(self.http.post(self.url(path)).json(body))?)
+            .await
     }
-}
 
-/// One problem in words.
-pub(crate) fn describe(p: &Value) -> String {
-    let s = |k: &str| p[k].to_string().trim_matches('"').to_owned();
-    match p["kind"].as_str().unwrap_or("") {
-        "missing" => format!("missing links seq {}..={}", s("from"), s("to")),
-        "unexplained_gap" => format!(
-            "unexplained gap of {} s between seq {} and {} ({} to {})",
-            s("seconds"),
-            s("after_seq"),
-            s("before_seq"),
-            s("from"),
-            s("to")
-        ),
-        "broken_prev" => format!("link seq {} does not chain to its predecessor", s("seq")),
-        "time_backwards" => format!(
-            "link seq {} starts at {} before its predecessor ended at {}",
-            s("seq"),
-            s("time"),
-            s("previous")
-        ),
-        "equivocation" => format!(
-            "EQUIVOCATION at seq {}: a second, different link {}",
-            s("seq"),
-            s("second")
-        ),
-        "bad_signature" => format!("link seq {} has a bad signature", s("seq")),
-        other => format!("{other}: {p}"),
+    /// `POST path` without a body.
+    pub(crate) async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.admin(self.http.post(self.url(path)))?).await
     }
-}
 
-impl Client {
+    /// `PUT path` with a JSON body.
+    pub(crate) async fn put<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.admin(self.http.put(self.url(path)).json(body))?)
+            .await
+    }
+
     /// Downloads an admin-only file to `out` with a progress bar; answers its SHA-256.
     pub(crate) async fn download(&self, path: &str, out: &std::path::Path) -> Result<String> {
         use sha2::Digest as _;
         use tokio::io::AsyncWriteExt as _;
         let mut res = self
-            .admin(self.http.get(format!("{}{path}", self.base)))?
+            .admin(self.http.get(self.url(path)))?
             .send()
             .await
             .with_context(|| format!("contacting {}", self.base))?;
         if !res.status().is_success() {
-            check(res).await?;
+            answer::<serde::de::IgnoredAny>(res).await?;
             bail!("download failed");
         }
         let pb = indicatif::ProgressBar::new(res.content_length().unwrap_or(0));
@@ -300,4 +193,13 @@ impl Client {
         pb.finish_and_clear();
         Ok(hex::encode(h.finalize()))
     }
+}
+
+/// Runs one command's async body on a fresh runtime.
+pub(crate) fn block_on<F: std::future::Future<Output = Result<i32>>>(f: F) -> Result<i32> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
 }

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use kordon_agent::simulate::{Fault, SimOptions, simulate};
+use kordon_api::Created;
+use kordon_api::cases::{CaseIn, Exported, ItemIn, ItemsAdded};
+use kordon_api::users::{UserCreated, UserIn};
 use kordon_server::config::Config;
+
+use crate::client::Client;
 
 pub(crate) struct DemoOptions {
     pub data: PathBuf,
@@ -54,18 +59,19 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         cameras: o.cameras,
         minutes: o.minutes,
         segment_seconds: 10,
-        checkpoint: "UA-KYIV-01".into(),
+        crossing_point: "UA-KYIV-01".into(),
         faults: Fault::default_set(),
         work: o.data.join("demo-video"),
     };
     let report = simulate(&sim).await?;
-    let package = demo_case(&url, &token, &report, &o.data).await?;
+    let client = Client::with(&url, Some(token.clone()));
+    let package = demo_case(&client, &report, &o.data).await?;
     let officer = report
         .cameras
         .first()
         .map(|c| c.1.clone())
         .unwrap_or_default();
-    demo_users(&url, &token, &officer).await?;
+    demo_users(&client, &officer).await?;
     println!();
     println!(
         "crossing point UA-KYIV-01: {} cameras, {} segments of real H.264 uploaded, signed and logged",
@@ -124,12 +130,10 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
 
 /// Opens case DEMO-<run> on the stopped camera's inspection and exports its evidence package.
 async fn demo_case(
-    url: &str,
-    token: &str,
+    c: &Client,
     report: &kordon_agent::simulate::SimReport,
     data: &std::path::Path,
 ) -> Result<std::path::PathBuf> {
-    let http = reqwest::Client::new();
     let run = report
         .cameras
         .first()
@@ -137,37 +141,29 @@ async fn demo_case(
         .context("no simulated camera")?
         .to_owned();
     let id = format!("DEMO-{run}");
-    let calls = [
-        (
-            "/v1/cases".to_owned(),
-            serde_json::json!({"id": id, "reference": "ДЕМО-1", "kind": "complaint", "description": "demo: complaint about the inspection during which the camera was stopped"}),
-        ),
-        (
-            format!("/v1/cases/{id}/items"),
-            serde_json::json!({"kind": "inspection", "inspection_id": format!("{run}-insp00")}),
-        ),
-        (format!("/v1/cases/{id}/export"), serde_json::json!({})),
-    ];
-    let mut last = serde_json::Value::Null;
-    for (path, body) in calls {
-        let res = http
-            .post(format!("{url}{path}"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?;
-        last = crate::client::check(res).await?;
-    }
-    let file = last["file"].as_str().context("export answered no file")?;
-    Ok(data.join("exports").join(file))
+    let case = CaseIn {
+        id: id.clone(),
+        reference: "ДЕМО-1".into(),
+        kind: "complaint".into(),
+        description: "demo: complaint about the inspection during which the camera was stopped"
+            .into(),
+    };
+    let _: Created = c.post("/v1/cases", &case).await?;
+    let item = ItemIn {
+        kind: "inspection".into(),
+        inspection_id: Some(format!("{run}-insp00")),
+        ..ItemIn::default()
+    };
+    let _: ItemsAdded = c.post(&format!("/v1/cases/{id}/items"), &item).await?;
+    let e: Exported = c.post_empty(&format!("/v1/cases/{id}/export")).await?;
+    Ok(data.join("exports").join(e.file))
 }
 
 /// The password of the demo's users (demo data only; shown to the newcomer).
 const DEMO_PASSWORD: &str = "kordon-demo-password";
 
 /// One user per role, so the web interface can be seen as each of them.
-async fn demo_users(url: &str, token: &str, officer: &str) -> Result<()> {
-    let http = reqwest::Client::new();
+async fn demo_users(c: &Client, officer: &str) -> Result<()> {
     for (name, role) in [
         ("supervisor", "supervisor"),
         ("analyst", "analyst"),
@@ -175,17 +171,15 @@ async fn demo_users(url: &str, token: &str, officer: &str) -> Result<()> {
         ("administrator", "administrator"),
         ("officer", "officer"),
     ] {
-        let body = serde_json::json!({
-            "name": name, "role": role, "password": DEMO_PASSWORD,
-            "officer": (role == "officer").then_some(officer),
-        });
-        let res = http
-            .post(format!("{url}/v1/users"))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?;
-        crate::client::check(res).await?;
+        let body = UserIn {
+            name: name.into(),
+            role: role.into(),
+            crossing_points: Vec::new(),
+            officer: (role == "officer").then(|| officer.to_owned()),
+            password: DEMO_PASSWORD.into(),
+            totp: false,
+        };
+        let _: UserCreated = c.post("/v1/users", &body).await?;
     }
     Ok(())
 }

@@ -24,7 +24,51 @@ use kordon_core::tiles::tiles_for_size;
 use kordon_store::meta::Meta;
 use sha2::{Digest as _, Sha256};
 
-use crate::verify::{Audit, Source, audit};
+use kordon_verify::audit::{Audit, DirSource, audit};
+
+use super::progress::bar;
+use crate::client::block_on;
+
+/// `kordon backup`.
+#[derive(clap::Args)]
+pub(crate) struct BackupArgs {
+    /// The folder to write (must be empty or absent).
+    #[arg(long, conflicts_with = "check", required_unless_present = "check")]
+    out: Option<PathBuf>,
+    /// Check an existing backup instead of writing one.
+    #[arg(long)]
+    check: Option<PathBuf>,
+    /// Data folder of the server.
+    #[arg(long, default_value = "kordon-data")]
+    data: PathBuf,
+}
+
+/// Backs up the metadata, the log and the keys into a folder (safe while the server
+/// runs), then checks the copy by recomputing the log root; or only checks one.
+pub(crate) fn run_backup(a: BackupArgs) -> Result<i32> {
+    block_on(async {
+        match (a.out, a.check) {
+            (_, Some(dir)) => check(&dir).await,
+            (Some(out), None) => backup(&a.data, &out).await,
+            (None, None) => bail!("say --out DIR or --check DIR"),
+        }
+    })
+}
+
+/// `kordon restore`.
+#[derive(clap::Args)]
+pub(crate) struct RestoreArgs {
+    /// The backup folder.
+    from: PathBuf,
+    /// Data folder to restore into.
+    #[arg(long, default_value = "kordon-data")]
+    data: PathBuf,
+}
+
+/// Restores a backup into a data folder that holds no database (checked first).
+pub(crate) fn run_restore(a: RestoreArgs) -> Result<i32> {
+    block_on(restore(&a.from, &a.data))
+}
 
 /// The files of a backup besides the tiles, relative to its folder.
 const DB: &str = "kordon.db";
@@ -79,7 +123,7 @@ fn log_key(dir: &Path) -> Result<SignerKey> {
 }
 
 /// `kordon backup --out DIR`: writes the backup, then checks it.
-pub(crate) async fn backup(data: &Path, out: &Path) -> Result<i32> {
+async fn backup(data: &Path, out: &Path) -> Result<i32> {
     if out.exists() && std::fs::read_dir(out)?.next().is_some() {
         bail!("{} exists and is not empty", out.display());
     }
@@ -100,7 +144,7 @@ pub(crate) async fn backup(data: &Path, out: &Path) -> Result<i32> {
     }
     let key = log_key(data)?;
     let (log, size) = log_files(data, &key)?;
-    let pb = crate::verify::bar(log.len() as u64, "copy");
+    let pb = bar(log.len() as u64, "copy");
     let mut hashes = BTreeMap::new();
     for f in log.iter().map(String::as_str).chain(KEYS) {
         copy_private(&data.join(f), &out.join(f))?;
@@ -130,7 +174,7 @@ pub(crate) async fn backup(data: &Path, out: &Path) -> Result<i32> {
 
 /// `kordon backup --check DIR`: every file as listed, the log recomputed from its tiles,
 /// and the database's logged rows equal to the log's entries.
-pub(crate) async fn check(dir: &Path) -> Result<i32> {
+async fn check(dir: &Path) -> Result<i32> {
     let problems = problems(dir).await?;
     for p in &problems {
         println!("FAIL {p}");
@@ -169,7 +213,12 @@ async fn problems(dir: &Path) -> Result<Vec<String>> {
         entries,
         size,
         ..
-    } = audit(&Source::Dir(dir.to_path_buf()), key.verifier(), false).await?;
+    } = audit(
+        &DirSource(dir.to_path_buf()),
+        key.verifier(),
+        false,
+        &mut super::progress::bars(),
+    )?;
     problems.extend(log_problems);
     if entries.len() as u64 != size {
         return Ok(problems);
@@ -222,7 +271,7 @@ fn postgres_url() -> Result<Option<kordon_store::meta::DatabaseUrl>> {
 /// `kordon restore DIR --data D`: checks the backup, then writes it into a data folder
 /// that holds no database yet (or, with `KORDON_DATABASE_URL`, into that PostgreSQL
 /// database, which must be empty).
-pub(crate) async fn restore(from: &Path, data: &Path) -> Result<i32> {
+async fn restore(from: &Path, data: &Path) -> Result<i32> {
     let postgres = postgres_url()?;
     if postgres.is_none() && data.join(DB).exists() {
         bail!(

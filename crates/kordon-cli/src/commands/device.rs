@@ -1,0 +1,199 @@
+//! `kordon device enroll|revoke|status`, `kordon gaps`, `kordon assign`, `kordon return`.
+
+use anyhow::Result;
+use clap::Subcommand;
+use kordon_api::devices::{
+    AssignRequest, AssignmentLogged, Continuity, DeviceList, EnrollToken, ReturnRequest, Revoked,
+};
+
+use crate::client::{Client, Remote, block_on};
+
+/// `kordon device ...`.
+#[derive(clap::Args)]
+pub(crate) struct DeviceArgs {
+    #[command(subcommand)]
+    command: DeviceCommand,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Create a one-time enrollment token for a camera id.
+    Enroll {
+        /// Camera id (serial).
+        device: String,
+    },
+    /// Revoke a device: its uploads are refused from now on.
+    Revoke {
+        /// Camera id.
+        device: String,
+    },
+    /// Chain state of a device.
+    Status {
+        /// Camera id.
+        device: String,
+    },
+}
+
+pub(crate) fn device(a: DeviceArgs) -> Result<i32> {
+    let c = Client::new(&a.remote)?;
+    block_on(async {
+        match a.command {
+            DeviceCommand::Enroll { device } => {
+                let t: EnrollToken = c
+                    .post_empty(&format!("/v1/devices/{device}/enroll-token"))
+                    .await?;
+                println!(
+                    "enrollment token for {device} (one use, expires {}):",
+                    t.expires_at
+                );
+                println!("{}", t.token);
+                Ok(0)
+            }
+            DeviceCommand::Revoke { device } => {
+                let r: Revoked = c.post_empty(&format!("/v1/devices/{device}/revoke")).await?;
+                println!(
+                    "device {device} revoked (custody event at log index {})",
+                    r.log_index
+                );
+                Ok(0)
+            }
+            DeviceCommand::Status { device } => status(&c, &device).await,
+        }
+    })
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "null".to_owned(), |v| v.to_string())
+}
+
+async fn status(c: &Client, device: &str) -> Result<i32> {
+    let v: Continuity = c
+        .get(&format!("/v1/devices/{device}/continuity"))
+        .await?;
+    println!(
+        "device {device}{}",
+        if v.revoked { " (REVOKED)" } else { "" }
+    );
+    println!(
+        "  links: {}  segments: {}  recorded: {} s",
+        v.links, v.segments, v.recorded_seconds
+    );
+    println!(
+        "  chain complete up to seq {}  last link seq {}",
+        opt(v.head),
+        opt(v.last_link)
+    );
+    for s in &v.stops {
+        println!("  stop  seq {} at {}: {} ({})", s.seq, s.time, s.kind, s.detail);
+    }
+    for p in &v.problems {
+        println!("  PROBLEM {p}");
+    }
+    Ok(if v.problems.is_empty() { 0 } else { 2 })
+}
+
+/// `kordon gaps`.
+#[derive(clap::Args)]
+pub(crate) struct GapsArgs {
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// Continuity problems of every device: missing links, gaps, equivocation.
+pub(crate) fn gaps(a: GapsArgs) -> Result<i32> {
+    let c = Client::new(&a.remote)?;
+    block_on(async {
+        let list: DeviceList = c.get("/v1/devices").await?;
+        let mut any = false;
+        for d in list.devices.iter().filter(|d| d.problems > 0) {
+            let v: Continuity = c
+                .get(&format!("/v1/devices/{}/continuity", d.device))
+                .await?;
+            for p in &v.problems {
+                any = true;
+                println!("{}: {p}", d.device);
+            }
+        }
+        if !any {
+            println!("no gaps, missing links or equivocation on any device");
+        }
+        Ok(if any { 2 } else { 0 })
+    })
+}
+
+/// `kordon assign`.
+#[derive(clap::Args)]
+pub(crate) struct AssignArgs {
+    /// Camera id.
+    #[arg(long)]
+    device: String,
+    /// Officer's service number.
+    #[arg(long)]
+    officer: String,
+    /// Crossing point code.
+    #[arg(long)]
+    crossing_point: String,
+    /// When it was handed out, if entered afterwards (RFC 3339; default now).
+    #[arg(long)]
+    at: Option<String>,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// Hands a camera to an officer at shift start.
+pub(crate) fn assign(a: AssignArgs) -> Result<i32> {
+    let c = Client::new(&a.remote)?;
+    block_on(async {
+        let body = AssignRequest {
+            device: a.device,
+            officer: a.officer,
+            crossing_point: a.crossing_point,
+            at: a.at,
+        };
+        let v: AssignmentLogged = c.post("/v1/assignments", &body).await?;
+        println!(
+            "camera {} assigned to officer {} at {} from {} (log index {})",
+            v.assignment.device,
+            v.assignment.officer,
+            v.assignment.crossing_point,
+            v.assignment.start,
+            v.log_index
+        );
+        Ok(0)
+    })
+}
+
+/// `kordon return`.
+#[derive(clap::Args)]
+pub(crate) struct ReturnArgs {
+    /// Camera id.
+    #[arg(long)]
+    device: String,
+    /// When it was handed back, if entered afterwards (RFC 3339; default now).
+    #[arg(long)]
+    at: Option<String>,
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// Takes a camera back at shift end.
+pub(crate) fn give_back(a: ReturnArgs) -> Result<i32> {
+    let c = Client::new(&a.remote)?;
+    block_on(async {
+        let body = ReturnRequest {
+            device: a.device.clone(),
+            at: a.at,
+        };
+        let v: AssignmentLogged = c.post("/v1/assignments/return", &body).await?;
+        println!(
+            "camera {} returned by officer {} at {} (log index {})",
+            a.device,
+            v.assignment.officer,
+            v.assignment.end.unwrap_or_default(),
+            v.log_index
+        );
+        Ok(0)
+    })
+}

@@ -1,0 +1,16 @@
+//! One module per command family; each exposes its clap arguments and a
+//! `fn(args) -> Result<exit code>`.
+
+pub(crate) mod backup;
+pub(crate) mod case;
+mod demo;
+pub(crate) mod device;
+pub(crate) mod inspections;
+pub(crate) mod jobs;
+pub(crate) mod log;
+mod output;
+mod progress;
+pub(crate) mod reference;
+pub(crate) mod search;
+pub(crate) mod serve;
+pub(crate) mod user;

@@ -1,0 +1,586 @@
+//! Verifying an evidence package: one function per step, in the order of
+//! `docs/spec/evidence-package.md` ("What a verifier checks").
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read as _;
+use std::path::Path;
+
+use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
+use kordon_core::custody::Custody;
+use kordon_core::hash::{Hash, sha256};
+use kordon_core::link::{Link, LinkBody};
+use kordon_core::note::{Note, VerifierKey};
+use kordon_core::package::{self, Contents};
+use kordon_core::policy::Policy;
+use kordon_core::tlog_proof::TlogProof;
+use sha2::{Digest as _, Sha256};
+
+use crate::{OpenError, Outcome, Report};
+
+/// Largest non-media file read into memory.
+const MAX_SMALL: u64 = 64 << 20;
+
+struct Zip {
+    archive: zip::ZipArchive<std::fs::File>,
+}
+
+impl Zip {
+    fn open(path: &Path) -> Result<Self, OpenError> {
+        let f = std::fs::File::open(path).map_err(OpenError::Io)?;
+        let archive = zip::ZipArchive::new(f).map_err(|e| OpenError::Zip(e.to_string()))?;
+        Ok(Zip { archive })
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.archive
+            .file_names()
+            .filter_map(|n| n.ok().map(|n| n.into_owned()))
+            .collect()
+    }
+
+    fn read(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        let f = self
+            .archive
+            .by_name(name)
+            .map_err(|_| "not in the package".to_owned())?;
+        let mut out = Vec::new();
+        f.take(MAX_SMALL)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("unreadable: {e}"))?;
+        Ok(out)
+    }
+}
+
+/// SHA-256 and size of each named member, on `threads` threads (each with its own handle
+/// on the file).
+fn hash_members(
+    path: &Path,
+    names: &[String],
+    threads: usize,
+) -> BTreeMap<String, Result<(Hash, u64), String>> {
+    let threads = threads.clamp(1, 64);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut out = BTreeMap::new();
+                    let Ok(mut z) = Zip::open(path) else {
+                        return out;
+                    };
+                    let mut buf = vec![0u8; 1 << 20];
+                    for name in names.iter().skip(t).step_by(threads) {
+                        let r = (|| {
+                            let mut f = z
+                                .archive
+                                .by_name(name)
+                                .map_err(|_| "not in the package".to_owned())?;
+                            let mut h = Sha256::new();
+                            let mut size = 0u64;
+                            loop {
+                                let n = f.read(&mut buf).map_err(|e| format!("unreadable: {e}"))?;
+                                if n == 0 {
+                                    break;
+                                }
+                                h.update(&buf[..n]);
+                                size += n as u64;
+                            }
+                            Ok((Hash(h.finalize().into()), size))
+                        })();
+                        out.insert(name.clone(), r);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Verifies one log entry's proof in the package; answers its log index.
+fn proven(z: &mut Zip, entry: &[u8], policy: &Policy) -> Result<u64, String> {
+    let h = sha256(entry);
+    let path = package::proof_path(&h);
+    let bytes = z
+        .read(&path)
+        .map_err(|e| format!("its proof {path} is {e}"))?;
+    let p = TlogProof::parse(&bytes).map_err(|e| format!("its proof {path} is malformed: {e}"))?;
+    p.verify(entry, policy)
+        .map_err(|e| format!("its proof {path} does not hold: {e}"))?;
+    Ok(p.index)
+}
+
+/// A custody event signed by the log, parsed.
+fn custody(bytes: &[u8], log_keys: &[VerifierKey]) -> Result<Custody, String> {
+    let n = Note::parse(bytes).map_err(|e| format!("not a signed note: {e}"))?;
+    n.verify(log_keys)
+        .map_err(|e| format!("not signed by the log: {e}"))?;
+    Custody::parse(n.text()).map_err(|e| format!("not a custody event: {e}"))
+}
+
+/// Verifies the package at `path`. `trusted_policy` is a tlog-policy obtained
+/// independently; without it the package's own `policy.txt` is used (and the report
+/// says so).
+///
+/// # Errors
+/// [`OpenError`] when the file is not a readable zip; everything else is a line.
+pub fn verify_package(
+    path: &Path,
+    trusted_policy: Option<&str>,
+    threads: usize,
+) -> Result<Report, OpenError> {
+    let mut z = Zip::open(path)?;
+    let names: BTreeSet<String> = z.names().into_iter().collect();
+    let mut v = Verification {
+        r: Report::default(),
+        names,
+    };
+    // 1. The checkpoint satisfies the policy.
+    let Some(policy) = v.policy_and_checkpoint(&mut z, trusted_policy) else {
+        return Ok(v.r);
+    };
+    // 2. The export event is the log's and names the contents list.
+    let listed = v.export_and_contents(&mut z, &policy);
+    // 3. Every listed member is there with its hash and size; nothing else is.
+    let files = v.members(&mut z, path, &listed, threads);
+    // 4. Every custody event is the log's and proven.
+    let facts = v.custody_events(&mut z, &policy);
+    // 5. Every device key is enrolled in the log.
+    let keys = v.device_keys(&mut z, &facts.enrolled);
+    // 6. Every link is its camera's, proven, and the chains hold together;
+    // 7. every segment file is what its link states (or a tombstone says it was purged).
+    v.links_and_segments(&mut z, &policy, &keys, &files, &facts.tombstones, &listed);
+    Ok(v.r)
+}
+
+/// A verification under way.
+struct Verification {
+    r: Report,
+    names: BTreeSet<String>,
+}
+
+/// What the custody events prove: enrolled keys per device, tombstones by subject.
+struct Facts {
+    enrolled: BTreeMap<String, BTreeSet<String>>,
+    tombstones: BTreeMap<String, String>,
+}
+
+impl Verification {
+    /// Step 1: the policy to check against, and the checkpoint under it.
+    fn policy_and_checkpoint(&mut self, z: &mut Zip, trusted: Option<&str>) -> Option<Policy> {
+        let r = &mut self.r;
+        let own = z.read(package::POLICY).ok();
+        let policy_text = match (trusted, &own) {
+            (Some(p), Some(o)) if p.as_bytes() != o.as_slice() => {
+                r.push(
+                    Outcome::Note,
+                    package::POLICY,
+                    "differs from the policy you gave; yours is used",
+                );
+                p.to_owned()
+            }
+            (Some(p), _) => p.to_owned(),
+            (None, Some(o)) => {
+                r.push(Outcome::Note, package::POLICY, "no --policy given: trusting the keys the package names (give the policy you trust to check them)");
+                String::from_utf8_lossy(o).into_owned()
+            }
+            (None, None) => {
+                r.push(
+                    Outcome::Fail,
+                    package::POLICY,
+                    "missing, and no --policy given: nothing to check signatures against",
+                );
+                return None;
+            }
+        };
+        let policy = match Policy::parse(&policy_text) {
+            Ok(p) => p,
+            Err(e) => {
+                r.push(
+                    Outcome::Fail,
+                    package::POLICY,
+                    format!("not a valid tlog-policy: {e}"),
+                );
+                return None;
+            }
+        };
+        let checkpoint = z.read(package::CHECKPOINT);
+        r.check(
+            package::CHECKPOINT,
+            checkpoint
+                .as_ref()
+                .map_err(|e| format!("is {e}"))
+                .and_then(|c| {
+                    policy
+                        .check(c)
+                        .map_err(|e| format!("does not satisfy the policy: {e}"))
+                })
+                .map(|s| {
+                    format!(
+                        "signed by the log, witness quorum met, tree size {}",
+                        s.checkpoint.size
+                    )
+                }),
+        );
+        Some(policy)
+    }
+
+    /// Step 2: the export event (signed, proven, naming the contents list's digest) and
+    /// the contents list; answers the listed members.
+    fn export_and_contents(&mut self, z: &mut Zip, policy: &Policy) -> BTreeMap<String, (Hash, u64)> {
+        let r = &mut self.r;
+        let export = z.read(package::EXPORT_EVENT).and_then(|b| {
+            let c = custody(&b, policy.logs())?;
+            if c.action != package::EXPORT_ACTION {
+                return Err(format!("is a {:?} event, not an export", c.action));
+            }
+            let (case, digest) = package::contents_of_export(&c.detail)
+                .ok_or_else(|| "does not name a contents list".to_owned())?;
+            let index = proven(z, &b, policy)?;
+            Ok((case.to_owned(), digest, index, c.time))
+        });
+        let contents = z.read(package::CONTENTS).and_then(|b| {
+            let t = String::from_utf8(b).map_err(|_| "is not UTF-8".to_owned())?;
+            Contents::parse(&t).map_err(|e| e.to_string())
+        });
+        r.check(
+            package::EXPORT_EVENT,
+            export
+                .as_ref()
+                .map(|(case, _, i, t)| {
+                    format!("export of case {case} at {t}, signed by the log, in the log at index {i}")
+                })
+                .map_err(Clone::clone),
+        );
+        let list = |c: &Contents| {
+            c.entries
+                .iter()
+                .map(|e| (e.path.clone(), (e.sha256, e.size)))
+                .collect()
+        };
+        match (&contents, &export) {
+            (Ok(c), Ok((case, digest, _, _))) => {
+                let ok = c.digest() == *digest && c.case == *case;
+                r.check(
+                    package::CONTENTS,
+                    if ok {
+                        Ok(format!("{} files, exactly as recorded in the log at export", c.entries.len()))
+                    } else {
+                        Err("does not match the export event in the log: files were added, removed or changed after export".into())
+                    },
+                );
+                list(c)
+            }
+            (Err(e), _) => {
+                r.push(Outcome::Fail, package::CONTENTS, format!("is {e}"));
+                BTreeMap::new()
+            }
+            (Ok(c), Err(_)) => list(c),
+        }
+    }
+
+    /// Step 3: every member not listed is a failure; every listed one is hashed (media on
+    /// all cores) and compared with the list. Answers the hashes found.
+    fn members(
+        &mut self,
+        z: &mut Zip,
+        path: &Path,
+        listed: &BTreeMap<String, (Hash, u64)>,
+        threads: usize,
+    ) -> BTreeMap<String, (Hash, u64)> {
+        let r = &mut self.r;
+        for n in self
+            .names
+            .iter()
+            .filter(|n| !package::is_proof_file(n) && !listed.contains_key(*n))
+        {
+            r.push(
+                Outcome::Fail,
+                n.clone(),
+                "is not in the contents list: added after export",
+            );
+        }
+        let media: Vec<String> = listed
+            .keys()
+            .filter(|p| p.starts_with("segments/"))
+            .cloned()
+            .collect();
+        let hashed = hash_members(path, &media, threads);
+        let mut file_hash: BTreeMap<String, (Hash, u64)> = BTreeMap::new();
+        for (p, (want, size)) in listed {
+            let got = match hashed.get(p) {
+                Some(g) => g.clone(),
+                None => z.read(p).map(|b| (sha256(&b), b.len() as u64)),
+            };
+            match got {
+                Err(e) => r.push(
+                    Outcome::Fail,
+                    p.clone(),
+                    format!("listed in the contents but {e}"),
+                ),
+                Ok((h, s)) => {
+                    if p.starts_with("segments/") {
+                        r.media_bytes += s;
+                    }
+                    if (h, s) != (*want, *size) {
+                        r.push(Outcome::Fail, p.clone(), format!("SHA-256 {} ({s} bytes) differs from the contents list ({}, {size} bytes): changed after export", h.to_hex(), want.to_hex()));
+                    }
+                    file_hash.insert(p.clone(), (h, s));
+                }
+            }
+        }
+        file_hash
+    }
+
+    /// Step 4: every custody event is named by its hash, signed by the log and proven;
+    /// answers the enrollments and tombstones they prove.
+    fn custody_events(&mut self, z: &mut Zip, policy: &Policy) -> Facts {
+        let mut facts = Facts {
+            enrolled: BTreeMap::new(),
+            tombstones: BTreeMap::new(),
+        };
+        for p in self.names.iter().filter(|n| n.starts_with("custody/")) {
+            let Ok(b) = z.read(p) else { continue };
+            let named = p.trim_start_matches("custody/").trim_end_matches(".note");
+            let res = (|| {
+                if named != sha256(&b).to_hex() {
+                    return Err("its name is not the SHA-256 of its bytes".to_owned());
+                }
+                let c = custody(&b, policy.logs())?;
+                let i = proven(z, &b, policy)?;
+                if c.action == "enroll"
+                    && let Some(d) = c.subject.strip_prefix("device ")
+                {
+                    facts
+                        .enrolled
+                        .entry(d.to_owned())
+                        .or_default()
+                        .insert(c.detail.clone());
+                }
+                if c.action == package::TOMBSTONE_ACTION {
+                    facts.tombstones.insert(c.subject.clone(), c.detail.clone());
+                }
+                Ok(format!(
+                    "{} {} by {} at {}, in the log at index {i}",
+                    c.action, c.subject, c.actor, c.time
+                ))
+            })();
+            self.r.check(p.clone(), res);
+        }
+        facts
+    }
+
+    /// Step 5: every device key is one an enrollment event in the log names for it.
+    fn device_keys(
+        &mut self,
+        z: &mut Zip,
+        enrolled: &BTreeMap<String, BTreeSet<String>>,
+    ) -> BTreeMap<String, VerifierKey> {
+        let mut keys = BTreeMap::new();
+        for p in self
+            .names
+            .iter()
+            .filter(|n| n.starts_with("devices/") && n.ends_with(".vkey"))
+        {
+            let device = p
+                .trim_start_matches("devices/")
+                .trim_end_matches(".vkey")
+                .to_owned();
+            let res = z.read(p).and_then(|b| {
+                let s = String::from_utf8(b).map_err(|_| "is not UTF-8".to_owned())?;
+                let k = VerifierKey::parse(s.trim())
+                    .map_err(|e| format!("is not a verifier key: {e}"))?;
+                if !enrolled
+                    .get(&device)
+                    .is_some_and(|e| e.contains(&k.to_string()))
+                {
+                    return Err(format!(
+                        "no enrollment event in the log names this key for {device}"
+                    ));
+                }
+                keys.insert(device.clone(), k);
+                Ok(format!("key of {device}, enrolled in the log"))
+            });
+            self.r.check(p.clone(), res);
+        }
+        keys
+    }
+
+    /// Steps 6 and 7: each camera's links (signed, proven, filed under their own name,
+    /// chained) and the segment file each segment link states.
+    fn links_and_segments(
+        &mut self,
+        z: &mut Zip,
+        policy: &Policy,
+        keys: &BTreeMap<String, VerifierKey>,
+        files: &BTreeMap<String, (Hash, u64)>,
+        tombstones: &BTreeMap<String, String>,
+        listed: &BTreeMap<String, (Hash, u64)>,
+    ) {
+        let mut by_device: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+        for p in self.names.iter().filter(|n| n.starts_with("links/")) {
+            let device = p.split('/').nth(1).unwrap_or("").to_owned();
+            if let Ok(b) = z.read(p) {
+                by_device.entry(device).or_default().push((p.clone(), b));
+            }
+        }
+        let mut segment_files: BTreeSet<String> = self
+            .names
+            .iter()
+            .filter(|n| n.starts_with("segments/"))
+            .cloned()
+            .collect();
+        for (device, links) in &by_device {
+            let Some(key) = keys.get(device) else {
+                self.r.push(
+                    Outcome::Fail,
+                    format!("links/{device}"),
+                    format!("no enrolled key for {device}: its links cannot be checked"),
+                );
+                continue;
+            };
+            self.chain(device, key, links);
+            for (path, bytes) in links {
+                let Ok(link) = Link::parse(bytes) else {
+                    continue;
+                };
+                if link.verify(key).is_err() {
+                    continue;
+                }
+                if !self.link(z, policy, device, path, &link, bytes) {
+                    continue;
+                }
+                if let LinkBody::Segment(s) = link.body() {
+                    let file = package::segment_path(device, s.seq);
+                    segment_files.remove(&file);
+                    self.segment(&file, s, files, tombstones, device);
+                }
+            }
+        }
+        for f in segment_files {
+            if listed.contains_key(&f) {
+                self.r.push(
+                    Outcome::Fail,
+                    f,
+                    "is not the segment of any verified chain link",
+                );
+            }
+        }
+    }
+
+    /// Step 6, the chain of one camera as a whole.
+    fn chain(&mut self, device: &str, key: &VerifierKey, links: &[(String, Vec<u8>)]) {
+        let raw: Vec<&[u8]> = links.iter().map(|(_, b)| b.as_slice()).collect();
+        let chain = verify_chain(device, key, &raw, &ChainOptions::default());
+        let first = chain.links.first().map_or(0, |l| l.body().seq());
+        for p in &chain.problems {
+            let (outcome, msg) = match p {
+                ChainProblem::Missing { from: 0, to } if *to + 1 == first => continue,
+                ChainProblem::UnexplainedGap { from, to, .. } => (
+                    Outcome::Note,
+                    format!("no recording from {from} to {to} and no event explains it"),
+                ),
+                ChainProblem::BadSignature { index, seq } => (
+                    Outcome::Fail,
+                    format!(
+                        "{} (seq {seq}) is not signed by the camera's enrolled key",
+                        links[*index].0
+                    ),
+                ),
+                ChainProblem::Malformed { index, error } => (
+                    Outcome::Fail,
+                    format!("{} is not a valid link: {error}", links[*index].0),
+                ),
+                ChainProblem::WrongDevice { index, device: d } => (
+                    Outcome::Fail,
+                    format!("{} is a link of {d}", links[*index].0),
+                ),
+                ChainProblem::Missing { from, to } => (
+                    // The contents list (checked against the log above) says what the
+                    // server exported; a link it never had is a hole in the evidence,
+                    // shown as such, not a change to the package.
+                    Outcome::Note,
+                    format!(
+                        "links {from}..={to} never reached the log (the camera's chain shows they existed): no footage for that stretch"
+                    ),
+                ),
+                ChainProblem::BrokenPrev { seq, .. } => (
+                    Outcome::Fail,
+                    format!("link {seq} does not name the link before it: the chain is broken"),
+                ),
+                other => (Outcome::Fail, format!("{other:?}")),
+            };
+            self.r.push(outcome, format!("camera {device}"), msg);
+        }
+    }
+
+    /// Step 6, one link: filed under its own name and proven in the log.
+    fn link(
+        &mut self,
+        z: &mut Zip,
+        policy: &Policy,
+        device: &str,
+        path: &str,
+        link: &Link,
+        bytes: &[u8],
+    ) -> bool {
+        let seq = link.body().seq();
+        if path != package::link_path(device, seq) {
+            self.r.push(
+                Outcome::Fail,
+                path,
+                format!("holds link {seq}: filed under the wrong name"),
+            );
+            return false;
+        }
+        let what = match link.body() {
+            LinkBody::Segment(s) => format!("segment {}..{}", s.start, s.end),
+            LinkBody::Event(e) => {
+                format!("event {} at {} ({})", e.kind.as_str(), e.time, e.detail)
+            }
+        };
+        let res = proven(z, bytes, policy)
+            .map(|i| format!("{what}, signed by {device}, in the log at index {i}"));
+        self.r.check(path, res)
+    }
+
+    /// Step 7: a segment file has the hash and size its link states, or a tombstone in
+    /// the log says retention purged it.
+    fn segment(
+        &mut self,
+        file: &str,
+        s: &kordon_core::link::Segment,
+        files: &BTreeMap<String, (Hash, u64)>,
+        tombstones: &BTreeMap<String, String>,
+        device: &str,
+    ) {
+        let seq = s.seq;
+        let res = match files.get(file) {
+            Some((h, size)) if *h == s.sha256 && *size == s.size => Ok(format!(
+                "{size} bytes, SHA-256 as signed by the camera in link {seq}"
+            )),
+            Some((h, size)) => Err(format!(
+                "SHA-256 {} ({size} bytes) is not the {} ({} bytes) that link {seq} states: not the camera's recording",
+                h.to_hex(),
+                s.sha256.to_hex(),
+                s.size
+            )),
+            None => match tombstones.get(&package::tombstone_subject(device, seq)) {
+                Some(d) if d.contains(&s.sha256.to_hex()) => {
+                    self.r.push(
+                        Outcome::Note,
+                        file,
+                        format!("purged by retention, not missing: tombstone in the log ({d})"),
+                    );
+                    return;
+                }
+                _ => Err(format!(
+                    "missing: link {seq} states a segment that is not in the package and no tombstone says it was purged"
+                )),
+            },
+        };
+        self.r.check(file, res);
+    }
+}
