@@ -13,15 +13,15 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
-use kordon_core::Hash;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
-use kordon_core::note::SignerKey;
-use kordon_core::time::Timestamp;
 use kordon_api::devices::{
     AssignRequest, AssignmentLogged, EnrollRequest, EnrollToken, Enrolled, ReturnRequest,
 };
 use kordon_api::inspections::{ImportResults, ImportStatus, InspectionIn, Officers};
 use kordon_api::reference::{CrossingPointChanged, CrossingPointIn, OfficerChanged, OfficerIn};
+use kordon_core::Hash;
+use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::note::SignerKey;
+use kordon_core::time::Timestamp;
 
 use crate::device::{hash_file, now};
 
@@ -242,7 +242,10 @@ async fn admin<B: serde::Serialize, T: serde::de::DeserializeOwned>(
 
 /// The crossing point (Kyiv time) and its officers, as reference data.
 async fn put_reference(http: &reqwest::Client, o: &SimOptions) -> Result<()> {
-    let put = |path: String| http.put(format!("{}{path}", o.server)).bearer_auth(&o.admin_token);
+    let put = |path: String| {
+        http.put(format!("{}{path}", o.server))
+            .bearer_auth(&o.admin_token)
+    };
     let cp = CrossingPointIn {
         name_uk: "Київ (навчальний)".into(),
         name_latin: "Kyiv (training)".into(),

@@ -43,17 +43,17 @@ async fn send(http: &reqwest::Client, server: &str, p: &Pending) -> Result<Outco
         Err(e) => return Ok(Outcome::Retry(e.to_string())),
     };
     let status = res.status();
-    Ok(match crate::api::answer::<kordon_api::devices::Accepted>(res).await {
-        Ok(_) => Outcome::Confirmed,
-        Err(e)
-            if status.is_client_error()
-                && status.as_u16() != 408
-                && status.as_u16() != 429 =>
-        {
-            Outcome::Rejected(e.to_string())
-        }
-        Err(e) => Outcome::Retry(e.to_string()),
-    })
+    Ok(
+        match crate::api::answer::<kordon_api::devices::Accepted>(res).await {
+            Ok(_) => Outcome::Confirmed,
+            Err(e)
+                if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 =>
+            {
+                Outcome::Rejected(e.to_string())
+            }
+            Err(e) => Outcome::Retry(e.to_string()),
+        },
+    )
 }
 
 /// Uploads everything pending, once; stops at the first link that must be retried later.

@@ -45,4 +45,3 @@ pub struct Created {
     /// The custody event's index.
     pub log_index: u64,
 }
-

@@ -9,9 +9,7 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 
-use commands::{
-    backup, case, device, inspections, jobs, log, reference, search, serve, user,
-};
+use commands::{backup, case, device, inspections, jobs, log, reference, search, serve, user};
 
 #[derive(Parser)]
 #[command(

@@ -78,7 +78,7 @@ fn every_role_in_a_real_browser() {
             "far",
             "--role",
             "supervisor",
-            "--checkpoints",
+            "--crossing-points",
             "UA-LVIV-01",
             "--server",
             &url,

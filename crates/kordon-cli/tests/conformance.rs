@@ -187,7 +187,7 @@ async fn scenario(db: Db, blobs: Blobs) {
     assert_eq!(problems[3].0, vec!["equivocation"], "{}", problems[3].2);
     assert_eq!(problems[4].0, Vec::<String>::new(), "{}", problems[4].2);
     for (_, _, c) in &problems {
-        assert_eq!(c["assignments"][0]["checkpoint"], "UA-KYIV-01");
+        assert_eq!(c["assignments"][0]["crossing_point"], "UA-KYIV-01");
         assert!(
             c["assignments"][0]["end"].is_string(),
             "returned at shift end"
@@ -279,7 +279,7 @@ async fn scenario(db: Db, blobs: Blobs) {
     ]);
     assert_eq!(code, 0, "{csv}");
     assert_eq!(csv.lines().count(), 6, "header and five inspections: {csv}");
-    assert!(csv.starts_with("inspection_id,checkpoint,lane,officers,start,end,covered_seconds,duration_seconds,coverage"), "{csv}");
+    assert!(csv.starts_with("inspection_id,crossing_point,lane,officers,start,end,covered_seconds,duration_seconds,coverage"), "{csv}");
 
     // The demo case's evidence package verifies offline.
     let pkg = out

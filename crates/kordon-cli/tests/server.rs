@@ -692,7 +692,7 @@ async fn assignments_are_custody_events_in_the_log() {
         "cam-asg-01",
         "--officer",
         "UA-1234",
-        "--checkpoint",
+        "--crossing-point",
         "UA-KYIV-01",
         "--server",
         &s.url,
@@ -706,7 +706,7 @@ async fn assignments_are_custody_events_in_the_log() {
         "cam-asg-01",
         "--officer",
         "UA-9",
-        "--checkpoint",
+        "--crossing-point",
         "UA-KYIV-01",
         "--server",
         &s.url,
@@ -1351,7 +1351,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         "cam-insp-01",
         "--officer",
         "UA-1",
-        "--checkpoint",
+        "--crossing-point",
         "UA-KYIV-01",
         "--server",
         &s.url,
@@ -1394,7 +1394,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     );
 
     let csv = format!(
-        "inspection_id,checkpoint,lane,officers,start,end,vehicle_plate,declaration_no,kind,outcome\n\
+        "inspection_id,crossing_point,lane,officers,start,end,vehicle_plate,declaration_no,kind,outcome\n\
          I-1,UA-KYIV-01,3,UA-1,{a},{b},аа 1234 вх,UA100/281126/000001,vehicle,cleared\n\
          I-bad,UA-KYIV-01,3,UA-1,{b},{a},AA1234BX,D2,vehicle,cleared\n\
          I-bad2,UA-KYIV-01,3,UA-1,{a},{b},AA1234BX,D3,boat,cleared\n\
@@ -1447,7 +1447,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     let rows: Vec<&str> = out.lines().collect();
     assert_eq!(
         rows[0],
-        "inspection_id,checkpoint,lane,officers,start,end,covered_seconds,duration_seconds,coverage,night_seconds,uncovered"
+        "inspection_id,crossing_point,lane,officers,start,end,covered_seconds,duration_seconds,coverage,night_seconds,uncovered"
     );
     let i1 = rows.iter().find(|r| r.starts_with("I-1,")).expect("I-1");
     let f1: Vec<&str> = i1.split(',').collect();
@@ -1581,7 +1581,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
 
     // Per local day (the crossing point's zone) and per lane.
     let (code, out) = kordon(&[
-        "checkpoint",
+        "crossing-point",
         "set",
         "UA-KYIV-01",
         "--name-uk",
@@ -1682,7 +1682,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     assert_eq!(found(&["--officer", "UA-3"]), vec!["I-2"]);
     assert_eq!(found(&["--officer", "UA-1"]), vec!["I-1"]);
     assert_eq!(
-        found(&["--declaration", "D4", "--checkpoint", "UA-KYIV-01"]),
+        found(&["--declaration", "D4", "--crossing-point", "UA-KYIV-01"]),
         vec!["I-2"]
     );
     assert_eq!(found(&["--plate", "ZZ999"]), Vec::<String>::new());
@@ -1834,7 +1834,7 @@ async fn reference_data_changes_are_custody_events() {
         kordon(&a)
     };
     let (code, out) = run(&[
-        "checkpoint",
+        "crossing-point",
         "set",
         "UA-YAH-01",
         "--name-uk",
@@ -1849,7 +1849,7 @@ async fn reference_data_changes_are_custody_events() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("saved (custody event logged)"), "{out}");
     let (_, out) = run(&[
-        "checkpoint",
+        "crossing-point",
         "set",
         "UA-YAH-01",
         "--name-uk",
@@ -1863,7 +1863,7 @@ async fn reference_data_changes_are_custody_events() {
     ]);
     assert!(out.contains("unchanged"), "{out}");
     let (code, out) = run(&[
-        "checkpoint",
+        "crossing-point",
         "set",
         "UA-X",
         "--name-uk",
@@ -1881,7 +1881,7 @@ async fn reference_data_changes_are_custody_events() {
         "UA-1234",
         "--name",
         "Олена Коваль",
-        "--checkpoint",
+        "--crossing-point",
         "UA-YAH-01",
     ]);
     assert_eq!(code, 0, "{out}");
@@ -1891,12 +1891,12 @@ async fn reference_data_changes_are_custody_events() {
         "UA-9",
         "--name",
         "X",
-        "--checkpoint",
+        "--crossing-point",
         "UA-NOWHERE",
     ]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("unknown_checkpoint"), "{out}");
-    let (_, out) = run(&["checkpoint", "list"]);
+    assert!(out.contains("unknown_crossing_point"), "{out}");
+    let (_, out) = run(&["crossing-point", "list"]);
     assert!(
         out.contains("UA-YAH-01  Ягодин / Yahodyn  Europe/Kyiv"),
         "{out}"
@@ -1909,7 +1909,7 @@ async fn reference_data_changes_are_custody_events() {
         String::from_utf8(get_bytes(&http, &format!("{}/log/tile/entries/000.p/2", s.url)).await)
             .expect("utf8");
     assert!(
-        text.contains("action: checkpoint-set") && text.contains("action: officer-set"),
+        text.contains("action: crossing-point-set") && text.contains("action: officer-set"),
         "{text}"
     );
     let (code, out) = kordon(&[

@@ -127,13 +127,21 @@ impl FaultyStorage {
 
     /// From now on, fail `fault`.
     pub fn set(&self, fault: Fault) {
-        *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
+        *self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fault;
     }
 
     fn fails(&self, which: Fault) -> io::Result<()> {
-        let now = *self.fault.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = *self
+            .fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if now == which {
-            return Err(io::Error::other(format!("injected fault: {which:?} write failed")));
+            return Err(io::Error::other(format!(
+                "injected fault: {which:?} write failed"
+            )));
         }
         Ok(())
     }

@@ -194,14 +194,23 @@ async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
             matches!(log.append(entry(301)).await, Err(LogError::Poisoned(_))),
             "{fault:?}: a poisoned log stays stopped until restart"
         );
-        assert_eq!(log.published().size, 300, "{fault:?}: nothing new published");
+        assert_eq!(
+            log.published().size,
+            300,
+            "{fault:?}: nothing new published"
+        );
         drop(log);
 
         let log = Log::open(opts(dir.path())).await.expect("reopen");
         let p = log.published();
         assert_eq!((p.size, p.root), (acknowledged.size, acknowledged.root));
         let entries = log.reader().entries(0, 300).expect("entries");
-        assert!(entries.iter().enumerate().all(|(i, e)| *e == entry(i as u64)));
+        assert!(
+            entries
+                .iter()
+                .enumerate()
+                .all(|(i, e)| *e == entry(i as u64))
+        );
         assert_eq!(log.append(entry(300)).await.expect("append"), 300);
     }
 }

@@ -366,12 +366,10 @@ pub(crate) async fn signed_in(
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if unsafe_request && let Some(want) = &p.csrf {
-        let given =
-            form_csrf.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
+        let given = form_csrf.or_else(|| headers.get("x-csrf-token").and_then(|v| v.to_str().ok()));
         if given != Some(want.as_str()) {
             return Err(ApiError::Forbidden(
-                "the form is stale or forged (CSRF token missing or wrong); reload the page"
-                    .into(),
+                "the form is stale or forged (CSRF token missing or wrong); reload the page".into(),
             ));
         }
     }

@@ -183,7 +183,7 @@ fn request(op: Op) -> (Method, String, Option<Value>) {
         Op::ImportInspections => (Method::POST, "/v1/inspections".into(), Some(json!([]))),
         Op::ManageReference => (
             Method::PUT,
-            "/v1/checkpoints/UA-ACCESS".into(),
+            "/v1/crossing-points/UA-ACCESS".into(),
             Some(
                 json!({"name_uk": "Тест", "name_latin": "Test", "tz": "Europe/Kyiv", "lanes": ["1"]}),
             ),
@@ -196,7 +196,9 @@ fn request(op: Op) -> (Method, String, Option<Value>) {
         Op::AssignDevices => (
             Method::POST,
             "/v1/assignments".into(),
-            Some(json!({"device": "cam-no-such", "officer": "UA-0", "checkpoint": "UA-ACCESS"})),
+            Some(
+                json!({"device": "cam-no-such", "officer": "UA-0", "crossing_point": "UA-ACCESS"}),
+            ),
         ),
         Op::ManageUsers => (Method::GET, "/v1/users".into(), None),
         Op::RunJobs => (Method::POST, "/v1/retention/run".into(), None),

@@ -783,7 +783,11 @@ impl Meta {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn put_crossing_point(&self, c: &CrossingPointRow, now: i64) -> Result<bool, MetaError> {
+    pub async fn put_crossing_point(
+        &self,
+        c: &CrossingPointRow,
+        now: i64,
+    ) -> Result<bool, MetaError> {
         if self.crossing_points().await?.iter().any(|x| x == c) {
             return Ok(false);
         }

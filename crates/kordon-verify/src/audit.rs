@@ -106,8 +106,8 @@ pub fn audit(
 ) -> Result<Audit, AuditError> {
     let mut problems: Vec<String> = Vec::new();
     let cp_bytes = source.get("log/checkpoint").map_err(AuditError::Source)?;
-    let (cp, _) = checkpoint::open(&cp_bytes, key)
-        .map_err(|e| AuditError::Checkpoint(e.to_string()))?;
+    let (cp, _) =
+        checkpoint::open(&cp_bytes, key).map_err(|e| AuditError::Checkpoint(e.to_string()))?;
     let size = cp.size;
     let mut out = Audit {
         problems: Vec::new(),

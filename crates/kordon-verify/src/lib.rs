@@ -84,7 +84,12 @@ impl Report {
         self.lines.iter().filter(|l| l.outcome == Outcome::Fail)
     }
 
-    pub(crate) fn push(&mut self, outcome: Outcome, subject: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn push(
+        &mut self,
+        outcome: Outcome,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.lines.push(Line {
             outcome,
             subject: subject.into(),
@@ -125,4 +130,3 @@ impl std::fmt::Display for OpenError {
 }
 
 impl std::error::Error for OpenError {}
-

@@ -84,7 +84,9 @@ fn online(file: &Path, server: &str, receipt: bool, trusted: Option<&str>) -> Re
 
 #[cfg(not(feature = "online"))]
 fn online(_: &Path, _: &str, _: bool, _: Option<&str>) -> Result<bool> {
-    anyhow::bail!("this kordon-verify was built without the `online` feature: it checks packages and log folders only")
+    anyhow::bail!(
+        "this kordon-verify was built without the `online` feature: it checks packages and log folders only"
+    )
 }
 
 fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<bool> {
@@ -114,14 +116,13 @@ fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<bool> {
 }
 
 fn log_audit(log: &str, key: Option<&str>) -> Result<bool> {
-    let (source, key): (Box<dyn LogSource>, String) = if log.starts_with("http://")
-        || log.starts_with("https://")
-    {
-        http_source(log, key)?
-    } else {
-        let key = key.context("--log-key is required to audit a folder")?;
-        (Box::new(DirSource(PathBuf::from(log))), key.to_owned())
-    };
+    let (source, key): (Box<dyn LogSource>, String) =
+        if log.starts_with("http://") || log.starts_with("https://") {
+            http_source(log, key)?
+        } else {
+            let key = key.context("--log-key is required to audit a folder")?;
+            (Box::new(DirSource(PathBuf::from(log))), key.to_owned())
+        };
     let key = VerifierKey::parse(&key).context("log key")?;
     let a = audit::audit(source.as_ref(), &key, true, &mut audit::bars())?;
     println!(

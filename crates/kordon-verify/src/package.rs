@@ -229,7 +229,11 @@ impl Verification {
 
     /// Step 2: the export event (signed, proven, naming the contents list's digest) and
     /// the contents list; answers the listed members.
-    fn export_and_contents(&mut self, z: &mut Zip, policy: &Policy) -> BTreeMap<String, (Hash, u64)> {
+    fn export_and_contents(
+        &mut self,
+        z: &mut Zip,
+        policy: &Policy,
+    ) -> BTreeMap<String, (Hash, u64)> {
         let r = &mut self.r;
         let export = z.read(package::EXPORT_EVENT).and_then(|b| {
             let c = custody(&b, policy.logs())?;
@@ -250,7 +254,9 @@ impl Verification {
             export
                 .as_ref()
                 .map(|(case, _, i, t)| {
-                    format!("export of case {case} at {t}, signed by the log, in the log at index {i}")
+                    format!(
+                        "export of case {case} at {t}, signed by the log, in the log at index {i}"
+                    )
                 })
                 .map_err(Clone::clone),
         );

@@ -157,7 +157,7 @@ async fn fleet_with(dir: &Path, s3: Option<kordon_store::blob::S3Settings>) -> F
         cameras: 4,
         minutes: 1,
         segment_seconds: 10,
-        checkpoint: "UA-TEST-01".into(),
+        crossing_point: "UA-TEST-01".into(),
         faults: vec![(0, Fault::Stop), (1, Fault::Lose)],
         work: dir.join("video"),
     })
@@ -567,7 +567,7 @@ async fn packages_verify_and_every_forgery_is_caught() {
     // rest is purged with tombstones.
     let (_, c3) = f.get(&format!("/v1/devices/{cam3}/continuity")).await;
     let (st, v) = f.post("/v1/inspections", json!({
-        "inspection_id": "V-1", "checkpoint": "UA-TEST-01", "lane": "1", "officers": "UA-1003",
+        "inspection_id": "V-1", "crossing_point": "UA-TEST-01", "lane": "1", "officers": "UA-1003",
         "start": c3["assignments"][0]["start"], "end": c3["assignments"][0]["end"],
         "vehicle_plate": "AA0001AA", "declaration_no": "D-V", "kind": "goods", "outcome": "violation"})).await;
     assert_eq!(st, 200, "{v}");

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use kordon_api::Created;
-use kordon_api::cases::{Case, CaseIn, Closed, Exported, ItemIn, ItemsAdded, ReceiptIn, ReceiptLogged};
+use kordon_api::cases::{
+    Case, CaseIn, Closed, Exported, ItemIn, ItemsAdded, ReceiptIn, ReceiptLogged,
+};
 
 use super::output;
 use crate::client::{Client, Remote, block_on};

@@ -52,7 +52,9 @@ pub(crate) fn device(a: DeviceArgs) -> Result<i32> {
                 Ok(0)
             }
             DeviceCommand::Revoke { device } => {
-                let r: Revoked = c.post_empty(&format!("/v1/devices/{device}/revoke")).await?;
+                let r: Revoked = c
+                    .post_empty(&format!("/v1/devices/{device}/revoke"))
+                    .await?;
                 println!(
                     "device {device} revoked (custody event at log index {})",
                     r.log_index
@@ -69,9 +71,7 @@ fn opt(v: Option<u64>) -> String {
 }
 
 async fn status(c: &Client, device: &str) -> Result<i32> {
-    let v: Continuity = c
-        .get(&format!("/v1/devices/{device}/continuity"))
-        .await?;
+    let v: Continuity = c.get(&format!("/v1/devices/{device}/continuity")).await?;
     println!(
         "device {device}{}",
         if v.revoked { " (REVOKED)" } else { "" }
@@ -86,7 +86,10 @@ async fn status(c: &Client, device: &str) -> Result<i32> {
         opt(v.last_link)
     );
     for s in &v.stops {
-        println!("  stop  seq {} at {}: {} ({})", s.seq, s.time, s.kind, s.detail);
+        println!(
+            "  stop  seq {} at {}: {} ({})",
+            s.seq, s.time, s.kind, s.detail
+        );
     }
     for p in &v.problems {
         println!("  PROBLEM {p}");

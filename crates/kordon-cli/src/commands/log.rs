@@ -49,7 +49,12 @@ pub(crate) fn log(a: LogArgs) -> Result<i32> {
         return verify_bucket(log_key.as_deref().unwrap_or_default(), !no_blobs);
     }
     let token = Client::new(&remote)?.token().map(str::to_owned);
-    verify_server(&remote.server, token.as_deref(), log_key.as_deref(), !no_blobs)
+    verify_server(
+        &remote.server,
+        token.as_deref(),
+        log_key.as_deref(),
+        !no_blobs,
+    )
 }
 
 fn verify_server(

@@ -66,9 +66,8 @@ pub(crate) fn crossing_point(a: CrossingPointArgs) -> Result<i32> {
                     tz,
                     lanes,
                 };
-                let v: CrossingPointChanged = c
-                    .put(&format!("/v1/crossing-points/{code}"), &body)
-                    .await?;
+                let v: CrossingPointChanged =
+                    c.put(&format!("/v1/crossing-points/{code}"), &body).await?;
                 println!("crossing point {code}: {}", saved(v.changed));
             }
             CrossingPointCommand::List => {
@@ -128,9 +127,7 @@ pub(crate) fn officer(a: OfficerArgs) -> Result<i32> {
                     name,
                     crossing_point,
                 };
-                let v: OfficerChanged = c
-                    .put(&format!("/v1/officers/{service_no}"), &body)
-                    .await?;
+                let v: OfficerChanged = c.put(&format!("/v1/officers/{service_no}"), &body).await?;
                 println!("officer {service_no}: {}", saved(v.changed));
             }
             OfficerCommand::List => {

@@ -219,7 +219,12 @@ fn uncovered(r: &InspectionCoverage, local: bool) -> String {
         .iter()
         .map(|u| {
             if local {
-                format!("{}–{} {}", clock(&u.from_local), clock(&u.to_local), u.class)
+                format!(
+                    "{}–{} {}",
+                    clock(&u.from_local),
+                    clock(&u.to_local),
+                    u.class
+                )
             } else {
                 format!("{}/{}/{}", u.from, u.to, u.class)
             }
@@ -266,7 +271,12 @@ fn print_coverage(v: &InspectionList, format: &str) -> Result<i32> {
         _ => {
             println!(
                 "{:<16} {:<14} {:<40} {:>9} {:>9} {:>8}  uncovered",
-                "inspection", "crossing point", "start (local)", "covered_s", "length_s", "coverage"
+                "inspection",
+                "crossing point",
+                "start (local)",
+                "covered_s",
+                "length_s",
+                "coverage"
             );
             for r in &v.inspections {
                 println!(

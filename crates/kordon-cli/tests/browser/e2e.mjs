@@ -229,7 +229,7 @@ try {
     await admin.goto(`${URL}/ui/admin`);
     check((await admin.textContent("#users")).includes("supervisor"), "users not listed");
     await accessible(admin);
-    const form = admin.locator("form[action='/ui/admin/checkpoint']");
+    const form = admin.locator("form[action='/ui/admin/crossing-point']");
     await form.locator("input[name=code]").fill("UA-LVIV-01");
     await form.locator("input[name=name_uk]").fill("Шегині");
     await form.locator("input[name=name_latin]").fill("Shehyni");
@@ -237,7 +237,7 @@ try {
     await Promise.all([admin.waitForLoadState("load"), form.locator("button").click()]);
     check((await admin.textContent("#message")).includes("UA-LVIV-01"), "not saved");
     await admin.goto(`${URL}/ui/admin`);
-    check((await admin.textContent("#checkpoints")).includes("Шегині"), "crossing point not listed");
+    check((await admin.textContent("#crossing-points")).includes("Шегині"), "crossing point not listed");
     await shot(admin, "admin");
     check((await statusOf(admin, `/ui/timeline?device=${OWN}`)) === 403, "administrator shown footage");
   });

@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled};
+use kordon_api::edges::{EdgeProgress, EntriesIn};
 use kordon_core::checkpoint::Checkpoint;
 use kordon_core::custody::Custody;
 use kordon_core::link::{Link, LinkBody};
-use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled};
-use kordon_api::edges::{EdgeProgress, EntriesIn};
 use kordon_core::note::{Note, SignerKey};
 use serde::de::DeserializeOwned;
 
@@ -266,7 +266,10 @@ impl Forwarder {
             return Ok(());
         }
         let t: EnrollToken = self
-            .call(self.http.post(self.url(&format!("/v1/devices/{device}/enroll-token"))))
+            .call(
+                self.http
+                    .post(self.url(&format!("/v1/devices/{device}/enroll-token"))),
+            )
             .await?;
         let _: Enrolled = self
             .call(self.http.post(self.url("/v1/enroll")).json(&EnrollRequest {

@@ -6,9 +6,9 @@ use kordon_store::meta::Assignment as Row;
 use kordon_store::{now_ms, random_bytes};
 
 use super::devices::{assignment, check_device_id};
-use crate::localtime::rfc3339;
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
+use crate::localtime::rfc3339;
 use crate::state::App;
 
 /// The time an assignment or return took effect: `at` if given (not in the future),

@@ -47,7 +47,6 @@ fn one_line(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
-
 /// Opens a case.
 pub(crate) async fn open(app: &App, who: &Principal, b: CaseIn) -> Result<Created, ApiError> {
     who.require(Op::ManageCases)?;
@@ -83,7 +82,6 @@ pub(crate) async fn open(app: &App, who: &Principal, b: CaseIn) -> Result<Create
         log_index: index,
     })
 }
-
 
 /// Adds footage (held from now on) or a note to an open case.
 pub(crate) async fn add_item(

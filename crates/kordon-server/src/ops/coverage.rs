@@ -12,8 +12,8 @@ use kordon_core::note::VerifierKey;
 use kordon_core::time::Timestamp;
 use kordon_store::meta::{GapReason, LatestInspection};
 
-use crate::localtime::local;
 use crate::error::ApiError;
+use crate::localtime::local;
 use crate::state::App;
 
 /// Builds camera timelines lazily (once per camera and request) and computes coverage,

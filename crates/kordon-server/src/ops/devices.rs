@@ -1,8 +1,8 @@
 //! Cameras: enrollment, revocation, their keys and continuity.
 
 use kordon_api::devices::{
-    Assignment, ChainProblem as Problem, Continuity, Device, DeviceList, DeviceSummary, EnrollRequest,
-    EnrollToken, Enrolled, RefusedTwin, Revoked, Stop,
+    Assignment, ChainProblem as Problem, Continuity, Device, DeviceList, DeviceSummary,
+    EnrollRequest, EnrollToken, Enrolled, RefusedTwin, Revoked, Stop,
 };
 use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
 use kordon_core::link::{LinkBody, is_valid_device_id};

@@ -43,7 +43,11 @@ pub(crate) async fn list(app: &App, who: &Principal) -> Result<EdgeList, ApiErro
 }
 
 /// How far one edge has come (size 0 if never).
-pub(crate) async fn one(app: &App, who: &Principal, origin: &str) -> Result<EdgeProgress, ApiError> {
+pub(crate) async fn one(
+    app: &App,
+    who: &Principal,
+    origin: &str,
+) -> Result<EdgeProgress, ApiError> {
     who.require(Op::ManageDevices)?;
     edge_key(app, origin)?;
     Ok(EdgeProgress {
@@ -200,6 +204,8 @@ pub(crate) fn forwarding(app: &App, who: &Principal) -> Result<Forwarding, ApiEr
         segments: s.segments,
         connected: s.connected,
         last_error: s.last_error,
-        last_ok: s.last_ok_ms.map(|t| kordon_core::time::Timestamp(t).to_string()),
+        last_ok: s
+            .last_ok_ms
+            .map(|t| kordon_core::time::Timestamp(t).to_string()),
     })
 }

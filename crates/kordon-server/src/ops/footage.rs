@@ -31,11 +31,10 @@ pub(crate) async fn open(
                 "say why this footage is opened (?reason=…: a case reference or a few words, up to 200 characters)".into(),
             )
         })?;
-    let link = app
-        .meta
-        .link_by_blob(&h.to_hex())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no stored segment with SHA-256 {sha256}")))?;
+    let link =
+        app.meta.link_by_blob(&h.to_hex()).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("no stored segment with SHA-256 {sha256}"))
+        })?;
     let assignments = app.meta.assignments(&link.device_id).await?;
     let during = assignments
         .iter()

@@ -15,9 +15,9 @@ use kordon_store::now_ms;
 
 use super::coverage::{Calculator, inspection_coverage};
 use super::new_id;
-use crate::localtime::{rfc3339, zones};
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
+use crate::localtime::{rfc3339, zones};
 use crate::state::App;
 
 fn word(field: &str, v: &str, max: usize) -> Result<String, String> {
@@ -47,7 +47,10 @@ fn validate(i: InspectionIn) -> Result<InspectionRow, String> {
         return Err("end is not after start".into());
     }
     if !matches!(i.kind.as_str(), "documents" | "vehicle" | "goods") {
-        return Err(format!("kind {:?} is not documents, vehicle or goods", i.kind));
+        return Err(format!(
+            "kind {:?} is not documents, vehicle or goods",
+            i.kind
+        ));
     }
     if !matches!(i.outcome.as_str(), "cleared" | "violation" | "refused") {
         return Err(format!(

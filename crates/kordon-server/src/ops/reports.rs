@@ -17,9 +17,9 @@ use kordon_core::time::Timestamp;
 use kordon_store::meta::{GapReason, LatestInspection};
 
 use super::coverage::{Calculator, explained, inspection_coverage, reason_for};
-use crate::localtime::{local, rfc3339, zones};
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
+use crate::localtime::{local, rfc3339, zones};
 use crate::state::App;
 
 /// One inspection with its coverage and reasons.

@@ -12,9 +12,9 @@ use kordon_store::now_ms;
 
 use super::coverage::{Calculator, inspection_coverage};
 use super::new_id;
-use crate::localtime::{rfc3339, zones};
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
+use crate::localtime::{rfc3339, zones};
 use crate::state::App;
 
 /// Inspections matching `q` that `who` may see, with their coverage.

@@ -147,9 +147,7 @@ pub(crate) async fn put_segment(
         })
         .fuse(),
     );
-    let manifest = headers
-        .get("kordon-manifest")
-        .and_then(|v| v.to_str().ok());
+    let manifest = headers.get("kordon-manifest").and_then(|v| v.to_str().ok());
     let result = ingest::put_segment(&app, &device, seq, manifest, &mut stream).await;
     // Whatever the answer — a refusal, or a retry of a segment already stored that was
     // answered without reading it — read what is left of the body, so that the

@@ -8,9 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
 
-use super::{
-    Page, fail, page, show, t, who, zone_of,
-};
+use super::{Page, fail, page, show, t, who, zone_of};
 use crate::auth::Op;
 use crate::state::App;
 

@@ -103,7 +103,6 @@ pub(super) async fn inspection(
     .into_response())
 }
 
-
 /// Files a gap reason from the inspection page.
 pub(super) async fn file_reason(
     State(app): State<Arc<App>>,

@@ -50,8 +50,14 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/ui/timeline", get(timeline::timeline))
         .route("/ui/search", get(search::search))
         .route("/ui/inspections/{id}", get(inspection::inspection))
-        .route("/ui/inspections/{id}/reasons", post(inspection::file_reason))
-        .route("/ui/reasons/{id}/{decision}", post(inspection::decide_reason))
+        .route(
+            "/ui/inspections/{id}/reasons",
+            post(inspection::file_reason),
+        )
+        .route(
+            "/ui/reasons/{id}/{decision}",
+            post(inspection::decide_reason),
+        )
         .route("/ui/custody", get(custody::custody))
         .route("/ui/admin", get(admin::admin))
         .route("/ui/admin/{action}", post(admin::admin_action))

@@ -16,10 +16,7 @@ use kordon_store::now_ms;
 use maud::html;
 use serde_json::json;
 
-use super::{
-    Page, class_color, fail, json_block,
-    local_midnight, page, show, t, who, zone_of,
-};
+use super::{Page, class_color, fail, json_block, local_midnight, page, show, t, who, zone_of};
 use crate::auth::Op;
 use crate::error::ApiError;
 use crate::state::App;
