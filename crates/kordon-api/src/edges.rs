@@ -23,6 +23,12 @@ pub struct EdgeProgress {
     pub origin: String,
     /// Entries held.
     pub size: u64,
+    /// The edge's latest signed checkpoint the centre holds (`GET`, once it holds one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+    /// When it last forwarded (`GET`, once it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
     /// The `edge-checkpoint` custody event, when this call recorded one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_index: Option<u64>,

@@ -233,6 +233,11 @@ fn uncovered(r: &InspectionCoverage, local: bool) -> String {
         .join(if local { "; " } else { ";" })
 }
 
+/// Seconds as the API writes them (`20.0`, `12.5`).
+fn seconds(s: f64) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
 fn print_coverage(v: &InspectionList, format: &str) -> Result<i32> {
     match format {
         "json" => return output::json(v),
@@ -259,10 +264,10 @@ fn print_coverage(v: &InspectionList, format: &str) -> Result<i32> {
                     &r.officers.join(";"),
                     &r.start,
                     &r.end,
-                    &r.covered_seconds.to_string(),
-                    &r.duration_seconds.to_string(),
+                    &seconds(r.covered_seconds),
+                    &seconds(r.duration_seconds),
                     &format!("{:.4}", r.coverage),
-                    &r.night_seconds.to_string(),
+                    &seconds(r.night_seconds),
                     &uncovered(r, false),
                 ])?;
             }
@@ -284,8 +289,8 @@ fn print_coverage(v: &InspectionList, format: &str) -> Result<i32> {
                     r.inspection_id,
                     r.crossing_point,
                     r.start_local,
-                    r.covered_seconds,
-                    r.duration_seconds,
+                    seconds(r.covered_seconds),
+                    seconds(r.duration_seconds),
                     100.0 * r.coverage,
                     uncovered(r, true)
                 );

@@ -50,9 +50,12 @@ pub(crate) async fn one(
 ) -> Result<EdgeProgress, ApiError> {
     who.require(Op::ManageDevices)?;
     edge_key(app, origin)?;
+    let held = app.meta.edge(origin).await?.map(|s| edge(&s));
     Ok(EdgeProgress {
         origin: origin.to_owned(),
-        size: app.meta.edge(origin).await?.map_or(0, |s| s.size),
+        size: held.as_ref().map_or(0, |e| e.size),
+        checkpoint: held.as_ref().map(|e| e.checkpoint.clone()),
+        updated_at: held.map(|e| e.updated_at),
         log_index: None,
     })
 }
@@ -139,6 +142,8 @@ pub(crate) async fn append(
         return Ok(EdgeProgress {
             origin: cp.origin,
             size,
+            checkpoint: None,
+            updated_at: None,
             log_index: None,
         });
     }
@@ -188,6 +193,8 @@ pub(crate) async fn append(
     Ok(EdgeProgress {
         origin: cp.origin,
         size: cp.size,
+        checkpoint: None,
+        updated_at: None,
         log_index: Some(index),
     })
 }

@@ -11,7 +11,8 @@ use kordon_api::reference::CrossingPointIn;
 use kordon_api::users::UserIn;
 use maud::html;
 
-use super::{Page, error_page, fail, lang_of, page, poster, t};
+use super::frame::{Page, error_page, fail, lang_of, page, poster};
+use super::i18n::t;
 use crate::auth::{self, Op};
 use crate::error::ApiError;
 use crate::ops;

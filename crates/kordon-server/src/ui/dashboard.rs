@@ -11,7 +11,8 @@ use kordon_core::note::VerifierKey;
 use kordon_store::now_ms;
 use maud::{Markup, html};
 
-use super::{Lang, Page, bars, fail, local_midnight, page, show, t, who, zone_of};
+use super::frame::{Page, bars, fail, local_midnight, page, show, who, zone_of};
+use super::i18n::{Lang, t};
 use crate::auth::{self, Op};
 use crate::error::ApiError;
 use crate::ops;

@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kordon_api::inspections::GapReasonIn;
 use maud::html;
 
-use super::{
-    Page, back_to_referer, class_color, error_page, fail, page, poster, show, t, who, zone_of,
+use super::frame::{
+    Page, back_to_referer, class_color, error_page, fail, page, poster, show, who, zone_of,
 };
+use super::i18n::t;
 use crate::auth::Op;
 use crate::error::ApiError;
 use crate::ops;

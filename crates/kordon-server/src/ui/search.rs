@@ -7,7 +7,8 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
 
-use super::{Page, fail, page, show, t, who, zone_of};
+use super::frame::{Page, fail, page, show, who, zone_of};
+use super::i18n::t;
 use crate::auth::Op;
 use crate::ops;
 use crate::state::App;

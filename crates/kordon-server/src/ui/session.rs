@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Lang, lang_of, page, t};
+use super::frame::{lang_of, page};
+use super::i18n::{Lang, t};
 use crate::auth;
 use crate::error::ApiError;
 use crate::state::App;

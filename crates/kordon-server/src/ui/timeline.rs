@@ -16,7 +16,8 @@ use kordon_store::now_ms;
 use maud::html;
 use serde_json::json;
 
-use super::{Page, class_color, fail, json_block, local_midnight, page, show, t, who, zone_of};
+use super::frame::{Page, class_color, fail, json_block, local_midnight, page, show, who, zone_of};
+use super::i18n::t;
 use crate::auth::Op;
 use crate::error::ApiError;
 use crate::state::App;

@@ -1,12 +1,11 @@
 //! Cases and what they hold, legal holds, retention (purge bookkeeping) and the links and
 //! custody events an evidence package is made of.
 
+use sqlx::FromRow as _;
 use sqlx::Row as _;
-use sqlx::any::AnyRow;
 
 use super::sql::Sql;
-
-use super::{Engine, Meta, MetaError};
+use super::{Engine, LinkRow, Meta, MetaError};
 
 /// A case.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,55 +45,6 @@ pub struct CaseItem {
     pub text: String,
     /// Who added it.
     pub added_by: String,
-}
-
-/// A stored link with what an export needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkRow {
-    /// Device.
-    pub device_id: String,
-    /// Sequence number.
-    pub seq: u64,
-    /// Link hash, hex.
-    pub hash: String,
-    /// `segment` or the event kind.
-    pub kind: String,
-    /// Start, Unix ms.
-    pub start_ms: i64,
-    /// End, Unix ms.
-    pub end_ms: i64,
-    /// Blob hash of a segment, hex.
-    pub blob_sha256: Option<String>,
-    /// Segment size.
-    pub size: Option<i64>,
-    /// The exact signed note.
-    pub body: Vec<u8>,
-    /// Position in the log.
-    pub log_index: Option<i64>,
-    /// When it was received.
-    pub received_at: i64,
-    /// When its bytes were purged by retention.
-    pub purged_at: Option<i64>,
-    /// Hash of the tombstone custody event.
-    pub tombstone: Option<String>,
-}
-
-fn link_row(r: &AnyRow) -> Result<LinkRow, sqlx::Error> {
-    Ok(LinkRow {
-        device_id: r.try_get("device_id")?,
-        seq: r.try_get::<i64, _>("seq")? as u64,
-        hash: r.try_get("hash")?,
-        kind: r.try_get("kind")?,
-        start_ms: r.try_get("start_ms")?,
-        end_ms: r.try_get("end_ms")?,
-        blob_sha256: r.try_get("blob_sha256")?,
-        size: r.try_get("size")?,
-        body: r.try_get("body")?,
-        log_index: r.try_get("log_index")?,
-        received_at: r.try_get("received_at")?,
-        purged_at: r.try_get("purged_at")?,
-        tombstone: r.try_get("tombstone")?,
-    })
 }
 
 /// A stored custody event.
@@ -304,7 +254,10 @@ impl Meta {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)
+        Ok(rows
+            .iter()
+            .map(LinkRow::from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Records that a segment's bytes were purged, under the tombstone `tombstone`.
@@ -373,40 +326,6 @@ impl Meta {
             .execute(&self.pool)
             .await?;
         Ok(r.rows_affected() == 1)
-    }
-
-    /// Every link of `device` from the first to the last that overlaps `[from, to)` (an
-    /// event: whose time is in it), so
-    /// that continuity across the range (events and gaps included) can be proven.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn links_covering(
-        &self,
-        device: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<LinkRow>, MetaError> {
-        // No link of the device is longer than its longest: one overlapping the range
-        // starts at or after `from - longest`.
-        let longest: Option<i64> =
-            sqlx::query_scalar("SELECT max_span_ms FROM devices WHERE id = $1")
-                .bind(device)
-                .fetch_optional(&self.pool)
-                .await?;
-        let rows = sqlx::query(
-            "SELECT * FROM links WHERE device_id = $1 AND seq BETWEEN
-               (SELECT MIN(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
-               AND (SELECT MAX(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
-             ORDER BY seq",
-        )
-        .bind(device)
-        .bind(from)
-        .bind(to)
-        .bind(from.saturating_sub(longest.unwrap_or(0)))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(link_row).collect::<Result<_, _>>()?)
     }
 
     /// Custody events about any of `subjects` exactly, or starting with one of
@@ -489,6 +408,6 @@ impl Meta {
                 .bind(sha256)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(r.as_ref().map(link_row).transpose()?)
+        Ok(r.as_ref().map(LinkRow::from_row).transpose()?)
     }
 }

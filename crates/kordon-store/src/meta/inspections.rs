@@ -16,7 +16,9 @@ use sqlx::any::AnyRow;
 
 use super::sql::Sql;
 
-use super::{Assignment, Meta, MetaError, assignment_from_row};
+use sqlx::FromRow as _;
+
+use super::{Assignment, Meta, MetaError};
 
 /// One version of an inspection record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -398,7 +400,7 @@ impl Meta {
             .await?;
         Ok(rows
             .iter()
-            .map(assignment_from_row)
+            .map(Assignment::from_row)
             .collect::<Result<_, _>>()?)
     }
 
@@ -418,7 +420,7 @@ impl Meta {
             .await?;
         Ok(rows
             .iter()
-            .map(assignment_from_row)
+            .map(Assignment::from_row)
             .collect::<Result<_, _>>()?)
     }
 

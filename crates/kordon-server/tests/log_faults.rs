@@ -1,0 +1,123 @@
+//! A storage error poisons the log, and the server says so: through the log's storage
+//! seam a fault-injecting store fails a tile or checkpoint write; the change that needed
+//! it is refused `503 unavailable` (retryable), `/readyz` answers 503, every later write
+//! is refused even after the fault clears, nothing acknowledged before is lost, and a
+//! restart on the same data recovers (the stored-but-unlogged event is logged then).
+
+use std::sync::Arc;
+
+use kordon_log::{Fault, FaultyStorage};
+use reqwest::StatusCode;
+
+struct Running {
+    url: String,
+    http: reqwest::Client,
+    token: String,
+}
+
+async fn start(app: Arc<kordon_server::App>, data: &std::path::Path) -> Running {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    tokio::spawn(kordon_server::run(l, app, std::future::pending()));
+    let token = std::fs::read_to_string(data.join("keys/admin-token"))
+        .expect("admin token")
+        .trim()
+        .to_owned();
+    Running {
+        url,
+        http: reqwest::Client::new(),
+        token,
+    }
+}
+
+impl Running {
+    /// A change that appends one custody event: an enrollment token.
+    async fn change(&self, device: &str) -> (StatusCode, serde_json::Value) {
+        let res = self
+            .http
+            .post(format!("{}/v1/devices/{device}/enroll-token", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
+        (res.status(), res.json().await.expect("json"))
+    }
+
+    async fn ready(&self) -> (StatusCode, String) {
+        let res = reqwest::get(format!("{}/readyz", self.url))
+            .await
+            .expect("readyz");
+        (res.status(), res.text().await.expect("text"))
+    }
+
+    async fn size(&self) -> u64 {
+        let cp = reqwest::get(format!("{}/log/checkpoint", self.url))
+            .await
+            .expect("checkpoint")
+            .text()
+            .await
+            .expect("text");
+        cp.lines().nth(1).expect("size line").parse().expect("size")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_log_write_stops_writes_until_a_restart_recovers() {
+    for fault in [Fault::Tiles, Fault::Checkpoint] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let data = dir.path().join("data");
+        let config = kordon_server::config::Config {
+            data: data.clone(),
+            ..Default::default()
+        };
+        std::fs::create_dir_all(data.join("log")).expect("log dir");
+        let storage = Arc::new(FaultyStorage::new(data.join("log")));
+        let app = kordon_server::open_on(config.clone(), storage.clone())
+            .await
+            .expect("open");
+        let s = start(app.clone(), &data).await;
+        for i in 0..5 {
+            let (st, v) = s.change(&format!("cam-{i}")).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+        }
+        let acknowledged = s.size().await;
+        let before = app.log.reader().entries(0, acknowledged).expect("entries");
+        assert_eq!(s.ready().await.0, StatusCode::OK);
+
+        storage.set(fault);
+        let (st, v) = s.change("cam-refused").await;
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{fault:?}: {v}");
+        assert_eq!(v["error"], "unavailable", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("injected fault")),
+            "{v}"
+        );
+        let (st, text) = s.ready().await;
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(text.contains("log stopped after a storage error"), "{text}");
+
+        // The fault clears, the log stays stopped: a poisoned log takes nothing until
+        // the process restarts and recovers from its last durable checkpoint.
+        storage.set(Fault::None);
+        let (st, v) = s.change("cam-after").await;
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        assert_eq!(s.size().await, acknowledged, "nothing published meanwhile");
+
+        // Restart on the same data, with the ordinary storage.
+        let app2 = kordon_server::open(config).await.expect("reopen");
+        let s2 = start(app2.clone(), &data).await;
+        assert_eq!(s2.ready().await.0, StatusCode::OK, "{fault:?}");
+        let after = app2.log.reader().entries(0, acknowledged).expect("entries");
+        assert_eq!(after, before, "every acknowledged entry is there unchanged");
+        // The refused changes were stored before the log refused them: the restart's
+        // reconciliation logs them, so the database and the log agree again.
+        assert_eq!(s2.size().await, acknowledged + 2, "{fault:?}");
+        let (st, v) = s2.change("cam-new").await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        assert_eq!(s2.size().await, acknowledged + 3);
+    }
+}

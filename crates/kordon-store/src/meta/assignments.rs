@@ -1,0 +1,120 @@
+//! Cameras handed to officers and taken back.
+
+use sqlx::FromRow as _;
+use sqlx::Row as _;
+
+use super::{Meta, MetaError, inspections};
+
+/// An assignment of a camera to an officer.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Assignment {
+    /// Assignment id.
+    pub id: String,
+    /// Camera.
+    pub device_id: String,
+    /// Officer's service number.
+    pub officer: String,
+    /// Crossing point code.
+    pub crossing_point: String,
+    /// Shift start (hand-out), Unix ms.
+    pub start_ms: i64,
+    /// Hand-back, Unix ms.
+    pub end_ms: Option<i64>,
+}
+
+impl Meta {
+    /// Hands a camera to an officer.
+    ///
+    /// # Errors
+    /// [`MetaError::UnknownDevice`]; [`MetaError::Assignment`] if it is already handed out.
+    pub async fn assign(&self, a: &Assignment, by: &str) -> Result<(), MetaError> {
+        if self.device(&a.device_id).await?.is_none() {
+            return Err(MetaError::UnknownDevice(a.device_id.clone()));
+        }
+        let mut tx = self.pool.begin().await?;
+        let open = sqlx::query(
+            "SELECT officer, end_ms FROM assignments WHERE device_id = $1 AND (end_ms IS NULL OR end_ms > $2)",
+        )
+        .bind(&a.device_id)
+        .bind(a.start_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(r) = open {
+            let officer: String = r.try_get("officer")?;
+            let end: Option<i64> = r.try_get("end_ms")?;
+            return Err(MetaError::Assignment(match end {
+                None => format!(
+                    "camera {} is still assigned to officer {officer}",
+                    a.device_id
+                ),
+                Some(_) => format!(
+                    "camera {} was assigned to officer {officer} at that time",
+                    a.device_id
+                ),
+            }));
+        }
+        sqlx::query("INSERT INTO assignments (id, device_id, officer, crossing_point, start_ms, assigned_by) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&a.id)
+            .bind(&a.device_id)
+            .bind(&a.officer)
+            .bind(&a.crossing_point)
+            .bind(a.start_ms)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+        inspections::invalidate_assignment(&mut tx, a).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes a camera back; returns the closed assignment.
+    ///
+    /// # Errors
+    /// [`MetaError::Assignment`] if it is not handed out.
+    pub async fn return_device(
+        &self,
+        device_id: &str,
+        end_ms: i64,
+        by: &str,
+    ) -> Result<Assignment, MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("SELECT * FROM assignments WHERE device_id = $1 AND end_ms IS NULL")
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| {
+                MetaError::Assignment(format!("camera {device_id} is not assigned to anyone"))
+            })?;
+        let mut a = Assignment::from_row(&row)?;
+        if end_ms < a.start_ms {
+            return Err(MetaError::Assignment(format!(
+                "camera {device_id} cannot be returned before it was handed out"
+            )));
+        }
+        sqlx::query("UPDATE assignments SET end_ms = $1, returned_by = $2 WHERE id = $3")
+            .bind(end_ms)
+            .bind(by)
+            .bind(&a.id)
+            .execute(&mut *tx)
+            .await?;
+        inspections::invalidate_assignment(&mut tx, &a).await?;
+        tx.commit().await?;
+        a.end_ms = Some(end_ms);
+        Ok(a)
+    }
+
+    /// A device's assignments, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn assignments(&self, device_id: &str) -> Result<Vec<Assignment>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM assignments WHERE device_id = $1 ORDER BY start_ms")
+            .bind(device_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(Assignment::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,354 @@
+//! Links (segment manifests and device events): insert once per (device, seq), read back,
+//! keep refused twins as evidence; and the bookkeeping of what the log holds (custody
+//! events, log indexes, entries not yet confirmed by the log).
+
+use sqlx::FromRow as _;
+use sqlx::Row as _;
+
+use super::{Engine, Meta, MetaError, inspections};
+
+/// A link as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredLink {
+    /// Link hash (hex).
+    pub hash: String,
+    /// The exact signed note.
+    pub body: Vec<u8>,
+    /// Position in the log, once integrated.
+    pub log_index: Option<i64>,
+}
+
+/// A link to insert.
+#[derive(Debug, Clone)]
+pub struct NewLink<'a> {
+    /// Device id.
+    pub device_id: &'a str,
+    /// Sequence number.
+    pub seq: u64,
+    /// Link hash, hex.
+    pub hash: String,
+    /// `segment` or the event kind.
+    pub kind: &'a str,
+    /// Start (segment) or time (event), Unix ms.
+    pub start_ms: i64,
+    /// End (segment) or time (event), Unix ms.
+    pub end_ms: i64,
+    /// Segment blob hash, hex.
+    pub blob_sha256: Option<String>,
+    /// Segment size.
+    pub size: Option<u64>,
+    /// Night mode.
+    pub night: Option<bool>,
+    /// `device` or `dock`.
+    pub attested: Option<&'a str>,
+    /// The exact signed note.
+    pub body: &'a [u8],
+}
+
+/// What inserting a link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// New link stored.
+    Inserted,
+    /// The identical link was already stored (a retry).
+    Duplicate(StoredLink),
+    /// A different link holds this sequence number: equivocation.
+    Conflict(StoredLink),
+}
+
+/// A log entry the database knows of but the log has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlogged {
+    /// Entry hash, hex.
+    pub hash: String,
+    /// The entry bytes.
+    pub body: Vec<u8>,
+}
+
+/// A stored link with what an export needs.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LinkRow {
+    /// Device.
+    pub device_id: String,
+    /// Sequence number.
+    #[sqlx(try_from = "i64")]
+    pub seq: u64,
+    /// Link hash, hex.
+    pub hash: String,
+    /// `segment` or the event kind.
+    pub kind: String,
+    /// Start, Unix ms.
+    pub start_ms: i64,
+    /// End, Unix ms.
+    pub end_ms: i64,
+    /// Blob hash of a segment, hex.
+    pub blob_sha256: Option<String>,
+    /// Segment size.
+    pub size: Option<i64>,
+    /// The exact signed note.
+    pub body: Vec<u8>,
+    /// Position in the log.
+    pub log_index: Option<i64>,
+    /// When it was received.
+    pub received_at: i64,
+    /// When its bytes were purged by retention.
+    pub purged_at: Option<i64>,
+    /// Hash of the tombstone custody event.
+    pub tombstone: Option<String>,
+}
+
+impl Meta {
+    /// Every link of `device` from the first to the last that overlaps `[from, to)` (an
+    /// event: whose time is in it), so
+    /// that continuity across the range (events and gaps included) can be proven.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn links_covering(
+        &self,
+        device: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<LinkRow>, MetaError> {
+        // No link of the device is longer than its longest: one overlapping the range
+        // starts at or after `from - longest`.
+        let longest: Option<i64> =
+            sqlx::query_scalar("SELECT max_span_ms FROM devices WHERE id = $1")
+                .bind(device)
+                .fetch_optional(&self.pool)
+                .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM links WHERE device_id = $1 AND seq BETWEEN
+               (SELECT MIN(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
+               AND (SELECT MAX(seq) FROM links WHERE device_id = $1 AND start_ms >= $4 AND start_ms < $3 AND (end_ms > $2 OR (end_ms = start_ms AND start_ms >= $2)))
+             ORDER BY seq",
+        )
+        .bind(device)
+        .bind(from)
+        .bind(to)
+        .bind(from.saturating_sub(longest.unwrap_or(0)))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(LinkRow::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The link stored under `(device, seq)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn link(&self, device_id: &str, seq: u64) -> Result<Option<StoredLink>, MetaError> {
+        let row = sqlx::query(
+            "SELECT hash, body, log_index FROM links WHERE device_id = $1 AND seq = $2",
+        )
+        .bind(device_id)
+        .bind(seq as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(StoredLink::from_row).transpose()?)
+    }
+
+    /// Inserts a link unless its sequence number is taken.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(match self.engine {
+            Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+            // The keys table holds the uniqueness the partitioned table cannot.
+            Engine::Postgres => "WITH k AS (INSERT INTO link_keys (device_id, seq, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
+             INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM k",
+        })
+        .bind(l.device_id)
+        .bind(l.seq as i64)
+        .bind(&l.hash)
+        .bind(l.kind)
+        .bind(l.start_ms)
+        .bind(l.end_ms)
+        .bind(&l.blob_sha256)
+        .bind(l.size.map(|s| s as i64))
+        .bind(l.night.map(i64::from))
+        .bind(l.attested)
+        .bind(l.body)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if r.rows_affected() == 1 {
+            // The link can change coverage from the earlier of its own time and its
+            // predecessor's on (a filled gap, a stop event, the end of the upload).
+            let prev: Option<i64> = sqlx::query_scalar(
+                "SELECT start_ms FROM links WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(l.device_id)
+            .bind(l.seq as i64)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let from = prev.map_or(l.start_ms, |p| p.min(l.start_ms));
+            inspections::invalidate_device(&mut tx, l.device_id, from).await?;
+            sqlx::query("UPDATE devices SET max_span_ms = $2 WHERE id = $1 AND max_span_ms < $2")
+                .bind(l.device_id)
+                .bind(l.end_ms.saturating_sub(l.start_ms))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(InsertOutcome::Inserted);
+        }
+        drop(tx);
+        match self.link(l.device_id, l.seq).await? {
+            Some(existing) if existing.hash == l.hash => Ok(InsertOutcome::Duplicate(existing)),
+            Some(existing) => Ok(InsertOutcome::Conflict(existing)),
+            // The same bytes under another (device, seq) cannot happen: the hash covers both.
+            None => Err(MetaError::Db(sqlx::Error::RowNotFound)),
+        }
+    }
+
+    /// Keeps a refused, conflicting link as evidence (idempotent).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_equivocation(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+            .bind(device_id)
+            .bind(seq as i64)
+            .bind(hash)
+            .bind(body)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Equivocations of a device as `(seq, hash)`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn equivocations(&self, device_id: &str) -> Result<Vec<(u64, String)>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT seq, hash FROM equivocations WHERE device_id = $1 ORDER BY seq, received_at",
+        )
+        .bind(device_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>("seq")? as u64, r.try_get("hash")?)))
+            .collect()
+    }
+
+    /// Every link body of a device, by sequence number.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn device_links(&self, device_id: &str) -> Result<Vec<Vec<u8>>, MetaError> {
+        let rows = sqlx::query("SELECT body FROM links WHERE device_id = $1 ORDER BY seq")
+            .bind(device_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| r.try_get("body"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a custody event note.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn insert_custody(
+        &self,
+        hash: &str,
+        action: &str,
+        subject: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+            .bind(hash)
+            .bind(action)
+            .bind(subject)
+            .bind(body)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Records where the log put an entry (a link or a custody event).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_log_index(&self, hash: &str, index: u64) -> Result<(), MetaError> {
+        for sql in [
+            "UPDATE links SET log_index = $1 WHERE hash = $2 AND log_index IS NULL",
+            "UPDATE custody SET log_index = $1 WHERE hash = $2 AND log_index IS NULL",
+        ] {
+            sqlx::query(sql)
+                .bind(index as i64)
+                .bind(hash)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The log index of a link or custody event by its hash (hex).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn log_index_of(&self, hash: &str) -> Result<Option<u64>, MetaError> {
+        let r = sqlx::query(
+            "SELECT log_index FROM links WHERE hash = $1 AND log_index IS NOT NULL
+             UNION ALL SELECT log_index FROM custody WHERE hash = $2 AND log_index IS NOT NULL",
+        )
+        .bind(hash)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|r| r.try_get::<i64, _>("log_index"))
+            .transpose()?
+            .map(|i| i as u64))
+    }
+
+    /// Entries stored but not yet confirmed by the log, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn unlogged(&self) -> Result<Vec<Unlogged>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT hash, body, received_at AS t FROM links WHERE log_index IS NULL
+             UNION ALL SELECT hash, body, created_at AS t FROM custody WHERE log_index IS NULL ORDER BY t",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unlogged {
+                    hash: r.try_get("hash")?,
+                    body: r.try_get("body")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest log index the database has recorded, if any.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn max_log_index(&self) -> Result<Option<u64>, MetaError> {
+        let r = sqlx::query("SELECT MAX(i) AS m FROM (SELECT MAX(log_index) AS i FROM links UNION ALL SELECT MAX(log_index) AS i FROM custody) AS t")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get::<Option<i64>, _>("m")?.map(|v| v as u64))
+    }
+}
