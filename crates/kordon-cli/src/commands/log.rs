@@ -83,8 +83,13 @@ fn verify_server(
     if blobs && a.entries.len() as u64 == a.size {
         source.check_blobs(token, &a.segments, &mut a.problems, &mut bars());
     }
+    Ok(summary(&a, "", blobs))
+}
+
+/// The audit's summary line and verdict; answers the exit code.
+fn summary(a: &audit::Audit, from: &str, blobs: bool) -> i32 {
     println!(
-        "log {} at size {}: {} entries, {} devices, {} segments checked, {} purged by retention",
+        "log {} at size {}{from}: {} entries, {} devices, {} segments checked, {} purged by retention",
         a.origin,
         a.size,
         a.entries.len(),
@@ -92,7 +97,7 @@ fn verify_server(
         if blobs { a.segments.len() } else { 0 },
         a.purged
     );
-    Ok(audit::report(&a.problems))
+    audit::report(&a.problems)
 }
 
 /// The log mirrored in a bucket (`log/...`), read through the store's own client.
@@ -146,14 +151,5 @@ fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
         pb.finish_and_clear();
     }
     let _ = std::fs::remove_dir_all(spool);
-    println!(
-        "log {} at size {} (from the bucket): {} entries, {} devices, {} segments checked, {} purged by retention",
-        a.origin,
-        a.size,
-        a.entries.len(),
-        a.devices,
-        if blobs { a.segments.len() } else { 0 },
-        a.purged
-    );
-    Ok(audit::report(&a.problems))
+    Ok(summary(&a, " (from the bucket)", blobs))
 }
