@@ -779,7 +779,8 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     let mut confirmed: Vec<(Link, u64)> = Vec::new();
     let mut checkpoints: Vec<(u64, Hash)> = Vec::new();
     for round in 0..3u64 {
-        let s = start(&data).await;
+        // Superseded partial tiles are removed at once, so kills land in clean-ups too.
+        let s = start_with_env(&data, &[("KORDON_LOG_PARTIAL_GRACE_S", "0".into())]).await;
         // Every camera re-sends what was not confirmed, then keeps recording.
         let mut tasks = Vec::new();
         for cam in cams.iter_mut() {
@@ -841,7 +842,7 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         confirmed.len()
     );
 
-    let s = start(&data).await;
+    let s = start_with_env(&data, &[("KORDON_LOG_PARTIAL_GRACE_S", "0".into())]).await;
     let cp_bytes = get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await;
     let key = VerifierKey::parse(
         String::from_utf8(get_bytes(&http, &format!("{}/log/verifier-key", s.url)).await)
@@ -894,6 +895,43 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         &key.to_string(),
     ]);
     assert_eq!(code, 0, "{out}");
+    // What the kills left of superseded partial tiles is swept at start: only the
+    // partials of the published tree remain.
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = partial_tiles(&data.join("log"))
+            .into_iter()
+            .filter(|id| {
+                let count = id.level.map_or(cp.size, |l| cp.size >> (8 * u32::from(l)));
+                id.index * 256 + u64::from(id.width) < count
+            })
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(left.is_empty(), "superseded partials left: {left:?}");
+}
+
+/// The partial tiles in a log folder.
+fn partial_tiles(log: &Path) -> Vec<TileId> {
+    let mut out = Vec::new();
+    let mut stack = vec![log.join("tile")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(rel) = p.strip_prefix(log).ok().and_then(|r| r.to_str())
+                && let Ok(id) = TileId::parse_path(rel)
+                && id.width < 256
+            {
+                out.push(id);
+            }
+        }
+    }
+    out
 }
 
 struct Proc(Child);

@@ -1,12 +1,16 @@
 //! Log throughput: durably appended leaves per second, with the write path of production
 //! (tiles and checkpoint fsynced per batch), against the disk's own fsync rate measured in
-//! the same run. Run: `cargo bench -p kordon-log --bench append`.
+//! the same run; and the log folder's size against the bytes of the tiles its tree needs,
+//! with superseded partial tiles removed (as after their grace) and, as the same run's
+//! baseline, kept (kordon before the clean-up). Run:
+//! `cargo bench -p kordon-log --bench append`.
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kordon_core::note::SignerKey;
+use kordon_core::tiles::tiles_for_size;
 use kordon_log::{Log, LogOptions};
 
 fn fsyncs_per_second(dir: &std::path::Path) -> f64 {
@@ -29,12 +33,21 @@ fn main() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tmp");
     let fsyncs = fsyncs_per_second(dir.path());
     println!("baseline: {fsyncs:.0} fsyncs/s on this disk");
-    for (inflight, total) in [(64usize, 50_000u64), (1024, 200_000), (4096, 400_000)] {
-        let sub = dir.path().join(format!("log-{inflight}"));
+    let runs = [
+        (64usize, 50_000u64, Duration::ZERO),
+        (1024, 200_000, Duration::ZERO),
+        (4096, 400_000, Duration::ZERO),
+        (1024, 200_000, Duration::from_secs(86_400)),
+    ];
+    for (inflight, total, grace) in runs {
+        let sub = dir
+            .path()
+            .join(format!("log-{inflight}-{}", grace.as_secs()));
         let opts = LogOptions {
-            dir: sub,
+            dir: sub.clone(),
             signer: SignerKey::ed25519_from_seed("bench.example/log", [1; 32]).expect("key"),
             max_batch: 4096,
+            partial_grace: grace,
         };
         let (rate, batches) = rt.block_on(async move {
             let log = Arc::new(Log::open(opts).await.expect("open"));
@@ -70,9 +83,39 @@ fn main() {
             let batches = counter.await.unwrap_or(0);
             (appended as f64 / elapsed, batches)
         });
+        let (disk, files) = folder(&sub);
+        let needed: u64 = tiles_for_size(total)
+            .iter()
+            .map(|t| std::fs::metadata(sub.join(t.path())).map_or(0, |m| m.len()))
+            .sum();
         println!(
-            "log append, {inflight:>4} in flight: {rate:>9.0} durable leaves/s  ({batches} checkpoints; target 20000/s: {:.2}x)",
-            rate / 20_000.0
+            "log append, {inflight:>4} in flight, partials {}: {rate:>9.0} durable leaves/s  ({batches} checkpoints; target 20000/s: {:.2}x); folder {disk} bytes in {files} files for {needed} bytes of tiles ({:.2}x, {:.0} bytes per entry)",
+            if grace.is_zero() {
+                "removed"
+            } else {
+                "kept   "
+            },
+            rate / 20_000.0,
+            disk as f64 / needed as f64,
+            disk as f64 / total as f64
         );
     }
+}
+
+/// Bytes and files under `dir`.
+fn folder(dir: &std::path::Path) -> (u64, u64) {
+    let (mut bytes, mut files) = (0, 0);
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                bytes += e.metadata().map_or(0, |m| m.len());
+                files += 1;
+            }
+        }
+    }
+    (bytes, files)
 }

@@ -26,6 +26,14 @@ pub trait LogStorage: Send + Sync + 'static {
     /// # Errors
     /// Any IO error; the old checkpoint then still stands.
     fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()>;
+
+    /// Removes superseded partial tiles (paths relative to the log folder), and their
+    /// `.p` folder once it is empty. A file already gone is not an error; a failure only
+    /// leaves the file for the next clean-up (it never poisons the log).
+    ///
+    /// # Errors
+    /// IO errors other than "not found".
+    fn remove_tiles(&self, files: &[String]) -> io::Result<()>;
 }
 
 /// The log's files in a local folder.
@@ -65,6 +73,26 @@ impl LogStorage for FsStorage {
     fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()> {
         write_atomic(&self.dir.join("checkpoint"), bytes)?;
         sync_dir(&self.dir)
+    }
+
+    fn remove_tiles(&self, files: &[String]) -> io::Result<()> {
+        for rel in files {
+            let path = self.dir.join(rel);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            // The `.p` folder of a tile goes with its last partial (a full tile needs
+            // none); it is not empty while a newer partial is in it.
+            if let Some(dir) = path
+                .parent()
+                .filter(|d| d.extension().is_some_and(|x| x == "p"))
+            {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -106,6 +134,8 @@ pub enum Fault {
     Tiles,
     /// The checkpoint write fails, after the tiles were written.
     Checkpoint,
+    /// Removing superseded partial tiles fails (the log goes on; they stay on disk).
+    Removal,
 }
 
 /// A [`FsStorage`] that fails the writes it is told to, for tests of what a storage error
@@ -156,5 +186,10 @@ impl LogStorage for FaultyStorage {
     fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()> {
         self.fails(Fault::Checkpoint)?;
         self.inner.write_checkpoint(bytes)
+    }
+
+    fn remove_tiles(&self, files: &[String]) -> io::Result<()> {
+        self.fails(Fault::Removal)?;
+        self.inner.remove_tiles(files)
     }
 }

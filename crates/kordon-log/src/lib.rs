@@ -14,6 +14,12 @@
 //!    (temp, fsync, rename, fsync directory);
 //! 5. only then does every waiting `append` return its index.
 //!
+//! 6. the partial tiles the new checkpoint replaced (by a wider partial or the full tile)
+//!    are removed after [`LogOptions::partial_grace`]; at start, any older partial left
+//!    by a crash is swept. Full tiles and the partials of the published tree are never
+//!    removed, so the log's folder holds about its entries and hashes, not its history
+//!    of partials.
+//!
 //! An IO error anywhere in 3–4 poisons the log: no further entry is accepted until the
 //! process restarts and recovers from the last durable checkpoint. Tiles beyond the
 //! checkpoint are never served, so rewriting them after a crash forks nothing anybody saw.
@@ -26,5 +32,5 @@ mod sequencer;
 mod tiles;
 
 pub use durable::{Fault, FaultyStorage, FsStorage, LogStorage};
-pub use sequencer::{Log, LogError, LogOptions, Published};
+pub use sequencer::{DEFAULT_PARTIAL_GRACE, Log, LogError, LogOptions, Published};
 pub use tiles::DiskTiles;

@@ -1,11 +1,12 @@
 //! The sequencer: one task that owns the log's right edge, integrates batches and
 //! publishes checkpoints. See the crate documentation for the write path.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use kordon_core::Hash;
 use kordon_core::checkpoint::{self, Checkpoint};
@@ -26,6 +27,94 @@ pub struct LogOptions {
     pub signer: SignerKey,
     /// Most entries integrated in one batch.
     pub max_batch: usize,
+    /// How long a partial tile stays on disk after a published checkpoint replaced it
+    /// (by a wider partial or the full tile): a reader of the older tree — a proof being
+    /// computed, the bucket mirror catching up — needs it no longer than that. Clients
+    /// over HTTP only ever get tiles of the latest tree, and C2SP tlog-tiles lets them
+    /// fall back to the full tile. [`DEFAULT_PARTIAL_GRACE`] unless told otherwise.
+    pub partial_grace: Duration,
+}
+
+/// The default [`LogOptions::partial_grace`]: one minute.
+pub const DEFAULT_PARTIAL_GRACE: Duration = Duration::from_secs(60);
+
+/// The partial tiles of the tree of `size` entries (the right edge of each level and of
+/// the entry bundles), as paths.
+fn partials(size: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let width = (size % TILE_WIDTH) as u16;
+    if width > 0 {
+        out.push(
+            TileId {
+                level: None,
+                index: size / TILE_WIDTH,
+                width,
+            }
+            .path(),
+        );
+    }
+    for t in 0u8..8 {
+        let count = size >> (8 * u32::from(t));
+        if count == 0 {
+            break;
+        }
+        let width = (count % TILE_WIDTH) as u16;
+        if width > 0 {
+            out.push(
+                TileId {
+                    level: Some(t),
+                    index: count / TILE_WIDTH,
+                    width,
+                }
+                .path(),
+            );
+        }
+    }
+    out
+}
+
+/// Whether a partial tile is of an older tree than the one of `size` entries (so no
+/// reader of that tree or a newer one needs it).
+fn superseded(id: &TileId, size: u64) -> bool {
+    let count = match id.level {
+        None => size,
+        Some(l) => size >> (8 * u32::from(l)),
+    };
+    u64::from(id.width) < TILE_WIDTH && id.index * TILE_WIDTH + u64::from(id.width) < count
+}
+
+/// At start: removes every partial tile older than the tree of `size` entries (left by a
+/// crash between a publication and its clean-up, or written past the checkpoint before a
+/// crash and since overtaken). Runs beside the sequencer; it touches only tiles older
+/// than what readers and writers now use. Answers how many it removed.
+fn sweep(dir: &Path, size: u64, storage: &dyn LogStorage) -> usize {
+    let mut stale = Vec::new();
+    let mut stack = vec![dir.join("tile")];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str()) else {
+                continue;
+            };
+            if let Ok(id) = TileId::parse_path(rel)
+                && superseded(&id, size)
+            {
+                stale.push(rel.to_owned());
+            }
+        }
+    }
+    if let Err(e) = storage.remove_tiles(&stale) {
+        tracing::warn!(error = %e, "removing superseded partial tiles failed; next start tries again");
+        return 0;
+    }
+    stale.len()
 }
 
 /// Why the log could not take or serve an entry.
@@ -101,9 +190,20 @@ impl Log {
         let verifier = opts.signer.verifier().clone();
         let dir = opts.dir.clone();
         let max_batch = opts.max_batch.max(1);
+        let sweeper = storage.clone();
         let state = tokio::task::spawn_blocking(move || State::recover(opts, storage))
             .await
             .map_err(|e| LogError::Io(e.to_string()))??;
+        let (sweep_dir, size) = (dir.clone(), state.size);
+        tokio::task::spawn_blocking(move || {
+            let n = sweep(&sweep_dir, size, sweeper.as_ref());
+            if n > 0 {
+                tracing::info!(
+                    removed = n,
+                    "removed superseded partial tiles left from before the start"
+                );
+            }
+        });
         let (pub_tx, published) = watch::channel(state.published()?);
         let (tx, rx) = mpsc::channel(max_batch * 4);
         let poisoned = Arc::new(AtomicBool::new(false));
@@ -237,6 +337,9 @@ async fn sequence(
 struct State {
     dir: PathBuf,
     storage: Arc<dyn LogStorage>,
+    /// Superseded partial tiles, each removable after its instant.
+    removals: VecDeque<(Instant, Vec<String>)>,
+    grace: Duration,
     signer: SignerKey,
     size: u64,
     root: Hash,
@@ -304,6 +407,8 @@ impl State {
         let mut s = State {
             dir: opts.dir.clone(),
             storage,
+            removals: VecDeque::new(),
+            grace: opts.partial_grace,
             signer: opts.signer,
             size: 0,
             root: merkle::EMPTY_ROOT,
@@ -377,6 +482,23 @@ impl State {
         Ok(s)
     }
 
+    /// Removes the superseded partials whose grace has passed. A failure leaves them
+    /// for the sweep at the next start; it never stops the log.
+    fn remove_due(&mut self) {
+        let now = Instant::now();
+        let mut due = Vec::new();
+        while self.removals.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, paths)) = self.removals.pop_front() {
+                due.extend(paths);
+            }
+        }
+        if !due.is_empty()
+            && let Err(e) = self.storage.remove_tiles(&due)
+        {
+            tracing::warn!(error = %e, files = due.len(), "removing superseded partial tiles failed; the next start sweeps them");
+        }
+    }
+
     fn published(&self) -> Result<Published, LogError> {
         Ok(Published {
             size: self.size,
@@ -403,6 +525,7 @@ impl State {
 
     fn integrate(&mut self, entries: &[Vec<u8>]) -> io::Result<(u64, Published)> {
         let first = self.size;
+        let before = partials(self.size);
         let mut dirty = BTreeSet::new();
         for e in entries {
             let index = self.size;
@@ -476,6 +599,13 @@ impl State {
         self.root = merkle::root(&*self, self.size).map_err(io::Error::other)?;
         // The checkpoint last: it only ever names durable tiles.
         self.publish()?;
+        // Only now are the partials it replaced superseded; they go after the grace.
+        let now = partials(self.size);
+        let gone: Vec<String> = before.into_iter().filter(|p| !now.contains(p)).collect();
+        if !gone.is_empty() {
+            self.removals.push_back((Instant::now() + self.grace, gone));
+        }
+        self.remove_due();
         Ok((
             first,
             Published {

@@ -14,6 +14,7 @@ fn opts(dir: &std::path::Path) -> LogOptions {
         dir: dir.to_path_buf(),
         signer: SignerKey::ed25519_from_seed("kordon.test/log", [9; 32]).expect("key"),
         max_batch: 1000,
+        partial_grace: std::time::Duration::ZERO,
     }
 }
 
@@ -213,4 +214,184 @@ async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
         );
         assert_eq!(log.append(entry(300)).await.expect("append"), 300);
     }
+}
+
+/// Every partial tile file in a log folder.
+fn partial_files(dir: &std::path::Path) -> Vec<TileId> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("tile")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str())
+                && let Ok(id) = TileId::parse_path(rel)
+                && id.width < 256
+            {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+/// The partial tiles of the tree of `size` (the ones a reader of it needs).
+fn current_partials(size: u64) -> Vec<TileId> {
+    tiles_for_size(size)
+        .into_iter()
+        .filter(|t| t.width < 256)
+        .collect()
+}
+
+fn folder_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                total += e.metadata().map_or(0, |m| m.len());
+            }
+        }
+    }
+    total
+}
+
+fn sorted(mut v: Vec<TileId>) -> Vec<String> {
+    let mut p: Vec<String> = v.drain(..).map(|t| t.path()).collect();
+    p.sort();
+    p
+}
+
+/// 100 k entries of ~400 bytes: the folder holds the tiles of the tree, not the history
+/// of its partial tiles (issue 21: under 2× the entry and hash-tile bytes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_folder_holds_the_tree_not_the_history_of_partials() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = Arc::new(Log::open(opts(dir.path())).await.expect("open"));
+    let body = |i: u64| format!("entry {i} {}\n", "x".repeat(390)).into_bytes();
+    let n = 100_000u64;
+    let mut next = 0u64;
+    while next < n {
+        let tasks: Vec<_> = (next..(next + 2000).min(n))
+            .map(|i| {
+                let log = log.clone();
+                tokio::spawn(async move { log.append(body(i)).await.expect("append") })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        next = (next + 2000).min(n);
+    }
+    assert_eq!(log.published().size, n);
+    assert_eq!(
+        sorted(partial_files(dir.path())),
+        sorted(current_partials(n)),
+        "only the published tree's partials are left"
+    );
+    // What the tree needs: every tile of its size, at its size.
+    let needed: u64 = tiles_for_size(n)
+        .iter()
+        .map(|t| {
+            std::fs::metadata(dir.path().join(t.path()))
+                .expect("tile of the tree")
+                .len()
+        })
+        .sum();
+    let on_disk = folder_bytes(dir.path());
+    eprintln!(
+        "100k entries: {on_disk} bytes on disk for {needed} bytes of tiles ({:.3}x)",
+        on_disk as f64 / needed as f64
+    );
+    assert!(
+        on_disk < 2 * needed,
+        "{on_disk} bytes on disk for {needed} bytes of tiles"
+    );
+    // And every entry is still there, once.
+    let entries = log.reader().entries(0, n).expect("entries");
+    let mut seen = vec![false; n as usize];
+    for e in &entries {
+        let i: usize = String::from_utf8_lossy(e)
+            .split(' ')
+            .nth(1)
+            .and_then(|x| x.parse().ok())
+            .expect("numbered");
+        assert!(!seen[i], "entry {i} twice");
+        assert_eq!(*e, body(i as u64));
+        seen[i] = true;
+    }
+    assert!(seen.iter().all(|s| *s));
+}
+
+/// Superseded partials stay for the grace period (readers of the older tree), go after
+/// it; a failed removal leaves them without stopping the log; a start sweeps them.
+#[tokio::test]
+async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let storage = Arc::new(FaultyStorage::new(dir.path()));
+    let graced = LogOptions {
+        partial_grace: std::time::Duration::from_millis(300),
+        ..opts(dir.path())
+    };
+    let log = Log::open_on(graced.clone(), storage.clone())
+        .await
+        .expect("open");
+    for i in 0..10 {
+        log.append(entry(i)).await.expect("append");
+    }
+    // Ten single-entry batches: the older partials are still there within the grace.
+    assert!(partial_files(dir.path()).len() > current_partials(10).len());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    log.append(entry(10)).await.expect("append");
+    assert_eq!(
+        sorted(partial_files(dir.path())),
+        // The eleventh batch's own predecessors are within their grace still.
+        {
+            let mut v = sorted(current_partials(11));
+            v.extend(sorted(current_partials(10)));
+            v.sort();
+            v.dedup();
+            v
+        },
+        "after the grace only the newest trees' partials are left"
+    );
+
+    // Removal fails: the log goes on; the files stay.
+    storage.set(Fault::Removal);
+    let no_grace = LogOptions {
+        partial_grace: std::time::Duration::ZERO,
+        ..opts(dir.path())
+    };
+    drop(log);
+    let log = Log::open_on(no_grace, storage.clone())
+        .await
+        .expect("reopen");
+    for i in 11..20 {
+        assert_eq!(log.append(entry(i)).await.expect("append"), i);
+    }
+    assert!(!log.is_poisoned());
+    assert!(partial_files(dir.path()).len() > current_partials(20).len());
+    let p = log.published();
+    drop(log);
+
+    // A start with working storage sweeps every superseded partial.
+    let log = Log::open(opts(dir.path())).await.expect("reopen");
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = partial_files(dir.path());
+        if sorted(left.clone()) == sorted(current_partials(20)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sorted(left), sorted(current_partials(20)));
+    assert_eq!(log.published().root, p.root);
+    assert_eq!(
+        log.reader().entries(0, 20).expect("entries"),
+        (0..20).map(entry).collect::<Vec<_>>()
+    );
 }

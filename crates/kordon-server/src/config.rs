@@ -23,6 +23,10 @@ pub struct Config {
     pub max_segment_bytes: u64,
     /// Most entries the log integrates in one batch. Env: `KORDON_LOG_BATCH`. Default 4096.
     pub log_batch: usize,
+    /// Seconds a superseded partial log tile stays on disk after the checkpoint that
+    /// replaced it (readers of the older tree need it no longer). Env:
+    /// `KORDON_LOG_PARTIAL_GRACE_S`. Default 60.
+    pub log_partial_grace_s: u64,
     /// Longest silence between two segments that needs no explaining event, in
     /// milliseconds. Env: `KORDON_MAX_GAP_MS`. Default 2000.
     pub max_gap_ms: i64,
@@ -118,6 +122,7 @@ impl Default for Config {
             origin: "kordon.local/log".into(),
             max_segment_bytes: 2 << 30,
             log_batch: 4096,
+            log_partial_grace_s: 60,
             max_gap_ms: 2000,
             enroll_token_ttl_s: 86_400,
             upload_idle_timeout_s: 30,
@@ -206,6 +211,7 @@ impl Config {
         env("KORDON_ORIGIN", &mut c.origin)?;
         env("KORDON_MAX_SEGMENT_BYTES", &mut c.max_segment_bytes)?;
         env("KORDON_LOG_BATCH", &mut c.log_batch)?;
+        env("KORDON_LOG_PARTIAL_GRACE_S", &mut c.log_partial_grace_s)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;

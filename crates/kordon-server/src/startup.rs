@@ -138,6 +138,7 @@ pub async fn open_on(
             dir: data.join("log"),
             signer: log_key.clone(),
             max_batch: config.log_batch,
+            partial_grace: std::time::Duration::from_secs(config.log_partial_grace_s),
         },
         log_storage,
     )
