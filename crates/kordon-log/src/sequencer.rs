@@ -83,6 +83,21 @@ fn superseded(id: &TileId, size: u64) -> bool {
     u64::from(id.width) < TILE_WIDTH && id.index * TILE_WIDTH + u64::from(id.width) < count
 }
 
+/// Starts the thread that removes superseded partial tiles as the sequencer hands them
+/// over (it ends with the log). A failure leaves them for the sweep at the next start; it
+/// never stops the log.
+fn remover(storage: Arc<dyn LogStorage>) -> std::sync::mpsc::Sender<Vec<String>> {
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
+    std::thread::spawn(move || {
+        while let Ok(paths) = rx.recv() {
+            if let Err(e) = storage.remove_tiles(&paths) {
+                tracing::warn!(error = %e, files = paths.len(), "removing superseded partial tiles failed; the next start sweeps them");
+            }
+        }
+    });
+    tx
+}
+
 /// At start: removes every partial tile older than the tree of `size` entries (left by a
 /// crash between a publication and its clean-up, or written past the checkpoint before a
 /// crash and since overtaken). Runs beside the sequencer; it touches only tiles older
@@ -340,6 +355,8 @@ struct State {
     /// Superseded partial tiles, each removable after its instant.
     removals: VecDeque<(Instant, Vec<String>)>,
     grace: Duration,
+    /// The remover thread: removals run off the write path, beside the next batch.
+    remover: std::sync::mpsc::Sender<Vec<String>>,
     signer: SignerKey,
     size: u64,
     root: Hash,
@@ -402,6 +419,7 @@ impl HashReader for State {
 
 impl State {
     fn recover(opts: LogOptions, storage: Arc<dyn LogStorage>) -> Result<State, LogError> {
+        let storage_for_remover = storage.clone();
         std::fs::create_dir_all(&opts.dir)?;
         let cp_path = opts.dir.join("checkpoint");
         let mut s = State {
@@ -409,6 +427,7 @@ impl State {
             storage,
             removals: VecDeque::new(),
             grace: opts.partial_grace,
+            remover: remover(storage_for_remover),
             signer: opts.signer,
             size: 0,
             root: merkle::EMPTY_ROOT,
@@ -482,8 +501,7 @@ impl State {
         Ok(s)
     }
 
-    /// Removes the superseded partials whose grace has passed. A failure leaves them
-    /// for the sweep at the next start; it never stops the log.
+    /// Hands the superseded partials whose grace has passed to the remover thread.
     fn remove_due(&mut self) {
         let now = Instant::now();
         let mut due = Vec::new();
@@ -492,10 +510,9 @@ impl State {
                 due.extend(paths);
             }
         }
-        if !due.is_empty()
-            && let Err(e) = self.storage.remove_tiles(&due)
-        {
-            tracing::warn!(error = %e, files = due.len(), "removing superseded partial tiles failed; the next start sweeps them");
+        if !due.is_empty() {
+            // A remover that is gone only leaves the files for the next start's sweep.
+            let _ = self.remover.send(due);
         }
     }
 

@@ -266,6 +266,19 @@ fn sorted(mut v: Vec<TileId>) -> Vec<String> {
     p
 }
 
+/// The partial tiles in `dir` once the remover has caught up with `want` (up to 2 s).
+async fn partials_settling_on(dir: &std::path::Path, want: &[String]) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = sorted(partial_files(dir));
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    got
+}
+
 /// 100 k entries of ~400 bytes: the folder holds the tiles of the tree, not the history
 /// of its partial tiles (issue 21: under 2× the entry and hash-tile bytes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,9 +301,10 @@ async fn the_folder_holds_the_tree_not_the_history_of_partials() {
         next = (next + 2000).min(n);
     }
     assert_eq!(log.published().size, n);
+    let want = sorted(current_partials(n));
     assert_eq!(
-        sorted(partial_files(dir.path())),
-        sorted(current_partials(n)),
+        partials_settling_on(dir.path(), &want).await,
+        want,
         "only the published tree's partials are left"
     );
     // What the tree needs: every tile of its size, at its size.
@@ -347,16 +361,14 @@ async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
     assert!(partial_files(dir.path()).len() > current_partials(10).len());
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     log.append(entry(10)).await.expect("append");
+    // The eleventh batch's own predecessors are within their grace still.
+    let mut want = sorted(current_partials(11));
+    want.extend(sorted(current_partials(10)));
+    want.sort();
+    want.dedup();
     assert_eq!(
-        sorted(partial_files(dir.path())),
-        // The eleventh batch's own predecessors are within their grace still.
-        {
-            let mut v = sorted(current_partials(11));
-            v.extend(sorted(current_partials(10)));
-            v.sort();
-            v.dedup();
-            v
-        },
+        partials_settling_on(dir.path(), &want).await,
+        want,
         "after the grace only the newest trees' partials are left"
     );
 
@@ -374,21 +386,15 @@ async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
         assert_eq!(log.append(entry(i)).await.expect("append"), i);
     }
     assert!(!log.is_poisoned());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(partial_files(dir.path()).len() > current_partials(20).len());
     let p = log.published();
     drop(log);
 
     // A start with working storage sweeps every superseded partial.
     let log = Log::open(opts(dir.path())).await.expect("reopen");
-    let mut left = Vec::new();
-    for _ in 0..100 {
-        left = partial_files(dir.path());
-        if sorted(left.clone()) == sorted(current_partials(20)) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert_eq!(sorted(left), sorted(current_partials(20)));
+    let want = sorted(current_partials(20));
+    assert_eq!(partials_settling_on(dir.path(), &want).await, want);
     assert_eq!(log.published().root, p.root);
     assert_eq!(
         log.reader().entries(0, 20).expect("entries"),
