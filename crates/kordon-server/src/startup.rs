@@ -166,8 +166,14 @@ pub async fn open_on(
     Ok(app)
 }
 
+/// Entries read at a time while reconciling.
+const RECONCILE_CHUNK: u64 = 64 * 256;
+
 /// After a crash: rows the database holds but whose log index it never recorded are
-/// matched against the log's entries; those the log does not have are appended now.
+/// looked for in the log and their index recorded; those the log does not have are
+/// appended now. A row's entry can only be at or above the log's size when it was stored
+/// (`log_floor`), so only the log's tail is read: the cost is the entries appended since,
+/// not the log's history.
 async fn reconcile(app: &App) -> Result<(), StartError> {
     let unlogged = app.meta.unlogged().await?;
     if unlogged.is_empty() {
@@ -175,14 +181,31 @@ async fn reconcile(app: &App) -> Result<(), StartError> {
     }
     let reader = app.log.reader();
     let size = reader.size();
-    let entries = tokio::task::spawn_blocking(move || reader.entries(0, size))
-        .await
-        .map_err(std::io::Error::other)??;
-    let index: std::collections::HashMap<String, u64> = entries
+    let floor = unlogged
         .iter()
-        .enumerate()
-        .map(|(i, e)| (kordon_core::sha256(e).to_hex(), i as u64))
-        .collect();
+        .map(|u| u.log_floor)
+        .min()
+        .unwrap_or(0)
+        .min(size);
+    let wanted: std::collections::HashSet<String> =
+        unlogged.iter().map(|u| u.hash.clone()).collect();
+    let (index, scanned) = tokio::task::spawn_blocking(move || {
+        let mut found = std::collections::HashMap::new();
+        let mut from = floor - floor % 256;
+        while from < size && found.len() < wanted.len() {
+            let to = (from + RECONCILE_CHUNK).min(size);
+            for (i, e) in reader.entries(from, to)?.iter().enumerate() {
+                let h = kordon_core::sha256(e).to_hex();
+                if wanted.contains(&h) {
+                    found.insert(h, from + i as u64);
+                }
+            }
+            from = to;
+        }
+        Ok::<_, std::io::Error>((found, from - (floor - floor % 256)))
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     let (mut found, mut appended) = (0, 0);
     for u in unlogged {
         let i = match index.get(&u.hash) {
@@ -200,6 +223,7 @@ async fn reconcile(app: &App) -> Result<(), StartError> {
     tracing::warn!(
         found,
         appended,
+        scanned,
         "reconciled the database with the log after an unclean stop"
     );
     Ok(())

@@ -145,7 +145,14 @@ impl App {
         let bytes = note.to_bytes();
         let hash = kordon_core::sha256(&bytes).to_hex();
         self.meta
-            .insert_custody(&hash, action, subject, &bytes, now_ms())
+            .insert_custody(
+                &hash,
+                action,
+                subject,
+                &bytes,
+                now_ms(),
+                self.log.published().size,
+            )
             .await?;
         let index = self.append(bytes).await?;
         self.meta.set_log_index(&hash, index).await?;

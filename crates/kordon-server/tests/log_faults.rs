@@ -121,3 +121,41 @@ async fn a_failed_log_write_stops_writes_until_a_restart_recovers() {
         assert_eq!(s2.size().await, acknowledged + 3);
     }
 }
+
+/// After a crash between the append and the database recording where the entry went,
+/// the restart finds the entry in the log's tail (from the row's `log_floor` on) and
+/// records its index: nothing is appended twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_finds_a_logged_entry_the_database_missed_in_the_tail() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let config = kordon_server::config::Config {
+        data: data.clone(),
+        ..Default::default()
+    };
+    let app = kordon_server::open(config.clone()).await.expect("open");
+    let s = start(app.clone(), &data).await;
+    for i in 0..300 {
+        assert_eq!(s.change(&format!("cam-{i}")).await.0, StatusCode::CREATED);
+    }
+    let size = s.size().await;
+    // The entry reaches the log; the process dies before the database records its index.
+    let body = b"kordon.custody/v1\nstored, logged, index never recorded\n".to_vec();
+    let index = app.log.append(body.clone()).await.expect("append");
+    assert_eq!(index, size);
+    let hash = kordon_core::sha256(&body).to_hex();
+    app.meta
+        .insert_custody(&hash, "test", "test", &body, 0, size - 10)
+        .await
+        .expect("row");
+    drop(s);
+
+    let app2 = kordon_server::open(config).await.expect("restart");
+    assert_eq!(app2.log.published().size, size + 1, "not appended twice");
+    assert_eq!(
+        app2.meta.log_index_of(&hash).await.expect("index"),
+        Some(size),
+        "its index is recorded"
+    );
+    assert!(app2.meta.unlogged().await.expect("unlogged").is_empty());
+}

@@ -194,6 +194,7 @@ async fn queries(
                 night: Some(false),
                 attested: Some("device"),
                 body: &body,
+                log_floor: 0,
             },
             T0 + YEAR,
         )

@@ -59,6 +59,7 @@ async fn link(m: &Meta, device: &str, seq: u64, start: i64, end: i64) {
             night: Some(false),
             attested: Some("device"),
             body: body.as_bytes(),
+            log_floor: 0,
         },
         0,
     )

@@ -21,6 +21,7 @@ fn link<'a>(device: &'a str, seq: u64, start: i64, hash: &str, body: &'a [u8]) -
         night: Some(seq % 2 == 1),
         attested: Some("device"),
         body,
+        log_floor: 0,
     }
 }
 
@@ -71,7 +72,7 @@ async fn behaves(m: &Meta) {
     );
 
     // The log's bookkeeping.
-    m.insert_custody("c0", "view", "inspection:I-1", b"custody zero", NOW)
+    m.insert_custody("c0", "view", "inspection:I-1", b"custody zero", NOW, 0)
         .await
         .expect("custody");
     let unlogged: Vec<String> = m

@@ -49,7 +49,7 @@ async fn authenticate(app: &App, device: &str, seq: u64, bytes: &[u8]) -> Result
     Ok(link)
 }
 
-fn new_link(link: &Link) -> NewLink<'_> {
+fn new_link(link: &Link, log_floor: u64) -> NewLink<'_> {
     let (kind, blob, size, night, attested) = match link.body() {
         LinkBody::Segment(s) => (
             "segment",
@@ -73,6 +73,7 @@ fn new_link(link: &Link) -> NewLink<'_> {
         night,
         attested,
         body: link.bytes(),
+        log_floor,
     }
 }
 
@@ -86,7 +87,11 @@ async fn record(app: &App, link: &Link) -> Result<Accepted, ApiError> {
         log_index,
         stored,
     };
-    match app.meta.insert_link(&new_link(link), now_ms()).await? {
+    match app
+        .meta
+        .insert_link(&new_link(link, app.log.published().size), now_ms())
+        .await?
+    {
         InsertOutcome::Inserted => {
             let index = app.append(link.bytes().to_vec()).await?;
             app.meta.set_log_index(&link.hash().to_hex(), index).await?;

@@ -43,6 +43,9 @@ pub struct NewLink<'a> {
     pub attested: Option<&'a str>,
     /// The exact signed note.
     pub body: &'a [u8],
+    /// The log's published size when the link is stored (its entry can only be at or
+    /// above it).
+    pub log_floor: u64,
 }
 
 /// What inserting a link did.
@@ -63,6 +66,9 @@ pub struct Unlogged {
     pub hash: String,
     /// The entry bytes.
     pub body: Vec<u8>,
+    /// The log's size when it was stored: if the log has it, it is at or above this
+    /// index (0 for rows stored before this was recorded).
+    pub log_floor: u64,
 }
 
 /// A stored link with what an export needs.
@@ -157,12 +163,12 @@ impl Meta {
     pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
         let mut tx = self.pool.begin().await?;
         let r = sqlx::query(match self.engine {
-            Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+            Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at, log_floor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
             // The keys table holds the uniqueness the partitioned table cannot.
             Engine::Postgres => "WITH k AS (INSERT INTO link_keys (device_id, seq, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1)
-             INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM k",
+             INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at, log_floor)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM k",
         })
         .bind(l.device_id)
         .bind(l.seq as i64)
@@ -176,6 +182,7 @@ impl Meta {
         .bind(l.attested)
         .bind(l.body)
         .bind(now)
+        .bind(l.log_floor as i64)
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 1 {
@@ -261,7 +268,8 @@ impl Meta {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Stores a custody event note.
+    /// Stores a custody event note; `log_floor` is the log's published size now (its
+    /// entry will be at or above it).
     ///
     /// # Errors
     /// Database errors.
@@ -272,13 +280,15 @@ impl Meta {
         subject: &str,
         body: &[u8],
         now: i64,
+        log_floor: u64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at, log_floor) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
             .bind(hash)
             .bind(action)
             .bind(subject)
             .bind(body)
             .bind(now)
+            .bind(log_floor as i64)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -326,8 +336,8 @@ impl Meta {
     /// Database errors.
     pub async fn unlogged(&self) -> Result<Vec<Unlogged>, MetaError> {
         let rows = sqlx::query(
-            "SELECT hash, body, received_at AS t FROM links WHERE log_index IS NULL
-             UNION ALL SELECT hash, body, created_at AS t FROM custody WHERE log_index IS NULL ORDER BY t",
+            "SELECT hash, body, log_floor, received_at AS t FROM links WHERE log_index IS NULL
+             UNION ALL SELECT hash, body, log_floor, created_at AS t FROM custody WHERE log_index IS NULL ORDER BY t",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -336,6 +346,9 @@ impl Meta {
                 Ok(Unlogged {
                     hash: r.try_get("hash")?,
                     body: r.try_get("body")?,
+                    log_floor: r
+                        .try_get::<Option<i64>, _>("log_floor")?
+                        .map_or(0, |f| f.max(0) as u64),
                 })
             })
             .collect()
