@@ -93,6 +93,9 @@ pub enum Stored {
 pub struct BlobQuery {
     /// Why the footage is opened: a case reference or a few words (custody trail).
     pub reason: Option<String>,
+    /// Instead of a reason: the id of the caller's audit run (`POST /v1/audits`), whose
+    /// one custody event covers every segment it reads.
+    pub audit: Option<String>,
 }
 
 /// Body of `POST /v1/assignments`: hand a camera to an officer.

@@ -28,3 +28,13 @@ pub struct ScrubStatus {
     /// When the last pass ended.
     pub finished_at: Option<String>,
 }
+
+/// `POST /v1/audits` → 201: an audit run, one custody event for every segment it reads
+/// (`GET /v1/blobs/{sha256}?audit=<id>`, by the same person, within a day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRun {
+    /// The run's id.
+    pub id: String,
+    /// The `audit` custody event.
+    pub log_index: u64,
+}

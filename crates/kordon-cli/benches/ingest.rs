@@ -197,6 +197,7 @@ async fn ingest(root: &Path) {
         growth / 1024
     );
     export_and_verify(&http, &url, &data, pid, dd_rate).await;
+    audit_vs_sha256sum(&url, &data);
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -432,6 +433,61 @@ async fn export_and_verify(http: &reqwest::Client, url: &str, data: &Path, pid: 
     }
 }
 
+/// `kordon log verify` with every stored segment (8 at a time over HTTP, one audit run)
+/// against `sha256sum` over the same blob files, in the same run.
+fn audit_vs_sha256sum(url: &str, data: &Path) {
+    let mut files = Vec::new();
+    let mut stack = vec![data.join("blobs/sha256")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+        .sum();
+    // Twice, the faster counts: both it and the audit then read from the page cache
+    // (the machine holds the files), so hashing is compared, not the cold disk.
+    let mut sum = f64::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        let ok = Command::new("sha256sum")
+            .args(&files)
+            .stdout(Stdio::null())
+            .status()
+            .expect("sha256sum");
+        assert!(ok.success());
+        sum = sum.min(start.elapsed().as_secs_f64());
+    }
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kordon"))
+        .args(["log", "verify", "--server", url, "--data"])
+        .arg(data)
+        .output()
+        .expect("kordon log verify");
+    let audit = start.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mib = bytes as f64 / (1 << 20) as f64;
+    println!(
+        "audit: kordon log verify read {} segments ({mib:.0} MiB) in {audit:.2} s = {:.0} MiB/s, {:.1} segments/s; sha256sum over the same files {sum:.2} s = {:.0} MiB/s; audit / sha256sum = {:.2} (target >= 0.5)",
+        files.len(),
+        mib / audit,
+        files.len() as f64 / audit,
+        mib / sum,
+        sum / audit
+    );
+}
+
 async fn latency(root: &Path) {
     let data = root.join("latency");
     let vkey = {
@@ -579,6 +635,10 @@ fn main() {
     rt.block_on(async {
         if std::env::var("KORDON_BENCH_ONLY").is_ok_and(|v| v == "backends") {
             backends(root.path()).await;
+            return;
+        }
+        if std::env::var("KORDON_BENCH_ONLY").is_ok_and(|v| v == "ingest") {
+            ingest(root.path()).await;
             return;
         }
         latency(root.path()).await;

@@ -884,6 +884,16 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         merkle::verify_consistency(*size, cp.size, &proof, root, &cp.root)
             .expect("every checkpoint seen before a crash is a prefix of the log");
     }
+    let size_of = |b: Vec<u8>| -> u64 {
+        String::from_utf8(b)
+            .expect("utf8")
+            .lines()
+            .nth(1)
+            .expect("size")
+            .parse()
+            .expect("n")
+    };
+    let before = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
     let (code, out) = kordon(&[
         "log",
         "verify",
@@ -895,6 +905,25 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         &key.to_string(),
     ]);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("segments checked"), "{out}");
+    // The audit read every stored segment as one audit run: one custody event in all.
+    let after = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
+    assert_eq!(after, before + 1, "one custody event per audit run");
+    // An audit run is the caller's own, and real.
+    let token = std::fs::read_to_string(data.join("keys/admin-token")).expect("token");
+    let res = http
+        .get(format!(
+            "{}/v1/blobs/{}?audit=not-a-run",
+            s.url,
+            sha256(&video).to_hex()
+        ))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 400);
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["error"], "unknown_audit", "{v}");
     // What the kills left of superseded partial tiles is swept at start: only the
     // partials of the published tree remain.
     let mut left = Vec::new();

@@ -28,6 +28,7 @@
 //! does not talk HTTP.
 
 mod durable;
+mod partials;
 mod sequencer;
 mod tiles;
 

@@ -16,6 +16,7 @@ use kordon_core::tiles::{MAX_ENTRY_LEN, TILE_WIDTH, TileId, decode_bundle, encod
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::{FsStorage, LogStorage};
+use crate::partials::{partials, remover, sweep};
 use crate::tiles::DiskTiles;
 
 /// How to open a log.
@@ -37,100 +38,6 @@ pub struct LogOptions {
 
 /// The default [`LogOptions::partial_grace`]: one minute.
 pub const DEFAULT_PARTIAL_GRACE: Duration = Duration::from_secs(60);
-
-/// The partial tiles of the tree of `size` entries (the right edge of each level and of
-/// the entry bundles), as paths.
-fn partials(size: u64) -> Vec<String> {
-    let mut out = Vec::new();
-    let width = (size % TILE_WIDTH) as u16;
-    if width > 0 {
-        out.push(
-            TileId {
-                level: None,
-                index: size / TILE_WIDTH,
-                width,
-            }
-            .path(),
-        );
-    }
-    for t in 0u8..8 {
-        let count = size >> (8 * u32::from(t));
-        if count == 0 {
-            break;
-        }
-        let width = (count % TILE_WIDTH) as u16;
-        if width > 0 {
-            out.push(
-                TileId {
-                    level: Some(t),
-                    index: count / TILE_WIDTH,
-                    width,
-                }
-                .path(),
-            );
-        }
-    }
-    out
-}
-
-/// Whether a partial tile is of an older tree than the one of `size` entries (so no
-/// reader of that tree or a newer one needs it).
-fn superseded(id: &TileId, size: u64) -> bool {
-    let count = match id.level {
-        None => size,
-        Some(l) => size >> (8 * u32::from(l)),
-    };
-    u64::from(id.width) < TILE_WIDTH && id.index * TILE_WIDTH + u64::from(id.width) < count
-}
-
-/// Starts the thread that removes superseded partial tiles as the sequencer hands them
-/// over (it ends with the log). A failure leaves them for the sweep at the next start; it
-/// never stops the log.
-fn remover(storage: Arc<dyn LogStorage>) -> std::sync::mpsc::Sender<Vec<String>> {
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
-    std::thread::spawn(move || {
-        while let Ok(paths) = rx.recv() {
-            if let Err(e) = storage.remove_tiles(&paths) {
-                tracing::warn!(error = %e, files = paths.len(), "removing superseded partial tiles failed; the next start sweeps them");
-            }
-        }
-    });
-    tx
-}
-
-/// At start: removes every partial tile older than the tree of `size` entries (left by a
-/// crash between a publication and its clean-up, or written past the checkpoint before a
-/// crash and since overtaken). Runs beside the sequencer; it touches only tiles older
-/// than what readers and writers now use. Answers how many it removed.
-fn sweep(dir: &Path, size: u64, storage: &dyn LogStorage) -> usize {
-    let mut stale = Vec::new();
-    let mut stack = vec![dir.join("tile")];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str()) else {
-                continue;
-            };
-            if let Ok(id) = TileId::parse_path(rel)
-                && superseded(&id, size)
-            {
-                stale.push(rel.to_owned());
-            }
-        }
-    }
-    if let Err(e) = storage.remove_tiles(&stale) {
-        tracing::warn!(error = %e, "removing superseded partial tiles failed; next start tries again");
-        return 0;
-    }
-    stale.len()
-}
 
 /// Why the log could not take or serve an entry.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -155,6 +155,7 @@ pub async fn open_on(
         witnessed,
         scrub: std::sync::Mutex::default(),
         views: std::sync::Mutex::default(),
+        audits: std::sync::Mutex::default(),
         login_failures: crate::state::LoginLimiter::default(),
         forwarding: std::sync::Mutex::default(),
     });

@@ -36,6 +36,8 @@ pub struct App {
     pub(crate) scrub: Mutex<ScrubProgress>,
     /// Footage views already in the custody trail: (person, link hash, reason).
     pub(crate) views: Mutex<HashSet<(String, String, String)>>,
+    /// Audit runs: id → (person, started at, Unix ms).
+    pub(crate) audits: Mutex<HashMap<String, (String, i64)>>,
     /// Recent failed logins per client address.
     pub(crate) login_failures: LoginLimiter,
     /// How far forwarding to the central server has come (with `[forward]`).

@@ -81,7 +81,7 @@ fn verify_server(
     let key = VerifierKey::parse(&key_text).context("log key")?;
     let mut a = audit::audit(&source, &key, true, &mut bars())?;
     if blobs && a.entries.len() as u64 == a.size {
-        source.check_blobs(token, &a.segments, &mut a.problems, &mut bars());
+        source.check_blobs(token, &a.segments, &mut a.problems, &mut bars())?;
     }
     Ok(summary(&a, "", blobs))
 }

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use kordon_api::devices::BlobQuery;
+use kordon_api::jobs::AuditRun;
 
 use super::extract::{Caller, Params};
 use crate::error::ApiError;
@@ -25,10 +26,23 @@ pub(crate) async fn get_blob(
     headers: HeaderMap,
     Params(q): Params<BlobQuery>,
 ) -> Result<Response, ApiError> {
-    let h = footage::open(&app, &who, &hash, q.reason.as_deref()).await?;
+    let h = footage::open(&app, &who, &hash, q.reason.as_deref(), q.audit.as_deref()).await?;
     serve_range(&app, &h, &headers)
         .await?
         .ok_or_else(|| footage::not_stored(&hash))
+}
+
+/// Starts an audit run: one custody event for every segment it reads.
+#[utoipa::path(post, path = "/v1/audits", tag = "footage",
+    responses((status = 201, body = AuditRun), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn start_audit(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<(StatusCode, axum::Json<AuditRun>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(footage::start_audit(&app, &who).await?),
+    ))
 }
 
 /// Serves a blob from either store, whole or one byte range (`Range: bytes=a-b`, `a-` or

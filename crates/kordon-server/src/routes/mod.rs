@@ -66,6 +66,7 @@ fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(devices::assign))
         .routes(routes!(devices::give_back))
         .routes(routes!(footage::get_blob))
+        .routes(routes!(footage::start_audit))
         .routes(routes!(reference::crossing_points))
         .routes(routes!(reference::put_crossing_point))
         .routes(routes!(reference::officers))
