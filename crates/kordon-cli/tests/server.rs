@@ -928,7 +928,7 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     // partials of the published tree remain.
     let mut left = Vec::new();
     for _ in 0..100 {
-        left = partial_tiles(&data.join("log"))
+        left = kordon_log::partial_tiles(&data.join("log"))
             .into_iter()
             .filter(|id| {
                 let count = id.level.map_or(cp.size, |l| cp.size >> (8 * u32::from(l)));
@@ -941,26 +941,6 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(left.is_empty(), "superseded partials left: {left:?}");
-}
-
-/// The partial tiles in a log folder.
-fn partial_tiles(log: &Path) -> Vec<TileId> {
-    let mut out = Vec::new();
-    let mut stack = vec![log.join("tile")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Some(rel) = p.strip_prefix(log).ok().and_then(|r| r.to_str())
-                && let Ok(id) = TileId::parse_path(rel)
-                && id.width < 256
-            {
-                out.push(id);
-            }
-        }
-    }
-    out
 }
 
 struct Proc(Child);

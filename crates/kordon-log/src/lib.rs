@@ -33,5 +33,6 @@ mod sequencer;
 mod tiles;
 
 pub use durable::{Fault, FaultyStorage, FsStorage, LogStorage};
+pub use partials::partial_tiles;
 pub use sequencer::{DEFAULT_PARTIAL_GRACE, Log, LogError, LogOptions, Published};
 pub use tiles::DiskTiles;

@@ -68,33 +68,37 @@ pub(crate) fn remover(storage: Arc<dyn LogStorage>) -> std::sync::mpsc::Sender<V
     tx
 }
 
+/// Every partial tile in the log folder `dir` (for the sweep, and for tests and benches
+/// that check what a folder holds).
+pub fn partial_tiles(dir: &Path) -> Vec<TileId> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("tile")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str())
+                && let Ok(id) = TileId::parse_path(rel)
+                && u64::from(id.width) < TILE_WIDTH
+            {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
 /// At start: removes every partial tile older than the tree of `size` entries (left by a
 /// crash between a publication and its clean-up, or written past the checkpoint before a
 /// crash and since overtaken). Runs beside the sequencer; it touches only tiles older
 /// than what readers and writers now use. Answers how many it removed.
 pub(crate) fn sweep(dir: &Path, size: u64, storage: &dyn LogStorage) -> usize {
-    let mut stale = Vec::new();
-    let mut stack = vec![dir.join("tile")];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str()) else {
-                continue;
-            };
-            if let Ok(id) = TileId::parse_path(rel)
-                && superseded(&id, size)
-            {
-                stale.push(rel.to_owned());
-            }
-        }
-    }
+    let stale: Vec<String> = partial_tiles(dir)
+        .into_iter()
+        .filter(|id| superseded(id, size))
+        .map(|id| id.path())
+        .collect();
     if let Err(e) = storage.remove_tiles(&stale) {
         tracing::warn!(error = %e, "removing superseded partial tiles failed; next start tries again");
         return 0;

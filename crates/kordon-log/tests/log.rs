@@ -7,7 +7,7 @@ use kordon_core::checkpoint;
 use kordon_core::merkle::{self, MemoryHashes, leaf_hash};
 use kordon_core::note::SignerKey;
 use kordon_core::tiles::{TileId, tiles_for_size};
-use kordon_log::{Fault, FaultyStorage, Log, LogError, LogOptions};
+use kordon_log::{Fault, FaultyStorage, Log, LogError, LogOptions, partial_tiles};
 
 fn opts(dir: &std::path::Path) -> LogOptions {
     LogOptions {
@@ -216,26 +216,6 @@ async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
     }
 }
 
-/// Every partial tile file in a log folder.
-fn partial_files(dir: &std::path::Path) -> Vec<TileId> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join("tile")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Some(rel) = p.strip_prefix(dir).ok().and_then(|r| r.to_str())
-                && let Ok(id) = TileId::parse_path(rel)
-                && id.width < 256
-            {
-                out.push(id);
-            }
-        }
-    }
-    out
-}
-
 /// The partial tiles of the tree of `size` (the ones a reader of it needs).
 fn current_partials(size: u64) -> Vec<TileId> {
     tiles_for_size(size)
@@ -270,7 +250,7 @@ fn sorted(mut v: Vec<TileId>) -> Vec<String> {
 async fn partials_settling_on(dir: &std::path::Path, want: &[String]) -> Vec<String> {
     let mut got = Vec::new();
     for _ in 0..100 {
-        got = sorted(partial_files(dir));
+        got = sorted(partial_tiles(dir));
         if got == want {
             break;
         }
@@ -358,7 +338,7 @@ async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
         log.append(entry(i)).await.expect("append");
     }
     // Ten single-entry batches: the older partials are still there within the grace.
-    assert!(partial_files(dir.path()).len() > current_partials(10).len());
+    assert!(partial_tiles(dir.path()).len() > current_partials(10).len());
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     log.append(entry(10)).await.expect("append");
     // The eleventh batch's own predecessors are within their grace still.
@@ -387,7 +367,7 @@ async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
     }
     assert!(!log.is_poisoned());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(partial_files(dir.path()).len() > current_partials(20).len());
+    assert!(partial_tiles(dir.path()).len() > current_partials(20).len());
     let p = log.published();
     drop(log);
 
