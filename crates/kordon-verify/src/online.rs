@@ -93,8 +93,8 @@ impl HttpSource {
 
     /// Step 4 of the audit: every named segment read, hashed and sized, 8 at a time over
     /// kept-alive connections. The reads are one audit run (`POST /v1/audits`): one
-    /// custody event for the run, not one per segment; `token` must be one that may view
-    /// footage.
+    /// custody event for the run, not one per segment (none when there is nothing to
+    /// read); `token` must be one that may view footage.
     ///
     /// # Errors
     /// The audit run could not be started.
@@ -106,6 +106,10 @@ impl HttpSource {
         progress: crate::audit::Progress<'_>,
     ) -> Result<()> {
         use futures_util::StreamExt as _;
+        if segments.is_empty() {
+            // Nothing to read: no audit run, no custody event.
+            return Ok(());
+        }
         let authed = |rb: reqwest::RequestBuilder| match token {
             Some(t) => rb.bearer_auth(t),
             None => rb,
