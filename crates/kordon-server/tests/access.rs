@@ -544,3 +544,68 @@ async fn one_client_guessing_across_accounts_is_slowed_down() {
         .expect("login");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+/// An audit run (`POST /v1/audits`) is for those who may view footage, and its id covers
+/// only its own starter's reads: another person's run id is `unknown_audit`.
+#[tokio::test]
+async fn audit_runs_by_role_and_only_for_their_own_starter() {
+    let s = server(1800, 43_200).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let name = format!("a-{}", role.as_str());
+        let extra = if role == Role::Officer {
+            json!({"officer": "UA-0"})
+        } else {
+            json!({"crossing_points": ["UA-ELSEWHERE"]})
+        };
+        s.add_user(&name, role.as_str(), extra).await;
+        tokens.push((role, s.token_of(&name).await.0));
+    }
+    let mut runs = Vec::new();
+    for (role, token) in &tokens {
+        let (st, v) = s.call(Method::POST, "/v1/audits", Some(token), None).await;
+        if allowed(*role, Op::ViewFootage) {
+            assert_eq!(st, StatusCode::CREATED, "{role:?}: {v}");
+            assert!(v["log_index"].is_u64(), "{v}");
+            runs.push((token.clone(), v["id"].as_str().expect("id").to_owned()));
+        } else {
+            assert_eq!(
+                (st, v["error"].as_str()),
+                (StatusCode::FORBIDDEN, Some("forbidden")),
+                "{role:?}: {v}"
+            );
+        }
+    }
+    assert!(runs.len() >= 2, "{} roles may audit", runs.len());
+    let (st, _) = s.call(Method::POST, "/v1/audits", None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Someone else's run, or none: refused before any footage is looked at.
+    let zeros = "0".repeat(64);
+    let (st, v) = s
+        .call(
+            Method::GET,
+            &format!("/v1/blobs/{zeros}?audit={}", runs[1].1),
+            Some(&runs[0].0),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unknown_audit")),
+        "{v}"
+    );
+    // One's own run passes that check (and then the segment is looked for: none here).
+    let (st, v) = s
+        .call(
+            Method::GET,
+            &format!("/v1/blobs/{zeros}?audit={}", runs[0].1),
+            Some(&runs[0].0),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found")),
+        "{v}"
+    );
+}
