@@ -32,8 +32,8 @@ pub fn link_request(
     match segment {
         Some((body, len)) => http
             .put(format!(
-                "{server}/v1/devices/{}/segments/{}",
-                b.device(),
+                "{server}{}/segments/{}",
+                kordon_api::devices::device_path(b.device()),
                 b.seq()
             ))
             .header(
@@ -44,8 +44,8 @@ pub fn link_request(
             .body(body),
         None => http
             .put(format!(
-                "{server}/v1/devices/{}/events/{}",
-                b.device(),
+                "{server}{}/events/{}",
+                kordon_api::devices::device_path(b.device()),
                 b.seq()
             ))
             .body(link.bytes().to_vec()),

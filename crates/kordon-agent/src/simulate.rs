@@ -311,8 +311,13 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
         let key = SignerKey::ed25519_from_seed(&id, seed)?;
-        let token: EnrollToken =
-            admin(&http, o, &format!("/v1/devices/{id}/enroll-token"), &()).await?;
+        let token: EnrollToken = admin(
+            &http,
+            o,
+            &format!("{}/enroll-token", kordon_api::devices::device_path(&id)),
+            &(),
+        )
+        .await?;
         let enrolled = http
             .post(format!("{}/v1/enroll", o.server))
             .json(&EnrollRequest {

@@ -67,7 +67,12 @@ impl Server {
     }
 
     async fn continuity(&self, device: &str) -> Value {
-        reqwest::get(format!("{}/v1/devices/{device}/continuity", self.url))
+        let admin =
+            std::fs::read_to_string(self.data.join("keys/admin-token")).expect("admin token");
+        reqwest::Client::new()
+            .get(format!("{}/v1/devices/{device}/continuity", self.url))
+            .bearer_auth(admin.trim())
+            .send()
             .await
             .expect("get")
             .json()

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use kordon_core::chain::ChainReport;
-use kordon_core::link::{EventKind, LinkBody};
+use kordon_core::link::{EventKind, Link, LinkBody};
 
 use crate::span::{Span, SpanSet};
 
@@ -77,6 +77,13 @@ pub struct CameraTimeline {
 impl CameraTimeline {
     /// Builds the timeline from a verified chain (only links that hold are used).
     pub fn from_chain(report: &ChainReport) -> Self {
+        Self::from_links(&report.links)
+    }
+
+    /// Builds the timeline from verified links in sequence order: a whole chain, or the
+    /// links a window needs (from the last segment before it to the first link after it;
+    /// then `uploaded_until` and `ends_stopped` are the chain's, set by the caller).
+    pub fn from_links(links: &[Link]) -> Self {
         let mut recorded = Vec::new();
         let mut night = Vec::new();
         let mut missing = Vec::new();
@@ -84,7 +91,7 @@ impl CameraTimeline {
         let mut prev: Option<(u64, i64)> = None;
         let mut until: Option<i64> = None;
         let mut ends_stopped = false;
-        for l in &report.links {
+        for l in links {
             let b = l.body();
             if let Some((seq, end)) = prev
                 && b.seq() > seq + 1

@@ -3,6 +3,24 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+/// The characters a device id is escaped of in a path: everything but what RFC 3986
+/// leaves unreserved (so `/` and `:`, which device ids may hold, are `%2F` and `%3A`).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `/v1/devices/<device>` with the id escaped as one path segment: the prefix of every
+/// per-device route, for every client.
+#[must_use]
+pub fn device_path(device: &str) -> String {
+    format!(
+        "/v1/devices/{}",
+        percent_encoding::utf8_percent_encode(device, SEGMENT)
+    )
+}
+
 /// `POST /v1/devices/{device}/enroll-token` → 201.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EnrollToken {
@@ -256,7 +274,28 @@ pub struct RefusedTwin {
     pub refused_link: String,
 }
 
-/// `GET /v1/devices/{device}/continuity`.
+/// A page of a growing list: the cursor after the last item and how many to answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// Answer the items after this cursor (the `next` of the previous page).
+    pub after: Option<String>,
+    /// At most this many items (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+impl Page {
+    /// The number of items asked for, within 1..=1000.
+    #[must_use]
+    pub fn limit(&self) -> u32 {
+        self.limit.unwrap_or(100).clamp(1, 1000)
+    }
+}
+
+/// `GET /v1/devices/{device}/continuity`: the chain state kept as links arrive. Its
+/// problems are paged (`?after=<next>&limit=`, in chain order); its stops are the latest
+/// 50, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Continuity {
     /// The camera.
@@ -273,10 +312,14 @@ pub struct Continuity {
     pub head: Option<u64>,
     /// Highest sequence number received.
     pub last_link: Option<u64>,
-    /// Events that ended recording.
+    /// The latest 50 events that ended recording, oldest first.
     pub stops: Vec<Stop>,
-    /// Everything wrong with the chain.
+    /// What is wrong with the chain: this page of it, in chain order.
     pub problems: Vec<ChainProblem>,
+    /// How many problems the chain has in all.
+    pub problems_total: u64,
+    /// The cursor of the next page of problems, if there is one.
+    pub next: Option<String>,
     /// Refused twin links.
     pub equivocations: Vec<RefusedTwin>,
     /// Who wore it, oldest first.
@@ -308,11 +351,13 @@ pub struct DeviceSummary {
     pub assigned_to: Option<String>,
 }
 
-/// `GET /v1/devices`.
+/// `GET /v1/devices`: one page of cameras by id (`?after=<next>&limit=`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DeviceList {
-    /// Every camera.
+    /// The cameras of this page.
     pub devices: Vec<DeviceSummary>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
 }
 
 impl std::fmt::Display for ChainProblem {
@@ -360,4 +405,29 @@ impl std::fmt::Display for ChainProblem {
             ),
         }
     }
+}
+
+/// Body of `POST /v1/devices/{device}/recheck`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecheckRequest {
+    /// Replace the kept state with the one recomputed when they differ.
+    #[serde(default)]
+    pub repair: bool,
+}
+
+/// `POST /v1/devices/{device}/recheck`: the device's chain recomputed from every stored
+/// link (each signature checked again) and compared with the state kept as links arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Recheck {
+    /// The camera.
+    pub device: String,
+    /// Links read.
+    pub links: u64,
+    /// Problems found from scratch.
+    pub problems: u64,
+    /// Where the kept state differs from the recomputed one (empty: they agree).
+    pub differences: Vec<String>,
+    /// Whether the kept state was replaced.
+    pub repaired: bool,
 }

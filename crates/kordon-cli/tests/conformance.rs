@@ -137,8 +137,12 @@ async fn scenario(db: Db, blobs: Blobs) {
     }
     assert!(ready, "server did not start");
     let mut problems = Vec::new();
+    let admin = std::fs::read_to_string(data.join("keys/admin-token")).expect("admin token");
     for (id, _) in &cams {
-        let c: Value = reqwest::get(format!("{url}/v1/devices/{id}/continuity"))
+        let c: Value = reqwest::Client::new()
+            .get(format!("{url}/v1/devices/{id}/continuity"))
+            .bearer_auth(admin.trim())
+            .send()
             .await
             .expect("get")
             .json()

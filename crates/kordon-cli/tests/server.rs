@@ -312,6 +312,7 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
 
     let (st, c) = json_of(
         http.get(format!("{}/v1/devices/cam-e2e-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -436,7 +437,15 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     assert!(out.contains("1 problem(s)"), "{out}");
 
     // The CLI shows the chain state.
-    let (code, out) = kordon(&["device", "status", "cam-e2e-01", "--server", &s.url]);
+    let (code, out) = kordon(&[
+        "device",
+        "status",
+        "cam-e2e-01",
+        "--server",
+        &s.url,
+        "--token",
+        &token(&s.data),
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("segments: 3"), "{out}");
     assert!(out.contains("record-stop"), "{out}");
@@ -544,6 +553,7 @@ async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
     );
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-bad-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -576,6 +586,7 @@ async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
     );
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-bad-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -585,7 +596,7 @@ async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
         c["equivocations"][0]["refused_link"],
         twin_link.hash().to_hex()
     );
-    let (code, out) = kordon(&["gaps", "--server", &s.url]);
+    let (code, out) = kordon(&["gaps", "--server", &s.url, "--token", &token(&s.data)]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("EQUIVOCATION at seq 0"), "{out}");
 
@@ -593,9 +604,33 @@ async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
     let _skipped = cam.event(EventKind::BatteryLow);
     let after = cam.event(EventKind::RecordStop);
     assert_eq!(put_event(&http, &s.url, &after).await.expect("put").0, 201);
-    let (code, out) = kordon(&["device", "status", "cam-bad-01", "--server", &s.url]);
+    let (code, out) = kordon(&[
+        "device",
+        "status",
+        "cam-bad-01",
+        "--server",
+        &s.url,
+        "--token",
+        &token(&s.data),
+    ]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("missing links seq 1..=1"), "{out}");
+    // Recomputed from every stored link, the chain is what was kept as they arrived.
+    let (code, out) = kordon(&[
+        "device",
+        "recheck",
+        "cam-bad-01",
+        "--server",
+        &s.url,
+        "--token",
+        &token(&s.data),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("2 problems found")
+            && out.contains("the kept state agrees with the recomputation"),
+        "{out}"
+    );
 
     // Oversized declared size.
     let mut big = Camera {
@@ -727,6 +762,7 @@ async fn assignments_are_custody_events_in_the_log() {
     assert_eq!(code, 0, "{out}");
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-asg-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -1210,6 +1246,7 @@ async fn truncated_and_stalled_uploads_store_nothing() {
     );
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-trunc-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("get"),
@@ -2138,6 +2175,7 @@ async fn retry_succeeds(http: &reqwest::Client, s: &Server, link: &Link, bytes: 
             s.url,
             link.body().device()
         ))
+        .bearer_auth(token(&s.data))
         .send()
         .await
         .expect("continuity"),
@@ -2198,6 +2236,7 @@ async fn an_object_store_outage_is_a_retryable_error_and_the_retry_succeeds() {
     refused_for_now(&http, &s.url, &second, &videos[1], "object store").await;
     let (_, c) = json_of(
         http.get(format!("{}/v1/devices/cam-s3-01/continuity", s.url))
+            .bearer_auth(token(&s.data))
             .send()
             .await
             .expect("continuity"),
@@ -2406,6 +2445,7 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     let c = until(&http, &continuity, &centre_data, |c| c["head"] == 9).await;
     let (_, d) = json_of(
         http.get(format!("{}/v1/devices/cam-edge-01", centre.url))
+            .bearer_auth(token(&centre_data))
             .send()
             .await
             .expect("device"),

@@ -130,6 +130,194 @@ impl ChainReport {
     }
 }
 
+impl ChainProblem {
+    /// The sequence number of the link whose arrival creates this problem (the link
+    /// after a hole, the link with the wrong `prev` or time, the segment after an
+    /// unexplained gap, an equivocated or mis-attested link); `None` for input problems.
+    ///
+    /// A problem anchored at `s` depends only on links numbered `s` or lower, back to the
+    /// last segment before `s`: this is what lets a store keep a chain's problems as links
+    /// arrive in any order ([`window_problems`]).
+    pub fn anchor(&self) -> Option<u64> {
+        match self {
+            ChainProblem::Malformed { .. }
+            | ChainProblem::WrongDevice { .. }
+            | ChainProblem::BadSignature { .. } => None,
+            ChainProblem::Missing { to, .. } => Some(to.saturating_add(1)),
+            ChainProblem::UnexplainedGap { before_seq, .. } => Some(*before_seq),
+            ChainProblem::AttestationMismatch { seq, .. }
+            | ChainProblem::Equivocation { seq, .. }
+            | ChainProblem::BrokenPrev { seq, .. }
+            | ChainProblem::TimeBackwards { seq, .. } => Some(*seq),
+        }
+    }
+}
+
+/// What the checks between consecutive links remember of the link before.
+#[derive(Debug, Clone, Copy)]
+struct Previous {
+    hash: Hash,
+    start: Timestamp,
+    end: Timestamp,
+}
+
+/// The checks between consecutive links of one chain (holes, `prev` hashes, time order,
+/// unexplained gaps, attestation), fed verified links in ascending sequence order, one at
+/// a time: [`verify_chain`] runs it over a whole chain, a store over the few links an
+/// arriving link can change ([`window_problems`]) and an audit over a chain streamed
+/// from storage in constant memory.
+#[derive(Debug, Clone)]
+pub struct SequenceCheck {
+    genesis: Hash,
+    opts: ChainOptions,
+    expected_seq: u64,
+    contiguous: bool,
+    head: Option<u64>,
+    prev: Option<Previous>,
+    /// The last segment `(seq, end)` and whether an event ending recording came after it.
+    last_segment: Option<(u64, Timestamp, bool)>,
+}
+
+impl SequenceCheck {
+    /// Starts checking `device`'s chain at sequence number `from_seq` (0 for the whole
+    /// chain). Started later, the first link is taken as it is: nothing about it that
+    /// depends on the links before it is checked, and no head is reported.
+    pub fn new(device: &str, from_seq: u64, opts: &ChainOptions) -> Self {
+        SequenceCheck {
+            genesis: genesis(device),
+            opts: *opts,
+            expected_seq: from_seq,
+            contiguous: from_seq == 0,
+            head: None,
+            prev: None,
+            last_segment: None,
+        }
+    }
+
+    /// The highest sequence number up to which every link from 0 is present and
+    /// correctly chained, among the links pushed so far.
+    pub fn head(&self) -> Option<u64> {
+        self.head
+    }
+
+    /// Checks the next link (a higher sequence number than the last one pushed, already
+    /// verified against the device's key), adding what does not hold to `problems`.
+    pub fn push(&mut self, link: &Link, problems: &mut Vec<ChainProblem>) {
+        let body = link.body();
+        let seq = body.seq();
+        if seq > self.expected_seq {
+            problems.push(ChainProblem::Missing {
+                from: self.expected_seq,
+                to: seq - 1,
+            });
+            self.contiguous = false;
+            self.prev = None;
+            self.last_segment = None;
+        }
+        self.expected_seq = seq.saturating_add(1);
+
+        if let LinkBody::Segment(s) = body {
+            let by_device = link.signer_name() == s.device;
+            if by_device != (s.attested == Attestation::Device) {
+                problems.push(ChainProblem::AttestationMismatch {
+                    seq,
+                    signer: link.signer_name().to_owned(),
+                });
+            }
+        }
+
+        let expected_prev = match (seq, self.prev) {
+            (0, _) => Some(self.genesis),
+            (_, Some(p)) => Some(p.hash),
+            (_, None) => None,
+        };
+        let mut linked = true;
+        if let Some(expected) = expected_prev
+            && body.prev() != expected
+        {
+            problems.push(ChainProblem::BrokenPrev {
+                seq,
+                expected,
+                found: body.prev(),
+            });
+            linked = false;
+        }
+        self.contiguous &= linked;
+        if self.contiguous {
+            self.head = Some(seq);
+        }
+
+        // A segment starts no earlier than the previous link ends; an event may fall inside
+        // the previous segment (it happened while that segment was being recorded), so it
+        // only must not precede the previous link's start.
+        let clock_sync = matches!(body, LinkBody::Event(e) if e.kind == EventKind::ClockSync);
+        let floor = |p: &Previous| match body {
+            LinkBody::Segment(_) => p.end,
+            LinkBody::Event(_) => p.start,
+        };
+        if let Some(p) = &self.prev
+            && body.start() < floor(p)
+            && !clock_sync
+        {
+            problems.push(ChainProblem::TimeBackwards {
+                seq,
+                previous: floor(p),
+                time: body.start(),
+            });
+        }
+
+        match body {
+            LinkBody::Segment(s) => {
+                if let Some((after_seq, end, false)) = self.last_segment
+                    && s.start.0 - end.0 > self.opts.max_gap_ms
+                {
+                    problems.push(ChainProblem::UnexplainedGap {
+                        after_seq,
+                        before_seq: seq,
+                        from: end,
+                        to: s.start,
+                    });
+                }
+                self.last_segment = Some((seq, s.end, false));
+            }
+            LinkBody::Event(e) => {
+                if let Some((_, _, stopped)) = self.last_segment.as_mut() {
+                    *stopped |= e.kind.ends_recording();
+                }
+            }
+        }
+        self.prev = Some(Previous {
+            hash: link.hash(),
+            start: body.start(),
+            end: body.end(),
+        });
+    }
+}
+
+/// The problems anchored ([`ChainProblem::anchor`]) in the part of a chain that an
+/// arriving link can change, recomputed from the links stored there.
+///
+/// `links` are every stored link numbered `from_seq..=hi`, ascending, where `from_seq` is
+/// the last segment before the arriving link (or 0 when there is none) and `hi` the first
+/// segment after it (or the highest link stored). The answer holds every problem anchored
+/// in `from_seq + 1..=hi` (in `0..=hi` when `from_seq` is 0); problems anchored elsewhere
+/// are unchanged by the arrival. Equivocations are not among them: they are known when a
+/// twin is refused, not from the links kept.
+pub fn window_problems(
+    device: &str,
+    links: &[Link],
+    from_seq: u64,
+    opts: &ChainOptions,
+) -> Vec<ChainProblem> {
+    let mut check = SequenceCheck::new(device, from_seq, opts);
+    let mut problems = Vec::new();
+    for l in links {
+        check.push(l, &mut problems);
+    }
+    problems.retain(|p| p.anchor().is_some_and(|a| from_seq == 0 || a > from_seq));
+    problems
+}
+
 /// Verifies the links of `device`, signed by `key`.
 pub fn verify_chain<B: AsRef<[u8]>>(
     device: &str,
@@ -180,100 +368,101 @@ pub fn verify_chain<B: AsRef<[u8]>>(
     }
     problems.extend(equivocations);
 
-    let mut head = None;
-    let mut contiguous = true;
-    let mut expected_seq = 0u64;
-    let mut prev: Option<&Link> = None;
-    // The last segment, and whether an event ending recording came after it.
-    let mut last_segment: Option<(&Link, bool)> = None;
-    for (&seq, link) in &by_seq {
-        let body = link.body();
-        if seq > expected_seq {
-            problems.push(ChainProblem::Missing {
-                from: expected_seq,
-                to: seq - 1,
-            });
-            contiguous = false;
-            prev = None;
-            last_segment = None;
-        }
-        expected_seq = seq.saturating_add(1);
-
-        if let LinkBody::Segment(s) = body {
-            let by_device = link.signer_name() == s.device;
-            if by_device != (s.attested == Attestation::Device) {
-                problems.push(ChainProblem::AttestationMismatch {
-                    seq,
-                    signer: link.signer_name().to_owned(),
-                });
-            }
-        }
-
-        let expected_prev = match (seq, prev) {
-            (0, _) => Some(genesis(device)),
-            (_, Some(p)) => Some(p.hash()),
-            (_, None) => None,
-        };
-        let mut linked = true;
-        if let Some(expected) = expected_prev
-            && body.prev() != expected
-        {
-            problems.push(ChainProblem::BrokenPrev {
-                seq,
-                expected,
-                found: body.prev(),
-            });
-            linked = false;
-        }
-        contiguous &= linked;
-        if contiguous {
-            head = Some(seq);
-        }
-
-        // A segment starts no earlier than the previous link ends; an event may fall inside
-        // the previous segment (it happened while that segment was being recorded), so it
-        // only must not precede the previous link's start.
-        let clock_sync = matches!(body, LinkBody::Event(e) if e.kind == EventKind::ClockSync);
-        let floor = |p: &Link| match body {
-            LinkBody::Segment(_) => p.body().end(),
-            LinkBody::Event(_) => p.body().start(),
-        };
-        if let Some(p) = prev
-            && body.start() < floor(p)
-            && !clock_sync
-        {
-            problems.push(ChainProblem::TimeBackwards {
-                seq,
-                previous: floor(p),
-                time: body.start(),
-            });
-        }
-
-        match body {
-            LinkBody::Segment(s) => {
-                if let Some((a, false)) = last_segment
-                    && s.start.0 - a.body().end().0 > opts.max_gap_ms
-                {
-                    problems.push(ChainProblem::UnexplainedGap {
-                        after_seq: a.body().seq(),
-                        before_seq: seq,
-                        from: a.body().end(),
-                        to: s.start,
-                    });
-                }
-                last_segment = Some((link, false));
-            }
-            LinkBody::Event(e) => {
-                if let Some((_, stopped)) = last_segment.as_mut() {
-                    *stopped |= e.kind.ends_recording();
-                }
-            }
-        }
-        prev = Some(link);
+    let mut check = SequenceCheck::new(device, 0, opts);
+    for link in by_seq.values() {
+        check.push(link, &mut problems);
     }
+    let head = check.head();
     ChainReport {
         links: by_seq.into_values().collect(),
         problems,
         head,
+    }
+}
+
+/// A whole chain checked as it is read from storage in ascending sequence order, in
+/// constant memory (but for the problems found): what a store keeps of a chain, computed
+/// from scratch (`kordon device recheck`, and the first start after an upgrade).
+#[derive(Debug, Clone)]
+pub struct ChainScan {
+    device: String,
+    key: VerifierKey,
+    check: SequenceCheck,
+    index: usize,
+    /// Everything that does not hold, in reading order.
+    pub problems: Vec<ChainProblem>,
+    /// Links that hold.
+    pub links: u64,
+    /// Of which segments.
+    pub segments: u64,
+    /// Sum of the segments' lengths, in milliseconds.
+    pub recorded_ms: i64,
+    /// The highest sequence number that holds.
+    pub last_seq: Option<u64>,
+    /// The latest end (segment) or time (event).
+    pub max_end_ms: Option<i64>,
+}
+
+impl ChainScan {
+    /// Starts a scan of `device`'s chain, verified with `key`.
+    pub fn new(device: &str, key: &VerifierKey, opts: &ChainOptions) -> Self {
+        ChainScan {
+            device: device.to_owned(),
+            key: key.clone(),
+            check: SequenceCheck::new(device, 0, opts),
+            index: 0,
+            problems: Vec::new(),
+            links: 0,
+            segments: 0,
+            recorded_ms: 0,
+            last_seq: None,
+            max_end_ms: None,
+        }
+    }
+
+    /// Checks the next stored link (sequence numbers ascending, one link each): parsed,
+    /// for this device, signed with its key, then in sequence with the link before.
+    pub fn push(&mut self, bytes: &[u8]) {
+        let index = self.index;
+        self.index += 1;
+        let link = match Link::parse(bytes) {
+            Ok(l) => l,
+            Err(error) => {
+                self.problems.push(ChainProblem::Malformed { index, error });
+                return;
+            }
+        };
+        let body = link.body();
+        if body.device() != self.device {
+            self.problems.push(ChainProblem::WrongDevice {
+                index,
+                device: body.device().to_owned(),
+            });
+            return;
+        }
+        if link.verify(&self.key).is_err() {
+            self.problems.push(ChainProblem::BadSignature {
+                index,
+                seq: body.seq(),
+            });
+            return;
+        }
+        self.check.push(&link, &mut self.problems);
+        self.links += 1;
+        if let LinkBody::Segment(s) = body {
+            self.segments += 1;
+            self.recorded_ms += s.end.0 - s.start.0;
+        }
+        self.last_seq = Some(body.seq());
+        self.max_end_ms = Some(
+            self.max_end_ms
+                .map_or(body.end().0, |m| m.max(body.end().0)),
+        );
+    }
+
+    /// The highest sequence number up to which the chain read so far is complete and
+    /// unbroken.
+    pub fn head(&self) -> Option<u64> {
+        self.check.head()
     }
 }

@@ -30,6 +30,10 @@ pub struct Config {
     /// Longest silence between two segments that needs no explaining event, in
     /// milliseconds. Env: `KORDON_MAX_GAP_MS`. Default 2000.
     pub max_gap_ms: i64,
+    /// How far in the future (by the server's clock) a link may end before it is refused
+    /// (`link_in_future`), in seconds. Old links are always accepted: docks import late.
+    /// Env: `KORDON_MAX_CLOCK_SKEW_S`. Default 300.
+    pub max_clock_skew_s: i64,
     /// Lifetime of a device enrollment token, in seconds. Env:
     /// `KORDON_ENROLL_TOKEN_TTL_S`. Default 86400.
     pub enroll_token_ttl_s: i64,
@@ -124,6 +128,7 @@ impl Default for Config {
             log_batch: 4096,
             log_partial_grace_s: 60,
             max_gap_ms: 2000,
+            max_clock_skew_s: 300,
             enroll_token_ttl_s: 86_400,
             upload_idle_timeout_s: 30,
             witnesses: Vec::new(),
@@ -213,6 +218,7 @@ impl Config {
         env("KORDON_LOG_BATCH", &mut c.log_batch)?;
         env("KORDON_LOG_PARTIAL_GRACE_S", &mut c.log_partial_grace_s)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
+        env("KORDON_MAX_CLOCK_SKEW_S", &mut c.max_clock_skew_s)?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
         env("KORDON_WITNESS_QUORUM", &mut c.witness_quorum)?;

@@ -20,6 +20,9 @@ pub enum StartError {
     /// A key or token file problem.
     #[error("{0}")]
     Keys(String),
+    /// A device's stored chain could not be read to compute its state.
+    #[error("chain state of {0}: {1}")]
+    Chain(String, String),
     /// Metadata store.
     #[error(transparent)]
     Meta(#[from] kordon_store::meta::MetaError),
@@ -160,11 +163,32 @@ pub async fn open_on(
         forwarding: std::sync::Mutex::default(),
     });
     reconcile(&app).await?;
+    backfill_chain_state(&app).await?;
     crate::jobs::retention::spawn(app.clone());
     crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
     crate::jobs::forward::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
+}
+
+/// Devices whose links were stored before the chain state was kept (an upgrade, or a
+/// database copied in) get it computed once from their links.
+async fn backfill_chain_state(app: &App) -> Result<(), StartError> {
+    for device in app.meta.devices_without_chain_state().await? {
+        let (state, problems) = crate::ops::devices::recompute(app, &device)
+            .await
+            .map_err(|e| StartError::Chain(device.clone(), e.to_string()))?;
+        app.meta
+            .replace_chain_state(&device, &state, &problems)
+            .await?;
+        tracing::info!(
+            device,
+            links = state.links,
+            problems = problems.len(),
+            "chain state computed from the stored links"
+        );
+    }
+    Ok(())
 }
 
 /// Entries read at a time while reconciling.

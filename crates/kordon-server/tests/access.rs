@@ -219,6 +219,25 @@ async fn every_role_and_operation_pair_over_http() {
         s.add_user(&name, role.as_str(), extra).await;
         tokens.push((role, s.token_of(&name).await.0));
     }
+    // Every signed-in role reads the list of cameras; only an administrator rechecks one.
+    for (role, token) in &tokens {
+        let (st, v) = s.call(Method::GET, "/v1/devices", Some(token), None).await;
+        assert_eq!(st, StatusCode::OK, "{role:?}: {v}");
+        let (st, v) = s
+            .call(
+                Method::POST,
+                "/v1/devices/cam-none/recheck",
+                Some(token),
+                Some(&json!({})),
+            )
+            .await;
+        let want = if *role == Role::Administrator {
+            (StatusCode::NOT_FOUND, Some("unknown_device"))
+        } else {
+            (StatusCode::FORBIDDEN, Some("forbidden"))
+        };
+        assert_eq!((st, v["error"].as_str()), want, "{role:?} rechecks: {v}");
+    }
     let mut checked = 0;
     for op in Op::ALL {
         let (method, path, body) = request(op);
@@ -264,10 +283,24 @@ async fn every_role_and_operation_pair_over_http() {
     assert_eq!(checked, Op::ALL.len() * Role::ALL.len());
 
     // The public log stays public: outsiders need no account.
-    for path in ["/log/checkpoint", "/log/verifier-key", "/v1/devices"] {
+    for path in ["/log/checkpoint", "/log/verifier-key"] {
         assert_eq!(
             s.call(Method::GET, path, None, None).await.0,
             StatusCode::OK,
+            "{path}"
+        );
+    }
+    // The cameras and their chains are not public (the keys are, in the log's enroll
+    // events): any signed-in role reads them, nobody else.
+    for path in [
+        "/v1/devices",
+        "/v1/devices/cam-access",
+        "/v1/devices/cam-access/continuity",
+    ] {
+        let (st, v) = s.call(Method::GET, path, None, None).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthorized")),
             "{path}"
         );
     }

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use kordon_store::meta::testing::Rng;
+use kordon_store::meta::testing::{Rng, TestCamera};
 use kordon_store::meta::{Meta, NewLink};
 
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -178,23 +178,18 @@ async fn queries(
     for _ in 0..50 {
         let device = format!("new-{}", rng.below(1000));
         next += 1;
-        let hash = format!("{next:064x}");
-        let body = vec![b'x'; 300];
+        let link = TestCamera::new(&device).segment_with(
+            next,
+            kordon_core::link::genesis(&device),
+            T0 + YEAR - 3_600_000,
+            T0 + YEAR - 3_540_000,
+        );
         let t = Instant::now();
         m.insert_link(
             &NewLink {
-                device_id: &device,
-                seq: next,
-                hash,
-                kind: "segment",
-                start_ms: T0 + YEAR - 3_600_000,
-                end_ms: T0 + YEAR - 3_540_000,
-                blob_sha256: Some(format!("{next:064}")),
-                size: Some(1),
-                night: Some(false),
-                attested: Some("device"),
-                body: &body,
+                link: &link,
                 log_floor: 0,
+                chain: kordon_core::chain::ChainOptions::default(),
             },
             T0 + YEAR,
         )

@@ -18,6 +18,7 @@ use sqlx::any::AnyPoolOptions;
 mod assignments;
 mod backup;
 mod cases;
+mod chain;
 mod devices;
 mod edges;
 mod gap_reasons;
@@ -36,6 +37,7 @@ pub use links::{InsertOutcome, LinkRow, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
 
 pub use cases::{Case, CaseItem, CustodyRow};
+pub use chain::ChainState;
 pub use edges::EdgeState;
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,

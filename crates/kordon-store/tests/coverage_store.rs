@@ -1,6 +1,8 @@
 //! Stored coverage: what invalidates it, and that a result computed before a change is
 //! never written over the change.
 
+use kordon_core::chain::ChainOptions;
+use kordon_store::meta::testing::TestCamera;
 use kordon_store::meta::{Assignment, InspectionOutcome, InspectionRow, Meta, NewLink};
 
 const H: i64 = 3_600_000;
@@ -45,21 +47,13 @@ async fn camera(m: &Meta, id: &str, officer: &str, from: i64) {
 }
 
 async fn link(m: &Meta, device: &str, seq: u64, start: i64, end: i64) {
-    let body = format!("{device} {seq}");
+    let cam = TestCamera::new(device);
+    let link = cam.segment_with(seq, kordon_core::link::genesis(device), start, end);
     m.insert_link(
         &NewLink {
-            device_id: device,
-            seq,
-            hash: format!("{device}-{seq}"),
-            kind: "segment",
-            start_ms: start,
-            end_ms: end,
-            blob_sha256: None,
-            size: None,
-            night: Some(false),
-            attested: Some("device"),
-            body: body.as_bytes(),
+            link: &link,
             log_floor: 0,
+            chain: ChainOptions::default(),
         },
         0,
     )
@@ -125,8 +119,12 @@ async fn coverage_invalidation(m: &Meta) {
     // A late link that fills a gap before I-1 (its predecessor started before I-1 ended)
     // makes I-1 stale too.
     link(m, "cam-a", 5, 4 * H, 4 * H + 10_000).await;
+    let g2 = state(m, "I-2").await.0;
+    assert!(m.store_coverage("I-2", g2, "after 5").await.expect("store"));
     link(m, "cam-a", 2, H + 60_000, H + 70_000).await;
     assert_eq!(state(m, "I-1").await.1, None, "late link inside I-1");
+    // It cannot change what comes after the next segment (seq 5 at 4 h): I-2 stays.
+    assert_eq!(state(m, "I-2").await.1.as_deref(), Some("after 5"));
 
     // A correction is a new version with fresh coverage; the old version is kept.
     let mut corrected = late.clone();

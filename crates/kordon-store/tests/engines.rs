@@ -2,26 +2,20 @@
 //! equivocation, the log's bookkeeping), custody, search, holds and purges — and on
 //! PostgreSQL the monthly partitions of `links` are created ahead and filled correctly.
 
+use kordon_core::chain::ChainOptions;
+use kordon_core::link::{EventKind, Link};
+use kordon_store::meta::testing::TestCamera;
 use kordon_store::meta::{Bookmark, Engine, InsertOutcome, Meta, NewLink};
 
 const DAY: i64 = 86_400_000;
 /// 2026-11-28T12:00:00Z.
 const NOW: i64 = 1_795_867_200_000;
 
-fn link<'a>(device: &'a str, seq: u64, start: i64, hash: &str, body: &'a [u8]) -> NewLink<'a> {
+fn new(link: &Link) -> NewLink<'_> {
     NewLink {
-        device_id: device,
-        seq,
-        hash: hash.into(),
-        kind: "segment",
-        start_ms: start,
-        end_ms: start + 60_000,
-        blob_sha256: Some(format!("blob-{hash}")),
-        size: Some(1000),
-        night: Some(seq % 2 == 1),
-        attested: Some("device"),
-        body,
+        link,
         log_floor: 0,
+        chain: ChainOptions::default(),
     }
 }
 
@@ -29,47 +23,46 @@ async fn behaves(m: &Meta) {
     m.create_enroll_token("cam-1", "t", 0, i64::MAX)
         .await
         .expect("token");
-    m.enroll("cam-1", "t", "key", 0).await.expect("enroll");
+    let mut cam = TestCamera::new("cam-1");
+    m.enroll("cam-1", "t", &cam.vkey(), 0)
+        .await
+        .expect("enroll");
 
     // A new link, its retry, and a different link under the same seq (equivocation).
-    let l0 = link("cam-1", 0, NOW, "h0", b"link zero");
+    let l0 = cam.segment(NOW, NOW + 60_000);
+    let h = |l: &Link| l.hash().to_hex();
     assert_eq!(
-        m.insert_link(&l0, NOW).await.expect("insert"),
+        m.insert_link(&new(&l0), NOW).await.expect("insert"),
         InsertOutcome::Inserted
     );
-    match m.insert_link(&l0, NOW).await.expect("retry") {
-        InsertOutcome::Duplicate(s) => assert_eq!(s.body, b"link zero"),
+    match m.insert_link(&new(&l0), NOW).await.expect("retry") {
+        InsertOutcome::Duplicate(s) => assert_eq!(s.body, l0.bytes()),
         other => panic!("retry: {other:?}"),
     }
-    let forged = link("cam-1", 0, NOW - 40 * DAY, "hX", b"another link zero");
-    match m.insert_link(&forged, NOW).await.expect("conflict") {
-        InsertOutcome::Conflict(s) => assert_eq!(s.hash, "h0"),
+    let forged = cam.segment_with(0, l0.body().prev(), NOW - 40 * DAY, NOW - 40 * DAY + 1);
+    match m.insert_link(&new(&forged), NOW).await.expect("conflict") {
+        InsertOutcome::Conflict(s) => assert_eq!(s.hash, h(&l0)),
         other => panic!("equivocation: {other:?}"),
     }
-    m.record_equivocation("cam-1", 0, "hX", b"another link zero", NOW)
+    m.record_equivocation("cam-1", 0, &h(&forged), forged.bytes(), NOW)
         .await
         .expect("record");
     assert_eq!(
         m.equivocations("cam-1").await.expect("list"),
-        vec![(0, "hX".to_owned())]
+        vec![(0, h(&forged))]
     );
     // Links in other months (one far back, in no month partition) and out of order.
-    let l2 = link("cam-1", 2, NOW + 35 * DAY, "h2", b"link two");
-    let l1 = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");
+    let l1 = cam.segment(NOW - 400 * DAY, NOW - 400 * DAY + 60_000);
+    let l2 = cam.segment(NOW + 35 * DAY, NOW + 35 * DAY + 60_000);
     for l in [&l2, &l1] {
         assert_eq!(
-            m.insert_link(l, NOW).await.expect("insert"),
+            m.insert_link(&new(l), NOW).await.expect("insert"),
             InsertOutcome::Inserted
         );
     }
-    assert_eq!(
-        m.device_links("cam-1").await.expect("links"),
-        vec![
-            b"link zero".to_vec(),
-            b"link one".to_vec(),
-            b"link two".to_vec()
-        ]
-    );
+    let page = m.chain_page("cam-1", None, 10).await.expect("links");
+    let bodies: Vec<&[u8]> = page.iter().map(|p| p.1.as_slice()).collect();
+    assert_eq!(bodies, vec![l0.bytes(), l1.bytes(), l2.bytes()]);
 
     // The log's bookkeeping.
     m.insert_custody("c0", "view", "inspection:I-1", b"custody zero", NOW, 0)
@@ -83,14 +76,14 @@ async fn behaves(m: &Meta) {
         .map(|u| u.hash)
         .collect();
     assert_eq!(unlogged.len(), 4, "{unlogged:?}");
-    for (i, h) in ["h0", "h1", "h2", "c0"].iter().enumerate() {
+    for (i, h) in [h(&l0), h(&l1), h(&l2), "c0".into()].iter().enumerate() {
         m.set_log_index(h, i as u64).await.expect("index");
     }
     assert!(m.unlogged().await.expect("unlogged").is_empty());
     assert_eq!(m.max_log_index().await.expect("max"), Some(3));
-    assert_eq!(m.log_index_of("h2").await.expect("of"), Some(2));
+    assert_eq!(m.log_index_of(&h(&l2)).await.expect("of"), Some(2));
     let logged = m.logged_entries().await.expect("logged");
-    assert_eq!(logged[1], (1, b"link one".to_vec()));
+    assert_eq!(logged[1], (1, l1.bytes().to_vec()));
     assert_eq!(
         m.custody_mentioning("view", "custody")
             .await
@@ -127,15 +120,16 @@ async fn behaves(m: &Meta) {
     m.create_enroll_token("dock-1", "t2", 0, i64::MAX)
         .await
         .expect("token");
-    m.enroll("dock-1", "t2", "key", 0).await.expect("enroll");
-    let mut long = link("dock-1", 0, NOW, "d0", b"two hours");
-    long.end_ms = NOW + 7_200_000;
-    let mut stop = link("dock-1", 1, NOW + 600_000, "d1", b"an event inside it");
-    (stop.kind, stop.end_ms, stop.blob_sha256) = ("record-stop", NOW + 600_000, None);
-    let after = link("dock-1", 2, NOW + 7_200_000, "d2", b"after it");
+    let mut dock = TestCamera::new("dock-1");
+    m.enroll("dock-1", "t2", &dock.vkey(), 0)
+        .await
+        .expect("enroll");
+    let long = dock.segment(NOW, NOW + 7_200_000);
+    let stop = dock.event(EventKind::RecordStop, NOW + 600_000);
+    let after = dock.segment(NOW + 7_200_000, NOW + 7_260_000);
     for l in [&long, &stop, &after] {
         assert_eq!(
-            m.insert_link(l, NOW).await.expect("insert"),
+            m.insert_link(&new(l), NOW).await.expect("insert"),
             InsertOutcome::Inserted
         );
     }
@@ -166,11 +160,15 @@ async fn behaves(m: &Meta) {
 
     // Holds and purges.
     assert!(!m.is_held("cam-1", NOW, NOW + 1).await.expect("held"));
-    assert!(m.blob_in_use("blob-h0").await.expect("in use"));
+    let blob0 = match l0.body() {
+        kordon_core::link::LinkBody::Segment(s) => s.sha256.to_hex(),
+        kordon_core::link::LinkBody::Event(_) => unreachable!("a segment"),
+    };
+    assert!(m.blob_in_use(&blob0).await.expect("in use"));
     let old = m.purge_candidates(NOW + 1, 10).await.expect("candidates");
     assert_eq!(old.len(), 5, "the segments of both devices");
     m.mark_purged("cam-1", 0, "tomb", NOW).await.expect("purge");
-    assert!(!m.blob_in_use("blob-h0").await.expect("in use"));
+    assert!(!m.blob_in_use(&blob0).await.expect("in use"));
     assert_eq!(
         m.purge_candidates(NOW + 1, 10)
             .await
@@ -210,11 +208,11 @@ async fn postgres_behaves_and_partitions_links_by_month() {
                 .expect("query")
         }
     };
-    let where_is = "SELECT tableoid::regclass::text || ':' || hash FROM links WHERE device_id = 'cam-1' ORDER BY seq";
+    let where_is = "SELECT tableoid::regclass::text || ':' || seq FROM links WHERE device_id = 'cam-1' ORDER BY seq";
     let before = placed(where_is).await;
     let now_part = format!("links_p{}", &jiff_month(NOW));
-    assert_eq!(before[0], format!("{now_part}:h0"));
-    assert_eq!(before[1], "links_default:h1");
+    assert_eq!(before[0], format!("{now_part}:0"));
+    assert_eq!(before[1], "links_default:1");
     // Creating the partition of that old month moves its rows out of the default one.
     m.ensure_partitions(NOW - 400 * DAY)
         .await
@@ -222,13 +220,18 @@ async fn postgres_behaves_and_partitions_links_by_month() {
     let after = placed(where_is).await;
     assert_eq!(
         after[1],
-        format!("links_p{}:h1", jiff_month(NOW - 400 * DAY))
+        format!("links_p{}:1", jiff_month(NOW - 400 * DAY))
     );
     assert_eq!(after.len(), 3, "no row lost or doubled: {after:?}");
     // Still one link per (device, seq) after the move.
-    let again = link("cam-1", 1, NOW - 400 * DAY, "h1", b"link one");
+    let (_, again, _) = m
+        .chain_page("cam-1", Some(0), 1)
+        .await
+        .expect("read")
+        .remove(0);
+    let again = Link::parse(&again).expect("parse");
     assert!(matches!(
-        m.insert_link(&again, NOW).await.expect("retry"),
+        m.insert_link(&new(&again), NOW).await.expect("retry"),
         InsertOutcome::Duplicate(_)
     ));
 }

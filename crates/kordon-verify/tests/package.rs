@@ -68,6 +68,7 @@ impl Fleet {
         let res = self
             .http
             .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("get");

@@ -3,7 +3,8 @@
 use anyhow::Result;
 use clap::Subcommand;
 use kordon_api::devices::{
-    AssignRequest, AssignmentLogged, Continuity, DeviceList, EnrollToken, ReturnRequest, Revoked,
+    AssignRequest, AssignmentLogged, Continuity, DeviceList, EnrollToken, Page, Recheck,
+    RecheckRequest, ReturnRequest, Revoked, device_path,
 };
 
 use crate::client::{Client, Remote, block_on};
@@ -29,10 +30,19 @@ enum DeviceCommand {
         /// Camera id.
         device: String,
     },
-    /// Chain state of a device.
+    /// Chain state of a device (kept as its links arrived).
     Status {
         /// Camera id.
         device: String,
+    },
+    /// Recompute a device's chain from every stored link (signatures checked again) and
+    /// report where the state kept as links arrived differs; exit 2 when it does.
+    Recheck {
+        /// Camera id.
+        device: String,
+        /// Replace a kept state that differs with the recomputed one.
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -42,7 +52,7 @@ pub(crate) fn device(a: DeviceArgs) -> Result<i32> {
         match a.command {
             DeviceCommand::Enroll { device } => {
                 let t: EnrollToken = c
-                    .post_empty(&format!("/v1/devices/{device}/enroll-token"))
+                    .post_empty(&format!("{}/enroll-token", device_path(&device)))
                     .await?;
                 println!(
                     "enrollment token for {device} (one use, expires {}):",
@@ -53,7 +63,7 @@ pub(crate) fn device(a: DeviceArgs) -> Result<i32> {
             }
             DeviceCommand::Revoke { device } => {
                 let r: Revoked = c
-                    .post_empty(&format!("/v1/devices/{device}/revoke"))
+                    .post_empty(&format!("{}/revoke", device_path(&device)))
                     .await?;
                 println!(
                     "device {device} revoked (custody event at log index {})",
@@ -62,6 +72,35 @@ pub(crate) fn device(a: DeviceArgs) -> Result<i32> {
                 Ok(0)
             }
             DeviceCommand::Status { device } => status(&c, &device).await,
+            DeviceCommand::Recheck { device, repair } => {
+                let spinner = crate::commands::progress::spinner(&format!(
+                    "rechecking the chain of {device}"
+                ));
+                let r: Recheck = c
+                    .post(
+                        &format!("{}/recheck", device_path(&device)),
+                        &RecheckRequest { repair },
+                    )
+                    .await?;
+                spinner.finish_and_clear();
+                println!(
+                    "device {}: {} links read, {} problems found",
+                    r.device, r.links, r.problems
+                );
+                for d in &r.differences {
+                    println!("  DIFFERS {d}");
+                }
+                if r.differences.is_empty() {
+                    println!("  the kept state agrees with the recomputation");
+                } else if r.repaired {
+                    println!("  the kept state was replaced (custody event chain-recheck)");
+                }
+                Ok(if r.differences.is_empty() || r.repaired {
+                    0
+                } else {
+                    2
+                })
+            }
         }
     })
 }
@@ -70,31 +109,58 @@ fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "null".to_owned(), |v| v.to_string())
 }
 
+/// Every page of a device's continuity problems, calling `each` with them.
+async fn all_problems(
+    c: &Client,
+    device: &str,
+    mut each: impl FnMut(&Continuity),
+) -> Result<Continuity> {
+    let path = format!("{}/continuity", device_path(device));
+    let mut page = Page {
+        after: None,
+        limit: Some(1000),
+    };
+    loop {
+        let v: Continuity = c.get_with(&path, &page).await?;
+        each(&v);
+        match v.next.clone() {
+            Some(next) => page.after = Some(next),
+            None => return Ok(v),
+        }
+    }
+}
+
 async fn status(c: &Client, device: &str) -> Result<i32> {
-    let v: Continuity = c.get(&format!("/v1/devices/{device}/continuity")).await?;
-    println!(
-        "device {device}{}",
-        if v.revoked { " (REVOKED)" } else { "" }
-    );
-    println!(
-        "  links: {}  segments: {}  recorded: {} s",
-        v.links, v.segments, v.recorded_seconds
-    );
-    println!(
-        "  chain complete up to seq {}  last link seq {}",
-        opt(v.head),
-        opt(v.last_link)
-    );
-    for s in &v.stops {
-        println!(
-            "  stop  seq {} at {}: {} ({})",
-            s.seq, s.time, s.kind, s.detail
-        );
-    }
-    for p in &v.problems {
-        println!("  PROBLEM {p}");
-    }
-    Ok(if v.problems.is_empty() { 0 } else { 2 })
+    let mut first = true;
+    let v = all_problems(c, device, |v| {
+        if first {
+            first = false;
+            println!(
+                "device {device}{}",
+                if v.revoked { " (REVOKED)" } else { "" }
+            );
+            println!(
+                "  links: {}  segments: {}  recorded: {} s",
+                v.links, v.segments, v.recorded_seconds
+            );
+            println!(
+                "  chain complete up to seq {}  last link seq {}",
+                opt(v.head),
+                opt(v.last_link)
+            );
+            for s in &v.stops {
+                println!(
+                    "  stop  seq {} at {}: {} ({})",
+                    s.seq, s.time, s.kind, s.detail
+                );
+            }
+        }
+        for p in &v.problems {
+            println!("  PROBLEM {p}");
+        }
+    })
+    .await?;
+    Ok(if v.problems_total == 0 { 0 } else { 2 })
 }
 
 /// `kordon gaps`.
@@ -108,15 +174,22 @@ pub(crate) struct GapsArgs {
 pub(crate) fn gaps(a: GapsArgs) -> Result<i32> {
     let c = Client::new(&a.remote)?;
     block_on(async {
-        let list: DeviceList = c.get("/v1/devices").await?;
         let mut any = false;
-        for d in list.devices.iter().filter(|d| d.problems > 0) {
-            let v: Continuity = c
-                .get(&format!("/v1/devices/{}/continuity", d.device))
+        let mut page = Page::default();
+        loop {
+            let list: DeviceList = c.get_with("/v1/devices", &page).await?;
+            for d in list.devices.iter().filter(|d| d.problems > 0) {
+                all_problems(&c, &d.device, |v| {
+                    for p in &v.problems {
+                        any = true;
+                        println!("{}: {p}", d.device);
+                    }
+                })
                 .await?;
-            for p in &v.problems {
-                any = true;
-                println!("{}: {p}", d.device);
+            }
+            match list.next {
+                Some(next) => page.after = Some(next),
+                None => break,
             }
         }
         if !any {

@@ -14,4 +14,12 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
+/// A spinner for work of unknown length (hidden when stderr is not a terminal).
+pub(crate) fn spinner(what: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_message(what.to_owned());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 pub(crate) use kordon_verify::audit::bars;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled};
+use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled, device_path};
 use kordon_api::edges::{EdgeProgress, EntriesIn};
 use kordon_core::checkpoint::Checkpoint;
 use kordon_core::custody::Custody;
@@ -250,7 +250,7 @@ impl Forwarder {
     async fn enroll(&self, c: &Custody) -> Result<()> {
         let device = c.subject.strip_prefix("device ").unwrap_or(&c.subject);
         let known = match self
-            .call::<Device>(self.http.get(self.url(&format!("/v1/devices/{device}"))))
+            .call::<Device>(self.http.get(self.url(&device_path(device))))
             .await
         {
             Ok(d) => Some(d),
@@ -268,7 +268,7 @@ impl Forwarder {
         let t: EnrollToken = self
             .call(
                 self.http
-                    .post(self.url(&format!("/v1/devices/{device}/enroll-token"))),
+                    .post(self.url(&format!("{}/enroll-token", device_path(device)))),
             )
             .await?;
         let _: Enrolled = self
@@ -294,7 +294,7 @@ impl Forwarder {
                     )));
                 };
                 self.http
-                    .put(self.url(&format!("/v1/devices/{device}/segments/{seq}")))
+                    .put(self.url(&format!("{}/segments/{seq}", device_path(device))))
                     .header(
                         "Kordon-Manifest",
                         base64::engine::general_purpose::STANDARD.encode(link.bytes()),
@@ -304,7 +304,7 @@ impl Forwarder {
             }
             LinkBody::Event(_) => self
                 .http
-                .put(self.url(&format!("/v1/devices/{device}/events/{seq}")))
+                .put(self.url(&format!("{}/events/{seq}", device_path(device))))
                 .body(link.bytes().to_vec()),
         };
         match self.call::<Accepted>(req).await {

@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use kordon_analytics::coverage::{Assignment, CameraTimeline, Coverage, coverage};
 use kordon_analytics::span::Span;
 use kordon_api::inspections::{GapReasonRef, InspectionCoverage, InspectionStop, Uncovered};
-use kordon_core::chain::{ChainOptions, verify_chain};
-use kordon_core::note::VerifierKey;
 use kordon_core::time::Timestamp;
 use kordon_store::meta::{GapReason, LatestInspection};
 
@@ -16,11 +14,28 @@ use crate::error::ApiError;
 use crate::localtime::local;
 use crate::state::App;
 
-/// Builds camera timelines lazily (once per camera and request) and computes coverage,
-/// or takes the stored result when it is current.
+/// What a camera's chain says about the time `span`, from the links around it and the
+/// chain state: reads the window, never the camera's history.
+pub(crate) async fn camera_timeline(
+    app: &App,
+    camera: &str,
+    span: Span,
+) -> Result<CameraTimeline, ApiError> {
+    let Some(state) = app.meta.chain_state(camera).await? else {
+        return Ok(CameraTimeline::default());
+    };
+    let links = app.meta.links_around(camera, span.start, span.end).await?;
+    let mut t = CameraTimeline::from_links(&links);
+    t.uploaded_until = Some(state.max_end_ms);
+    t.ends_stopped = app.meta.ends_stopped(camera, state.last_seq).await?;
+    Ok(t)
+}
+
+/// Computes coverage, or takes the stored result when it is current; builds each
+/// camera's timeline of an inspection's time once per request.
 pub(crate) struct Calculator<'a> {
     app: &'a App,
-    timelines: HashMap<String, CameraTimeline>,
+    timelines: HashMap<(String, i64, i64), CameraTimeline>,
     /// Inspections whose coverage was recomputed (not taken from the store).
     pub(crate) recomputed: usize,
 }
@@ -34,31 +49,14 @@ impl<'a> Calculator<'a> {
         }
     }
 
-    async fn timeline(&mut self, camera: &str) -> Result<(), ApiError> {
-        if self.timelines.contains_key(camera) {
-            return Ok(());
+    async fn timeline(&mut self, camera: &str, span: Span) -> Result<CameraTimeline, ApiError> {
+        let key = (camera.to_owned(), span.start, span.end);
+        if let Some(t) = self.timelines.get(&key) {
+            return Ok(t.clone());
         }
-        let t = match self.app.meta.device(camera).await? {
-            Some(d) => {
-                let key =
-                    VerifierKey::parse(&d.vkey).map_err(|e| ApiError::Internal(e.to_string()))?;
-                let raw = self.app.meta.device_links(camera).await?;
-                let (cam, gap) = (camera.to_owned(), self.app.config.max_gap_ms);
-                tokio::task::spawn_blocking(move || {
-                    CameraTimeline::from_chain(&verify_chain(
-                        &cam,
-                        &key,
-                        &raw,
-                        &ChainOptions { max_gap_ms: gap },
-                    ))
-                })
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-            }
-            None => CameraTimeline::default(),
-        };
-        self.timelines.insert(camera.to_owned(), t);
-        Ok(())
+        let t = camera_timeline(self.app, camera, span).await?;
+        self.timelines.insert(key, t.clone());
+        Ok(t)
     }
 
     /// The coverage of the latest version of an inspection.
@@ -71,7 +69,9 @@ impl<'a> Calculator<'a> {
             return Ok(c);
         }
         let i = &li.row;
+        let span = Span::new(i.start_ms, i.end_ms);
         let mut assignments = Vec::new();
+        let mut timelines = HashMap::new();
         for o in &i.officers {
             for a in self
                 .app
@@ -79,7 +79,8 @@ impl<'a> Calculator<'a> {
                 .assignments_of(o, i.start_ms, i.end_ms)
                 .await?
             {
-                self.timeline(&a.device_id).await?;
+                let t = self.timeline(&a.device_id, span).await?;
+                timelines.insert(a.device_id.clone(), t);
                 assignments.push(Assignment {
                     camera: a.device_id,
                     officer: a.officer,
@@ -87,12 +88,7 @@ impl<'a> Calculator<'a> {
                 });
             }
         }
-        let c = coverage(
-            Span::new(i.start_ms, i.end_ms),
-            &i.officers,
-            &assignments,
-            &self.timelines,
-        );
+        let c = coverage(span, &i.officers, &assignments, &timelines);
         self.recomputed += 1;
         let stored = serde_json::to_string(&c).map_err(|e| ApiError::Internal(e.to_string()))?;
         // Not stored if something changed meanwhile: the next request recomputes.

@@ -2,13 +2,14 @@
 
 use kordon_api::devices::{
     Assignment, ChainProblem as Problem, Continuity, Device, DeviceList, DeviceSummary,
-    EnrollRequest, EnrollToken, Enrolled, RefusedTwin, Revoked, Stop,
+    EnrollRequest, EnrollToken, Enrolled, Page, Recheck, RefusedTwin, Revoked, Stop,
 };
-use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
-use kordon_core::link::{LinkBody, is_valid_device_id};
+use kordon_core::chain::{ChainOptions, ChainProblem, ChainScan};
+use kordon_core::hash::Hash;
+use kordon_core::link::{Link, LinkBody, is_valid_device_id};
 use kordon_core::note::VerifierKey;
 use kordon_core::time::Timestamp;
-use kordon_store::meta::Assignment as AssignmentRow;
+use kordon_store::meta::{Assignment as AssignmentRow, ChainState};
 use kordon_store::{now_ms, random_bytes};
 use sha2::{Digest as _, Sha256};
 
@@ -180,26 +181,48 @@ pub(crate) fn problem(p: &ChainProblem) -> Problem {
     }
 }
 
-/// The continuity of one camera: its chain verified, what it recorded, its stops and
-/// problems, who wore it.
-pub(crate) async fn continuity(app: &App, device: &str) -> Result<Continuity, ApiError> {
+fn stop(l: &Link) -> Option<Stop> {
+    match l.body() {
+        LinkBody::Event(e) => Some(Stop {
+            seq: e.seq,
+            time: e.time.to_string(),
+            kind: e.kind.as_str().to_owned(),
+            detail: e.detail.clone(),
+        }),
+        LinkBody::Segment(_) => None,
+    }
+}
+
+/// The continuity of one camera from its chain state: counters, head, a page of its
+/// problems, its latest stops, its refused twins, who wore it.
+pub(crate) async fn continuity(
+    app: &App,
+    device: &str,
+    page: &Page,
+) -> Result<Continuity, ApiError> {
     let dev = app
         .meta
         .device(device)
         .await?
         .ok_or_else(|| ApiError::UnknownDevice(device.to_owned()))?;
-    let key = VerifierKey::parse(&dev.vkey).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let raw = app.meta.device_links(device).await?;
-    let opts = ChainOptions {
-        max_gap_ms: app.config.max_gap_ms,
-    };
-    let report = tokio::task::spawn_blocking({
-        let device = device.to_owned();
-        move || verify_chain(&device, &key, &raw, &opts)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut problems: Vec<Problem> = report.problems.iter().map(problem).collect();
+    let state = app.meta.chain_state(device).await?.unwrap_or_default();
+    let after = cursor(page)?;
+    let limit = page.limit();
+    let mut problems = app.meta.chain_problems(device, after, limit + 1).await?;
+    let mut next = None;
+    if problems.len() > limit as usize {
+        // The cursor is an anchor: problems sharing the first left out go to the next page.
+        let cut = problems[limit as usize].anchor();
+        problems.truncate(limit as usize);
+        let keep = problems.iter().take_while(|p| p.anchor() != cut).count();
+        if keep > 0 {
+            problems.truncate(keep);
+        }
+        next = problems
+            .last()
+            .and_then(ChainProblem::anchor)
+            .map(|a| a.to_string());
+    }
     let equivocations: Vec<RefusedTwin> = app
         .meta
         .equivocations(device)
@@ -207,39 +230,19 @@ pub(crate) async fn continuity(app: &App, device: &str) -> Result<Continuity, Ap
         .into_iter()
         .map(|(seq, refused_link)| RefusedTwin { seq, refused_link })
         .collect();
-    for e in &equivocations {
-        problems.push(Problem::Equivocation {
-            seq: e.seq,
-            first: None,
-            second: e.refused_link.clone(),
-        });
-    }
-    let (mut segments, mut ms, mut stops) = (0usize, 0i64, Vec::new());
-    for l in &report.links {
-        match l.body() {
-            LinkBody::Segment(s) => {
-                segments += 1;
-                ms += s.end.0 - s.start.0;
-            }
-            LinkBody::Event(e) if e.kind.ends_recording() => stops.push(Stop {
-                seq: e.seq,
-                time: e.time.to_string(),
-                kind: e.kind.as_str().to_owned(),
-                detail: e.detail.clone(),
-            }),
-            LinkBody::Event(_) => {}
-        }
-    }
+    let stops = app.meta.latest_stops(device, 50).await?;
     Ok(Continuity {
         device: device.to_owned(),
         revoked: dev.revoked_at.is_some(),
-        links: report.links.len(),
-        segments,
-        recorded_seconds: ms as f64 / 1000.0,
-        head: report.head,
-        last_link: report.links.last().map(|l| l.body().seq()),
-        stops,
-        problems,
+        links: state.links as usize,
+        segments: state.segments as usize,
+        recorded_seconds: state.recorded_ms as f64 / 1000.0,
+        head: state.head,
+        last_link: (state.links > 0).then_some(state.last_seq),
+        stops: stops.iter().filter_map(stop).collect(),
+        problems: problems.iter().map(problem).collect(),
+        problems_total: state.problems,
+        next,
         equivocations,
         assignments: app
             .meta
@@ -249,6 +252,18 @@ pub(crate) async fn continuity(app: &App, device: &str) -> Result<Continuity, Ap
             .map(assignment)
             .collect(),
     })
+}
+
+/// A problems cursor: the anchor of the last problem of the previous page.
+fn cursor(page: &Page) -> Result<Option<u64>, ApiError> {
+    page.after
+        .as_deref()
+        .map(|a| {
+            a.parse().map_err(|_| {
+                ApiError::BadRequest("bad_query", format!("after={a:?} is not a cursor"))
+            })
+        })
+        .transpose()
 }
 
 /// A camera's key and state (public: the key is in the log's `enroll` event).
@@ -266,30 +281,38 @@ pub(crate) async fn device(app: &App, device: &str) -> Result<Device, ApiError> 
     })
 }
 
-/// Every camera with its continuity summary.
-pub(crate) async fn list(app: &App) -> Result<DeviceList, ApiError> {
-    let mut devices = Vec::new();
-    for id in app.meta.device_ids().await? {
-        let c = continuity(app, &id).await?;
-        let key = app.meta.device(&id).await?.map(|d| d.vkey);
-        devices.push(DeviceSummary {
-            assigned_to: c
-                .assignments
-                .last()
-                .filter(|a| a.end.is_none())
-                .map(|a| a.officer.clone()),
-            device: c.device,
-            key,
-            revoked: c.revoked,
-            links: c.links,
-            segments: c.segments,
-            recorded_seconds: c.recorded_seconds,
-            head: c.head,
-            last_link: c.last_link,
-            problems: c.problems.len(),
-        });
-    }
-    Ok(DeviceList { devices })
+/// One page of cameras with their chain state (one query, whatever their history).
+pub(crate) async fn list(app: &App, page: &Page) -> Result<DeviceList, ApiError> {
+    let limit = page.limit();
+    let mut rows = app
+        .meta
+        .devices_page(page.after.as_deref(), limit + 1)
+        .await?;
+    let next = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.0.id.clone()).unwrap_or_default()
+    });
+    let ids: Vec<&str> = rows.iter().map(|r| r.0.id.as_str()).collect();
+    let wearers = app.meta.current_wearers(&ids).await?;
+    let devices = rows
+        .into_iter()
+        .map(|(d, state)| {
+            let state = state.unwrap_or_default();
+            DeviceSummary {
+                assigned_to: wearers.get(&d.id).cloned(),
+                revoked: d.revoked_at.is_some(),
+                key: Some(d.vkey),
+                device: d.id,
+                links: state.links as usize,
+                segments: state.segments as usize,
+                recorded_seconds: state.recorded_ms as f64 / 1000.0,
+                head: state.head,
+                last_link: (state.links > 0).then_some(state.last_seq),
+                problems: state.problems as usize,
+            }
+        })
+        .collect();
+    Ok(DeviceList { devices, next })
 }
 
 /// An assignment in the API's terms.
@@ -302,4 +325,148 @@ pub(crate) fn assignment(a: &AssignmentRow) -> Assignment {
         start: Timestamp(a.start_ms).to_string(),
         end: a.end_ms.map(|e| Timestamp(e).to_string()),
     }
+}
+
+/// Recomputes a device's chain from every stored link (signatures checked again, pages
+/// of 10,000 links on the blocking pool: constant memory) and compares it with the state
+/// kept as links arrived; `repair` replaces a state that differs.
+pub(crate) async fn recheck(
+    app: &App,
+    who: &Principal,
+    device: &str,
+    repair: bool,
+) -> Result<Recheck, ApiError> {
+    who.require(Op::ManageDevices)?;
+    let (state, problems) = recompute(app, device).await?;
+    let kept = app.meta.chain_state(device).await?.unwrap_or_default();
+    let mut kept_problems = Vec::new();
+    let mut after = None;
+    loop {
+        let page = app.meta.chain_problems(device, after, 1000).await?;
+        let Some(last) = page.last().and_then(ChainProblem::anchor) else {
+            break;
+        };
+        after = Some(last);
+        kept_problems.extend(page);
+    }
+    let mut differences = Vec::new();
+    let mut field = |name: &str, kept: String, fresh: String| {
+        if kept != fresh {
+            differences.push(format!("{name}: kept {kept}, recomputed {fresh}"));
+        }
+    };
+    field("links", kept.links.to_string(), state.links.to_string());
+    field(
+        "segments",
+        kept.segments.to_string(),
+        state.segments.to_string(),
+    );
+    field(
+        "recorded_ms",
+        kept.recorded_ms.to_string(),
+        state.recorded_ms.to_string(),
+    );
+    field(
+        "last_seq",
+        kept.last_seq.to_string(),
+        state.last_seq.to_string(),
+    );
+    field(
+        "max_end_ms",
+        kept.max_end_ms.to_string(),
+        state.max_end_ms.to_string(),
+    );
+    field(
+        "head",
+        format!("{:?}", kept.head),
+        format!("{:?}", state.head),
+    );
+    let show = |p: &[ChainProblem]| {
+        let mut v: Vec<String> = p.iter().map(|p| problem(p).to_string()).collect();
+        v.sort();
+        v
+    };
+    let (k, f) = (show(&kept_problems), show(&problems));
+    differences.extend(
+        f.iter()
+            .filter(|p| !k.contains(p))
+            .map(|p| format!("not kept: {p}")),
+    );
+    differences.extend(
+        k.iter()
+            .filter(|p| !f.contains(p))
+            .map(|p| format!("kept but not found: {p}")),
+    );
+    let repaired = repair && !differences.is_empty();
+    if repaired {
+        app.meta
+            .replace_chain_state(device, &state, &problems)
+            .await?;
+        app.custody(
+            &who.name,
+            "chain-recheck",
+            &format!("device {device}"),
+            &format!("{} differences repaired", differences.len()),
+        )
+        .await?;
+    }
+    Ok(Recheck {
+        device: device.to_owned(),
+        links: state.links,
+        problems: problems.len() as u64,
+        differences,
+        repaired,
+    })
+}
+
+/// A device's chain state and problems computed from scratch from its stored links.
+pub(crate) async fn recompute(
+    app: &App,
+    device: &str,
+) -> Result<(ChainState, Vec<ChainProblem>), ApiError> {
+    let dev = app
+        .meta
+        .device(device)
+        .await?
+        .ok_or_else(|| ApiError::UnknownDevice(device.to_owned()))?;
+    let key = VerifierKey::parse(&dev.vkey).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let opts = ChainOptions {
+        max_gap_ms: app.config.max_gap_ms,
+    };
+    let mut scan = ChainScan::new(device, &key, &opts);
+    let (mut after, mut received) = (None, 0i64);
+    loop {
+        let page = app.meta.chain_page(device, after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.0);
+        received = page.iter().map(|p| p.2).fold(received, i64::max);
+        scan = tokio::task::spawn_blocking(move || {
+            for (_, body, _) in &page {
+                scan.push(body);
+            }
+            scan
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
+    let mut problems = std::mem::take(&mut scan.problems);
+    for (seq, twin) in app.meta.equivocations(device).await? {
+        let kept = app.meta.link(device, seq).await?;
+        if let (Some(kept), Ok(second)) = (kept, Hash::from_hex(&twin))
+            && let Ok(first) = Hash::from_hex(&kept.hash)
+        {
+            problems.push(ChainProblem::Equivocation { seq, first, second });
+        }
+    }
+    let state = ChainState {
+        links: scan.links,
+        segments: scan.segments,
+        recorded_ms: scan.recorded_ms,
+        last_seq: scan.last_seq.unwrap_or(0),
+        max_end_ms: scan.max_end_ms.unwrap_or(0),
+        last_received_ms: received,
+        head: scan.head(),
+        problems: problems.len() as u64,
+    };
+    Ok((state, problems))
 }

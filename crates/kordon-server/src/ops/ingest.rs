@@ -6,6 +6,7 @@
 
 use base64::Engine as _;
 use kordon_api::devices::{Accepted, Stored};
+use kordon_core::chain::ChainOptions;
 use kordon_core::link::{Link, LinkBody};
 use kordon_core::note::VerifierKey;
 use kordon_store::meta::{InsertOutcome, NewLink};
@@ -44,36 +45,34 @@ async fn authenticate(app: &App, device: &str, seq: u64, bytes: &[u8]) -> Result
     }
     let key = VerifierKey::parse(&dev.vkey)
         .map_err(|e| ApiError::Internal(format!("stored key of {device}: {e}")))?;
-    link.verify(&key)
+    let ahead = body.end().0 - now_ms();
+    if ahead > app.config.max_clock_skew_s * 1000 {
+        return Err(ApiError::BadRequest(
+            "link_in_future",
+            format!(
+                "the link ends at {}, {} s ahead of the server's clock (at most {} s allowed): check the camera's clock",
+                body.end(),
+                ahead / 1000,
+                app.config.max_clock_skew_s
+            ),
+        ));
+    }
+    // A signature check is CPU work: off the async workers.
+    let (checked, key) = (link.clone(), key);
+    tokio::task::spawn_blocking(move || checked.verify(&key))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::BadSignature(e.to_string()))?;
     Ok(link)
 }
 
-fn new_link(link: &Link, log_floor: u64) -> NewLink<'_> {
-    let (kind, blob, size, night, attested) = match link.body() {
-        LinkBody::Segment(s) => (
-            "segment",
-            Some(s.sha256.to_hex()),
-            Some(s.size),
-            Some(s.night),
-            Some(s.attested.as_str()),
-        ),
-        LinkBody::Event(e) => (e.kind.as_str(), None, None, None, None),
-    };
-    let b = link.body();
+fn new_link<'a>(app: &App, link: &'a Link) -> NewLink<'a> {
     NewLink {
-        device_id: b.device(),
-        seq: b.seq(),
-        hash: link.hash().to_hex(),
-        kind,
-        start_ms: b.start().0,
-        end_ms: b.end().0,
-        blob_sha256: blob,
-        size,
-        night,
-        attested,
-        body: link.bytes(),
-        log_floor,
+        link,
+        log_floor: app.log.published().size,
+        chain: ChainOptions {
+            max_gap_ms: app.config.max_gap_ms,
+        },
     }
 }
 
@@ -87,11 +86,7 @@ async fn record(app: &App, link: &Link) -> Result<Accepted, ApiError> {
         log_index,
         stored,
     };
-    match app
-        .meta
-        .insert_link(&new_link(link, app.log.published().size), now_ms())
-        .await?
-    {
+    match app.meta.insert_link(&new_link(app, link), now_ms()).await? {
         InsertOutcome::Inserted => {
             let index = app.append(link.bytes().to_vec()).await?;
             app.meta.set_log_index(&link.hash().to_hex(), index).await?;

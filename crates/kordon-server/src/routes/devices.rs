@@ -9,10 +9,10 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt as _;
 use kordon_api::devices::{
     Accepted, AssignRequest, AssignmentLogged, Continuity, Device, DeviceList, EnrollRequest,
-    EnrollToken, Enrolled, ReturnRequest, Revoked, Stored,
+    EnrollToken, Enrolled, Page, Recheck, RecheckRequest, ReturnRequest, Revoked, Stored,
 };
 
-use super::extract::{Body, Caller};
+use super::extract::{Body, Caller, Params};
 use crate::error::ApiError;
 use crate::ops::ingest::BodyStream;
 use crate::ops::{assignments, devices, ingest};
@@ -61,27 +61,50 @@ pub(crate) async fn revoke(
     responses((status = 200, body = Device), (status = "4XX", body = kordon_api::Error)))]
 pub(crate) async fn device(
     State(app): State<Arc<App>>,
+    Caller(_): Caller,
     Path(device): Path<String>,
 ) -> Result<Json<Device>, ApiError> {
     Ok(Json(devices::device(&app, &device).await?))
 }
 
-/// Every camera with its continuity summary.
-#[utoipa::path(get, path = "/v1/devices", tag = "devices",
-    responses((status = 200, body = DeviceList), (status = "5XX", body = kordon_api::Error)))]
-pub(crate) async fn list(State(app): State<Arc<App>>) -> Result<Json<DeviceList>, ApiError> {
-    Ok(Json(devices::list(&app).await?))
+/// One page of cameras, by id, with their continuity summary.
+#[utoipa::path(get, path = "/v1/devices", tag = "devices", params(Page),
+    responses((status = 200, body = DeviceList), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn list(
+    State(app): State<Arc<App>>,
+    Caller(_): Caller,
+    Params(page): Params<Page>,
+) -> Result<Json<DeviceList>, ApiError> {
+    Ok(Json(devices::list(&app, &page).await?))
 }
 
-/// A camera's continuity.
+/// A camera's continuity: its chain state and a page of its problems.
 #[utoipa::path(get, path = "/v1/devices/{device}/continuity", tag = "devices",
-    params(("device" = String, Path)),
+    params(("device" = String, Path), Page),
     responses((status = 200, body = Continuity), (status = "4XX", body = kordon_api::Error)))]
 pub(crate) async fn continuity(
     State(app): State<Arc<App>>,
+    Caller(_): Caller,
     Path(device): Path<String>,
+    Params(page): Params<Page>,
 ) -> Result<Json<Continuity>, ApiError> {
-    Ok(Json(devices::continuity(&app, &device).await?))
+    Ok(Json(devices::continuity(&app, &device, &page).await?))
+}
+
+/// Recomputes a camera's chain from its stored links and compares it with the state
+/// kept as they arrived (`repair` replaces a state that differs).
+#[utoipa::path(post, path = "/v1/devices/{device}/recheck", tag = "devices",
+    params(("device" = String, Path)), request_body = RecheckRequest,
+    responses((status = 200, body = Recheck), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn recheck(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(device): Path<String>,
+    Body(req): Body<RecheckRequest>,
+) -> Result<Json<Recheck>, ApiError> {
+    Ok(Json(
+        devices::recheck(&app, &who, &device, req.repair).await?,
+    ))
 }
 
 /// Hands a camera to an officer.

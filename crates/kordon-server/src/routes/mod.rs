@@ -61,6 +61,7 @@ fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(devices::enroll_token))
         .routes(routes!(devices::revoke))
         .routes(routes!(devices::continuity))
+        .routes(routes!(devices::recheck))
         .routes(routes!(devices::put_segment))
         .routes(routes!(devices::put_event))
         .routes(routes!(devices::assign))

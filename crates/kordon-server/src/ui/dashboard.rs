@@ -6,8 +6,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use kordon_core::chain::{ChainOptions, verify_chain};
-use kordon_core::note::VerifierKey;
 use kordon_store::now_ms;
 use maud::{Markup, html};
 
@@ -68,36 +66,14 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                 .await
                 .map_err(|e| f(e.into()))?;
             recording += usize::from(!links.is_empty());
-            if let Some(d) = app
+            if let Some(state) = app
                 .meta
-                .device(&a.device_id)
+                .chain_state(&a.device_id)
                 .await
                 .map_err(|e| f(e.into()))?
-                && let Ok(key) = VerifierKey::parse(&d.vkey)
             {
-                let raw = app
-                    .meta
-                    .device_links(&a.device_id)
-                    .await
-                    .map_err(|e| f(e.into()))?;
-                let report = verify_chain(
-                    &a.device_id,
-                    &key,
-                    &raw,
-                    &ChainOptions {
-                        max_gap_ms: app.config.max_gap_ms,
-                    },
-                );
-                problems += report.problems.len();
-            }
-            if let Some(l) = app
-                .meta
-                .links_covering(&a.device_id, a.start_ms, now + 1)
-                .await
-                .map_err(|e| f(e.into()))?
-                .last()
-            {
-                last = last.max(Some(l.received_at));
+                problems += state.problems;
+                last = last.max(Some(state.last_received_ms));
             }
         }
         let data = ops::reports::load_for(&app, &p, fortnight, now + 1, Some(cp), None)

@@ -43,10 +43,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/ui/app.css",
             get(|| async { asset(include_str!("app.css"), "text/css") }),
         )
-        .route("/ui/", get(dashboard::dashboard))
-        .route("/ui/timeline", get(timeline::timeline))
-        .route("/ui/search", get(search::search))
-        .route("/ui/inspections/{id}", get(inspection::inspection))
+        .merge(pages())
         .route(
             "/ui/inspections/{id}/reasons",
             post(inspection::file_reason),
@@ -55,9 +52,22 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/ui/reasons/{id}/{decision}",
             post(inspection::decide_reason),
         )
+        .route("/ui/admin/{action}", post(admin::admin_action))
+}
+
+/// The pages that read analytics: rendered at most one per core at a time (others wait
+/// their turn), so that people loading dashboards cannot starve uploads and health checks
+/// of the CPU.
+fn pages() -> Router<Arc<App>> {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    Router::new()
+        .route("/ui/", get(dashboard::dashboard))
+        .route("/ui/timeline", get(timeline::timeline))
+        .route("/ui/search", get(search::search))
+        .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
         .route("/ui/admin", get(admin::admin))
-        .route("/ui/admin/{action}", post(admin::admin_action))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(cores))
 }
 
 fn asset(body: &'static str, mime: &'static str) -> Response {

@@ -9,9 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use kordon_analytics::coverage::{Assignment, CameraTimeline, coverage};
 use kordon_analytics::span::Span;
-use kordon_core::chain::{ChainOptions, verify_chain};
 use kordon_core::link::LinkBody;
-use kordon_core::note::VerifierKey;
 use kordon_store::now_ms;
 use maud::html;
 use serde_json::json;
@@ -105,31 +103,52 @@ pub(super) async fn timeline(
             p.name
         ))));
     }
-    let Some(d) = app.meta.device(&device).await.map_err(|e| f(e.into()))? else {
-        return Err(f(ApiError::UnknownDevice(device)));
-    };
-    let key = VerifierKey::parse(&d.vkey).map_err(|e| f(ApiError::Internal(e.to_string())))?;
-    let raw = app
+    if app
         .meta
-        .device_links(&device)
+        .device(&device)
+        .await
+        .map_err(|e| f(e.into()))?
+        .is_none()
+    {
+        return Err(f(ApiError::UnknownDevice(device)));
+    }
+    // What to draw: the shifts that overlap the day, whole (a night shift across midnight
+    // is one view; an assignment never returned counts for a day at most), else the day.
+    let shifts = during.iter().fold(None::<Span>, |acc, a| {
+        let end = a.end_ms.unwrap_or(now).min(a.start_ms + 86_400_000);
+        let s = Span::new(a.start_ms, end.max(a.start_ms));
+        Some(acc.map_or(s, |acc| {
+            Span::new(acc.start.min(s.start), acc.end.max(s.end))
+        }))
+    });
+    let shown = shifts.unwrap_or(day);
+    // Only the links of that view are read (the camera's history is not).
+    let links = app
+        .meta
+        .links_around(&device, shown.start, shown.end)
         .await
         .map_err(|e| f(e.into()))?;
-    let report = verify_chain(
-        &device,
-        &key,
-        &raw,
-        &ChainOptions {
-            max_gap_ms: app.config.max_gap_ms,
-        },
-    );
-    let cam = CameraTimeline::from_chain(&report);
-    // What to draw: the day, narrowed to the shifts and recordings in it.
+    let mut cam = CameraTimeline::from_links(&links);
+    if let Some(state) = app
+        .meta
+        .chain_state(&device)
+        .await
+        .map_err(|e| f(e.into()))?
+    {
+        cam.uploaded_until = Some(state.max_end_ms);
+        cam.ends_stopped = app
+            .meta
+            .ends_stopped(&device, state.last_seq)
+            .await
+            .map_err(|e| f(e.into()))?;
+    }
+    // Narrowed to the recordings and shifts in it.
     let mut lo = i64::MAX;
     let mut hi = i64::MIN;
     let mut segments = Vec::new();
-    for l in &report.links {
+    for l in &links {
         let b = l.body();
-        if b.end().0 <= day.start || b.start().0 >= day.end {
+        if b.end().0 <= shown.start || b.start().0 >= shown.end {
             continue;
         }
         lo = lo.min(b.start().0);
@@ -138,14 +157,13 @@ pub(super) async fn timeline(
             segments.push(json!({"seq": s.seq, "start": s.start.0, "end": s.end.0, "night": s.night, "src": format!("/v1/blobs/{}", s.sha256.to_hex()), "label": show(s.start.0, &tz)}));
         }
     }
-    for a in &during {
-        lo = lo.min(a.start_ms.max(day.start));
-        hi = hi.max(a.end_ms.unwrap_or(now).min(day.end));
+    if let Some(s) = shifts {
+        (lo, hi) = (lo.min(s.start), hi.max(s.end));
     }
     let window = if lo < hi {
-        Span::new((lo - 300_000).max(day.start), (hi + 300_000).min(day.end))
+        Span::new(lo - 300_000, hi + 300_000)
     } else {
-        day
+        shown
     };
     let x = |t: i64| 1000.0 * (t - window.start) as f64 / window.len().max(1) as f64;
     let plain: Vec<Assignment> = during

@@ -117,4 +117,30 @@ impl Meta {
             .map(Assignment::from_row)
             .collect::<Result<_, _>>()?)
     }
+
+    /// Who wears each of `devices` now (their open assignments).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn current_wearers(
+        &self,
+        devices: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, MetaError> {
+        if devices.is_empty() {
+            return Ok(std::collections::HashMap::new());
+        }
+        let marks: Vec<String> = (1..=devices.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT device_id, officer FROM assignments WHERE end_ms IS NULL AND device_id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in devices {
+            q = q.bind(*d);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("device_id")?, r.try_get("officer")?)))
+            .collect()
+    }
 }

@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 21] = [
+const TABLES: [&str; 23] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -30,6 +30,8 @@ const TABLES: [&str; 21] = [
     "api_tokens",
     "edges",
     "edge_entries",
+    "chain_state",
+    "chain_problems",
 ];
 
 /// How a column's values are carried between engines.

@@ -201,22 +201,24 @@ async fn invalidate_officer(
 }
 
 /// Marks stale the coverage of every latest inspection that a new link of `device`,
-/// touching time from `from` on, can change: those of officers the camera was assigned to,
-/// overlapping the assignment and ending after `from`.
+/// touching time from `from` to `to`, can change: those of officers the camera was
+/// assigned to, overlapping the assignment and that time.
 pub(super) async fn invalidate_device(
     tx: &mut sqlx::AnyConnection,
     device: &str,
     from: i64,
+    to: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE coverage SET generation = generation + 1 WHERE inspection_id IN
            (SELECT o.id FROM assignments a JOIN inspection_officers o
-              ON o.officer = a.officer AND o.end_ms > $2 AND o.end_ms > a.start_ms
+              ON o.officer = a.officer AND o.end_ms > $2 AND o.start_ms <= $3 AND o.end_ms > a.start_ms
              AND (a.end_ms IS NULL OR o.start_ms < a.end_ms)
-            WHERE a.device_id = $1 AND (a.end_ms IS NULL OR a.end_ms > $2))",
+            WHERE a.device_id = $1 AND (a.end_ms IS NULL OR a.end_ms > $2) AND a.start_ms <= $3)",
     )
     .bind(device)
     .bind(from)
+    .bind(to)
     .execute(tx)
     .await?;
     Ok(())

@@ -5,7 +5,10 @@
 use sqlx::FromRow as _;
 use sqlx::Row as _;
 
-use super::{Engine, Meta, MetaError, inspections};
+use kordon_core::chain::ChainOptions;
+use kordon_core::link::{Link, LinkBody};
+
+use super::{Engine, Meta, MetaError, chain, inspections};
 
 /// A link as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -18,34 +21,16 @@ pub struct StoredLink {
     pub log_index: Option<i64>,
 }
 
-/// A link to insert.
-#[derive(Debug, Clone)]
+/// A link to insert: verified by the caller against its device's key.
+#[derive(Debug, Clone, Copy)]
 pub struct NewLink<'a> {
-    /// Device id.
-    pub device_id: &'a str,
-    /// Sequence number.
-    pub seq: u64,
-    /// Link hash, hex.
-    pub hash: String,
-    /// `segment` or the event kind.
-    pub kind: &'a str,
-    /// Start (segment) or time (event), Unix ms.
-    pub start_ms: i64,
-    /// End (segment) or time (event), Unix ms.
-    pub end_ms: i64,
-    /// Segment blob hash, hex.
-    pub blob_sha256: Option<String>,
-    /// Segment size.
-    pub size: Option<u64>,
-    /// Night mode.
-    pub night: Option<bool>,
-    /// `device` or `dock`.
-    pub attested: Option<&'a str>,
-    /// The exact signed note.
-    pub body: &'a [u8],
+    /// The link.
+    pub link: &'a Link,
     /// The log's published size when the link is stored (its entry can only be at or
     /// above it).
     pub log_floor: u64,
+    /// How the device's chain state is checked as the link is folded in.
+    pub chain: ChainOptions,
 }
 
 /// What inserting a link did.
@@ -156,11 +141,24 @@ impl Meta {
         Ok(row.as_ref().map(StoredLink::from_row).transpose()?)
     }
 
-    /// Inserts a link unless its sequence number is taken.
+    /// Inserts a link unless its sequence number is taken, and folds it into its
+    /// device's chain state in the same transaction (`meta::chain`).
     ///
     /// # Errors
     /// Database errors.
     pub async fn insert_link(&self, l: &NewLink<'_>, now: i64) -> Result<InsertOutcome, MetaError> {
+        let b = l.link.body();
+        let (kind, blob, size, night, attested) = match b {
+            LinkBody::Segment(s) => (
+                "segment",
+                Some(s.sha256.to_hex()),
+                Some(s.size as i64),
+                Some(i64::from(s.night)),
+                Some(s.attested.as_str()),
+            ),
+            LinkBody::Event(e) => (e.kind.as_str(), None, None, None, None),
+        };
+        let hash = l.link.hash().to_hex();
         let mut tx = self.pool.begin().await?;
         let r = sqlx::query(match self.engine {
             Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at, log_floor)
@@ -170,44 +168,35 @@ impl Meta {
              INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at, log_floor)
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM k",
         })
-        .bind(l.device_id)
-        .bind(l.seq as i64)
-        .bind(&l.hash)
-        .bind(l.kind)
-        .bind(l.start_ms)
-        .bind(l.end_ms)
-        .bind(&l.blob_sha256)
-        .bind(l.size.map(|s| s as i64))
-        .bind(l.night.map(i64::from))
-        .bind(l.attested)
-        .bind(l.body)
+        .bind(b.device())
+        .bind(b.seq() as i64)
+        .bind(&hash)
+        .bind(kind)
+        .bind(b.start().0)
+        .bind(b.end().0)
+        .bind(blob)
+        .bind(size)
+        .bind(night)
+        .bind(attested)
+        .bind(l.link.bytes())
         .bind(now)
         .bind(l.log_floor as i64)
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 1 {
-            // The link can change coverage from the earlier of its own time and its
-            // predecessor's on (a filled gap, a stop event, the end of the upload).
-            let prev: Option<i64> = sqlx::query_scalar(
-                "SELECT start_ms FROM links WHERE device_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
-            )
-            .bind(l.device_id)
-            .bind(l.seq as i64)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let from = prev.map_or(l.start_ms, |p| p.min(l.start_ms));
-            inspections::invalidate_device(&mut tx, l.device_id, from).await?;
+            let (from, to) = chain::fold(&mut tx, l.link, now, &l.chain).await?;
+            inspections::invalidate_device(&mut tx, b.device(), from, to).await?;
             sqlx::query("UPDATE devices SET max_span_ms = $2 WHERE id = $1 AND max_span_ms < $2")
-                .bind(l.device_id)
-                .bind(l.end_ms.saturating_sub(l.start_ms))
+                .bind(b.device())
+                .bind(b.end().0.saturating_sub(b.start().0))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             return Ok(InsertOutcome::Inserted);
         }
         drop(tx);
-        match self.link(l.device_id, l.seq).await? {
-            Some(existing) if existing.hash == l.hash => Ok(InsertOutcome::Duplicate(existing)),
+        match self.link(b.device(), b.seq()).await? {
+            Some(existing) if existing.hash == hash => Ok(InsertOutcome::Duplicate(existing)),
             Some(existing) => Ok(InsertOutcome::Conflict(existing)),
             // The same bytes under another (device, seq) cannot happen: the hash covers both.
             None => Err(MetaError::Db(sqlx::Error::RowNotFound)),
@@ -226,14 +215,20 @@ impl Meta {
         body: &[u8],
         now: i64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+        let mut tx = self.pool.begin().await?;
+        let new = sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(device_id)
             .bind(seq as i64)
             .bind(hash)
             .bind(body)
             .bind(now)
-            .execute(&self.pool)
-            .await?;
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if new == 1 {
+            chain::fold_equivocation(&mut tx, device_id, seq, hash).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -251,21 +246,6 @@ impl Meta {
         rows.iter()
             .map(|r| Ok((r.try_get::<i64, _>("seq")? as u64, r.try_get("hash")?)))
             .collect()
-    }
-
-    /// Every link body of a device, by sequence number.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn device_links(&self, device_id: &str) -> Result<Vec<Vec<u8>>, MetaError> {
-        let rows = sqlx::query("SELECT body FROM links WHERE device_id = $1 ORDER BY seq")
-            .bind(device_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get("body"))
-            .collect::<Result<_, _>>()?)
     }
 
     /// Stores a custody event note; `log_floor` is the log's published size now (its

@@ -1,0 +1,185 @@
+//! A camera's chain as the server keeps it: links arriving out of order and late, a
+//! device id with `/`, problems paged, a twin refused, a link from the future refused,
+//! and `recheck` finding (and repairing) a kept state someone changed behind its back.
+
+use kordon_api::devices::{Continuity, Recheck, device_path};
+use kordon_core::link::{EventKind, Link};
+use kordon_store::meta::testing::TestCamera;
+use serde_json::{Value, json};
+
+struct Server {
+    url: String,
+    admin: String,
+    data: std::path::PathBuf,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tmp");
+        let data = dir.path().join("data");
+        let config = kordon_server::config::Config {
+            data: data.clone(),
+            ..Default::default()
+        };
+        let app = kordon_server::open(config).await.expect("open");
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", l.local_addr().expect("addr"));
+        tokio::spawn(kordon_server::serve_router(
+            l,
+            kordon_server::router(app),
+            std::future::pending(),
+        ));
+        let admin = std::fs::read_to_string(data.join("keys/admin-token"))
+            .expect("admin token")
+            .trim()
+            .to_owned();
+        Server {
+            url,
+            admin,
+            data,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn json(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
+        let res = rb.bearer_auth(&self.admin).send().await.expect("request");
+        let st = res.status().as_u16();
+        (st, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn put(&self, link: &Link) -> (u16, Value) {
+        let res = kordon_agent::api::link_request(&self.http, &self.url, link, None)
+            .send()
+            .await
+            .expect("put");
+        let st = res.status().as_u16();
+        (st, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn continuity(&self, device: &str, query: &str) -> Continuity {
+        let url = format!("{}{}/continuity{query}", self.url, device_path(device));
+        let (st, v) = self.json(self.http.get(url)).await;
+        assert_eq!(st, 200, "{v}");
+        serde_json::from_value(v).expect("continuity")
+    }
+
+    async fn recheck(&self, device: &str, repair: bool) -> Recheck {
+        let url = format!("{}{}/recheck", self.url, device_path(device));
+        let (st, v) = self
+            .json(self.http.post(url).json(&json!({ "repair": repair })))
+            .await;
+        assert_eq!(st, 200, "{v}");
+        serde_json::from_value(v).expect("recheck")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chain_is_kept_as_links_arrive_in_any_order() {
+    let s = Server::start().await;
+    let device = "dock-1/cam-2";
+    let mut cam = TestCamera::new(device);
+    let base = format!("{}{}", s.url, device_path(device));
+    let (st, v) = s.json(s.http.post(format!("{base}/enroll-token"))).await;
+    assert_eq!(st, 201, "a device id with '/' is one path segment: {v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    let (st, v) = s
+        .json(s.http.post(format!("{}/v1/enroll", s.url)).json(&json!({
+            "device": device, "token": token, "key": cam.vkey()
+        })))
+        .await;
+    assert_eq!(st, 201, "{v}");
+
+    // Six events an hour ago, a minute apart; they arrive 0, 3, 1, 5, 2 (4 is lost).
+    let t0 = kordon_store::now_ms() - 3_600_000;
+    let links: Vec<Link> = (0..6)
+        .map(|i| cam.event(EventKind::NightOn, t0 + i * 60_000))
+        .collect();
+    for i in [0usize, 3, 1, 5, 2] {
+        let (st, v) = s.put(&links[i]).await;
+        assert_eq!(st, 201, "link {i}: {v}");
+    }
+    let c = s.continuity(device, "").await;
+    assert_eq!((c.links, c.head, c.last_link), (5, Some(3), Some(5)));
+    assert_eq!(c.problems_total, 1, "{:?}", c.problems);
+    assert_eq!(c.problems[0].to_string(), "missing links seq 4..=4");
+
+    // A twin of link 2 is refused and becomes a problem; the problems page one at a time.
+    let twin = cam.event_with(2, links[1].hash(), EventKind::TamperAlarm, t0 + 121_000);
+    let (st, v) = s.put(&twin).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (409, Some("equivocation")),
+        "{v}"
+    );
+    let first = s.continuity(device, "?limit=1").await;
+    assert_eq!((first.problems.len(), first.problems_total), (1, 2));
+    let next = first.next.clone().expect("a second page");
+    let second = s
+        .continuity(device, &format!("?limit=1&after={next}"))
+        .await;
+    assert_eq!(second.problems.len(), 1);
+    assert_eq!(second.next, None);
+    assert_ne!(first.problems, second.problems);
+    let (st, v) = s
+        .json(s.http.get(format!("{base}/continuity?after=x")))
+        .await;
+    assert_eq!((st, v["error"].as_str()), (400, Some("bad_query")), "{v}");
+
+    // A link ending an hour ahead of the server's clock is refused; nothing is stored.
+    let mut ahead = TestCamera::new(device);
+    ahead.prev = links[5].hash();
+    ahead.next = 6;
+    let future = ahead.event(EventKind::NightOff, kordon_store::now_ms() + 3_600_000);
+    let (st, v) = s.put(&future).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("link_in_future")),
+        "{v}"
+    );
+    assert_eq!(s.continuity(device, "").await.links, 5);
+
+    // The lost link turns up: the hole closes, the head moves on.
+    let (st, v) = s.put(&links[4]).await;
+    assert_eq!(st, 201, "{v}");
+    let c = s.continuity(device, "").await;
+    assert_eq!((c.links, c.head, c.problems_total), (6, Some(5), 1));
+
+    // The kept state agrees with a recomputation from the links.
+    let r = s.recheck(device, false).await;
+    assert_eq!((r.links, r.problems), (6, 1));
+    assert!(r.differences.is_empty(), "{:?}", r.differences);
+
+    // Someone with database access removes the equivocation and the counters: recheck
+    // names both, and repair puts them back.
+    {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let db = s.data.join("kordon.db");
+        let mut c = sqlx::AnyConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("db");
+        sqlx::query("DELETE FROM chain_problems")
+            .execute(&mut c)
+            .await
+            .expect("delete");
+        sqlx::query("UPDATE chain_state SET links = 99, problems = 0")
+            .execute(&mut c)
+            .await
+            .expect("update");
+    }
+    let r = s.recheck(device, false).await;
+    assert!(!r.repaired);
+    let diff = r.differences.join("\n");
+    assert!(diff.contains("links: kept 99, recomputed 6"), "{diff}");
+    assert!(diff.contains("not kept: EQUIVOCATION at seq 2"), "{diff}");
+    let r = s.recheck(device, true).await;
+    assert!(r.repaired, "{r:?}");
+    assert!(s.recheck(device, false).await.differences.is_empty());
+    let c = s.continuity(device, "").await;
+    assert_eq!((c.links, c.problems_total), (6, 1));
+}
