@@ -185,8 +185,10 @@ pub struct InspectionCoverage {
 /// A list of inspections with their coverage (search, coverage report).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct InspectionList {
-    /// The inspections.
+    /// The inspections of this page (those the caller may see), by start.
     pub inspections: Vec<InspectionCoverage>,
+    /// The cursor of the next page (`?after=`), if there may be one.
+    pub next: Option<String>,
 }
 
 /// Body of `POST /v1/inspections/{id}/gap-reasons`.
@@ -241,6 +243,8 @@ pub struct SearchQuery {
     pub bookmark: Option<String>,
     /// At most this many (1-1000, default 100).
     pub limit: Option<i64>,
+    /// The `next` of the previous page.
+    pub after: Option<String>,
 }
 
 /// Body of `POST /v1/bookmarks`.

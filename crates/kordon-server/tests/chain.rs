@@ -183,3 +183,65 @@ async fn the_chain_is_kept_as_links_arrive_in_any_order() {
     let c = s.continuity(device, "").await;
     assert_eq!((c.links, c.problems_total), (6, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_pages_with_a_cursor_and_loses_nothing() {
+    let s = Server::start().await;
+    // Five inspections, two starting at the same moment (the cursor breaks the tie by id).
+    let starts = ["10:00", "10:05", "10:05", "10:20", "11:00"];
+    let records: Vec<Value> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({
+                "inspection_id": format!("I-{i}"),
+                "crossing_point": "UA-KYIV-01",
+                "lane": "1",
+                "officers": "UA-1",
+                "start": format!("2026-11-30T{t}:00Z"),
+                "end": format!("2026-11-30T{t}:30Z"),
+                "vehicle_plate": "AA1234BB",
+                "declaration_no": format!("D-{i}"),
+                "kind": "vehicle",
+                "outcome": "cleared",
+            })
+        })
+        .collect();
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{}/v1/inspections", s.url))
+                .json(&records),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut url = format!(
+            "{}/v1/search/inspections?vehicle_plate=AA1234BB&limit=2",
+            s.url
+        );
+        if let Some(a) = &after {
+            url.push_str(&format!("&after={a}"));
+        }
+        let res = s
+            .http
+            .get(url)
+            .bearer_auth(&s.admin)
+            .send()
+            .await
+            .expect("search");
+        assert_eq!(res.status(), 200);
+        let v: kordon_api::inspections::InspectionList = res.json().await.expect("list");
+        pages += 1;
+        seen.extend(v.inspections.iter().map(|i| i.inspection_id.clone()));
+        match v.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["I-0", "I-1", "I-2", "I-3", "I-4"]);
+    assert_eq!(pages, 3);
+}

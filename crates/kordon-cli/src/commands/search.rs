@@ -44,6 +44,12 @@ pub(crate) struct SearchArgs {
     /// Text in a bookmark on the inspection.
     #[arg(long)]
     bookmark: Option<String>,
+    /// At most this many (1-1000, default 100).
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Continue after the page that ended here (printed as `more: --after ...`).
+    #[arg(long)]
+    after: Option<String>,
     /// Output format.
     #[arg(long, value_parser = FORMATS, default_value = "table")]
     format: String,
@@ -65,10 +71,14 @@ pub(crate) fn search(a: SearchArgs) -> Result<i32> {
         declaration_no: a.declaration,
         vehicle_plate: a.plate,
         bookmark: a.bookmark,
-        limit: None,
+        limit: a.limit,
+        after: a.after,
     };
     block_on(async {
         let v: InspectionList = c.get_with("/v1/search/inspections", &q).await?;
+        if let Some(next) = &v.next {
+            eprintln!("more: --after {next}");
+        }
         print_coverage(&v, &a.format)
     })
 }

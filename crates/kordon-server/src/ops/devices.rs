@@ -349,38 +349,13 @@ pub(crate) async fn recheck(
         after = Some(last);
         kept_problems.extend(page);
     }
-    let mut differences = Vec::new();
-    let mut field = |name: &str, kept: String, fresh: String| {
-        if kept != fresh {
-            differences.push(format!("{name}: kept {kept}, recomputed {fresh}"));
-        }
-    };
-    field("links", kept.links.to_string(), state.links.to_string());
-    field(
-        "segments",
-        kept.segments.to_string(),
-        state.segments.to_string(),
-    );
-    field(
-        "recorded_ms",
-        kept.recorded_ms.to_string(),
-        state.recorded_ms.to_string(),
-    );
-    field(
-        "last_seq",
-        kept.last_seq.to_string(),
-        state.last_seq.to_string(),
-    );
-    field(
-        "max_end_ms",
-        kept.max_end_ms.to_string(),
-        state.max_end_ms.to_string(),
-    );
-    field(
-        "head",
-        format!("{:?}", kept.head),
-        format!("{:?}", state.head),
-    );
+    let mut differences: Vec<String> = kept
+        .fields()
+        .into_iter()
+        .zip(state.fields())
+        .filter(|(k, f)| k.1 != f.1)
+        .map(|(k, f)| format!("{}: kept {}, recomputed {}", k.0, k.1, f.1))
+        .collect();
     let show = |p: &[ChainProblem]| {
         let mut v: Vec<String> = p.iter().map(|p| problem(p).to_string()).collect();
         v.sort();

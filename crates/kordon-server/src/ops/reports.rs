@@ -160,7 +160,11 @@ pub(crate) async fn coverage(
             )
         })
         .collect();
-    Ok(InspectionList { inspections })
+    // A report covers the range it was asked for, whole.
+    Ok(InspectionList {
+        inspections,
+        next: None,
+    })
 }
 
 /// Coverage per crossing point, local day and officer.

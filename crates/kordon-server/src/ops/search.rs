@@ -47,6 +47,17 @@ pub(crate) async fn inspections(
             .map(normalize_plate)
             .filter(|p| !p.is_empty()),
         bookmark: q.bookmark.filter(|b| !b.trim().is_empty()),
+        after: q
+            .after
+            .as_deref()
+            .map(|a| {
+                a.split_once(':')
+                    .and_then(|(t, id)| Some((t.parse().ok()?, id.to_owned())))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest("bad_query", format!("after={a:?} is not a cursor"))
+                    })
+            })
+            .transpose()?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let summary: String = format!("{query:?}").chars().take(400).collect();
@@ -55,7 +66,16 @@ pub(crate) async fn inspections(
     let zones = zones(app).await?;
     let mut calc = Calculator::new(app);
     let mut out = Vec::new();
-    for li in app.meta.search_inspections(&query, limit).await? {
+    let found = app.meta.search_inspections(&query, limit).await?;
+    // A full page may have more after it (scope is applied after the page is read).
+    let next = (found.len() as i64 == limit)
+        .then(|| {
+            found
+                .last()
+                .map(|l| format!("{}:{}", l.row.start_ms, l.row.id))
+        })
+        .flatten();
+    for li in found {
         if !who.sees_inspection(&li.row.crossing_point, &li.row.officers) {
             continue;
         }
@@ -67,7 +87,10 @@ pub(crate) async fn inspections(
             .unwrap_or(jiff::tz::TimeZone::UTC);
         out.push(inspection_coverage(&li, &c, &reasons, &tz));
     }
-    Ok(InspectionList { inspections: out })
+    Ok(InspectionList {
+        inspections: out,
+        next,
+    })
 }
 
 /// Marks a moment of an inspection or of a camera's footage; a custody event.

@@ -104,6 +104,7 @@ pub(super) async fn search(
         plate_norm: nonempty(&q.vehicle_plate)
             .map(|v| kordon_analytics::search::normalize_plate(&v)),
         bookmark: nonempty(&q.bookmark),
+        after: None,
     };
     let summary = format!("{query:?}");
     app.custody(

@@ -38,6 +38,21 @@ pub struct ChainState {
     pub problems: u64,
 }
 
+impl ChainState {
+    /// What a recheck compares, by name (`last_received_ms` is not in the links).
+    #[must_use]
+    pub fn fields(&self) -> [(&'static str, String); 6] {
+        [
+            ("links", self.links.to_string()),
+            ("segments", self.segments.to_string()),
+            ("recorded_ms", self.recorded_ms.to_string()),
+            ("last_seq", self.last_seq.to_string()),
+            ("max_end_ms", self.max_end_ms.to_string()),
+            ("head", format!("{:?}", self.head)),
+        ]
+    }
+}
+
 /// The event kinds that end recording, as stored in `links.kind`.
 const STOPS: &str = "('record-stop', 'power-off', 'storage-full', 'docked', 'recovered')";
 

@@ -137,6 +137,8 @@ pub struct InspectionQuery {
     pub plate_norm: Option<String>,
     /// Text in the label of a bookmark on it.
     pub bookmark: Option<String>,
+    /// Only those after this `(start_ms, id)` in the search order (a page's cursor).
+    pub after: Option<(i64, String)>,
 }
 
 /// A bookmark on an inspection or on a camera's footage at a moment.
@@ -473,6 +475,15 @@ impl Meta {
                 .push(" ")
                 .push_bind(contains_pattern(t))
                 .push(" ESCAPE '\\')");
+        }
+        if let Some((start, id)) = &q.after {
+            b.push(" AND (i.start_ms > ")
+                .push_bind(*start)
+                .push(" OR (i.start_ms = ")
+                .push_bind(*start)
+                .push(" AND i.id > ")
+                .push_bind(id.clone())
+                .push("))");
         }
         b.push(" ORDER BY i.start_ms, i.id LIMIT ").push_bind(limit);
         let rows = b.build()?.fetch_all(&self.pool).await?;
