@@ -299,6 +299,28 @@ fn main() {
         let loaded = under_load(&app, &url, token, 8).await;
         println!("| uploads (HTTP, idle → 8 dashboard clients) | {:.1} / {:.1} | {:.1} / {:.1} | p99 {:.2}× |", idle[0].0, idle[0].1, loaded[0].0, loaded[0].1, loaded[0].1 / idle[0].1);
         println!("| /healthz (idle → 8 dashboard clients) | {:.1} / {:.1} | {:.1} / {:.1} | p99 {:.2}× |", idle[1].0, idle[1].1, loaded[1].0, loaded[1].1, loaded[1].1 / idle[1].1);
+        // The state kept as the year arrived, against a recomputation from its links.
+        for cam in ["cam-a", "cam-00"] {
+            let s = Instant::now();
+            let r: kordon_api::devices::Recheck = http
+                .post(format!("{url}/v1/devices/{cam}/recheck"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .expect("recheck")
+                .json()
+                .await
+                .expect("recheck answer");
+            println!(
+                "recheck {cam}: {} links, {} problems, {} differences, {:.1} s",
+                r.links,
+                r.problems,
+                r.differences.len(),
+                s.elapsed().as_secs_f64()
+            );
+            assert!(r.differences.is_empty(), "{:?}", r.differences);
+        }
         println!("peak RSS of the process (server, generator and clients): {:.0} MB", rss_mb());
     });
 }

@@ -92,6 +92,46 @@ async fn behaves(m: &Meta) {
         1
     );
 
+    // A camera's custody trail, a page at a time, newest first: its own events and those
+    // about its segments, not another camera's whose id starts the same.
+    for i in 0..450i64 {
+        for (subject, hash) in [
+            (format!("device cam-1 seq {i}"), format!("t1-{i}")),
+            (format!("device cam-10 seq {i}"), format!("t10-{i}")),
+        ] {
+            m.insert_custody(&hash, "tombstone", &subject, b"x", NOW, 0)
+                .await
+                .expect("custody");
+        }
+        m.set_log_index(&format!("t1-{i}"), 1000 + 2 * i as u64)
+            .await
+            .expect("index");
+        m.set_log_index(&format!("t10-{i}"), 1001 + 2 * i as u64)
+            .await
+            .expect("index");
+    }
+    let mut trail = Vec::new();
+    let mut before = None;
+    loop {
+        let page = m
+            .custody_trail("device cam-1", before, 200)
+            .await
+            .expect("trail");
+        before = page.last().and_then(|r| r.log_index);
+        let full = page.len() == 200;
+        trail.extend(page);
+        if !full {
+            break;
+        }
+    }
+    assert_eq!(trail.len(), 450);
+    assert!(
+        trail
+            .iter()
+            .all(|r| r.subject.starts_with("device cam-1 seq "))
+    );
+    assert!(trail.windows(2).all(|w| w[0].log_index > w[1].log_index));
+
     // Bookmarks: a label found whatever the ASCII case.
     m.add_bookmark(
         &Bookmark {

@@ -16,7 +16,12 @@ use crate::state::App;
 #[derive(serde::Deserialize)]
 pub(super) struct CustodyQuery {
     subject: String,
+    /// Show the entries logged before this index (the next page, older).
+    before: Option<i64>,
 }
+
+/// Entries on one page of a trail.
+const PAGE: u32 = 200;
 
 pub(super) async fn custody(
     State(app): State<Arc<App>>,
@@ -25,14 +30,20 @@ pub(super) async fn custody(
 ) -> Page {
     let (p, lang) = who(&app, &headers, Op::ViewCustody).await?;
     let f = fail(lang, &p);
-    let rows = app
+    // Newest first, a page at a time (a camera's trail holds an entry per purged segment).
+    let page_rows = app
         .meta
-        .custody_about(
-            std::slice::from_ref(&q.subject),
-            &[format!("{} ", q.subject)],
-        )
+        .custody_trail(&q.subject, q.before, PAGE)
         .await
         .map_err(|e| f(e.into()))?;
+    let older = (page_rows.len() == PAGE as usize)
+        .then(|| page_rows.last().and_then(|r| r.log_index))
+        .flatten();
+    let prefix = format!("{} ", q.subject);
+    let rows: Vec<_> = page_rows
+        .into_iter()
+        .filter(|r| r.subject == q.subject || r.subject.starts_with(&prefix))
+        .collect();
     // Times in the zone of the crossing point the camera last served at.
     let zones = crate::localtime::zones(&app).await.map_err(&f)?;
     let mut tz = jiff::tz::TimeZone::UTC;
@@ -70,6 +81,13 @@ pub(super) async fn custody(
                         }
                     }
                 }
+            }
+        }
+        @if let Some(before) = older {
+            form #older method="get" action="/ui/custody" {
+                input type="hidden" name="subject" value=(q.subject);
+                input type="hidden" name="before" value=(before);
+                button type="submit" { (t(lang, "older")) " →" }
             }
         }
     };

@@ -119,6 +119,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Check inclusion proof",
     ),
     ("time", "Час", "Time"),
+    ("older", "Давніші записи", "Older entries"),
     ("who", "Хто", "Who"),
     ("action", "Дія", "Action"),
     ("subject", "Об'єкт", "Subject"),

@@ -32,3 +32,13 @@ CREATE INDEX chain_problems_anchor ON chain_problems (device_id, anchor);
 
 -- A device's events (stops, faults) without scanning its segments.
 CREATE INDEX links_events ON links (device_id, seq) WHERE kind <> 'segment';
+
+-- What a custody event is about, as its first two words ("device cam-1" of "device cam-1
+-- seq 5", "case C-1"), so that a trail is read a page at a time by log index whatever
+-- the number of events about the segments of a camera (issue 14).
+ALTER TABLE custody ADD COLUMN subject_key TEXT;
+UPDATE custody SET subject_key = CASE
+    WHEN split_part(subject, ' ', 3) <> ''
+    THEN split_part(subject, ' ', 1) || ' ' || split_part(subject, ' ', 2)
+    ELSE subject END;
+CREATE INDEX custody_trail ON custody (subject_key, log_index);

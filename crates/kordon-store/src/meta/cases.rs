@@ -48,7 +48,7 @@ pub struct CaseItem {
 }
 
 /// A stored custody event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustodyRow {
     /// Note hash, hex.
     pub hash: String,
@@ -352,20 +352,50 @@ impl Meta {
         let rows = b.build()?.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
-            .map(|r| {
-                Ok(CustodyRow {
-                    hash: r.try_get("hash")?,
-                    action: r.try_get("action")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    log_index: r.try_get("log_index")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+            .map(CustodyRow::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+/// What a custody subject is about: its first two words (`device cam-1` of `device cam-1
+/// seq 5`), or all of it.
+pub(super) fn subject_key(subject: &str) -> &str {
+    let mut spaces = subject.match_indices(' ');
+    match (spaces.next(), spaces.next()) {
+        (Some(_), Some((second, _))) => &subject[..second],
+        _ => subject,
     }
 }
 
 impl Meta {
+    /// One page of the custody trail of `key` (a subject's first two words, e.g. `device
+    /// cam-1`: the events about it and about its segments), newest first, logged before
+    /// `before`, at most `limit`: read through the `custody_trail` index, whatever the
+    /// trail's length.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn custody_trail(
+        &self,
+        key: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<CustodyRow>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT * FROM custody WHERE subject_key = $1 AND log_index < $2
+             ORDER BY log_index DESC LIMIT $3",
+        )
+        .bind(subject_key(key))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(CustodyRow::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Custody events of `action` whose detail mentions `text`, in log order.
     ///
     /// # Errors
@@ -385,16 +415,8 @@ impl Meta {
             .await?;
         Ok(rows
             .iter()
-            .map(|r| {
-                Ok(CustodyRow {
-                    hash: r.try_get("hash")?,
-                    action: r.try_get("action")?,
-                    subject: r.try_get("subject")?,
-                    body: r.try_get("body")?,
-                    log_index: r.try_get("log_index")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+            .map(CustodyRow::from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// The segment link whose blob has this hash (the first, if the same bytes were

@@ -262,13 +262,14 @@ impl Meta {
         now: i64,
         log_floor: u64,
     ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at, log_floor) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at, log_floor, subject_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
             .bind(hash)
             .bind(action)
             .bind(subject)
             .bind(body)
             .bind(now)
             .bind(log_floor as i64)
+            .bind(super::cases::subject_key(subject))
             .execute(&self.pool)
             .await?;
         Ok(())
