@@ -2,81 +2,13 @@
 //! device id with `/`, problems paged, a twin refused, a link from the future refused,
 //! and `recheck` finding (and repairing) a kept state someone changed behind its back.
 
-use kordon_api::devices::{Continuity, Recheck, device_path};
+mod common;
+
+use common::Server;
+use kordon_api::devices::device_path;
 use kordon_core::link::{EventKind, Link};
 use kordon_store::meta::testing::TestCamera;
 use serde_json::{Value, json};
-
-struct Server {
-    url: String,
-    admin: String,
-    data: std::path::PathBuf,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("tmp");
-        let data = dir.path().join("data");
-        let config = kordon_server::config::Config {
-            data: data.clone(),
-            ..Default::default()
-        };
-        let app = kordon_server::open(config).await.expect("open");
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", l.local_addr().expect("addr"));
-        tokio::spawn(kordon_server::serve_router(
-            l,
-            kordon_server::router(app),
-            std::future::pending(),
-        ));
-        let admin = std::fs::read_to_string(data.join("keys/admin-token"))
-            .expect("admin token")
-            .trim()
-            .to_owned();
-        Server {
-            url,
-            admin,
-            data,
-            http: reqwest::Client::new(),
-            _dir: dir,
-        }
-    }
-
-    async fn json(&self, rb: reqwest::RequestBuilder) -> (u16, Value) {
-        let res = rb.bearer_auth(&self.admin).send().await.expect("request");
-        let st = res.status().as_u16();
-        (st, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn put(&self, link: &Link) -> (u16, Value) {
-        let res = kordon_agent::api::link_request(&self.http, &self.url, link, None)
-            .send()
-            .await
-            .expect("put");
-        let st = res.status().as_u16();
-        (st, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn continuity(&self, device: &str, query: &str) -> Continuity {
-        let url = format!("{}{}/continuity{query}", self.url, device_path(device));
-        let (st, v) = self.json(self.http.get(url)).await;
-        assert_eq!(st, 200, "{v}");
-        serde_json::from_value(v).expect("continuity")
-    }
-
-    async fn recheck(&self, device: &str, repair: bool) -> Recheck {
-        let url = format!("{}{}/recheck", self.url, device_path(device));
-        let (st, v) = self
-            .json(self.http.post(url).json(&json!({ "repair": repair })))
-            .await;
-        assert_eq!(st, 200, "{v}");
-        serde_json::from_value(v).expect("recheck")
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chain_is_kept_as_links_arrive_in_any_order() {
