@@ -19,6 +19,9 @@ use serde_json::json;
 
 const MIN: i64 = 60_000;
 
+/// A link and, for a segment, its bytes.
+type Upload = (Link, Option<Vec<u8>>);
+
 fn ms(rfc3339: &str) -> i64 {
     Timestamp::parse(rfc3339).expect("time").0
 }
@@ -47,7 +50,7 @@ async fn coverage_from_a_window_equals_coverage_from_the_whole_chain() {
         // The chain: 10 s segments, now and then a stop (and silence), a silence with no
         // event, a night segment.
         let mut t = t0;
-        let mut links: Vec<(Link, Option<Vec<u8>>)> = Vec::new();
+        let mut links: Vec<Upload> = Vec::new();
         for _ in 0..20 + rng.below(40) {
             match rng.below(10) {
                 0 => {
@@ -63,7 +66,7 @@ async fn coverage_from_a_window_equals_coverage_from_the_whole_chain() {
             t += 10_000;
         }
         // Uploaded in random order; about one in eight is lost.
-        let mut arrivals: Vec<(u64, &(Link, Option<Vec<u8>>))> =
+        let mut arrivals: Vec<(u64, &Upload)> =
             links.iter().map(|l| (rng.below(1000), l)).collect();
         arrivals.sort_by_key(|a| a.0);
         let mut uploaded = Vec::new();
