@@ -52,8 +52,10 @@ use crate::state::App;
 )]
 struct ApiDoc;
 
-/// The `/v1` API: router and OpenAPI document, built together.
-fn api() -> OpenApiRouter<Arc<App>> {
+/// The `/v1` API: router and OpenAPI document, built together. `readers` limits the
+/// requests that compute analytics (shared with the web pages).
+fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
+    let analytics = OpenApiRouter::new().layer(readers.clone());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(devices::enroll))
         .routes(routes!(devices::list))
@@ -105,12 +107,13 @@ fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(log::inclusion))
         .routes(routes!(log::consistency))
         .routes(routes!(log::proof))
+        .merge(analytics)
 }
 
 /// The OpenAPI 3.1 document of the `/v1` API, as served at `/v1/openapi.json` and kept
 /// in `docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = api().split_for_parts();
+    let (_, doc) = api(&crate::state::readers()).split_for_parts();
     doc
 }
 
@@ -155,7 +158,8 @@ async fn metrics_text() -> impl IntoResponse {
 /// The HTTP routes.
 pub fn router(app: Arc<App>) -> Router {
     metrics_handle();
-    let (api, doc) = api().split_for_parts();
+    let readers = crate::state::readers();
+    let (api, doc) = api(&readers).split_for_parts();
     let doc = Arc::new(doc);
     Router::new()
         .route("/healthz", get(healthz))
@@ -172,7 +176,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/log/verifier-key", get(log::verifier_key))
         .route("/log/tile/{*path}", get(log::tile))
         .merge(api)
-        .merge(crate::ui::routes())
+        .merge(crate::ui::routes(&readers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
 }

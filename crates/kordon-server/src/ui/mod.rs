@@ -29,7 +29,7 @@ use axum::routing::{get, post};
 use crate::state::App;
 
 /// The interface's routes.
-pub(crate) fn routes() -> Router<Arc<App>> {
+pub(crate) fn routes(readers: &crate::state::Readers) -> Router<Arc<App>> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
         .route("/ui/login", get(session::login_page).post(session::login))
@@ -43,7 +43,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/ui/app.css",
             get(|| async { asset(include_str!("app.css"), "text/css") }),
         )
-        .merge(pages())
+        .merge(pages(readers))
         .route(
             "/ui/inspections/{id}/reasons",
             post(inspection::file_reason),
@@ -55,11 +55,8 @@ pub(crate) fn routes() -> Router<Arc<App>> {
         .route("/ui/admin/{action}", post(admin::admin_action))
 }
 
-/// The pages that read analytics: rendered at most one per core at a time (others wait
-/// their turn), so that people loading dashboards cannot starve uploads and health checks
-/// of the CPU.
-fn pages() -> Router<Arc<App>> {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+/// The pages that read analytics, under the same limit as the API's reports.
+fn pages(readers: &crate::state::Readers) -> Router<Arc<App>> {
     Router::new()
         .route("/ui/", get(dashboard::dashboard))
         .route("/ui/timeline", get(timeline::timeline))
@@ -67,7 +64,7 @@ fn pages() -> Router<Arc<App>> {
         .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
         .route("/ui/admin", get(admin::admin))
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(cores))
+        .layer(readers.clone())
 }
 
 fn asset(body: &'static str, mime: &'static str) -> Response {
