@@ -322,7 +322,7 @@ pub struct Continuity {
     pub next: Option<String>,
     /// Refused twin links.
     pub equivocations: Vec<RefusedTwin>,
-    /// Who wore it, oldest first.
+    /// Who wore it: the latest 50 assignments, oldest first.
     pub assignments: Vec<Assignment>,
 }
 

@@ -246,7 +246,7 @@ pub(crate) async fn continuity(
         equivocations,
         assignments: app
             .meta
-            .assignments(device)
+            .latest_assignments(device, 50)
             .await?
             .iter()
             .map(assignment)

@@ -118,6 +118,29 @@ impl Meta {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The latest `limit` assignments of a device, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn latest_assignments(
+        &self,
+        device_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Assignment>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT * FROM assignments WHERE device_id = $1 ORDER BY start_ms DESC LIMIT $2",
+        )
+        .bind(device_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .rev()
+            .map(Assignment::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Who wears each of `devices` now (their open assignments).
     ///
     /// # Errors
