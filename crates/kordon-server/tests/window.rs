@@ -103,14 +103,7 @@ async fn coverage_from_a_window_equals_coverage_from_the_whole_chain() {
                 })
             })
             .collect();
-        let (st, v) = s
-            .json(
-                s.http
-                    .post(format!("{}/v1/inspections", s.url))
-                    .json(&records),
-            )
-            .await;
-        assert_eq!(st, 200, "{v}");
+        s.import(&records).await;
 
         // From scratch: the whole chain verified, its timeline, the same coverage.
         let key = VerifierKey::parse(&cam.vkey()).expect("key");

@@ -97,4 +97,16 @@ impl Server {
             .await;
         assert_eq!(st, 201, "{v}");
     }
+
+    /// Imports inspection records through the API.
+    pub async fn import(&self, records: &[Value]) {
+        let (st, v) = self
+            .json(
+                self.http
+                    .post(format!("{}/v1/inspections", self.url))
+                    .json(records),
+            )
+            .await;
+        assert_eq!(st, 200, "{v}");
+    }
 }
