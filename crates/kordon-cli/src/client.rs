@@ -114,6 +114,12 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("contacting {}", self.base))?;
+        if res.status() == reqwest::StatusCode::UNAUTHORIZED && self.token.is_none() {
+            anyhow::bail!(
+                "{} needs a signed-in caller: pass --token, set KORDON_TOKEN, or --data of the server (its keys/admin-token)",
+                self.base
+            );
+        }
         answer(res).await
     }
 

@@ -90,10 +90,17 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     println!();
     println!("where to look:");
     println!(
+        "  export KORDON_DATA={}   # the commands below read the administrator token from there",
+        o.data.display()
+    );
+    println!(
         "  kordon gaps --server {url}                     # missing links and equivocation, per camera"
     );
     println!(
         "  kordon device status <camera> --server {url}   # one camera's chain, stops and problems"
+    );
+    println!(
+        "  kordon device recheck <camera> --server {url}  # that chain recomputed from its links, compared with the kept state"
     );
     println!(
         "  kordon log verify --server {url}               # audit the whole log and every segment"
@@ -112,7 +119,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline",
         package.display()
     );
-    println!("  {url}/v1/devices    {url}/log/checkpoint");
+    println!("  {url}/log/checkpoint    {url}/v1/devices (signed in)");
     println!();
     println!("web interface: {url}/ui/  (password of every demo user: {DEMO_PASSWORD})");
     println!(
