@@ -82,6 +82,9 @@ pub struct User {
 /// `GET /v1/users`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UserList {
-    /// Everyone.
+    /// One page of users, by name (`?after=<next>&limit=`, default 100, at most 1000).
     pub users: Vec<User>,
+    /// The cursor of the next page, if there is one.
+    #[serde(default)]
+    pub next: Option<String>,
 }

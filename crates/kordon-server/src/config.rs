@@ -34,6 +34,26 @@ pub struct Config {
     /// (`link_in_future`), in seconds. Old links are always accepted: docks import late.
     /// Env: `KORDON_MAX_CLOCK_SKEW_S`. Default 300.
     pub max_clock_skew_s: i64,
+    /// How often stale coverage (of inspections whose footage, assignments or versions
+    /// changed) is recomputed in the background, so that pages and reports read it
+    /// stored, in milliseconds; 0 leaves it to the first read. Env:
+    /// `KORDON_COVERAGE_REFRESH_MS`. Default 2000.
+    pub coverage_refresh_ms: u64,
+    /// Client connections open at once; more are closed as they arrive (and never more
+    /// than the file descriptor limit leaves after 512 for storage). Env:
+    /// `KORDON_MAX_CONNECTIONS`. Default 1024.
+    pub max_connections: usize,
+    /// Client connections open at once from one address. Env:
+    /// `KORDON_MAX_CONNECTIONS_PER_PEER`. Default 256.
+    pub max_connections_per_peer: usize,
+    /// Seconds a client has to send a whole request head, on a new connection or
+    /// between requests on a kept-alive one; then it is closed. Env:
+    /// `KORDON_HEADER_READ_TIMEOUT_S`. Default 10.
+    pub header_read_timeout_s: u64,
+    /// Slowest upload kept once it has run `upload_idle_timeout_s`, in bytes per second on
+    /// average; a slower one is refused (`upload_interrupted`). Env:
+    /// `KORDON_UPLOAD_MIN_BYTES_PER_S`. Default 4096.
+    pub upload_min_bytes_per_s: u64,
     /// Lifetime of a device enrollment token, in seconds. Env:
     /// `KORDON_ENROLL_TOKEN_TTL_S`. Default 86400.
     pub enroll_token_ttl_s: i64,
@@ -129,6 +149,11 @@ impl Default for Config {
             log_partial_grace_s: 60,
             max_gap_ms: 2000,
             max_clock_skew_s: 300,
+            coverage_refresh_ms: 2000,
+            max_connections: 1024,
+            max_connections_per_peer: 256,
+            header_read_timeout_s: 10,
+            upload_min_bytes_per_s: 4096,
             enroll_token_ttl_s: 86_400,
             upload_idle_timeout_s: 30,
             witnesses: Vec::new(),
@@ -219,6 +244,17 @@ impl Config {
         env("KORDON_LOG_PARTIAL_GRACE_S", &mut c.log_partial_grace_s)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_MAX_CLOCK_SKEW_S", &mut c.max_clock_skew_s)?;
+        env("KORDON_COVERAGE_REFRESH_MS", &mut c.coverage_refresh_ms)?;
+        env("KORDON_MAX_CONNECTIONS", &mut c.max_connections)?;
+        env(
+            "KORDON_MAX_CONNECTIONS_PER_PEER",
+            &mut c.max_connections_per_peer,
+        )?;
+        env("KORDON_HEADER_READ_TIMEOUT_S", &mut c.header_read_timeout_s)?;
+        env(
+            "KORDON_UPLOAD_MIN_BYTES_PER_S",
+            &mut c.upload_min_bytes_per_s,
+        )?;
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
         env("KORDON_WITNESS_QUORUM", &mut c.witness_quorum)?;

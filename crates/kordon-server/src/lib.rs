@@ -31,6 +31,7 @@ mod localtime;
 mod ops;
 mod package;
 pub mod routes;
+pub mod serve;
 mod startup;
 mod state;
 mod ui;

@@ -167,6 +167,7 @@ pub async fn open_on(
     crate::jobs::retention::spawn(app.clone());
     crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
     crate::jobs::forward::spawn(app.clone());
+    crate::jobs::coverage::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }

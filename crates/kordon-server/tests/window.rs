@@ -1,7 +1,8 @@
 //! Coverage read from the links of an inspection's window (`Meta::links_around` and the
 //! chain state kept at ingest) equals coverage computed from the whole chain verified from
 //! scratch: random chains with silences, stops and lost links, uploaded in random order,
-//! and inspections anywhere in them and after them.
+//! and inspections anywhere in them and after them — computed by the background job
+//! (`jobs::coverage`) before any read asks.
 
 mod common;
 
@@ -104,6 +105,16 @@ async fn coverage_from_a_window_equals_coverage_from_the_whole_chain() {
             })
             .collect();
         s.import(&records).await;
+        // The background job computes and stores them before anything reads them.
+        let meta = kordon_store::meta::Meta::open_sqlite(&s.data.join("kordon.db"))
+            .await
+            .expect("meta");
+        let mut waited = 0;
+        while !meta.stale_coverage("", 10).await.expect("stale").is_empty() {
+            assert!(waited < 300, "coverage still stale after 30 s");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
 
         // From scratch: the whole chain verified, its timeline, the same coverage.
         let key = VerifierKey::parse(&cam.vkey()).expect("key");

@@ -25,6 +25,7 @@ mod gap_reasons;
 mod inspections;
 mod links;
 mod partitions;
+mod problems;
 mod reference;
 mod sql;
 pub mod testing;
@@ -42,6 +43,7 @@ pub use edges::EdgeState;
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };
+pub use problems::ProblemCursor;
 pub use users::{SessionRow, User};
 
 /// Why a metadata operation failed.
@@ -177,6 +179,19 @@ async fn sqlite_pool(path: &Path, read_only: bool) -> Result<AnyPool, MetaError>
 }
 
 impl Meta {
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// `SQLITE_BUSY_SNAPSHOT` when another connection wrote in between, which busy_timeout
+    /// does not retry; an immediate one waits its turn instead.
+    pub(crate) async fn write_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, MetaError> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// Opens (creating if needed) the SQLite database at `path` and migrates it.
     ///
     /// # Errors

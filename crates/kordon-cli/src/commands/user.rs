@@ -106,18 +106,28 @@ pub(crate) fn user(a: UserArgs) -> Result<i32> {
                 println!("token {id} of {name} revoked (log index {})", v.log_index);
             }
             UserCommand::List => {
-                let v: UserList = c.get("/v1/users").await?;
-                for u in v.users {
-                    println!(
-                        "{:<20} {:<14} {}",
-                        u.name,
-                        u.role,
-                        if u.crossing_points.is_empty() {
-                            "*".to_owned()
-                        } else {
-                            u.crossing_points.join(",")
-                        }
-                    );
+                let mut page = kordon_api::devices::Page {
+                    after: None,
+                    limit: Some(1000),
+                };
+                loop {
+                    let v: UserList = c.get_with("/v1/users", &page).await?;
+                    for u in v.users {
+                        println!(
+                            "{:<20} {:<14} {}",
+                            u.name,
+                            u.role,
+                            if u.crossing_points.is_empty() {
+                                "*".to_owned()
+                            } else {
+                                u.crossing_points.join(",")
+                            }
+                        );
+                    }
+                    match v.next {
+                        Some(next) => page.after = Some(next),
+                        None => break,
+                    }
                 }
             }
         }

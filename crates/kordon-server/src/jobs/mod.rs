@@ -2,6 +2,7 @@
 //! and call the same operations the API does. Nothing a request waits for runs here.
 
 pub(crate) mod cosigning;
+pub(crate) mod coverage;
 pub(crate) mod forward;
 pub(crate) mod mirror;
 pub(crate) mod retention;

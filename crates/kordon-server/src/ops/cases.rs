@@ -429,7 +429,7 @@ pub(crate) async fn segment_evidence(app: &App, sha: &str) -> Result<SegmentEvid
         .ok_or_else(|| ApiError::NotFound(format!("no segment with sha256 {}", h.to_hex())))?;
     let enroll = app
         .meta
-        .custody_about(&[format!("device {}", l.device_id)], &[])
+        .custody_about(&[format!("device {}", l.device_id)])
         .await?
         .into_iter()
         .rfind(|c| c.action == "enroll")

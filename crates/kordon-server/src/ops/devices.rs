@@ -9,7 +9,7 @@ use kordon_core::hash::Hash;
 use kordon_core::link::{Link, LinkBody, is_valid_device_id};
 use kordon_core::note::VerifierKey;
 use kordon_core::time::Timestamp;
-use kordon_store::meta::{Assignment as AssignmentRow, ChainState};
+use kordon_store::meta::{Assignment as AssignmentRow, ChainState, ProblemCursor};
 use kordon_store::{now_ms, random_bytes};
 use sha2::{Digest as _, Sha256};
 
@@ -208,24 +208,21 @@ pub(crate) async fn continuity(
     let state = app.meta.chain_state(device).await?.unwrap_or_default();
     let after = cursor(page)?;
     let limit = page.limit();
-    let mut problems = app.meta.chain_problems(device, after, limit + 1).await?;
+    let mut problems = app
+        .meta
+        .chain_problems(device, after.as_ref(), limit + 1)
+        .await?;
     let mut next = None;
     if problems.len() > limit as usize {
-        // The cursor is an anchor: problems sharing the first left out go to the next page.
-        let cut = problems[limit as usize].anchor();
         problems.truncate(limit as usize);
-        let keep = problems.iter().take_while(|p| p.anchor() != cut).count();
-        if keep > 0 {
-            problems.truncate(keep);
-        }
         next = problems
             .last()
-            .and_then(ChainProblem::anchor)
-            .map(|a| a.to_string());
+            .and_then(ProblemCursor::after)
+            .map(|c| c.to_string());
     }
     let equivocations: Vec<RefusedTwin> = app
         .meta
-        .equivocations(device)
+        .equivocations(device, 50)
         .await?
         .into_iter()
         .map(|(seq, refused_link)| RefusedTwin { seq, refused_link })
@@ -255,7 +252,7 @@ pub(crate) async fn continuity(
 }
 
 /// A problems cursor: the anchor of the last problem of the previous page.
-fn cursor(page: &Page) -> Result<Option<u64>, ApiError> {
+fn cursor(page: &Page) -> Result<Option<ProblemCursor>, ApiError> {
     page.after
         .as_deref()
         .map(|a| {
@@ -342,8 +339,11 @@ pub(crate) async fn recheck(
     let mut kept_problems = Vec::new();
     let mut after = None;
     loop {
-        let page = app.meta.chain_problems(device, after, 1000).await?;
-        let Some(last) = page.last().and_then(ChainProblem::anchor) else {
+        let page = app
+            .meta
+            .chain_problems(device, after.as_ref(), 1000)
+            .await?;
+        let Some(last) = page.last().and_then(ProblemCursor::after) else {
             break;
         };
         after = Some(last);
@@ -425,7 +425,7 @@ pub(crate) async fn recompute(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     }
     let mut problems = std::mem::take(&mut scan.problems);
-    for (seq, twin) in app.meta.equivocations(device).await? {
+    for (seq, twin) in app.meta.equivocations(device, u32::MAX).await? {
         let kept = app.meta.link(device, seq).await?;
         if let (Some(kept), Ok(second)) = (kept, Hash::from_hex(&twin))
             && let Ok(first) = Hash::from_hex(&kept.hash)

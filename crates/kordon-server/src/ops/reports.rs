@@ -103,17 +103,19 @@ pub(crate) async fn load_for(
     officer: Option<&str>,
 ) -> Result<Data, ApiError> {
     let mut calc = Calculator::new(app);
-    let mut rows = Vec::new();
-    for li in app
+    let seen: Vec<_> = app
         .meta
         .inspections(from, to, crossing_point, officer)
         .await?
-    {
-        if !who.sees_inspection(&li.row.crossing_point, &li.row.officers) {
-            continue;
-        }
+        .into_iter()
+        .filter(|li| who.sees_inspection(&li.row.crossing_point, &li.row.officers))
+        .collect();
+    let ids: Vec<&str> = seen.iter().map(|li| li.row.id.as_str()).collect();
+    let mut reasons_of = app.meta.gap_reasons_of(&ids).await?;
+    let mut rows = Vec::with_capacity(seen.len());
+    for li in seen {
         let coverage = calc.coverage(&li).await?;
-        let reasons = app.meta.gap_reasons(&li.row.id).await?;
+        let reasons = reasons_of.remove(&li.row.id).unwrap_or_default();
         let explained = explained(&coverage, &reasons);
         rows.push(Computed {
             li,

@@ -9,6 +9,7 @@
 //! (`KORDON_COOKIE_INSECURE`, for 127.0.0.1 only). Analysts and administrators may have a
 //! TOTP second factor.
 
+use kordon_api::devices::Page;
 use kordon_api::users::{Token, TokenIn, User as UserOut, UserCreated, UserIn, UserList};
 use kordon_store::meta::User;
 use kordon_store::now_ms;
@@ -149,14 +150,20 @@ pub(crate) async fn revoke_token(
     })
 }
 
-/// Everyone.
-pub(crate) async fn list(app: &App, who: &Principal) -> Result<UserList, ApiError> {
+/// One page of users, by name.
+pub(crate) async fn list(app: &App, who: &Principal, page: &Page) -> Result<UserList, ApiError> {
     who.require(Op::ManageUsers)?;
     let now = now_ms();
-    let users = app
+    let limit = page.limit();
+    let mut rows = app
         .meta
-        .users()
-        .await?
+        .users(page.after.as_deref().unwrap_or(""), limit + 1)
+        .await?;
+    let next = (rows.len() > limit as usize).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|u| u.name.clone()).unwrap_or_default()
+    });
+    let users = rows
         .into_iter()
         .map(|u| UserOut {
             totp: u.totp_secret.is_some(),
@@ -167,7 +174,7 @@ pub(crate) async fn list(app: &App, who: &Principal) -> Result<UserList, ApiErro
             officer: u.officer,
         })
         .collect();
-    Ok(UserList { users })
+    Ok(UserList { users, next })
 }
 
 /// Why a login failed (one message for all, so it says nothing about which part was wrong).

@@ -130,7 +130,6 @@ async fn gather(app: &App, id: &str) -> Result<Gathered, ApiError> {
     let mut zones = BTreeMap::new();
     let cp_zones = localtime::zones(app).await?;
     let mut subjects = vec![format!("case {id}")];
-    let mut prefixes = Vec::new();
     for (device, spans) in &ranges {
         let mut by_seq: BTreeMap<u64, LinkRow> = BTreeMap::new();
         for (f, t) in spans {
@@ -150,11 +149,17 @@ async fn gather(app: &App, id: &str) -> Result<Gathered, ApiError> {
         {
             zones.insert(device.clone(), tz.clone());
         }
-        links.insert(device.clone(), by_seq.into_values().collect());
+        // The events about the camera itself and about the segments packaged, not about
+        // the rest of its years.
         subjects.push(format!("device {device}"));
-        prefixes.push(format!("device {device} "));
+        subjects.extend(
+            by_seq
+                .keys()
+                .map(|seq| package::tombstone_subject(device, *seq)),
+        );
+        links.insert(device.clone(), by_seq.into_values().collect());
     }
-    let custody = app.meta.custody_about(&subjects, &prefixes).await?;
+    let custody = app.meta.custody_about(&subjects).await?;
     Ok(Gathered {
         case,
         items,
@@ -247,7 +252,7 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         .await?;
     let export_note = app
         .meta
-        .custody_about(&[format!("case {id}")], &[])
+        .custody_about(&[format!("case {id}")])
         .await?
         .into_iter()
         .find(|c| c.hash == export_hash)

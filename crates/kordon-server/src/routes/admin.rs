@@ -6,23 +6,25 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use kordon_api::devices::Page;
 use kordon_api::edges::{EdgeList, EdgeProgress, EntriesIn, Forwarding};
 use kordon_api::jobs::{RetentionRun, ScrubStatus};
 use kordon_api::users::{Token, TokenIn, UserCreated, UserIn, UserList};
 
-use super::extract::{Body, Caller};
+use super::extract::{Body, Caller, Params};
 use crate::error::ApiError;
 use crate::ops::{edges, jobs, users};
 use crate::state::App;
 
-/// Everyone (administrator).
-#[utoipa::path(get, path = "/v1/users", tag = "admin",
+/// One page of users, by name (administrator).
+#[utoipa::path(get, path = "/v1/users", tag = "admin", params(Page),
     responses((status = 200, body = UserList), (status = "4XX", body = kordon_api::Error)))]
 pub(crate) async fn users(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
+    Params(page): Params<Page>,
 ) -> Result<Json<UserList>, ApiError> {
-    Ok(Json(users::list(&app, &who).await?))
+    Ok(Json(users::list(&app, &who, &page).await?))
 }
 
 /// Creates or replaces a user (administrator).

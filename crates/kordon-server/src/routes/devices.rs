@@ -142,7 +142,10 @@ fn answer(a: Accepted) -> (StatusCode, Json<Accepted>) {
 
 /// How much of an upload's unread body (a refusal, or a retry of a stored segment) is read
 /// and discarded so that the client sees the answer instead of a reset connection.
+/// Within this time at most: a body that trickles in is cut off and answered (the
+/// connection is then closed instead of kept alive).
 const DRAIN_LIMIT: u64 = 64 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// A segment: the signed manifest in `Kordon-Manifest` (standard base64), the bytes as
 /// the body. 201 new, 200 a retry.
@@ -158,16 +161,33 @@ pub(crate) async fn put_segment(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    // Drop uploads that stall.
+    // Drop uploads that stall, or that trickle slower than the minimum rate once they have
+    // run as long as the idle timeout (a connection held open a byte at a time).
     let idle = Duration::from_secs(app.config.upload_idle_timeout_s);
+    let min_rate = app.config.upload_min_bytes_per_s;
+    let started = std::time::Instant::now();
     let mut stream: BodyStream = Box::pin(
-        futures_util::stream::unfold(body.into_data_stream(), move |mut s| async move {
-            match tokio::time::timeout(idle, s.next()).await {
-                Ok(Some(item)) => Some((item.map_err(|e| e.to_string()), s)),
-                Ok(None) => None,
-                Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), s)),
-            }
-        })
+        futures_util::stream::unfold(
+            (body.into_data_stream(), 0u64),
+            move |(mut s, got)| async move {
+                match tokio::time::timeout(idle, s.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        let got = got + chunk.len() as u64;
+                        let secs = started.elapsed().as_secs();
+                        if secs >= idle.as_secs() && got < min_rate.saturating_mul(secs) {
+                            let e = format!(
+                                "upload slower than {min_rate} bytes/s ({got} bytes in {secs} s)"
+                            );
+                            return Some((Err(e), (s, got)));
+                        }
+                        Some((Ok(chunk), (s, got)))
+                    }
+                    Ok(Some(Err(e))) => Some((Err(e.to_string()), (s, got))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), (s, got))),
+                }
+            },
+        )
         .fuse(),
     );
     let manifest = headers.get("kordon-manifest").and_then(|v| v.to_str().ok());
@@ -175,9 +195,10 @@ pub(crate) async fn put_segment(
     // Whatever the answer — a refusal, or a retry of a segment already stored that was
     // answered without reading it — read what is left of the body, so that the
     // connection stays usable for the camera's next upload.
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
     let mut drained = 0u64;
     while drained < DRAIN_LIMIT {
-        match tokio::time::timeout(Duration::from_secs(2), stream.next()).await {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
             Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
             _ => break,
         }

@@ -190,15 +190,11 @@ pub async fn serve_router(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::serve::serve_with(listener, router, crate::serve::Limits::default(), shutdown).await
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, within the connection limits of the app's
+/// configuration.
 ///
 /// # Errors
 /// IO errors from the listener.
@@ -207,5 +203,6 @@ pub async fn run(
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, router(app), shutdown).await
+    let limits = crate::serve::Limits::from(&app.config);
+    crate::serve::serve_with(listener, router(app), limits, shutdown).await
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kordon_api::devices::{AssignRequest, ReturnRequest};
@@ -18,7 +18,21 @@ use crate::error::ApiError;
 use crate::ops;
 use crate::state::App;
 
-pub(super) async fn admin(State(app): State<Arc<App>>, headers: HeaderMap) -> Page {
+/// `/ui/admin?after=<name>`: the page of users after that name.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct AdminQuery {
+    #[serde(default)]
+    after: Option<String>,
+}
+
+/// Users shown a page at a time.
+const USERS_PAGE: u32 = 100;
+
+pub(super) async fn admin(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<AdminQuery>,
+) -> Page {
     let lang = lang_of(&headers);
     let p = match auth::authenticate(&app, &headers).await {
         Ok(Some(p)) if p.may(Op::ManageUsers) || p.may(Op::AssignDevices) => p,
@@ -37,10 +51,16 @@ pub(super) async fn admin(State(app): State<Arc<App>>, headers: HeaderMap) -> Pa
     let f = fail(lang, &p);
     let csrf = p.csrf.clone().unwrap_or_default();
     let users = if p.may(Op::ManageUsers) {
-        app.meta.users().await.map_err(|e| f(e.into()))?
+        app.meta
+            .users(q.after.as_deref().unwrap_or(""), USERS_PAGE)
+            .await
+            .map_err(|e| f(e.into()))?
     } else {
         Vec::new()
     };
+    let more = (users.len() == USERS_PAGE as usize)
+        .then(|| users.last().map(|u| u.name.clone()))
+        .flatten();
     let devices = app.meta.device_ids().await.map_err(|e| f(e.into()))?;
     let crossing_points = app.meta.crossing_points().await.map_err(|e| f(e.into()))?;
     let hidden = html! { input type="hidden" name="csrf" value=(csrf); };
@@ -49,6 +69,12 @@ pub(super) async fn admin(State(app): State<Arc<App>>, headers: HeaderMap) -> Pa
             h2 { (t(lang, "users")) }
             table #users { thead { tr { th { (t(lang, "name")) } th { (t(lang, "role")) } th { (t(lang, "scope")) } th { (t(lang, "officer")) } } }
                 tbody { @for u in &users { tr { td { (u.name) } td { (u.role) } td { (if u.crossing_points.is_empty() { "*".to_owned() } else { u.crossing_points.join(",") }) } td { (u.officer.clone().unwrap_or_default()) } } } } }
+            @if let Some(after) = &more {
+                form #more-users method="get" action="/ui/admin" {
+                    input type="hidden" name="after" value=(after);
+                    button type="submit" { (t(lang, "more_users")) " →" }
+                }
+            }
             form method="post" action="/ui/admin/user" .grid {
                 (hidden)
                 label { (t(lang, "name")) " " input name="name" required; }

@@ -120,6 +120,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("time", "Час", "Time"),
     ("older", "Давніші записи", "Older entries"),
+    ("more_users", "Наступні користувачі", "More users"),
     ("who", "Хто", "Who"),
     ("action", "Дія", "Action"),
     ("subject", "Об'єкт", "Subject"),

@@ -31,7 +31,7 @@ impl Meta {
         if self.device(&a.device_id).await?.is_none() {
             return Err(MetaError::UnknownDevice(a.device_id.clone()));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let open = sqlx::query(
             "SELECT officer, end_ms FROM assignments WHERE device_id = $1 AND (end_ms IS NULL OR end_ms > $2)",
         )
@@ -77,7 +77,7 @@ impl Meta {
         end_ms: i64,
         by: &str,
     ) -> Result<Assignment, MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query("SELECT * FROM assignments WHERE device_id = $1 AND end_ms IS NULL")
             .bind(device_id)
             .fetch_optional(&mut *tx)

@@ -109,7 +109,7 @@ impl Meta {
                 .execute(&mut *src)
                 .await?;
         }
-        let mut dst = to.pool.begin().await?;
+        let mut dst = to.write_tx().await?;
         let (mut from_ms, mut to_ms) = (i64::MAX, i64::MIN);
         for table in TABLES {
             let columns = to.columns(table).await?;

@@ -162,7 +162,7 @@ impl Meta {
         items: &[CaseItem],
         now: i64,
     ) -> Result<Vec<i64>, MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut next: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(item), 0) + 1 FROM case_items WHERE case_id = $1",
         )
@@ -328,32 +328,28 @@ impl Meta {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Custody events about any of `subjects` exactly, or starting with one of
-    /// `prefixes`, in log order.
+    /// Custody events about any of `subjects` exactly, in log order.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn custody_about(
-        &self,
-        subjects: &[String],
-        prefixes: &[String],
-    ) -> Result<Vec<CustodyRow>, MetaError> {
-        let mut b = Sql::new("SELECT * FROM custody WHERE 1 = 0");
-        for s in subjects {
-            b.push(" OR subject = ").push_bind(s.clone());
+    pub async fn custody_about(&self, subjects: &[String]) -> Result<Vec<CustodyRow>, MetaError> {
+        let mut out = Vec::new();
+        // Through the subject index, 500 subjects a query.
+        for chunk in subjects.chunks(500) {
+            let mut b = Sql::new("SELECT * FROM custody WHERE subject IN (");
+            for (i, s) in chunk.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.push_bind(s.clone());
+            }
+            b.push(")");
+            for r in b.build()?.fetch_all(&self.pool).await? {
+                out.push(CustodyRow::from_row(&r)?);
+            }
         }
-        for p in prefixes {
-            b.push(" OR substr(subject, 1, CAST(")
-                .push_bind(p.len() as i64)
-                .push(" AS INTEGER)) = ")
-                .push_bind(p.clone());
-        }
-        b.push(" ORDER BY log_index, created_at");
-        let rows = b.build()?.fetch_all(&self.pool).await?;
-        Ok(rows
-            .iter()
-            .map(CustodyRow::from_row)
-            .collect::<Result<_, _>>()?)
+        out.sort_by_key(|c| c.log_index);
+        Ok(out)
     }
 }
 

@@ -12,9 +12,9 @@
 use kordon_core::chain::{ChainOptions, ChainProblem, window_problems};
 use kordon_core::hash::Hash;
 use kordon_core::link::{EventKind, Link, LinkBody};
-use kordon_core::time::Timestamp;
 use sqlx::Row as _;
 
+use super::problems::{ProblemCursor, insert_problems, problem_of};
 use super::{Meta, MetaError};
 
 /// What is kept of one device's chain.
@@ -55,141 +55,6 @@ impl ChainState {
 
 /// The event kinds that end recording, as stored in `links.kind`.
 const STOPS: &str = "('record-stop', 'power-off', 'storage-full', 'docked', 'recovered')";
-
-/// A problem as its row's columns.
-struct ProblemRow {
-    anchor: u64,
-    kind: &'static str,
-    from_seq: u64,
-    to_seq: u64,
-    hash_a: Option<String>,
-    hash_b: Option<String>,
-    time_a: Option<i64>,
-    time_b: Option<i64>,
-    note: Option<String>,
-}
-
-fn row_of(p: &ChainProblem) -> Option<ProblemRow> {
-    let anchor = p.anchor()?;
-    let mut r = ProblemRow {
-        anchor,
-        kind: "",
-        from_seq: anchor,
-        to_seq: anchor,
-        hash_a: None,
-        hash_b: None,
-        time_a: None,
-        time_b: None,
-        note: None,
-    };
-    match p {
-        ChainProblem::Missing { from, to } => {
-            (r.kind, r.from_seq, r.to_seq) = ("missing", *from, *to);
-        }
-        ChainProblem::BrokenPrev {
-            expected, found, ..
-        } => {
-            r.kind = "broken_prev";
-            (r.hash_a, r.hash_b) = (Some(expected.to_hex()), Some(found.to_hex()));
-        }
-        ChainProblem::TimeBackwards { previous, time, .. } => {
-            r.kind = "time_backwards";
-            (r.time_a, r.time_b) = (Some(previous.0), Some(time.0));
-        }
-        ChainProblem::UnexplainedGap {
-            after_seq,
-            from,
-            to,
-            ..
-        } => {
-            (r.kind, r.from_seq) = ("unexplained_gap", *after_seq);
-            (r.time_a, r.time_b) = (Some(from.0), Some(to.0));
-        }
-        ChainProblem::Equivocation { first, second, .. } => {
-            r.kind = "equivocation";
-            (r.hash_a, r.hash_b) = (Some(first.to_hex()), Some(second.to_hex()));
-        }
-        ChainProblem::AttestationMismatch { signer, .. } => {
-            (r.kind, r.note) = ("attestation_mismatch", Some(signer.clone()));
-        }
-        ChainProblem::Malformed { .. }
-        | ChainProblem::WrongDevice { .. }
-        | ChainProblem::BadSignature { .. } => return None,
-    }
-    Some(r)
-}
-
-fn problem_of(r: &sqlx::any::AnyRow) -> Result<ChainProblem, MetaError> {
-    let seq = |c: &str| -> Result<u64, MetaError> { Ok(r.try_get::<i64, _>(c)? as u64) };
-    let hash = |c: &str| -> Result<Hash, MetaError> {
-        let h: Option<String> = r.try_get(c)?;
-        Hash::from_hex(h.as_deref().unwrap_or_default())
-            .map_err(|e| MetaError::Invalid(format!("chain_problems.{c}: {e}")))
-    };
-    let time = |c: &str| -> Result<Timestamp, MetaError> {
-        Ok(Timestamp(
-            r.try_get::<Option<i64>, _>(c)?.unwrap_or_default(),
-        ))
-    };
-    let kind: String = r.try_get("kind")?;
-    Ok(match kind.as_str() {
-        "missing" => ChainProblem::Missing {
-            from: seq("from_seq")?,
-            to: seq("to_seq")?,
-        },
-        "broken_prev" => ChainProblem::BrokenPrev {
-            seq: seq("anchor")?,
-            expected: hash("hash_a")?,
-            found: hash("hash_b")?,
-        },
-        "time_backwards" => ChainProblem::TimeBackwards {
-            seq: seq("anchor")?,
-            previous: time("time_a")?,
-            time: time("time_b")?,
-        },
-        "unexplained_gap" => ChainProblem::UnexplainedGap {
-            after_seq: seq("from_seq")?,
-            before_seq: seq("anchor")?,
-            from: time("time_a")?,
-            to: time("time_b")?,
-        },
-        "equivocation" => ChainProblem::Equivocation {
-            seq: seq("anchor")?,
-            first: hash("hash_a")?,
-            second: hash("hash_b")?,
-        },
-        "attestation_mismatch" => ChainProblem::AttestationMismatch {
-            seq: seq("anchor")?,
-            signer: r.try_get::<Option<String>, _>("note")?.unwrap_or_default(),
-        },
-        other => return Err(MetaError::Invalid(format!("chain problem kind {other:?}"))),
-    })
-}
-
-async fn insert_problems(
-    tx: &mut sqlx::AnyConnection,
-    device: &str,
-    problems: &[ChainProblem],
-) -> Result<u64, MetaError> {
-    let mut n = 0;
-    for r in problems.iter().filter_map(row_of) {
-        sqlx::query("INSERT INTO chain_problems (device_id, anchor, kind, from_seq, to_seq, hash_a, hash_b, time_a, time_b, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(device)
-            .bind(r.anchor as i64)
-            .bind(r.kind)
-            .bind(r.from_seq as i64)
-            .bind(r.to_seq as i64)
-            .bind(r.hash_a)
-            .bind(r.hash_b)
-            .bind(r.time_a)
-            .bind(r.time_b)
-            .bind(r.note)
-            .execute(&mut *tx)
-            .await?;
-        n += 1;
-    }
-    Ok(n)
-}
 
 /// The head from the problems stored: one below the first hole or broken link, else the
 /// last link.
@@ -401,22 +266,30 @@ impl Meta {
             .collect()
     }
 
-    /// A device's problems in anchor order, after anchor `after`, at most `limit`.
+    /// A device's problems in their key order (anchor, kind, first sequence, twin hash),
+    /// after `after`, at most `limit`.
     ///
     /// # Errors
     /// Database errors; a row that does not decode.
     pub async fn chain_problems(
         &self,
         device: &str,
-        after: Option<u64>,
+        after: Option<&ProblemCursor>,
         limit: u32,
     ) -> Result<Vec<ChainProblem>, MetaError> {
+        // Row values compare column by column; every kind sorts after the empty one.
+        let start = ProblemCursor::before_anchor(0);
+        let after = after.unwrap_or(&start);
         let rows = sqlx::query(
-            "SELECT * FROM chain_problems WHERE device_id = $1 AND anchor > $2
-             ORDER BY anchor, kind, from_seq, hash_b LIMIT $3",
+            "SELECT * FROM chain_problems WHERE device_id = $1
+               AND (anchor, kind, from_seq, COALESCE(hash_b, '')) > ($2, $3, $4, $5)
+             ORDER BY anchor, kind, from_seq, COALESCE(hash_b, '') LIMIT $6",
         )
         .bind(device)
-        .bind(after.map_or(-1, |a| a as i64))
+        .bind(after.anchor as i64)
+        .bind(after.kind.clone())
+        .bind(after.from_seq as i64)
+        .bind(after.hash_b.clone())
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -539,7 +412,7 @@ impl Meta {
         state: &ChainState,
         problems: &[ChainProblem],
     ) -> Result<(), MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM chain_problems WHERE device_id = $1")
             .bind(device)
             .execute(&mut *tx)

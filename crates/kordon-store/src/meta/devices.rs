@@ -54,7 +54,7 @@ impl Meta {
         vkey: &str,
         now: i64,
     ) -> Result<(), MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let used = sqlx::query(
             "UPDATE enroll_tokens SET used_at = $1 WHERE token_hash = $2 AND device_id = $3 AND used_at IS NULL AND expires_at > $4",
         )

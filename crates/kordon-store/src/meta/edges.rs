@@ -90,7 +90,7 @@ impl Meta {
         entries: &[Vec<u8>],
         state: &EdgeState,
     ) -> Result<bool, MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         // A new edge is inserted; a known one moves only from the size it had.
         let moved = sqlx::query(
             "INSERT INTO edges (origin, size, frontier, checkpoint, updated_at) VALUES ($1, $2, $3, $4, $5)

@@ -93,4 +93,32 @@ impl Meta {
             .map(GapReason::from_row)
             .collect::<Result<_, _>>()?)
     }
+
+    /// The reasons filed for each of `ids`, in filing order (one query per 500 ids, not
+    /// one per inspection: a report's fortnight holds thousands).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn gap_reasons_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<GapReason>>, MetaError> {
+        let mut out: std::collections::HashMap<String, Vec<GapReason>> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut b = super::sql::Sql::new("SELECT * FROM gap_reasons WHERE inspection_id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.push_bind((*id).to_owned());
+            }
+            b.push(") ORDER BY filed_at, id");
+            for r in b.build()?.fetch_all(&self.pool).await? {
+                let g = GapReason::from_row(&r)?;
+                out.entry(g.inspection_id.clone()).or_default().push(g);
+            }
+        }
+        Ok(out)
+    }
 }

@@ -257,7 +257,7 @@ impl Meta {
         batch: &[InspectionRow],
         now: i64,
     ) -> Result<Vec<InspectionOutcome>, MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut out = Vec::with_capacity(batch.len());
         for i in batch {
             let latest = sqlx::query("SELECT * FROM inspections WHERE id = $1 AND latest = 1")
@@ -362,6 +362,23 @@ impl Meta {
         b.push(" AND i.id = ").push_bind(id.to_owned());
         let r = b.build()?.fetch_optional(&self.pool).await?;
         Ok(r.as_ref().map(latest_from_row).transpose()?)
+    }
+
+    /// Inspections whose stored coverage is out of date (never computed, or something it
+    /// depends on changed since), by id after `after`, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn stale_coverage(&self, after: &str, limit: u32) -> Result<Vec<String>, MetaError> {
+        let rows = sqlx::query_scalar(
+            "SELECT inspection_id FROM coverage WHERE (computed IS NULL OR computed <> generation)
+               AND inspection_id > $1 ORDER BY inspection_id LIMIT $2",
+        )
+        .bind(after.to_owned())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
     }
 
     /// Writes back a computed coverage if nothing it depends on changed since

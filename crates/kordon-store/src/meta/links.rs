@@ -159,7 +159,7 @@ impl Meta {
             LinkBody::Event(e) => (e.kind.as_str(), None, None, None, None),
         };
         let hash = l.link.hash().to_hex();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(match self.engine {
             Engine::Sqlite => "INSERT INTO links (device_id, seq, hash, kind, start_ms, end_ms, blob_sha256, size, night, attested, body, received_at, log_floor)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING",
@@ -215,7 +215,7 @@ impl Meta {
         body: &[u8],
         now: i64,
     ) -> Result<(), MetaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let new = sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(device_id)
             .bind(seq as i64)
@@ -232,18 +232,25 @@ impl Meta {
         Ok(())
     }
 
-    /// Equivocations of a device as `(seq, hash)`.
+    /// The latest `limit` equivocations of a device as `(seq, hash)`, oldest first.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn equivocations(&self, device_id: &str) -> Result<Vec<(u64, String)>, MetaError> {
+    pub async fn equivocations(
+        &self,
+        device_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>, MetaError> {
         let rows = sqlx::query(
-            "SELECT seq, hash FROM equivocations WHERE device_id = $1 ORDER BY seq, received_at",
+            "SELECT seq, hash FROM equivocations WHERE device_id = $1
+             ORDER BY seq DESC, received_at DESC LIMIT $2",
         )
         .bind(device_id)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
+            .rev()
             .map(|r| Ok((r.try_get::<i64, _>("seq")? as u64, r.try_get("hash")?)))
             .collect()
     }

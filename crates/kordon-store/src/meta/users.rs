@@ -104,12 +104,14 @@ impl Meta {
         Ok(r.as_ref().map(user_from_row).transpose()?)
     }
 
-    /// Every user, by name.
+    /// One page of users by name: those after `after`, at most `limit`.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn users(&self) -> Result<Vec<User>, MetaError> {
-        let rows = sqlx::query("SELECT * FROM users ORDER BY name")
+    pub async fn users(&self, after: &str, limit: u32) -> Result<Vec<User>, MetaError> {
+        let rows = sqlx::query("SELECT * FROM users WHERE name > $1 ORDER BY name LIMIT $2")
+            .bind(after.to_owned())
+            .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
         Ok(rows.iter().map(user_from_row).collect::<Result<_, _>>()?)
