@@ -15,6 +15,10 @@ pub struct CaseIn {
     pub kind: String,
     /// What it is about.
     pub description: String,
+    /// The crossing point it belongs to (required of a user scoped to several; a user
+    /// scoped to one gets theirs; none: a national case, for users without a scope).
+    #[serde(default)]
+    pub crossing_point: Option<String>,
 }
 
 /// Body of `POST /v1/cases/{id}/items`.
@@ -99,6 +103,9 @@ pub struct Case {
     pub opened_at: String,
     /// Closed, if it was.
     pub closed_at: Option<String>,
+    /// The crossing point it belongs to; none for a national case.
+    #[serde(default)]
+    pub crossing_point: Option<String>,
     /// Its items.
     pub items: Vec<Item>,
 }

@@ -70,6 +70,8 @@ enum Command {
 }
 
 fn main() {
+    // Whatever kordon creates — database, keys, footage, packages — is its user's alone.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(a) => serve::serve(a),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use kordon_store::meta::testing::TestCamera;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const ATTACKER: &str = r#"
 import socket, sys
@@ -36,19 +36,6 @@ async fn ready(http: &reqwest::Client, url: &str) -> u16 {
         .send()
         .await
         .map_or(0, |r| r.status().as_u16())
-}
-
-async fn upload(http: &reqwest::Client, url: &str, cam: &mut TestCamera, i: i64) -> (u16, Value) {
-    let now = kordon_store::now_ms() - 3_600_000 + i * 10_000;
-    let bytes = format!("segment {i} of {}", cam.device).into_bytes();
-    let link = cam.segment_over(now, now + 10_000, &bytes);
-    let len = bytes.len() as u64;
-    let r = kordon_agent::api::link_request(http, url, &link, Some((bytes.into(), len)))
-        .send()
-        .await
-        .expect("upload");
-    let st = r.status().as_u16();
-    (st, r.json().await.unwrap_or(Value::Null))
 }
 
 /// Sends `head` and then `body` a byte every `every`, until the server answers or closes;
@@ -103,23 +90,10 @@ async fn idle_and_trickling_clients_cannot_stop_ingest_or_the_log() {
         .and_then(|p| p.parse().ok())
         .expect("port");
     let http = reqwest::Client::new();
-    let admin = std::fs::read_to_string(data.join("keys/admin-token")).expect("token");
+    let admin = common::admin_token(&data);
     let mut cam = TestCamera::new("cam-limits-01");
-    let r = http
-        .post(format!("{url}/v1/devices/{}/enroll-token", cam.device))
-        .bearer_auth(admin.trim())
-        .send()
-        .await
-        .expect("token");
-    let v: Value = r.json().await.expect("token json");
-    let r = http
-        .post(format!("{url}/v1/enroll"))
-        .json(&json!({"device": cam.device, "token": v["token"], "key": cam.vkey()}))
-        .send()
-        .await
-        .expect("enroll");
-    assert_eq!(r.status().as_u16(), 201);
-    assert_eq!(upload(&http, &url, &mut cam, 0).await.0, 201);
+    common::enroll(&http, &url, &admin, &cam).await;
+    assert_eq!(common::upload(&http, &url, &mut cam, 0).await.0, 201);
     let baseline = open_fds(pid);
 
     // 20,000 idle connections from two other hosts.
@@ -152,7 +126,7 @@ async fn idle_and_trickling_clients_cannot_stop_ingest_or_the_log() {
         "ready while 20,000 sockets wait"
     );
     for i in 1..4 {
-        let (st, v) = upload(&http, &url, &mut cam, i).await;
+        let (st, v) = common::upload(&http, &url, &mut cam, i).await;
         assert_eq!(st, 201, "ingest goes on: {v}");
     }
     // The 128 it took are closed once their head is late.
@@ -227,11 +201,11 @@ async fn idle_and_trickling_clients_cannot_stop_ingest_or_the_log() {
         let _ = a.wait();
     }
     assert_eq!(ready(&http, &url).await, 200);
-    let (st, v) = upload(&http, &url, &mut cam, 10).await;
+    let (st, v) = common::upload(&http, &url, &mut cam, 10).await;
     assert_eq!(st, 201, "{v}");
     let r = http
         .get(format!("{url}/v1/devices/{}/continuity", cam.device))
-        .bearer_auth(admin.trim())
+        .bearer_auth(&admin)
         .send()
         .await
         .expect("continuity");

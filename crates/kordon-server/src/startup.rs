@@ -62,6 +62,32 @@ fn read_secret(path: &Path) -> Result<String, StartError> {
     Ok(std::fs::read_to_string(path)?.trim().to_owned())
 }
 
+/// The data folder holds the database (password hashes, second-factor secrets), the keys
+/// and the footage: only its owner may enter it, and the secrets are the owner's alone.
+/// Checked at every start; a folder or file someone opened up is closed again, and said so.
+/// (What is created in it later is private too: the `kordon` command runs with umask 077.)
+fn private_folder(data: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let keys = data.join("keys");
+    let mut paths = vec![(data.to_path_buf(), 0o700), (keys.clone(), 0o700)];
+    for f in ["kordon.db", "kordon.db-wal", "kordon.db-shm"] {
+        paths.push((data.join(f), 0o600));
+    }
+    for e in std::fs::read_dir(&keys)? {
+        paths.push((e?.path(), 0o600));
+    }
+    for (path, mode) in paths {
+        let Ok(m) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if m.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(path = %path.display(), was = format!("{:o}", m.permissions().mode() & 0o777), "others could read it: made private");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
+}
+
 /// Opens (and on first start creates) the data folder: keys, database, blobs, log; then
 /// brings the database and the log back in step after a crash and starts the jobs.
 ///
@@ -126,6 +152,7 @@ pub async fn open_on(
             Meta::open_postgres(&url.0).await?
         }
     };
+    private_folder(data)?;
     let blobs = match &config.s3 {
         None => BlobStore::Fs(FsBlobStore::open(data.join("blobs")).await?),
         Some(s3) => {

@@ -36,6 +36,9 @@ enum CaseCommand {
         /// What it is about.
         #[arg(long)]
         description: String,
+        /// The crossing point it belongs to (none: a national case).
+        #[arg(long)]
+        crossing_point: Option<String>,
     },
     /// Add footage (held from now on) or a note to a case.
     Add {
@@ -100,12 +103,14 @@ pub(crate) fn case(a: CaseArgs) -> Result<i32> {
                 reference,
                 kind,
                 description,
+                crossing_point,
             } => {
                 let body = CaseIn {
                     id: id.clone(),
                     reference,
                     kind,
                     description,
+                    crossing_point,
                 };
                 let v: Created = c.post("/v1/cases", &body).await?;
                 println!("case {id} opened (log index {})", v.log_index);

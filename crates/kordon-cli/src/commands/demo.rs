@@ -14,6 +14,9 @@ use kordon_server::config::Config;
 
 use crate::client::Client;
 
+/// The crossing point the demo's cameras, inspections and case belong to.
+const DEMO_CP: &str = "UA-KYIV-01";
+
 pub(crate) struct DemoOptions {
     pub data: PathBuf,
     pub listen: std::net::SocketAddr,
@@ -59,7 +62,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         cameras: o.cameras,
         minutes: o.minutes,
         segment_seconds: 10,
-        crossing_point: "UA-KYIV-01".into(),
+        crossing_point: DEMO_CP.into(),
         faults: Fault::default_set(),
         work: o.data.join("demo-video"),
     };
@@ -74,7 +77,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     demo_users(&client, &officer).await?;
     println!();
     println!(
-        "crossing point UA-KYIV-01: {} cameras, {} segments of real H.264 uploaded, signed and logged",
+        "crossing point {DEMO_CP}: {} cameras, {} segments of real H.264 uploaded, signed and logged",
         report.cameras.len(),
         report.segments
     );
@@ -154,6 +157,7 @@ async fn demo_case(
         kind: "complaint".into(),
         description: "demo: complaint about the inspection during which the camera was stopped"
             .into(),
+        crossing_point: Some(DEMO_CP.into()),
     };
     let _: Created = c.post("/v1/cases", &case).await?;
     let item = ItemIn {

@@ -101,3 +101,54 @@ pub fn fails(out: &str) -> Vec<&str> {
     f.sort_unstable();
     f
 }
+
+/// The administrator token of a data folder.
+pub fn admin_token(data: &std::path::Path) -> String {
+    std::fs::read_to_string(data.join("keys/admin-token"))
+        .expect("admin token")
+        .trim()
+        .to_owned()
+}
+
+/// Enrolls a test camera with the server at `url`.
+pub async fn enroll(
+    http: &reqwest::Client,
+    url: &str,
+    admin: &str,
+    cam: &kordon_store::meta::testing::TestCamera,
+) {
+    let r = http
+        .post(format!("{url}/v1/devices/{}/enroll-token", cam.device))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .expect("token");
+    let v: serde_json::Value = r.json().await.expect("token json");
+    let r = http
+        .post(format!("{url}/v1/enroll"))
+        .json(&serde_json::json!({"device": cam.device, "token": v["token"], "key": cam.vkey()}))
+        .send()
+        .await
+        .expect("enroll");
+    assert_eq!(r.status().as_u16(), 201);
+}
+
+/// Uploads segment `i` of a test camera (10 s, an hour ago plus `i` × 10 s): status and
+/// answer.
+pub async fn upload(
+    http: &reqwest::Client,
+    url: &str,
+    cam: &mut kordon_store::meta::testing::TestCamera,
+    i: i64,
+) -> (u16, serde_json::Value) {
+    let now = kordon_store::now_ms() - 3_600_000 + i * 10_000;
+    let bytes = format!("segment {i} of {}", cam.device).into_bytes();
+    let link = cam.segment_over(now, now + 10_000, &bytes);
+    let len = bytes.len() as u64;
+    let r = kordon_agent::api::link_request(http, url, &link, Some((bytes.into(), len)))
+        .send()
+        .await
+        .expect("upload");
+    let st = r.status().as_u16();
+    (st, r.json().await.unwrap_or(serde_json::Value::Null))
+}

@@ -47,6 +47,98 @@ fn one_line(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
     Ok(v.to_owned())
 }
 
+/// The crossing point a case opened by `who` belongs to: the one asked for, in their
+/// scope; a user scoped to one crossing point gets it; none (a national case) only for a
+/// user without a scope.
+async fn scope_of_new(
+    app: &App,
+    who: &Principal,
+    asked: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let cp = match (asked, who.crossing_points.as_slice()) {
+        (Some(cp), _) if who.sees_crossing_point(&cp) => Some(cp),
+        (Some(cp), _) => {
+            return Err(ApiError::Forbidden(format!(
+                "crossing point {cp} is outside your scope"
+            )));
+        }
+        (None, []) => None,
+        (None, [one]) => Some(one.clone()),
+        (None, _) => {
+            return Err(bad(
+                "crossing_point is required of a user scoped to several crossing points",
+            ));
+        }
+    };
+    if let Some(cp) = &cp
+        && !app
+            .meta
+            .crossing_points()
+            .await?
+            .iter()
+            .any(|c| &c.code == cp)
+    {
+        return Err(bad(format!("no crossing point {cp}")));
+    }
+    Ok(cp)
+}
+
+/// A case and its items, if `who` may reach it: its crossing point is in their scope (a
+/// national case: they have no scope). Every case operation goes through here.
+async fn reachable(
+    app: &App,
+    who: &Principal,
+    id: &str,
+) -> Result<(Case, Vec<CaseItem>), ApiError> {
+    let (c, items) = app
+        .meta
+        .case(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+    let ok = match &c.crossing_point {
+        Some(cp) => who.sees_crossing_point(cp),
+        None => who.crossing_points.is_empty(),
+    };
+    if !ok {
+        return Err(ApiError::Forbidden(format!(
+            "case {id} belongs to {}, outside your scope",
+            c.crossing_point
+                .as_deref()
+                .unwrap_or("no crossing point (national)")
+        )));
+    }
+    Ok((c, items))
+}
+
+/// Refuses footage of `device` over `[from, to)` that was not recorded at the case's
+/// crossing point: every assignment of the camera over that time must be there (and
+/// there must be one). A national case takes any footage.
+async fn footage_in_case(
+    app: &App,
+    case: &Case,
+    device: &str,
+    from: i64,
+    to: i64,
+) -> Result<(), ApiError> {
+    let Some(cp) = &case.crossing_point else {
+        return Ok(());
+    };
+    let during: Vec<_> = app
+        .meta
+        .assignments(device)
+        .await?
+        .into_iter()
+        .filter(|a| a.start_ms < to && a.end_ms.is_none_or(|e| e > from))
+        .collect();
+    if during.is_empty() || during.iter().any(|a| &a.crossing_point != cp) {
+        return Err(ApiError::Forbidden(format!(
+            "footage of {device} over that time was not recorded at {cp}, the crossing point of case {}",
+            case.id
+        )));
+    }
+    Ok(())
+}
+
 /// Opens a case.
 pub(crate) async fn open(app: &App, who: &Principal, b: CaseIn) -> Result<Created, ApiError> {
     who.require(Op::ManageCases)?;
@@ -56,7 +148,9 @@ pub(crate) async fn open(app: &App, who: &Principal, b: CaseIn) -> Result<Create
     if !KINDS.contains(&b.kind.as_str()) {
         return Err(bad(format!("kind must be one of {}", KINDS.join(", "))));
     }
+    let crossing_point = scope_of_new(app, who, b.crossing_point.clone()).await?;
     let c = Case {
+        crossing_point,
         id: b.id.clone(),
         reference: one_line("reference", &b.reference, 128)?,
         kind: b.kind.clone(),
@@ -91,14 +185,11 @@ pub(crate) async fn add_item(
     b: ItemIn,
 ) -> Result<ItemsAdded, ApiError> {
     who.require(Op::ManageCases)?;
-    match app.meta.case(id).await? {
-        None => return Err(ApiError::NotFound(format!("no case {id}"))),
-        Some((c, _)) if c.closed_at.is_some() => {
-            return Err(ApiError::Conflict(format!(
-                "case {id} is closed: open a new case to hold more"
-            )));
-        }
-        Some(_) => {}
+    let (case, _) = reachable(app, who, id).await?;
+    if case.closed_at.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "case {id} is closed: open a new case to hold more"
+        )));
     }
     let item =
         |kind: &str, inspection: Option<String>, device: Option<String>, from, to, text: String| {
@@ -123,6 +214,17 @@ pub(crate) async fn add_item(
                 .inspection(&iid)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no inspection {iid}")))?;
+            if !who.sees_inspection(&li.row.crossing_point, &li.row.officers)
+                || case
+                    .crossing_point
+                    .as_ref()
+                    .is_some_and(|cp| *cp != li.row.crossing_point)
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "inspection {iid} is at {}, not a crossing point of case {id}",
+                    li.row.crossing_point
+                )));
+            }
             let mut v = Vec::new();
             for o in &li.row.officers {
                 for a in app
@@ -164,6 +266,7 @@ pub(crate) async fn add_item(
                 .into_iter()
                 .find(|l| l.seq == seq && l.kind == "segment")
                 .ok_or_else(|| ApiError::NotFound(format!("no segment {seq} of {device}")))?;
+            footage_in_case(app, &case, &device, l.start_ms, l.end_ms).await?;
             vec![item(
                 "segment",
                 None,
@@ -185,6 +288,7 @@ pub(crate) async fn add_item(
             if to <= from {
                 return Err(bad("to is not after from"));
             }
+            footage_in_case(app, &case, &device, from, to).await?;
             vec![item(
                 "range",
                 None,
@@ -261,11 +365,7 @@ async fn set_bucket_holds(app: &App, items: &[CaseItem], on: bool) -> Result<(),
 /// trail stay). Custody event `case-close`.
 pub(crate) async fn close(app: &App, who: &Principal, id: &str) -> Result<Closed, ApiError> {
     who.require(Op::ManageCases)?;
-    let (_, items) = app
-        .meta
-        .case(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+    let (_, items) = reachable(app, who, id).await?;
     if !app.meta.close_case(id, &who.name, now_ms()).await? {
         return Err(ApiError::Conflict(format!("case {id} is already closed")));
     }
@@ -291,11 +391,7 @@ pub(crate) async fn close(app: &App, who: &Principal, id: &str) -> Result<Closed
 /// A case with its items.
 pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<CaseOut, ApiError> {
     who.require(Op::ViewCustody)?;
-    let (c, items) = app
-        .meta
-        .case(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+    let (c, items) = reachable(app, who, id).await?;
     let t = |ms: i64| Timestamp(ms).to_string();
     Ok(CaseOut {
         id: c.id,
@@ -304,6 +400,7 @@ pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<CaseOut,
         description: c.description,
         opened_at: t(c.opened_at),
         closed_at: c.closed_at.map(t),
+        crossing_point: c.crossing_point,
         items: items
             .into_iter()
             .map(|i| Item {
@@ -323,6 +420,7 @@ pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<CaseOut,
 /// Writes the case's evidence package (see [`crate::package`]).
 pub(crate) async fn export(app: &App, who: &Principal, id: &str) -> Result<Exported, ApiError> {
     who.require(Op::ExportCase)?;
+    reachable(app, who, id).await?;
     crate::package::export(app, &who.name, id).await
 }
 
@@ -338,6 +436,13 @@ pub(crate) async fn download(
     if name.starts_with('.') || name.contains('/') || !name.ends_with(".zip") || !path.exists() {
         return Err(ApiError::NotFound(format!("no export {name}")));
     }
+    // `<case>-<ms>.zip`: the case's scope is the package's.
+    let case = name
+        .trim_end_matches(".zip")
+        .rsplit_once('-')
+        .map(|(case, _)| case)
+        .ok_or_else(|| ApiError::NotFound(format!("no export {name}")))?;
+    reachable(app, who, case).await?;
     let subject = format!("export {name}");
     let first = app
         .views
@@ -364,9 +469,7 @@ pub(crate) async fn receipt(
     b: ReceiptIn,
 ) -> Result<ReceiptLogged, ApiError> {
     who.require(Op::ReleasePackage)?;
-    if app.meta.case(id).await?.is_none() {
-        return Err(ApiError::NotFound(format!("no case {id}")));
-    }
+    reachable(app, who, id).await?;
     let h = Hash::from_hex(&b.package_sha256).map_err(|_| {
         ApiError::BadRequest("bad_hash", "package_sha256 is not 64 hex digits".into())
     })?;

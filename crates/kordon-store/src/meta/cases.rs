@@ -24,6 +24,8 @@ pub struct Case {
     pub opened_at: i64,
     /// When it was closed (it then holds nothing), Unix ms.
     pub closed_at: Option<i64>,
+    /// The crossing point it belongs to; `None` for a national case.
+    pub crossing_point: Option<String>,
 }
 
 /// Something a case holds.
@@ -75,13 +77,14 @@ impl Meta {
     /// # Errors
     /// [`MetaError::Assignment`] (conflict) if the id is taken; database errors.
     pub async fn open_case(&self, c: &Case) -> Result<(), MetaError> {
-        let r = sqlx::query("INSERT INTO cases (id, reference, kind, description, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+        let r = sqlx::query("INSERT INTO cases (id, reference, kind, description, opened_by, opened_at, crossing_point) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
             .bind(&c.id)
             .bind(&c.reference)
             .bind(&c.kind)
             .bind(&c.description)
             .bind(&c.opened_by)
             .bind(c.opened_at)
+            .bind(c.crossing_point.clone())
             .execute(&self.pool)
             .await?;
         if r.rows_affected() == 0 {
@@ -113,6 +116,7 @@ impl Meta {
             opened_by: r.try_get("opened_by")?,
             opened_at: r.try_get("opened_at")?,
             closed_at: r.try_get("closed_at")?,
+            crossing_point: r.try_get("crossing_point")?,
         };
         let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = $1 ORDER BY item")
             .bind(id)

@@ -1,0 +1,223 @@
+//! Cases and their packages stay within the crossing point they belong to (issue 15):
+//! an analyst scoped to Lviv cannot read, fill, export, download, release or close a
+//! Kyiv case, nor put Kyiv's inspection or footage into a Lviv case; an auditor scoped to
+//! Lviv cannot read a Kyiv case; inside their own scope all of it works.
+
+mod common;
+
+use common::Server;
+use kordon_core::time::Timestamp;
+use kordon_store::meta::testing::TestCamera;
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A user's API token.
+async fn user(s: &Server, name: &str, role: &str, cps: &[&str]) -> String {
+    let (st, v) = s
+        .json(s.http.post(format!("{}/v1/users", s.url)).json(&json!({
+            "name": name, "role": role, "password": PASSWORD, "crossing_points": cps,
+        })))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{}/v1/users/{name}/tokens", s.url))
+                .json(&json!({"label": "test"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    v["token"].as_str().expect("token").to_owned()
+}
+
+/// A request as the holder of `token`: status and JSON body.
+async fn call(token: &str, rb: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = rb.bearer_auth(token).send().await.expect("request");
+    let st = r.status().as_u16();
+    (st, r.json().await.unwrap_or(Value::Null))
+}
+
+/// A crossing point with a camera worn there and one inspection filmed by it.
+async fn crossing_point(s: &Server, cp: &str, cam: &str, officer: &str, t0: i64) {
+    let (st, v) = s
+        .json(
+            s.http
+                .put(format!("{}/v1/crossing-points/{cp}", s.url))
+                .json(
+                    &json!({"name_uk": cp, "name_latin": cp, "tz": "Europe/Kyiv", "lanes": ["1"]}),
+                ),
+        )
+        .await;
+    assert!(st == 200 || st == 201, "{v}");
+    let mut c = TestCamera::new(cam);
+    s.enroll(&c).await;
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{}/v1/assignments", s.url))
+                .json(&json!({
+                    "device": cam, "officer": officer, "crossing_point": cp,
+                    "at": Timestamp(t0 - 60_000).to_string(),
+                })),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    for i in 0..6 {
+        let bytes = format!("{cam} segment {i}").into_bytes();
+        let link = c.segment_over(t0 + i * 10_000, t0 + (i + 1) * 10_000, &bytes);
+        let len = bytes.len() as u64;
+        let r = kordon_agent::api::link_request(&s.http, &s.url, &link, Some((bytes.into(), len)))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    s.import(&[json!({
+        "inspection_id": format!("I-{cp}"), "crossing_point": cp, "lane": "1", "officers": officer,
+        "start": Timestamp(t0 + 5_000).to_string(), "end": Timestamp(t0 + 50_000).to_string(),
+        "vehicle_plate": "AA1234BB", "declaration_no": "D-1", "kind": "vehicle", "outcome": "cleared",
+    })])
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_and_packages_stay_in_their_crossing_point() {
+    let s = Server::start().await;
+    let t0 = kordon_store::now_ms() / 60_000 * 60_000 - 3_600_000;
+    crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
+    crossing_point(&s, "UA-LVIV-01", "cam-lviv", "UA-L1", t0).await;
+    let national = user(&s, "national", "analyst", &[]).await;
+    let lviv = user(&s, "lviv", "analyst", &["UA-LVIV-01"]).await;
+    let auditor = user(&s, "lviv-audit", "auditor", &["UA-LVIV-01"]).await;
+    let url = &s.url;
+    let open = |id: &str, cp: Option<&str>| json!({"id": id, "reference": "R-1", "kind": "complaint", "description": "a complaint", "crossing_point": cp});
+    let inspection = |id: &str| json!({"kind": "inspection", "inspection_id": id});
+
+    // Kyiv's case, opened and filled by a national analyst, exported.
+    let (st, v) = call(
+        &national,
+        s.http
+            .post(format!("{url}/v1/cases"))
+            .json(&open("K-1", Some("UA-KYIV-01"))),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(
+        &national,
+        s.http
+            .post(format!("{url}/v1/cases/K-1/items"))
+            .json(&inspection("I-UA-KYIV-01")),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(&national, s.http.post(format!("{url}/v1/cases/K-1/export"))).await;
+    assert_eq!(st, 200, "{v}");
+    let kyiv_zip = v["file"].as_str().expect("file").to_owned();
+    let sha = v["sha256"].as_str().expect("sha").to_owned();
+
+    // Lviv's analyst reaches none of it.
+    let refused = [
+        ("read", s.http.get(format!("{url}/v1/cases/K-1"))),
+        (
+            "fill",
+            s.http
+                .post(format!("{url}/v1/cases/K-1/items"))
+                .json(&json!({"kind": "note", "text": "x"})),
+        ),
+        ("export", s.http.post(format!("{url}/v1/cases/K-1/export"))),
+        (
+            "download",
+            s.http.get(format!("{url}/v1/exports/{kyiv_zip}")),
+        ),
+        (
+            "release",
+            s.http
+                .post(format!("{url}/v1/cases/K-1/receipts"))
+                .json(&json!({"recipient": "court", "package_sha256": sha})),
+        ),
+        ("close", s.http.post(format!("{url}/v1/cases/K-1/close"))),
+    ];
+    for (what, rb) in refused {
+        let (st, v) = call(&lviv, rb).await;
+        assert_eq!(
+            (st, v["error"].as_str()),
+            (403, Some("forbidden")),
+            "{what}: {v}"
+        );
+    }
+    let (st, v) = call(&auditor, s.http.get(format!("{url}/v1/cases/K-1"))).await;
+    assert_eq!(st, 403, "a Lviv auditor reads no Kyiv case: {v}");
+
+    // Nor can it be opened in Kyiv's name, or be national.
+    let (st, v) = call(
+        &lviv,
+        s.http
+            .post(format!("{url}/v1/cases"))
+            .json(&open("L-X", Some("UA-KYIV-01"))),
+    )
+    .await;
+    assert_eq!(st, 403, "{v}");
+
+    // Its own case: opened in Lviv (the one crossing point of its scope), Lviv footage in,
+    // Kyiv's inspection and camera out.
+    let (st, v) = call(
+        &lviv,
+        s.http
+            .post(format!("{url}/v1/cases"))
+            .json(&open("L-1", None)),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(&lviv, s.http.get(format!("{url}/v1/cases/L-1"))).await;
+    assert_eq!(
+        (st, v["crossing_point"].as_str()),
+        (200, Some("UA-LVIV-01")),
+        "{v}"
+    );
+    let (st, v) = call(
+        &lviv,
+        s.http
+            .post(format!("{url}/v1/cases/L-1/items"))
+            .json(&inspection("I-UA-KYIV-01")),
+    )
+    .await;
+    assert_eq!(st, 403, "another crossing point's inspection: {v}");
+    let range = json!({"kind": "range", "device": "cam-kyiv", "from": Timestamp(t0).to_string(), "to": Timestamp(t0 + 30_000).to_string()});
+    let (st, v) = call(
+        &lviv,
+        s.http
+            .post(format!("{url}/v1/cases/L-1/items"))
+            .json(&range),
+    )
+    .await;
+    assert_eq!(st, 403, "another crossing point's footage: {v}");
+    let (st, v) = call(
+        &lviv,
+        s.http
+            .post(format!("{url}/v1/cases/L-1/items"))
+            .json(&inspection("I-UA-LVIV-01")),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(&lviv, s.http.post(format!("{url}/v1/cases/L-1/export"))).await;
+    assert_eq!(st, 200, "{v}");
+    let lviv_zip = v["file"].as_str().expect("file").to_owned();
+    let r = s
+        .http
+        .get(format!("{url}/v1/exports/{lviv_zip}"))
+        .bearer_auth(&lviv)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status().as_u16(), 200);
+    let zip = r.bytes().await.expect("zip");
+    let members = String::from_utf8_lossy(&zip);
+    assert!(
+        !members.contains("cam-kyiv"),
+        "the Lviv package names no Kyiv camera"
+    );
+    // The national analyst reaches both.
+    let (st, _) = call(&national, s.http.get(format!("{url}/v1/cases/L-1"))).await;
+    assert_eq!(st, 200);
+}
