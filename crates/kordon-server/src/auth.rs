@@ -24,11 +24,16 @@ pub const SESSION_COOKIE: &str = "kordon_session";
 pub const MAX_FAILURES: i64 = 5;
 /// How long a locked account stays locked.
 pub const LOCK_MS: i64 = 15 * 60_000;
-/// The client's address: the peer, or — when the peer is a reverse proxy on this machine
-/// (loopback) — the last address it put in `X-Forwarded-For`.
-pub fn client_addr(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> std::net::IpAddr {
+/// The client's address: the peer, or — when the peer is one of the `trusted` reverse
+/// proxies — the last address it put in `X-Forwarded-For` (from anyone else the header is
+/// a client's own claim and ignored).
+pub fn client_addr(
+    peer: Option<std::net::SocketAddr>,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
     let peer = peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |p| p.ip());
-    if !peer.is_loopback() {
+    if !trusted.contains(&peer) {
         return peer;
     }
     headers

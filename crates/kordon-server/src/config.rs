@@ -81,6 +81,10 @@ pub struct Config {
     /// Session cookies without `Secure` (only for plain HTTP on 127.0.0.1, e.g. the demo;
     /// behind TLS leave it false). Env: `KORDON_COOKIE_INSECURE`. Default false.
     pub cookie_insecure: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login rate
+    /// limit); from any other peer the header is ignored. Env: `KORDON_TRUSTED_PROXIES`
+    /// (comma-separated addresses). Default none.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// A web session ends after this many seconds without a request. Env:
     /// `KORDON_SESSION_IDLE_S`. Default 1800 (30 minutes).
     pub session_idle_s: u64,
@@ -163,6 +167,7 @@ impl Default for Config {
             retention_interval_s: 3600,
             scrub_interval_s: 604_800,
             cookie_insecure: false,
+            trusted_proxies: Vec::new(),
             session_idle_s: 1800,
             session_max_s: 43_200,
             s3: None,
@@ -266,6 +271,17 @@ impl Config {
         env("KORDON_RETENTION_INTERVAL_S", &mut c.retention_interval_s)?;
         env("KORDON_SCRUB_INTERVAL_S", &mut c.scrub_interval_s)?;
         env("KORDON_COOKIE_INSECURE", &mut c.cookie_insecure)?;
+        if let Ok(v) = std::env::var("KORDON_TRUSTED_PROXIES") {
+            c.trusted_proxies = v
+                .split(',')
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| a.trim().parse())
+                .collect::<Result<_, _>>()
+                .map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                    name: "KORDON_TRUSTED_PROXIES",
+                    message: e.to_string(),
+                })?;
+        }
         env("KORDON_SESSION_IDLE_S", &mut c.session_idle_s)?;
         env("KORDON_SESSION_MAX_S", &mut c.session_max_s)?;
         if let Ok(endpoint) = std::env::var("KORDON_S3_ENDPOINT") {

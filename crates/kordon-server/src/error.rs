@@ -50,6 +50,9 @@ pub enum ApiError {
     /// Body larger than allowed.
     #[error("body of {0} bytes is larger than the limit of {1}")]
     TooLarge(u64, u64),
+    /// A request body over the framework's limit.
+    #[error("{0}")]
+    BodyTooLarge(String),
     /// The body's size differs from the manifest's.
     #[error("{0}")]
     SizeMismatch(String),
@@ -87,7 +90,9 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Equivocation { .. } => (StatusCode::CONFLICT, "equivocation"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            ApiError::TooLarge(..) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::TooLarge(..) | ApiError::BodyTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+            }
             ApiError::SizeMismatch(_) => (StatusCode::BAD_REQUEST, "size_mismatch"),
             ApiError::HashMismatch(_) => (StatusCode::BAD_REQUEST, "hash_mismatch"),
             ApiError::Interrupted(_) => (StatusCode::BAD_REQUEST, "upload_interrupted"),

@@ -23,6 +23,7 @@ async fn server(idle_s: u64, max_s: u64) -> Server {
         cookie_insecure: true,
         session_idle_s: idle_s,
         session_max_s: max_s,
+        trusted_proxies: vec![std::net::IpAddr::from([127, 0, 0, 1])],
         ..Default::default()
     };
     let app = kordon_server::open(config).await.expect("open");

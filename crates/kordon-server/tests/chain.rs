@@ -1,6 +1,7 @@
 //! A camera's chain as the server keeps it: links arriving out of order and late, a
 //! device id with `/`, problems paged, a twin refused, a link from the future refused,
-//! and `recheck` finding (and repairing) a kept state someone changed behind its back.
+//! `recheck` finding (and repairing) a kept state someone changed behind its back, and a
+//! camera that names another camera's bytes made to send them.
 
 mod common;
 
@@ -162,4 +163,57 @@ async fn search_pages_with_a_cursor_and_loses_nothing() {
     }
     assert_eq!(seen, ["I-0", "I-1", "I-2", "I-3", "I-4"]);
     assert_eq!(pages, 3);
+}
+
+/// A camera cannot claim footage it never recorded by naming the SHA-256 of bytes another
+/// camera stored: the body is read and checked all the same (issue 15, finding 5).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_camera_cannot_claim_another_cameras_bytes_by_their_hash() {
+    let s = Server::start().await;
+    let (mut owner, mut thief) = (TestCamera::new("cam-owner"), TestCamera::new("cam-thief"));
+    s.enroll(&owner).await;
+    s.enroll(&thief).await;
+    let now = kordon_store::now_ms() - 600_000;
+    let bytes = b"the owner's footage".to_vec();
+    let send = |link: kordon_core::link::Link, body: Vec<u8>| {
+        let len = body.len() as u64;
+        let rb = kordon_agent::api::link_request(&s.http, &s.url, &link, Some((body.into(), len)));
+        async move {
+            let r = rb.send().await.expect("upload");
+            let st = r.status().as_u16();
+            (st, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (st, v) = send(owner.segment_over(now, now + 10_000, &bytes), bytes.clone()).await;
+    assert_eq!(st, 201, "{v}");
+
+    // The thief's manifest names the owner's bytes; its body is empty, then wrong.
+    let claim = thief.segment_over(now, now + 10_000, &bytes);
+    let (st, v) = send(claim.clone(), Vec::new()).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("size_mismatch")),
+        "{v}"
+    );
+    let mut other = bytes.clone();
+    other[0] ^= 1;
+    let (st, v) = send(claim.clone(), other).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("hash_mismatch")),
+        "{v}"
+    );
+    assert_eq!(
+        s.continuity("cam-thief", "").await.links,
+        0,
+        "nothing stored"
+    );
+
+    // Sending the very bytes is the only way in (two cameras can record the same bytes
+    // only by having them), and a retry of that link is answered without reading again.
+    let (st, v) = send(claim.clone(), bytes.clone()).await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = send(claim, Vec::new()).await;
+    assert_eq!((st, v["stored"].as_str()), (200, Some("existing")), "{v}");
+    assert_eq!(s.continuity("cam-owner", "").await.links, 1);
 }

@@ -38,6 +38,35 @@ async fn call(token: &str, rb: reqwest::RequestBuilder) -> (u16, Value) {
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
+/// An officer's API token.
+async fn officer(s: &Server, name: &str, no: &str) -> String {
+    let (st, v) = s
+        .json(s.http.post(format!("{}/v1/users", s.url)).json(&json!({
+            "name": name, "role": "officer", "password": PASSWORD, "officer": no,
+        })))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{}/v1/users/{name}/tokens", s.url))
+                .json(&json!({"label": "t"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    v["token"].as_str().expect("token").to_owned()
+}
+
+/// A gap reason approved by the holder of `token`.
+async fn decide(s: &Server, token: &str, id: &str) -> (u16, Value) {
+    call(
+        token,
+        s.http
+            .post(format!("{}/v1/gap-reasons/{id}/approve", s.url)),
+    )
+    .await
+}
+
 /// A crossing point with a camera worn there and one inspection filmed by it.
 async fn crossing_point(s: &Server, cp: &str, cam: &str, officer: &str, t0: i64) {
     let (st, v) = s
@@ -220,4 +249,101 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
     // The national analyst reaches both.
     let (st, _) = call(&national, s.http.get(format!("{url}/v1/cases/L-1"))).await;
     assert_eq!(st, 200);
+}
+
+/// Scope and ownership on the handlers the review found open (issue 15, finding 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
+    let s = Server::start().await;
+    let t0 = kordon_store::now_ms() / 60_000 * 60_000 - 3_600_000;
+    crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
+    crossing_point(&s, "UA-LVIV-01", "cam-lviv", "UA-L1", t0).await;
+    let url = &s.url;
+    let k1 = officer(&s, "k1", "UA-K1").await;
+    let other = officer(&s, "k2", "UA-K2").await;
+    let kyiv_sup = user(&s, "kyiv-sup", "supervisor", &["UA-KYIV-01"]).await;
+    let kyiv_sup2 = user(&s, "kyiv-sup2", "supervisor", &["UA-KYIV-01"]).await;
+    let lviv_sup = user(&s, "lviv-sup", "supervisor", &["UA-LVIV-01"]).await;
+    let lviv = user(&s, "lviv", "analyst", &["UA-LVIV-01"]).await;
+    let reason = json!({
+        "from": Timestamp(t0 + 10_000).to_string(), "to": Timestamp(t0 + 20_000).to_string(),
+        "reason": "malfunction", "text": "the battery",
+    });
+    let file = |token: String| {
+        let rb = s
+            .http
+            .post(format!("{url}/v1/inspections/I-UA-KYIV-01/gap-reasons"))
+            .json(&reason);
+        async move { call(&token, rb).await }
+    };
+
+    // An officer explains only his own inspections.
+    let (st, v) = file(other.clone()).await;
+    assert_eq!(st, 403, "another officer's inspection: {v}");
+    let (st, v) = file(k1.clone()).await;
+    assert_eq!(st, 201, "{v}");
+    let mine = v["id"].as_str().expect("id").to_owned();
+    // Decided by a supervisor of that crossing point who did not file it.
+    let (st, v) = decide(&s, &lviv_sup, &mine).await;
+    assert_eq!(st, 403, "a supervisor of another crossing point: {v}");
+    let (st, v) = file(kyiv_sup.clone()).await;
+    assert_eq!(st, 201, "{v}");
+    let own = v["id"].as_str().expect("id").to_owned();
+    let (st, v) = decide(&s, &kyiv_sup, &own).await;
+    assert_eq!(st, 403, "his own filing: {v}");
+    let (st, v) = decide(&s, &kyiv_sup2, &own).await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = decide(&s, &kyiv_sup, &mine).await;
+    assert_eq!(st, 200, "{v}");
+
+    // Shift reports and bookmarks show only what is in scope.
+    let (st, v) = call(
+        &lviv,
+        s.http.get(format!(
+            "{url}/v1/reports/shifts?from={}&to={}",
+            Timestamp(t0 - 86_400_000),
+            Timestamp(t0 + 86_400_000)
+        )),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("UA-LVIV-01") && !text.contains("UA-KYIV-01"),
+        "{v}"
+    );
+    for (inspection, label) in [("I-UA-KYIV-01", "kyiv mark"), ("I-UA-LVIV-01", "lviv mark")] {
+        let (st, v) = s
+            .json(s.http.post(format!("{url}/v1/bookmarks")).json(&json!({
+                "inspection_id": inspection, "at": Timestamp(t0 + 15_000).to_string(), "label": label,
+            })))
+            .await;
+        assert_eq!(st, 201, "{v}");
+    }
+    let (st, v) = call(&lviv, s.http.get(format!("{url}/v1/bookmarks?q=mark"))).await;
+    assert_eq!(st, 200, "{v}");
+    let labels: Vec<&str> = v["bookmarks"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|b| b["label"].as_str())
+        .collect();
+    assert_eq!(labels, ["lviv mark"], "{v}");
+
+    // A custody trail of another crossing point's camera.
+    let trail = |token: String, device: &str| {
+        let rb = s
+            .http
+            .get(format!("{url}/ui/custody?subject=device%20{device}"));
+        async move {
+            rb.bearer_auth(token)
+                .send()
+                .await
+                .expect("page")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(trail(lviv_sup.clone(), "cam-kyiv").await, 403);
+    assert_eq!(trail(lviv_sup.clone(), "cam-lviv").await, 200);
 }

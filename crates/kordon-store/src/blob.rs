@@ -76,6 +76,73 @@ mod s3;
 pub mod testing;
 pub use s3::{S3BlobStore, S3Settings, create_bucket};
 
+/// The checks of a body as it arrives: no more bytes than the manifest says, then exactly
+/// as many, hashing to its SHA-256.
+struct BodyCheck {
+    size: u64,
+    sha256: Hash,
+    hasher: Sha256,
+    got: u64,
+}
+
+impl BodyCheck {
+    fn new(size: u64, sha256: Hash) -> Self {
+        BodyCheck {
+            size,
+            sha256,
+            hasher: Sha256::new(),
+            got: 0,
+        }
+    }
+
+    fn take(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+        self.got += chunk.len() as u64;
+        if self.got > self.size {
+            return Err(BlobError::SizeMismatch {
+                expected: self.size,
+                got: self.got,
+            });
+        }
+        self.hasher.update(chunk);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), BlobError> {
+        if self.got != self.size {
+            return Err(BlobError::SizeMismatch {
+                expected: self.size,
+                got: self.got,
+            });
+        }
+        let actual = Hash(self.hasher.finalize().into());
+        if actual != self.sha256 {
+            return Err(BlobError::HashMismatch {
+                expected: self.sha256,
+                got: actual,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Reads a body to its end and checks it against the manifest's size and SHA-256 without
+/// storing it: bytes already stored under that hash, sent by a link that must still prove
+/// it has them (a camera cannot claim another's footage by naming its hash).
+///
+/// # Errors
+/// As [`BlobStore::put_stream`]: a size or hash that does not match, an interrupted body.
+pub async fn check_body<S, E>(size: u64, sha256: Hash, mut body: S) -> Result<(), BlobError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut check = BodyCheck::new(size, sha256);
+    while let Some(chunk) = body.next().await {
+        check.take(&chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?)?;
+    }
+    check.finish()
+}
+
 /// A checked upload on local disk, removed when dropped (whether or not it was moved on).
 struct Spooled(PathBuf);
 
@@ -97,33 +164,13 @@ impl Spooled {
             hex::encode(crate::random_bytes().map_err(|e| BlobError::Io(io::Error::other(e)))?);
         let spooled = Spooled(dir.join(name));
         let mut file = tokio::fs::File::create(&spooled.0).await?;
-        let mut hasher = Sha256::new();
-        let mut got: u64 = 0;
+        let mut check = BodyCheck::new(size, sha256);
         while let Some(chunk) = body.next().await {
             let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-            got += chunk.len() as u64;
-            if got > size {
-                return Err(BlobError::SizeMismatch {
-                    expected: size,
-                    got,
-                });
-            }
-            hasher.update(&chunk);
+            check.take(&chunk)?;
             file.write_all(&chunk).await?;
         }
-        if got != size {
-            return Err(BlobError::SizeMismatch {
-                expected: size,
-                got,
-            });
-        }
-        let actual = Hash(hasher.finalize().into());
-        if actual != sha256 {
-            return Err(BlobError::HashMismatch {
-                expected: sha256,
-                got: actual,
-            });
-        }
+        check.finish()?;
         file.sync_all().await?;
         Ok(spooled)
     }

@@ -32,6 +32,25 @@ fn cell(v: &Value) -> String {
 
 /// Prints flat rows as a table or CSV, one column per field in the contract's order
 /// (lists `;`-joined).
+/// Writes one CSV row whose text cannot run as a spreadsheet formula: a cell that starts
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return and is not a number gets a `'`
+/// in front (plates, names and reasons come from people and other systems).
+pub(crate) fn csv_row<'a, W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    let safe = cells.into_iter().map(|c| {
+        let risky = c.starts_with(['=', '+', '-', '@', '\t', '\r']) && c.parse::<f64>().is_err();
+        if risky {
+            std::borrow::Cow::Owned(format!("'{c}"))
+        } else {
+            std::borrow::Cow::Borrowed(c)
+        }
+    });
+    w.write_record(safe.collect::<Vec<_>>().iter().map(|c| c.as_bytes()))?;
+    Ok(())
+}
+
 pub(crate) fn rows<T: Serialize>(rows: &[T], format: &str) -> Result<i32> {
     let rows: Vec<serde_json::Map<String, Value>> = rows
         .iter()
@@ -58,9 +77,9 @@ pub(crate) fn rows<T: Serialize>(rows: &[T], format: &str) -> Result<i32> {
         .collect();
     if format == "csv" {
         let mut w = csv::Writer::from_writer(std::io::stdout());
-        w.write_record(&cols)?;
+        csv_row(&mut w, cols.iter().map(String::as_str))?;
         for r in &cells {
-            w.write_record(r)?;
+            csv_row(&mut w, r.iter().map(String::as_str))?;
         }
         w.flush()?;
         return Ok(0);
@@ -89,4 +108,29 @@ pub(crate) fn rows<T: Serialize>(rows: &[T], format: &str) -> Result<i32> {
         println!("{}", line(r));
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_cells_never_run_as_formulas() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        super::csv_row(
+            &mut w,
+            [
+                "=HYPERLINK(\"http://x\")",
+                "+1+1",
+                "-5",
+                "@SUM(A1)",
+                "AA1234BB",
+                "\tx",
+            ],
+        )
+        .expect("row");
+        let out = String::from_utf8(w.into_inner().expect("csv")).expect("utf-8");
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"http://x\"\")\",'+1+1,-5,'@SUM(A1),AA1234BB,'\tx\n"
+        );
+    }
 }

@@ -253,33 +253,39 @@ fn print_coverage(v: &InspectionList, format: &str) -> Result<i32> {
         "json" => return output::json(v),
         "csv" => {
             let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record([
-                "inspection_id",
-                "crossing_point",
-                "lane",
-                "officers",
-                "start",
-                "end",
-                "covered_seconds",
-                "duration_seconds",
-                "coverage",
-                "night_seconds",
-                "uncovered",
-            ])?;
+            output::csv_row(
+                &mut w,
+                [
+                    "inspection_id",
+                    "crossing_point",
+                    "lane",
+                    "officers",
+                    "start",
+                    "end",
+                    "covered_seconds",
+                    "duration_seconds",
+                    "coverage",
+                    "night_seconds",
+                    "uncovered",
+                ],
+            )?;
             for r in &v.inspections {
-                w.write_record([
-                    r.inspection_id.as_str(),
-                    &r.crossing_point,
-                    &r.lane,
-                    &r.officers.join(";"),
-                    &r.start,
-                    &r.end,
-                    &seconds(r.covered_seconds),
-                    &seconds(r.duration_seconds),
-                    &format!("{:.4}", r.coverage),
-                    &seconds(r.night_seconds),
-                    &uncovered(r, false),
-                ])?;
+                output::csv_row(
+                    &mut w,
+                    [
+                        r.inspection_id.as_str(),
+                        &r.crossing_point,
+                        &r.lane,
+                        &r.officers.join(";"),
+                        &r.start,
+                        &r.end,
+                        &seconds(r.covered_seconds),
+                        &seconds(r.duration_seconds),
+                        &format!("{:.4}", r.coverage),
+                        &seconds(r.night_seconds),
+                        &uncovered(r, false),
+                    ],
+                )?;
             }
             w.flush()?;
         }

@@ -110,6 +110,36 @@ async fn reachable(
     Ok((c, items))
 }
 
+/// Whether a custody trail's subject (its first two words: `device D`, `case C`,
+/// `inspection I`, ...) is in `who`'s scope: a camera that served at one of their crossing
+/// points, a case of theirs, an inspection they see. Users with a scope see no other
+/// trails (users, tokens, reference data are the administration's).
+pub(crate) async fn subject_in_scope(
+    app: &App,
+    who: &Principal,
+    subject: &str,
+) -> Result<bool, ApiError> {
+    if who.crossing_points.is_empty() && who.officer.is_none() {
+        return Ok(true);
+    }
+    let mut words = subject.split(' ');
+    Ok(match (words.next(), words.next()) {
+        (Some("device"), Some(d)) => app.meta.assignments(d).await?.iter().any(|a| {
+            who.sees_footage(std::iter::once((
+                a.crossing_point.as_str(),
+                a.officer.as_str(),
+            )))
+        }),
+        (Some("case"), Some(c)) => reachable(app, who, c).await.is_ok(),
+        (Some("inspection"), Some(i)) => app
+            .meta
+            .inspection(i)
+            .await?
+            .is_some_and(|li| who.sees_inspection(&li.row.crossing_point, &li.row.officers)),
+        _ => false,
+    })
+}
+
 /// Refuses footage of `device` over `[from, to)` that was not recorded at the case's
 /// crossing point: every assignment of the camera over that time must be there (and
 /// there must be one). A national case takes any footage.
@@ -473,6 +503,15 @@ pub(crate) async fn receipt(
     let h = Hash::from_hex(&b.package_sha256).map_err(|_| {
         ApiError::BadRequest("bad_hash", "package_sha256 is not 64 hex digits".into())
     })?;
+    if !crate::package::exported(app, id, &h) {
+        return Err(ApiError::BadRequest(
+            "unknown_package",
+            format!(
+                "no package of case {id} exported here has SHA-256 {}: export it, then record its release",
+                h.to_hex()
+            ),
+        ));
+    }
     let recipient = one_line("recipient", &b.recipient, 200)?;
     let index = app
         .custody(

@@ -171,6 +171,11 @@ pub(crate) async fn file_reason(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no inspection {id}")))?
         .row;
+    if !who.sees_inspection(&i.crossing_point, &i.officers) {
+        return Err(ApiError::Forbidden(format!(
+            "inspection {id} is not yours to explain (another officer's, or another crossing point's)"
+        )));
+    }
     let from = rfc3339("from", &b.from).map_err(|e| ApiError::BadRequest("bad_request", e))?;
     let to = rfc3339("to", &b.to).map_err(|e| ApiError::BadRequest("bad_request", e))?;
     if to <= from || from < i.start_ms || to > i.end_ms {
@@ -241,6 +246,28 @@ pub(crate) async fn decide_reason(
         "reject" => "rejected",
         _ => return Err(ApiError::NotFound(format!("no action {decision}"))),
     };
+    let (filed, by) = app
+        .meta
+        .gap_reason(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no gap reason {id}")))?;
+    let i = app
+        .meta
+        .inspection(&filed.inspection_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no inspection {}", filed.inspection_id)))?
+        .row;
+    if !who.sees_crossing_point(&i.crossing_point) {
+        return Err(ApiError::Forbidden(format!(
+            "inspection {} is at {}, outside your scope",
+            i.id, i.crossing_point
+        )));
+    }
+    if by == who.name {
+        return Err(ApiError::Forbidden(
+            "you filed this reason: another supervisor decides it".into(),
+        ));
+    }
     let g = app
         .meta
         .decide_gap_reason(id, status, &who.name, now_ms())

@@ -209,6 +209,12 @@ pub(crate) async fn shifts(
                 .is_none_or(|c| *c == a.crossing_point)
         })
         .filter(|a| r.officer.as_ref().is_none_or(|o| *o == a.officer))
+        .filter(|a| {
+            who.sees_footage(std::iter::once((
+                a.crossing_point.as_str(),
+                a.officer.as_str(),
+            )))
+        })
         .map(|a| {
             let span = Span::new(a.start_ms, a.end_ms.unwrap_or(i64::MAX));
             let camera = a.device_id.clone();

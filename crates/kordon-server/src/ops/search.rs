@@ -147,6 +147,31 @@ pub(crate) async fn add_bookmark(
 }
 
 /// Bookmarks whose label contains `q.q` (of one camera with `q.device`).
+/// Whether a bookmark is in `who`'s scope: that of its inspection, or of the footage its
+/// camera recorded at its time; one on neither only for users without a scope.
+async fn bookmark_in_scope(
+    app: &App,
+    who: &Principal,
+    b: &kordon_store::meta::Bookmark,
+) -> Result<bool, ApiError> {
+    if let Some(iid) = &b.inspection_id {
+        return Ok(app
+            .meta
+            .inspection(iid)
+            .await?
+            .is_some_and(|li| who.sees_inspection(&li.row.crossing_point, &li.row.officers)));
+    }
+    if let Some(device) = &b.device_id {
+        let assignments = app.meta.assignments(device).await?;
+        let during = assignments
+            .iter()
+            .filter(|a| a.start_ms <= b.at_ms && a.end_ms.is_none_or(|e| e > b.at_ms))
+            .map(|a| (a.crossing_point.as_str(), a.officer.as_str()));
+        return Ok(who.sees_footage(during));
+    }
+    Ok(who.crossing_points.is_empty() && who.officer.is_none())
+}
+
 pub(crate) async fn bookmarks(
     app: &App,
     who: &Principal,
@@ -157,8 +182,14 @@ pub(crate) async fn bookmarks(
         .meta
         .bookmarks(q.q.as_deref().unwrap_or(""), q.device.as_deref())
         .await?;
+    let mut seen = Vec::with_capacity(rows.len());
+    for b in rows {
+        if bookmark_in_scope(app, who, &b).await? {
+            seen.push(b);
+        }
+    }
     Ok(BookmarkList {
-        bookmarks: rows
+        bookmarks: seen
             .into_iter()
             .map(|b| Bookmark {
                 id: b.id,

@@ -19,6 +19,14 @@ use crate::error::ApiError;
 use crate::state::App;
 
 /// Creates or replaces a user.
+/// The names kordon's own actors sign custody events with: the administrator token and
+/// the background jobs. No user may take one.
+const RESERVED: [&str; 5] = ["admin", "retention", "scrubber", "forwarder", "system"];
+
+/// Longest password accepted (and hashed): a megabyte of Argon2id input per attempt
+/// would be work an outsider could ask for.
+pub(crate) const MAX_PASSWORD: usize = 1024;
+
 pub(crate) async fn put(app: &App, who: &Principal, b: UserIn) -> Result<UserCreated, ApiError> {
     who.require(Op::ManageUsers)?;
     let bad = |m: &str| ApiError::BadRequest("bad_request", m.to_owned());
@@ -28,8 +36,17 @@ pub(crate) async fn put(app: &App, who: &Principal, b: UserIn) -> Result<UserCre
     let role = Role::parse(&b.role).ok_or_else(|| {
         bad("role must be officer, supervisor, analyst, auditor, administrator or integration")
     })?;
-    if b.password.chars().count() < 12 {
-        return Err(bad("the password must have at least 12 characters"));
+    if RESERVED.contains(&b.name.as_str()) {
+        return Err(bad(&format!(
+            "the name {} is kordon's own in custody events ({}): choose another",
+            b.name,
+            RESERVED.join(", ")
+        )));
+    }
+    if b.password.chars().count() < 12 || b.password.len() > MAX_PASSWORD {
+        return Err(bad(&format!(
+            "the password must have at least 12 characters and at most {MAX_PASSWORD} bytes"
+        )));
     }
     if role == Role::Officer && b.officer.is_none() {
         return Err(bad("an officer needs their service number (officer)"));
@@ -188,6 +205,9 @@ pub(crate) async fn login(
     code: &str,
 ) -> Result<(String, String), ApiError> {
     let now = now_ms();
+    if password.len() > MAX_PASSWORD {
+        return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
+    }
     let Some(u) = app.meta.user(name).await? else {
         // Spend the same time as for a real user.
         let _ = auth::hash_password(password.to_owned()).await;

@@ -298,6 +298,8 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
     .map_err(internal)??;
     std::fs::rename(&tmp, &final_path).map_err(internal)?;
     let sha = hash_file(final_path.clone()).await?;
+    // Which package a release receipt may name: the packages this server wrote of the case.
+    std::fs::write(dir.join(format!("{name}.sha256")), sha.to_hex()).map_err(internal)?;
     Ok(Exported {
         case: id.to_owned(),
         file: name,
@@ -306,6 +308,23 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         contents_sha256: digest.to_hex(),
         export_log_index: export_index,
         checkpoint_size: size,
+    })
+}
+
+/// Whether this server exported a package of case `id` with SHA-256 `sha`.
+pub(crate) fn exported(app: &App, id: &str, sha: &Hash) -> bool {
+    let Ok(dir) = std::fs::read_dir(app.config.data.join("exports")) else {
+        return false;
+    };
+    let prefix = format!("{id}-");
+    dir.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with(&prefix)
+            && name.ends_with(".zip.sha256")
+            && name[prefix.len()..name.len() - ".zip.sha256".len()]
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+            && std::fs::read_to_string(e.path()).is_ok_and(|t| t.trim() == sha.to_hex())
     })
 }
 

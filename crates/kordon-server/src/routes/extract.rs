@@ -27,7 +27,8 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
-/// A JSON request body; a body that does not parse is answered `400 bad_json`.
+/// A JSON request body; a body that does not parse is answered `400 bad_json`, one over
+/// the limit (2 MiB) `413 too_large`.
 #[derive(Debug, axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub(crate) struct Body<T>(pub T);
@@ -39,6 +40,9 @@ pub(crate) struct Params<T>(pub T);
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::BodyTooLarge(r.body_text());
+        }
         ApiError::BadRequest("bad_json", r.body_text())
     }
 }

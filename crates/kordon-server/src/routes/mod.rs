@@ -28,6 +28,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::ApiError;
 use crate::state::App;
 
 /// The document's header; the paths and schemas come from the handlers.
@@ -177,8 +178,71 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/log/tile/{*path}", get(log::tile))
         .merge(api)
         .merge(crate::ui::routes(&readers))
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::map_response(guarded))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// What every answer carries, and what no answer is: security headers on all of them
+/// (no sniffing, no framing, scripts and everything else from this origin only, nothing
+/// stored by caches unless the route says otherwise), and an error that is not yet the
+/// JSON of the API (a path or query the framework could not parse, a body over the
+/// limit) turned into it, with a stable code by status.
+async fn guarded(res: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let (mut parts, body) = res.into_parts();
+    let json = parts.headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    let body = if parts.status.is_client_error() && !json {
+        let text = axum::body::to_bytes(body, 64 << 10)
+            .await
+            .unwrap_or_default();
+        let code = match parts.status.as_u16() {
+            404 => "not_found",
+            405 => "method_not_allowed",
+            413 => "too_large",
+            415 => "unsupported_media_type",
+            _ => "bad_request",
+        };
+        let message = String::from_utf8_lossy(&text).trim().to_owned();
+        let e = kordon_api::Error {
+            error: code.into(),
+            message: if message.is_empty() {
+                parts.status.to_string()
+            } else {
+                message
+            },
+        };
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        axum::body::Body::from(serde_json::to_vec(&e).unwrap_or_default())
+    } else {
+        body
+    };
+    let h = &mut parts.headers;
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    axum::response::Response::from_parts(parts, body)
 }
 
 /// Serves any router until `shutdown` completes.

@@ -30,6 +30,15 @@ pub(super) async fn custody(
 ) -> Page {
     let (p, lang) = who(&app, &headers, Op::ViewCustody).await?;
     let f = fail(lang, &p);
+    if !crate::ops::cases::subject_in_scope(&app, &p, &q.subject)
+        .await
+        .map_err(&f)?
+    {
+        return Err(f(crate::error::ApiError::Forbidden(format!(
+            "the trail of {} is outside your scope",
+            q.subject
+        ))));
+    }
     // Newest first, a page at a time (a camera's trail holds an entry per purged segment).
     let page_rows = app
         .meta

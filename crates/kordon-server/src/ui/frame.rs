@@ -96,7 +96,7 @@ pub(crate) fn error_page(lang: Lang, who: Option<&Principal>, e: &ApiError) -> R
             title,
             html! {
                 p.error role="alert" { (e.to_string()) }
-                p { a href="javascript:history.back()" { (t(lang, "back")) } }
+                p { a href="/ui/" { (t(lang, "back")) } }
             },
         ),
     )

@@ -62,7 +62,7 @@ pub(super) async fn login(
     Form(f): Form<LoginForm>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let client = auth::client_addr(peer.map(|c| c.0.0), &headers);
+    let client = auth::client_addr(peer.map(|c| c.0.0), &headers, &app.config.trusted_proxies);
     let now = kordon_store::now_ms();
     if !app.login_failures.allows(client, now) {
         let e = ApiError::TooManyRequests(
@@ -121,9 +121,16 @@ pub(super) async fn logout(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if let Ok(Some(p)) = auth::authenticate(&app, &headers).await
-        && p.csrf.as_deref() == Some(f.csrf.as_str())
         && let Some(id) = auth::cookie(&headers, auth::SESSION_COOKIE)
     {
+        // A signed-out browser with a live session would be a lie: a forged or stale form
+        // is refused and the session (and its cookie) stay.
+        if p.csrf.as_deref() != Some(f.csrf.as_str()) {
+            return ApiError::Forbidden(
+                "the form is stale or forged (CSRF token missing or wrong); reload the page".into(),
+            )
+            .into_response();
+        }
         let _ = app.meta.delete_session(&auth::secret_hash(id)).await;
     }
     let mut res = Redirect::to("/ui/login").into_response();

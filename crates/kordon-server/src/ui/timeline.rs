@@ -89,10 +89,16 @@ pub(super) async fn timeline(
         local_midnight(&tz, date),
         local_midnight(&tz, date.tomorrow().unwrap_or(date)),
     );
-    let during: Vec<_> = assignments
+    let mut during: Vec<_> = assignments
         .iter()
         .filter(|a| a.start_ms < day.end && a.end_ms.is_none_or(|e| e > day.start))
         .collect();
+    let sees = |a: &&kordon_store::meta::Assignment| {
+        p.sees_footage(std::iter::once((
+            a.crossing_point.as_str(),
+            a.officer.as_str(),
+        )))
+    };
     if !p.sees_footage(
         during
             .iter()
@@ -103,6 +109,16 @@ pub(super) async fn timeline(
             p.name
         ))));
     }
+    // Only the shifts in scope: on a shared camera an officer sees his own, not the
+    // segments another officer recorded on it that day.
+    let scoped = p.officer.is_some() || !p.crossing_points.is_empty();
+    if scoped {
+        during.retain(sees);
+    }
+    let mine: Vec<Span> = during
+        .iter()
+        .map(|a| Span::new(a.start_ms, a.end_ms.unwrap_or(i64::MAX)))
+        .collect();
     if app
         .meta
         .device(&device)
@@ -149,6 +165,12 @@ pub(super) async fn timeline(
     for l in &links {
         let b = l.body();
         if b.end().0 <= shown.start || b.start().0 >= shown.end {
+            continue;
+        }
+        if !mine
+            .iter()
+            .any(|m| b.start().0 < m.end && m.start < b.end().0.max(b.start().0 + 1))
+        {
             continue;
         }
         lo = lo.min(b.start().0);

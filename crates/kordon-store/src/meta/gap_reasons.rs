@@ -1,6 +1,6 @@
 //! Reasons filed for gaps in the coverage of inspections, and their decisions.
 
-use sqlx::FromRow as _;
+use sqlx::{FromRow as _, Row as _};
 
 use super::{Meta, MetaError};
 
@@ -46,6 +46,21 @@ impl Meta {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// A reason and who filed it.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn gap_reason(&self, id: &str) -> Result<Option<(GapReason, String)>, MetaError> {
+        let Some(r) = sqlx::query("SELECT * FROM gap_reasons WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((GapReason::from_row(&r)?, r.try_get("filed_by")?)))
     }
 
     /// Approves or rejects a pending reason; returns it.
