@@ -68,7 +68,7 @@ async fn decide(s: &Server, token: &str, id: &str) -> (u16, Value) {
 }
 
 /// A crossing point with a camera worn there and one inspection filmed by it.
-async fn crossing_point(s: &Server, cp: &str, cam: &str, officer: &str, t0: i64) {
+async fn crossing_point(s: &Server, cp: &str, cam: &str, officer: &str, t0: i64) -> TestCamera {
     let (st, v) = s
         .json(
             s.http
@@ -108,6 +108,7 @@ async fn crossing_point(s: &Server, cp: &str, cam: &str, officer: &str, t0: i64)
         "vehicle_plate": "AA1234BB", "declaration_no": "D-1", "kind": "vehicle", "outcome": "cleared",
     })])
     .await;
+    c
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +257,7 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
 async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
     let s = Server::start().await;
     let t0 = kordon_store::now_ms() / 60_000 * 60_000 - 3_600_000;
-    crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
+    let mut kyiv_cam = crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
     crossing_point(&s, "UA-LVIV-01", "cam-lviv", "UA-L1", t0).await;
     let url = &s.url;
     let k1 = officer(&s, "k1", "UA-K1").await;
@@ -346,4 +347,60 @@ async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
     };
     assert_eq!(trail(lviv_sup.clone(), "cam-kyiv").await, 403);
     assert_eq!(trail(lviv_sup.clone(), "cam-lviv").await, 200);
+
+    // The Kyiv camera handed back and worn by another officer the same day: the first
+    // officer's timeline lists his six segments, not the other's three.
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{url}/v1/assignments/return"))
+                .json(&json!({
+                    "device": "cam-kyiv", "at": Timestamp(t0 + 70_000).to_string(),
+                })),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = s
+        .json(s.http.post(format!("{url}/v1/assignments")).json(&json!({
+            "device": "cam-kyiv", "officer": "UA-K2", "crossing_point": "UA-KYIV-01",
+            "at": Timestamp(t0 + 80_000).to_string(),
+        })))
+        .await;
+    assert_eq!(st, 201, "{v}");
+    for i in 0..3 {
+        let start = t0 + 90_000 + i * 10_000;
+        let bytes = format!("the other officer's segment {i}").into_bytes();
+        let link = kyiv_cam.segment_over(start, start + 10_000, &bytes);
+        let len = bytes.len() as u64;
+        let r = kordon_agent::api::link_request(&s.http, url, &link, Some((bytes.into(), len)))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status().as_u16(), 201);
+    }
+    let date = jiff::Timestamp::from_millisecond(t0)
+        .expect("time")
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Kyiv").expect("zone"))
+        .date();
+    let timeline = |token: String| {
+        let rb = s
+            .http
+            .get(format!("{url}/ui/timeline?device=cam-kyiv&date={date}"))
+            .bearer_auth(token);
+        async move {
+            let r = rb.send().await.expect("timeline");
+            assert_eq!(r.status().as_u16(), 200);
+            r.text()
+                .await
+                .expect("page")
+                .matches("class=\"play\"")
+                .count()
+        }
+    };
+    assert_eq!(timeline(k1.clone()).await, 6, "his own segments only");
+    assert_eq!(
+        timeline(kyiv_sup.clone()).await,
+        9,
+        "his supervisor sees the whole day"
+    );
 }
