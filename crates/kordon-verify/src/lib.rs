@@ -71,6 +71,9 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// Bytes of media hashed.
     pub media_bytes: u64,
+    /// Whether the signatures were checked against a policy the caller gave (`--policy`);
+    /// if not, against the package's own, which says nothing about who signed.
+    pub policy_given: bool,
 }
 
 impl Report {

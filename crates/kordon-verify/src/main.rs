@@ -1,6 +1,7 @@
 //! `kordon-verify`: checks an evidence package offline, or a whole log from its tiles,
 //! without trusting the customs service. Exit code 0 only if everything holds, 1 if
-//! something does not, 2 if it could not be checked at all.
+//! something does not, 2 if it could not be checked at all, 3 if a package holds only
+//! against its own policy (no `--policy` given: nothing was checked about who signed).
 
 use std::path::{Path, PathBuf};
 
@@ -47,8 +48,9 @@ struct Cli {
 fn main() {
     let cli = Cli::parse();
     let code = match run(&cli) {
-        Ok(true) => 0,
-        Ok(false) => 1,
+        Ok(Verdict::Holds) => 0,
+        Ok(Verdict::Fails) => 1,
+        Ok(Verdict::HoldsUntrusted) => 3,
         Err(e) => {
             eprintln!("kordon-verify: {e:#}");
             2
@@ -57,9 +59,27 @@ fn main() {
     std::process::exit(code);
 }
 
-fn run(cli: &Cli) -> Result<bool> {
+/// How a check came out.
+enum Verdict {
+    Holds,
+    Fails,
+    /// Holds against the package's own policy; who signed was not checked.
+    HoldsUntrusted,
+}
+
+impl From<bool> for Verdict {
+    fn from(holds: bool) -> Self {
+        if holds {
+            Verdict::Holds
+        } else {
+            Verdict::Fails
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Verdict> {
     if let Some(log) = &cli.log {
-        return log_audit(log, cli.log_key.as_deref());
+        return log_audit(log, cli.log_key.as_deref()).map(Verdict::from);
     }
     let file = cli.file.as_deref().context("say which FILE")?;
     let trusted = cli
@@ -69,7 +89,9 @@ fn run(cli: &Cli) -> Result<bool> {
         .transpose()?;
     match (&cli.server, cli.receipt) {
         (None, _) => package(cli, file, trusted.as_deref()),
-        (Some(server), receipt) => online(file, server, receipt, trusted.as_deref()),
+        (Some(server), receipt) => {
+            online(file, server, receipt, trusted.as_deref()).map(Verdict::from)
+        }
     }
 }
 
@@ -89,7 +111,7 @@ fn online(_: &Path, _: &str, _: bool, _: Option<&str>) -> Result<bool> {
     )
 }
 
-fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<bool> {
+fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<Verdict> {
     let threads = cli
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
@@ -102,17 +124,23 @@ fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<bool> {
     }
     let secs = start.elapsed().as_secs_f64();
     let failed = report.failures().count();
+    let verdict = match (report.holds(), report.policy_given) {
+        (false, _) => Verdict::Fails,
+        (true, true) => Verdict::Holds,
+        (true, false) => Verdict::HoldsUntrusted,
+    };
     println!(
         "{}: {} checks, {failed} failed; {:.1} MB of media hashed in {secs:.2} s",
-        if report.holds() {
-            "HOLDS"
-        } else {
-            "DOES NOT HOLD"
+        match verdict {
+            Verdict::Holds => "HOLDS",
+            Verdict::Fails => "DOES NOT HOLD",
+            Verdict::HoldsUntrusted =>
+                "HOLDS AGAINST THE PACKAGE'S OWN POLICY ONLY (who signed was not checked: give --policy FILE)",
         },
         report.lines.len(),
         report.media_bytes as f64 / 1e6
     );
-    Ok(report.holds())
+    Ok(verdict)
 }
 
 fn log_audit(log: &str, key: Option<&str>) -> Result<bool> {

@@ -20,6 +20,9 @@ use crate::{OpenError, Outcome, Report};
 /// Largest non-media file read into memory.
 const MAX_SMALL: u64 = 64 << 20;
 
+/// Largest inclusion proof (a few kilobytes in a log of billions of entries).
+const MAX_PROOF: u64 = 1 << 20;
+
 struct Zip {
     archive: zip::ZipArchive<std::fs::File>,
 }
@@ -134,9 +137,15 @@ pub fn verify_package(
     let mut z = Zip::open(path)?;
     let names: BTreeSet<String> = z.names().into_iter().collect();
     let mut v = Verification {
-        r: Report::default(),
+        r: Report {
+            policy_given: trusted_policy.is_some(),
+            ..Report::default()
+        },
         names,
     };
+    // 0. The archive is one reading: no member twice, no bytes outside its directory that
+    // a player reading local headers would see.
+    v.structure(&mut z);
     // 1. The checkpoint satisfies the policy.
     let Some(policy) = v.policy_and_checkpoint(&mut z, trusted_policy) else {
         return Ok(v.r);
@@ -168,6 +177,25 @@ struct Facts {
 }
 
 impl Verification {
+    /// Step 0: the archive's structure. A zip can be read two ways — by its central
+    /// directory (this verifier) and by its local headers (many players and tools); both
+    /// must give the same members.
+    fn structure(&mut self, z: &mut Zip) {
+        let r = &mut self.r;
+        let whole = if z.archive.offset() != 0 {
+            Err(format!(
+                "{} bytes before the archive, outside its directory",
+                z.archive.offset()
+            ))
+        } else {
+            z.archive
+                .validate_header_consistency()
+                .map(|()| "one member per name, no bytes outside its directory".to_owned())
+                .map_err(|e| format!("is not one consistent zip: {e} (an added or altered member a player would read instead)"))
+        };
+        r.check("package.zip", whole);
+    }
+
     /// Step 1: the policy to check against, and the checkpoint under it.
     fn policy_and_checkpoint(&mut self, z: &mut Zip, trusted: Option<&str>) -> Option<Policy> {
         let r = &mut self.r;
@@ -183,7 +211,7 @@ impl Verification {
             }
             (Some(p), _) => p.to_owned(),
             (None, Some(o)) => {
-                r.push(Outcome::Note, package::POLICY, "no --policy given: trusting the keys the package names (give the policy you trust to check them)");
+                r.push(Outcome::Note, package::POLICY, "no --policy given: the signatures were checked against the keys the package itself names, so nothing was checked about WHO signed (give the policy you trust: --policy FILE)");
                 String::from_utf8_lossy(o).into_owned()
             }
             (None, None) => {
@@ -307,6 +335,31 @@ impl Verification {
                 n.clone(),
                 "is not in the contents list: added after export",
             );
+        }
+        // A proof proves a listed member or the export event, and is small; anything else
+        // under proofs/ was added.
+        let mut provable: BTreeSet<String> = listed
+            .values()
+            .map(|(h, _)| package::proof_path(h))
+            .collect();
+        if let Ok(e) = z.read(package::EXPORT_EVENT) {
+            provable.insert(package::proof_path(&sha256(&e)));
+        }
+        for n in self.names.iter().filter(|n| n.starts_with(package::PROOFS)) {
+            let size = z.archive.by_name(n).map_or(u64::MAX, |f| f.size());
+            if !provable.contains(n) {
+                r.push(
+                    Outcome::Fail,
+                    n.clone(),
+                    "proves nothing in the contents list: added after export",
+                );
+            } else if size > MAX_PROOF {
+                r.push(
+                    Outcome::Fail,
+                    n.clone(),
+                    format!("is {size} bytes, not a proof (at most {MAX_PROOF})"),
+                );
+            }
         }
         let media: Vec<String> = listed
             .keys()

@@ -303,8 +303,15 @@ async fn packages_verify_and_every_forgery_is_caught() {
     let meta = f.export("C-1", &pkg).await;
     let p = pkg.to_str().expect("utf8");
     let (code, out) = verify(&[p, "--verbose"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("HOLDS"), "{out}");
+    assert_eq!(
+        code, 3,
+        "holds, against the package's own policy only: {out}"
+    );
+    assert!(
+        out.contains("HOLDS AGAINST THE PACKAGE'S OWN POLICY ONLY")
+            && out.contains("nothing was checked about WHO signed"),
+        "{out}"
+    );
     assert!(out.contains("witness quorum met"), "{out}");
     let files = read_zip(&pkg);
     let segs0 = names(&files, &format!("segments/{cam0}/"));
@@ -357,6 +364,59 @@ async fn packages_verify_and_every_forgery_is_caught() {
 
     // Forgeries.
     let d = dir.path();
+    // Of the archive itself: a second member of the same name (the altered one first,
+    // which players read), bytes before the archive a streaming reader would take for a
+    // member, an extra file under proofs/.
+    let seg = segs0[0].clone();
+    let twin = format!("{}x", &seg[..seg.len() - 1]);
+    let dup = d.join("dup.zip");
+    let files = read_zip(&pkg);
+    let mut altered = files[&seg].clone();
+    let n = altered.len() / 2;
+    altered[n] ^= 1;
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&dup).expect("create"));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file(twin.as_str(), opts).expect("start");
+        w.write_all(&altered).expect("write");
+        for (name, b) in &files {
+            w.start_file(name.as_str(), opts).expect("start");
+            w.write_all(b).expect("write");
+        }
+        w.finish().expect("finish");
+    }
+    // The altered copy renamed to the segment's name, in its local and central headers.
+    let bytes = std::fs::read(&dup).expect("read");
+    let mut patched = bytes;
+    let (from, to) = (twin.as_bytes(), seg.as_bytes());
+    let mut i = 0;
+    while let Some(at) = patched[i..].windows(from.len()).position(|w| w == from) {
+        patched[i + at..i + at + to.len()].copy_from_slice(to);
+        i += at + to.len();
+    }
+    std::fs::write(&dup, &patched).expect("write");
+    let (code, out) = verify(&[dup.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL package.zip: is not one consistent zip"),
+        "{out}"
+    );
+    let prefixed = d.join("prefixed.zip");
+    let mut bytes = b"PK\x03\x04 a member no directory lists ".to_vec();
+    bytes.extend(std::fs::read(&pkg).expect("read"));
+    std::fs::write(&prefixed, &bytes).expect("write");
+    let (code, out) = verify(&[prefixed.to_str().expect("utf8")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL package.zip:"), "{out}");
+    let (code, out) = tampered(d, &pkg, "extra-proof", |z| {
+        z.insert(
+            format!("proofs/{}.tlog-proof", "ab".repeat(32)),
+            vec![0; 2 << 20],
+        );
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("proves nothing in the contents list"), "{out}");
     let s0 = segs0[1].clone();
     let (code, out) = tampered(d, &pkg, "flip", |z| {
         let b = z.get_mut(&s0).expect("seg");
@@ -590,7 +650,7 @@ async fn packages_verify_and_every_forgery_is_caught() {
     let pkg3 = dir.path().join("C-1-again.zip");
     f.export("C-1", &pkg3).await;
     let (code, out) = verify(&[pkg3.to_str().expect("utf8")]);
-    assert_eq!(code, 0, "held footage survived retention: {out}");
+    assert_eq!(code, 3, "held footage survived retention: {out}");
     // Camera 2's footage was purged: adding it to a case now exports tombstones, and the
     // verifier says purged, not missing.
     let (st, v) = f
@@ -603,7 +663,7 @@ async fn packages_verify_and_every_forgery_is_caught() {
     let pkg4 = dir.path().join("C-2-purged.zip");
     f.export("C-2", &pkg4).await;
     let (code, out) = verify(&[pkg4.to_str().expect("utf8")]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "{out}");
     assert!(
         out.contains("purged by retention, not missing: tombstone in the log"),
         "{out}"
@@ -712,7 +772,7 @@ async fn evidence_with_segments_in_an_object_locked_bucket() {
     let pkg = dir.path().join("C-S3.zip");
     f.export("C-S3", &pkg).await;
     let (code, out) = verify(&[pkg.to_str().expect("utf8")]);
-    assert_eq!(code, 0, "{out}");
+    assert_eq!(code, 3, "{out}");
     let files = read_zip(&pkg);
     let (seg_name, seg) = files
         .iter()
@@ -752,5 +812,5 @@ async fn evidence_with_segments_in_an_object_locked_bucket() {
     let again = dir.path().join("C-S3-again.zip");
     f.export("C-S3", &again).await;
     let (code, out) = verify(&[again.to_str().expect("utf8")]);
-    assert_eq!(code, 0, "held footage survived retention: {out}");
+    assert_eq!(code, 3, "held footage survived retention: {out}");
 }

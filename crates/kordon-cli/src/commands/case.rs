@@ -206,6 +206,9 @@ async fn export(c: &Client, id: &str, out: &Path) -> Result<i32> {
         v.export_log_index,
         v.checkpoint_size
     );
-    println!("verify with: kordon-verify {}", out.display());
+    println!(
+        "verify with: kordon-verify {} --policy POLICY   # POLICY: the log and witness keys the recipient trusts (without it: exit 3, checked only against the package's own keys)",
+        out.display()
+    );
     Ok(0)
 }

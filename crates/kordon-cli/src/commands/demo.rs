@@ -119,7 +119,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         to = report.to
     );
     println!(
-        "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline",
+        "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline (exit 3: against its own keys; a court gives --policy)",
         package.display()
     );
     println!("  {url}/log/checkpoint    {url}/v1/devices (signed in)");
