@@ -201,6 +201,77 @@ async fn errors_are_json_headers_are_set_and_small_holes_are_closed() {
         200,
         "the session is alive, as the browser thinks"
     );
+    // A new password ends what the old one signed in; a disabled account cannot sign in.
+    let put = |password: &str| {
+        s.http.post(format!("{url}/v1/users")).json(&json!({
+            "name": "auditor3", "role": "auditor", "password": password,
+        }))
+    };
+    let (st, v) = s.json(put("the first long password")).await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = s
+        .json(
+            s.http
+                .post(format!("{url}/v1/users/auditor3/tokens"))
+                .json(&json!({"label": "t"})),
+        )
+        .await;
+    assert_eq!(st, 201, "{v}");
+    let token = v["token"].as_str().expect("token").to_owned();
+    let sign_in = |password: &'static str| {
+        http.post(format!("{url}/ui/login"))
+            .form(&[("name", "auditor3"), ("password", password), ("code", "")])
+            .send()
+    };
+    let r = sign_in("the first long password").await.expect("login");
+    assert_eq!(r.status().as_u16(), 303);
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned();
+    let reads = |rb: reqwest::RequestBuilder| async move {
+        rb.send().await.expect("read").status().as_u16()
+    };
+    assert_eq!(
+        reads(s.http.get(format!("{url}/v1/devices")).bearer_auth(&token)).await,
+        200
+    );
+    let (st, v) = s.json(put("the second long password")).await;
+    assert_eq!(st, 201, "{v}");
+    assert_eq!(
+        reads(s.http.get(format!("{url}/v1/devices")).bearer_auth(&token)).await,
+        401,
+        "the token ended"
+    );
+    assert_eq!(
+        reads(
+            http.get(format!("{url}/v1/devices"))
+                .header("cookie", &session)
+        )
+        .await,
+        401,
+        "the session ended"
+    );
+    let (st, v) = s
+        .json(s.http.post(format!("{url}/v1/users/auditor3/disable")))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let r = sign_in("the second long password").await.expect("login");
+    assert_eq!(
+        r.status().as_u16(),
+        403,
+        "a disabled account cannot sign in"
+    );
+    let (st, v) = s
+        .json(s.http.post(format!("{url}/v1/users/auditor3/enable")))
+        .await;
+    assert_eq!(st, 200, "{v}");
+    let r = sign_in("the second long password").await.expect("login");
+    assert_eq!(r.status().as_u16(), 303, "enabled again");
+
     // X-Forwarded-For from a peer that is not a configured proxy is the client's own
     // claim: eleven failures from here are one client's, whatever each one claims.
     let mut last = 0;

@@ -24,6 +24,7 @@
 //! (a segment file against its public log, a package's release receipts, the log audit
 //! over HTTP).
 
+mod archive;
 pub mod audit;
 #[cfg(feature = "online")]
 pub mod online;

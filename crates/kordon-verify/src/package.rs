@@ -2,7 +2,6 @@
 //! `docs/spec/evidence-package.md` ("What a verifier checks").
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read as _;
 use std::path::Path;
 
 use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
@@ -13,94 +12,10 @@ use kordon_core::note::{Note, VerifierKey};
 use kordon_core::package::{self, Contents};
 use kordon_core::policy::Policy;
 use kordon_core::tlog_proof::TlogProof;
-use sha2::{Digest as _, Sha256};
 
 use crate::{OpenError, Outcome, Report};
 
-/// Largest non-media file read into memory.
-const MAX_SMALL: u64 = 64 << 20;
-
-/// Largest inclusion proof (a few kilobytes in a log of billions of entries).
-const MAX_PROOF: u64 = 1 << 20;
-
-struct Zip {
-    archive: zip::ZipArchive<std::fs::File>,
-}
-
-impl Zip {
-    fn open(path: &Path) -> Result<Self, OpenError> {
-        let f = std::fs::File::open(path).map_err(OpenError::Io)?;
-        let archive = zip::ZipArchive::new(f).map_err(|e| OpenError::Zip(e.to_string()))?;
-        Ok(Zip { archive })
-    }
-
-    fn names(&self) -> Vec<String> {
-        self.archive
-            .file_names()
-            .filter_map(|n| n.ok().map(|n| n.into_owned()))
-            .collect()
-    }
-
-    fn read(&mut self, name: &str) -> Result<Vec<u8>, String> {
-        let f = self
-            .archive
-            .by_name(name)
-            .map_err(|_| "not in the package".to_owned())?;
-        let mut out = Vec::new();
-        f.take(MAX_SMALL)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("unreadable: {e}"))?;
-        Ok(out)
-    }
-}
-
-/// SHA-256 and size of each named member, on `threads` threads (each with its own handle
-/// on the file).
-fn hash_members(
-    path: &Path,
-    names: &[String],
-    threads: usize,
-) -> BTreeMap<String, Result<(Hash, u64), String>> {
-    let threads = threads.clamp(1, 64);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let mut out = BTreeMap::new();
-                    let Ok(mut z) = Zip::open(path) else {
-                        return out;
-                    };
-                    let mut buf = vec![0u8; 1 << 20];
-                    for name in names.iter().skip(t).step_by(threads) {
-                        let r = (|| {
-                            let mut f = z
-                                .archive
-                                .by_name(name)
-                                .map_err(|_| "not in the package".to_owned())?;
-                            let mut h = Sha256::new();
-                            let mut size = 0u64;
-                            loop {
-                                let n = f.read(&mut buf).map_err(|e| format!("unreadable: {e}"))?;
-                                if n == 0 {
-                                    break;
-                                }
-                                h.update(&buf[..n]);
-                                size += n as u64;
-                            }
-                            Ok((Hash(h.finalize().into()), size))
-                        })();
-                        out.insert(name.clone(), r);
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
+use crate::archive::{MAX_PROOF, Zip, hash_members};
 
 /// Verifies one log entry's proof in the package; answers its log index.
 fn proven(z: &mut Zip, entry: &[u8], policy: &Policy) -> Result<u64, String> {

@@ -51,6 +51,16 @@ enum UserCommand {
     },
     /// List users.
     List,
+    /// Disable an account: its sessions end, its tokens are revoked, it cannot sign in.
+    Disable {
+        /// User name.
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// User name.
+        name: String,
+    },
 }
 
 fn password() -> Result<String> {
@@ -105,6 +115,8 @@ pub(crate) fn user(a: UserArgs) -> Result<i32> {
                     .await?;
                 println!("token {id} of {name} revoked (log index {})", v.log_index);
             }
+            UserCommand::Disable { name } => switch(&c, &name, "disable").await?,
+            UserCommand::Enable { name } => switch(&c, &name, "enable").await?,
             UserCommand::List => {
                 let mut page = kordon_api::devices::Page {
                     after: None,
@@ -133,4 +145,11 @@ pub(crate) fn user(a: UserArgs) -> Result<i32> {
         }
         Ok(0)
     })
+}
+
+/// Disables or enables an account (`what`: `disable`, `enable`).
+async fn switch(c: &Client, name: &str, what: &str) -> Result<()> {
+    let v: Token = c.post_empty(&format!("/v1/users/{name}/{what}")).await?;
+    println!("{name}: {what}d (log index {})", v.log_index);
+    Ok(())
 }

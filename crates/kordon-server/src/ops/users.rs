@@ -75,7 +75,14 @@ pub(crate) async fn put(app: &App, who: &Principal, b: UserIn) -> Result<UserCre
         locked_until: None,
         disabled: false,
     };
+    let replaced = app.meta.user(&u.name).await?.is_some();
     app.meta.put_user(&u, now_ms()).await?;
+    // A new password, role or scope: what was signed in with the old ones ends.
+    let ended = if replaced {
+        app.meta.end_credentials(&u.name, now_ms()).await?
+    } else {
+        0
+    };
     let scope = if u.crossing_points.is_empty() {
         "all crossing points".to_owned()
     } else {
@@ -87,9 +94,14 @@ pub(crate) async fn put(app: &App, who: &Principal, b: UserIn) -> Result<UserCre
             "user-set",
             &format!("user {}", u.name),
             &format!(
-                "role {} scope {scope}{}",
+                "role {} scope {scope}{}{}",
                 u.role,
-                if totp.is_some() { " with TOTP" } else { "" }
+                if totp.is_some() { " with TOTP" } else { "" },
+                if replaced {
+                    format!("; replaced: sessions ended, {ended} token(s) revoked")
+                } else {
+                    String::new()
+                }
             ),
         )
         .await?;
@@ -134,6 +146,40 @@ pub(crate) async fn token(
         user: name.to_owned(),
         id: id.to_owned(),
         token: Some(token),
+        log_index: index,
+    })
+}
+
+/// Disables an account (its sessions end and its tokens are revoked; it cannot sign in)
+/// or enables it again. Custody event `user-disable` / `user-enable`.
+pub(crate) async fn set_disabled(
+    app: &App,
+    who: &Principal,
+    name: &str,
+    disabled: bool,
+) -> Result<Token, ApiError> {
+    who.require(Op::ManageUsers)?;
+    if !app.meta.set_disabled(name, disabled).await? {
+        return Err(ApiError::NotFound(format!("no user {name}")));
+    }
+    let detail = if disabled {
+        let ended = app.meta.end_credentials(name, now_ms()).await?;
+        format!("sessions ended, {ended} token(s) revoked")
+    } else {
+        "may sign in again".to_owned()
+    };
+    let action = if disabled {
+        "user-disable"
+    } else {
+        "user-enable"
+    };
+    let index = app
+        .custody(&who.name, action, &format!("user {name}"), &detail)
+        .await?;
+    Ok(Token {
+        user: name.to_owned(),
+        id: String::new(),
+        token: None,
         log_index: index,
     })
 }

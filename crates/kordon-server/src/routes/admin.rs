@@ -27,6 +27,31 @@ pub(crate) async fn users(
     Ok(Json(users::list(&app, &who, &page).await?))
 }
 
+/// Disables an account: sessions end, tokens are revoked, it cannot sign in
+/// (administrator).
+#[utoipa::path(post, path = "/v1/users/{name}/disable", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = Token), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn disable_user(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Token>, ApiError> {
+    Ok(Json(users::set_disabled(&app, &who, &name, true).await?))
+}
+
+/// Enables a disabled account again (administrator).
+#[utoipa::path(post, path = "/v1/users/{name}/enable", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 200, body = Token), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn enable_user(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Token>, ApiError> {
+    Ok(Json(users::set_disabled(&app, &who, &name, false).await?))
+}
+
 /// Creates or replaces a user (administrator).
 #[utoipa::path(post, path = "/v1/users", tag = "admin", request_body = UserIn,
     responses((status = 201, body = UserCreated), (status = "4XX", body = kordon_api::Error)))]

@@ -98,6 +98,8 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(admin::users, admin::put_user))
         .routes(routes!(admin::token))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::disable_user))
+        .routes(routes!(admin::enable_user))
         .routes(routes!(admin::run_retention))
         .routes(routes!(admin::scrub_status, admin::start_scrub))
         .routes(routes!(admin::edges))

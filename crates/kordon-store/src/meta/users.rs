@@ -198,6 +198,41 @@ impl Meta {
         Ok(Some(row))
     }
 
+    /// Ends every session of a user and revokes every API token of theirs (a new password,
+    /// role or scope, or the account disabled); answers how many tokens were revoked.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn end_credentials(&self, user: &str, now: i64) -> Result<u64, MetaError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Disables or enables an account; answers whether it exists.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn set_disabled(&self, user: &str, disabled: bool) -> Result<bool, MetaError> {
+        let r = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(user)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Ends a session.
     ///
     /// # Errors
