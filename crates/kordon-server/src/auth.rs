@@ -289,15 +289,15 @@ pub async fn check_password(password: String, phc: String) -> bool {
     .unwrap_or(false)
 }
 
-/// Whether a 6-digit TOTP code is valid now for a base32 secret.
-pub fn check_totp(secret_b32: &str, code: &str) -> bool {
-    let Ok(secret) = totp_rs::Secret::try_from_base32(secret_b32) else {
-        return false;
-    };
+/// The time step of a 6-digit TOTP code valid now for a base32 secret (the caller takes
+/// it once: `Meta::take_totp_step`).
+pub fn check_totp(secret_b32: &str, code: &str) -> Option<u64> {
+    let secret = totp_rs::Secret::try_from_base32(secret_b32).ok()?;
     totp_rs::Builder::new()
         .with_secret(secret)
         .build()
-        .is_ok_and(|t| t.check_current(code.trim()).is_some())
+        .ok()?
+        .check_current(code.trim())
 }
 
 /// The current TOTP code of a base32 secret (for tests and for setting up an app).
@@ -438,7 +438,7 @@ mod tests {
     fn totp_codes_check() {
         let secret = totp_rs::Secret::from([7u8; 20]).to_base32();
         let code = current_totp(&secret).expect("code");
-        assert!(check_totp(&secret, &code));
-        assert!(!check_totp(&secret, "000000") || code == "000000");
+        assert!(check_totp(&secret, &code).is_some());
+        assert!(check_totp(&secret, "000000").is_none() || code == "000000");
     }
 }

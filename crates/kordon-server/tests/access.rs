@@ -493,6 +493,10 @@ async fn csrf_lockout_second_factor_and_cross_site_login() {
     s.login("ana", PASSWORD, &code)
         .await
         .expect("password and code");
+    assert!(
+        s.login("ana", PASSWORD, &code).await.is_err(),
+        "the same code a second time (RFC 6238 §5.2)"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

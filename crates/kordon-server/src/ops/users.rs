@@ -262,10 +262,14 @@ pub(crate) async fn login(
     if u.disabled || u.locked_until.is_some_and(|t| t > now) {
         return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
     }
-    let ok = auth::check_password(password.to_owned(), u.password_hash.clone()).await
-        && u.totp_secret
-            .as_deref()
-            .is_none_or(|s| auth::check_totp(s, code));
+    let mut ok = auth::check_password(password.to_owned(), u.password_hash.clone()).await;
+    if ok && let Some(secret) = u.totp_secret.as_deref() {
+        // A code signs in once (RFC 6238 §5.2): its time step is taken, or it is refused.
+        ok = match auth::check_totp(secret, code) {
+            Some(step) => app.meta.take_totp_step(name, step).await?,
+            None => false,
+        };
+    }
     if !ok {
         let failed = app
             .meta

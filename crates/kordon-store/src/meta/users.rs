@@ -220,6 +220,22 @@ impl Meta {
         Ok(r.rows_affected())
     }
 
+    /// Takes a TOTP time step for a user's sign-in: answers false if that step (or a later
+    /// one) was already used, so one code signs in once.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn take_totp_step(&self, user: &str, step: u64) -> Result<bool, MetaError> {
+        let r = sqlx::query(
+            "UPDATE users SET totp_step = $1 WHERE name = $2 AND (totp_step IS NULL OR totp_step < $1)",
+        )
+        .bind(step as i64)
+        .bind(user)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Disables or enables an account; answers whether it exists.
     ///
     /// # Errors
