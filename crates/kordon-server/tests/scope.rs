@@ -31,6 +31,11 @@ async fn user(s: &Server, name: &str, role: &str, cps: &[&str]) -> String {
     v["token"].as_str().expect("token").to_owned()
 }
 
+/// A JSON POST to `path` as the holder of `token`: status and JSON body.
+async fn post(s: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    call(token, s.http.post(format!("{}{path}", s.url)).json(body)).await
+}
+
 /// A request as the holder of `token`: status and JSON body.
 async fn call(token: &str, rb: reqwest::RequestBuilder) -> (u16, Value) {
     let r = rb.bearer_auth(token).send().await.expect("request");
@@ -125,19 +130,13 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
     let inspection = |id: &str| json!({"kind": "inspection", "inspection_id": id});
 
     // Kyiv's case, opened and filled by a national analyst, exported.
-    let (st, v) = call(
-        &national,
-        s.http
-            .post(format!("{url}/v1/cases"))
-            .json(&open("K-1", Some("UA-KYIV-01"))),
-    )
-    .await;
+    let (st, v) = post(&s, &national, "/v1/cases", &open("K-1", Some("UA-KYIV-01"))).await;
     assert_eq!(st, 201, "{v}");
-    let (st, v) = call(
+    let (st, v) = post(
+        &s,
         &national,
-        s.http
-            .post(format!("{url}/v1/cases/K-1/items"))
-            .json(&inspection("I-UA-KYIV-01")),
+        "/v1/cases/K-1/items",
+        &inspection("I-UA-KYIV-01"),
     )
     .await;
     assert_eq!(st, 201, "{v}");
@@ -180,24 +179,12 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
     assert_eq!(st, 403, "a Lviv auditor reads no Kyiv case: {v}");
 
     // Nor can it be opened in Kyiv's name, or be national.
-    let (st, v) = call(
-        &lviv,
-        s.http
-            .post(format!("{url}/v1/cases"))
-            .json(&open("L-X", Some("UA-KYIV-01"))),
-    )
-    .await;
+    let (st, v) = post(&s, &lviv, "/v1/cases", &open("L-X", Some("UA-KYIV-01"))).await;
     assert_eq!(st, 403, "{v}");
 
     // Its own case: opened in Lviv (the one crossing point of its scope), Lviv footage in,
     // Kyiv's inspection and camera out.
-    let (st, v) = call(
-        &lviv,
-        s.http
-            .post(format!("{url}/v1/cases"))
-            .json(&open("L-1", None)),
-    )
-    .await;
+    let (st, v) = post(&s, &lviv, "/v1/cases", &open("L-1", None)).await;
     assert_eq!(st, 201, "{v}");
     let (st, v) = call(&lviv, s.http.get(format!("{url}/v1/cases/L-1"))).await;
     assert_eq!(
@@ -205,28 +192,22 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
         (200, Some("UA-LVIV-01")),
         "{v}"
     );
-    let (st, v) = call(
+    let (st, v) = post(
+        &s,
         &lviv,
-        s.http
-            .post(format!("{url}/v1/cases/L-1/items"))
-            .json(&inspection("I-UA-KYIV-01")),
+        "/v1/cases/L-1/items",
+        &inspection("I-UA-KYIV-01"),
     )
     .await;
     assert_eq!(st, 403, "another crossing point's inspection: {v}");
     let range = json!({"kind": "range", "device": "cam-kyiv", "from": Timestamp(t0).to_string(), "to": Timestamp(t0 + 30_000).to_string()});
-    let (st, v) = call(
-        &lviv,
-        s.http
-            .post(format!("{url}/v1/cases/L-1/items"))
-            .json(&range),
-    )
-    .await;
+    let (st, v) = post(&s, &lviv, "/v1/cases/L-1/items", &range).await;
     assert_eq!(st, 403, "another crossing point's footage: {v}");
-    let (st, v) = call(
+    let (st, v) = post(
+        &s,
         &lviv,
-        s.http
-            .post(format!("{url}/v1/cases/L-1/items"))
-            .json(&inspection("I-UA-LVIV-01")),
+        "/v1/cases/L-1/items",
+        &inspection("I-UA-LVIV-01"),
     )
     .await;
     assert_eq!(st, 201, "{v}");
