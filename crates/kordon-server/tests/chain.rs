@@ -42,6 +42,22 @@ async fn the_chain_is_kept_as_links_arrive_in_any_order() {
         (409, Some("equivocation")),
         "{v}"
     );
+    // The twin is evidence in the public log, once however often the camera sends it.
+    let (st, _) = s.put(&twin).await;
+    assert_eq!(st, 409);
+    let trail = s
+        .http
+        .get(format!("{}/ui/custody", s.url))
+        .query(&[("subject", format!("device {device}"))])
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .expect("trail")
+        .text()
+        .await
+        .expect("page");
+    let logged = format!("refused twin {}", twin.hash().to_hex());
+    assert_eq!(trail.matches(&logged).count(), 1, "{trail}");
     let first = s.continuity(device, "?limit=1").await;
     assert_eq!((first.problems.len(), first.problems_total), (1, 2));
     let next = first.next.clone().expect("a second page");

@@ -44,9 +44,13 @@ async fn behaves(m: &Meta) {
         InsertOutcome::Conflict(s) => assert_eq!(s.hash, h(&l0)),
         other => panic!("equivocation: {other:?}"),
     }
-    m.record_equivocation("cam-1", 0, &h(&forged), forged.bytes(), NOW)
-        .await
-        .expect("record");
+    for (time, new) in [(NOW, true), (NOW + 1, false)] {
+        let recorded = m
+            .record_equivocation("cam-1", 0, &h(&forged), forged.bytes(), time)
+            .await
+            .expect("record");
+        assert_eq!(recorded, new, "a twin is new once");
+    }
     assert_eq!(
         m.equivocations("cam-1", 10).await.expect("list"),
         vec![(0, h(&forged))]

@@ -112,7 +112,8 @@ async fn record(app: &App, link: &Link) -> Result<Accepted, ApiError> {
 
 async fn equivocation(app: &App, link: &Link, existing: &str) -> Result<ApiError, ApiError> {
     let b = link.body();
-    app.meta
+    let new = app
+        .meta
         .record_equivocation(
             b.device(),
             b.seq(),
@@ -121,6 +122,18 @@ async fn equivocation(app: &App, link: &Link, existing: &str) -> Result<ApiError
             now_ms(),
         )
         .await?;
+    if new {
+        // The evidence goes into the public log, not only into this database: the kept
+        // link's hash and the refused twin's (its signed bytes are served with the
+        // device's continuity).
+        app.custody(
+            "system",
+            "equivocation",
+            &format!("device {} seq {}", b.device(), b.seq()),
+            &format!("kept {existing}, refused twin {}", link.hash().to_hex()),
+        )
+        .await?;
+    }
     metrics::counter!("kordon_equivocations_total").increment(1);
     tracing::warn!(device = b.device(), seq = b.seq(), existing, new = %link.hash(), "EQUIVOCATION: device signed two different links under one sequence number");
     Ok(ApiError::Equivocation {

@@ -203,7 +203,8 @@ impl Meta {
         }
     }
 
-    /// Keeps a refused, conflicting link as evidence (idempotent).
+    /// Keeps a refused, conflicting link as evidence (idempotent); answers whether it was
+    /// new.
     ///
     /// # Errors
     /// Database errors.
@@ -214,7 +215,7 @@ impl Meta {
         hash: &str,
         body: &[u8],
         now: i64,
-    ) -> Result<(), MetaError> {
+    ) -> Result<bool, MetaError> {
         let mut tx = self.write_tx().await?;
         let new = sqlx::query("INSERT INTO equivocations (device_id, seq, hash, body, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
             .bind(device_id)
@@ -229,7 +230,7 @@ impl Meta {
             chain::fold_equivocation(&mut tx, device_id, seq, hash).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(new == 1)
     }
 
     /// The latest `limit` equivocations of a device as `(seq, hash)`, oldest first.
