@@ -1626,7 +1626,32 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         (Some(1), Some("pending")),
         "{v}"
     );
+    // Decided by a supervisor, not by whoever filed it (here the administrator token).
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/users", s.url))
+            .bearer_auth(token(&s.data))
+            .json(&json!({"name": "shift-sup", "role": "supervisor", "password": "a long enough password"}))
+            .send()
+            .await
+            .expect("user"),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/users/shift-sup/tokens", s.url))
+            .bearer_auth(token(&s.data))
+            .json(&json!({"label": "test"}))
+            .send()
+            .await
+            .expect("token"),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let sup = v["token"].as_str().expect("token").to_owned();
     let (code, out) = kordon(&["gap", "approve", &id, "--server", &s.url, "--data", d]);
+    assert_eq!(code, 1, "the filer does not decide: {out}");
+    assert!(out.contains("another supervisor decides it"), "{out}");
+    let (code, out) = kordon(&["gap", "approve", &id, "--server", &s.url, "--token", &sup]);
     assert_eq!(code, 0, "{out}");
     let v = coverage_now().await;
     assert_eq!(
@@ -1637,7 +1662,7 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         (Some(0), Some("exemption")),
         "{v}"
     );
-    let (code, out) = kordon(&["gap", "reject", &id, "--server", &s.url, "--data", d]);
+    let (code, out) = kordon(&["gap", "reject", &id, "--server", &s.url, "--token", &sup]);
     assert_eq!(code, 1, "a decided reason cannot be decided again: {out}");
     let bad = [
         "gap",
