@@ -172,12 +172,13 @@ impl App {
 }
 
 /// The limit on requests that compute analytics (reports, search, coverage, the web
-/// pages that show them): at most one per CPU core at a time, the others wait their turn,
-/// so that people reading cannot starve uploads and health checks of the CPU.
+/// pages that show them): at most one per CPU core but one at a time (at least one), the
+/// others wait their turn, so that people reading always leave a core to uploads and
+/// health checks.
 pub(crate) type Readers = tower::limit::GlobalConcurrencyLimitLayer;
 
 /// A new [`Readers`] limit for one router.
 pub(crate) fn readers() -> Readers {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    tower::limit::GlobalConcurrencyLimitLayer::new(cores)
+    tower::limit::GlobalConcurrencyLimitLayer::new(cores.saturating_sub(1).max(1))
 }
