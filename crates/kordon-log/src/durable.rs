@@ -12,7 +12,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 /// Where the sequencer's writes go. Every method is called from a blocking thread; an
-/// error from either poisons the log (see the crate documentation).
+/// error from a write costs its batch, and the sequencer goes back to the last durable
+/// checkpoint (see the crate documentation).
 pub trait LogStorage: Send + Sync + 'static {
     /// Writes every `(path relative to the log folder, bytes)` durably: when this returns
     /// `Ok`, each file and its directory entry survive a crash.
@@ -134,6 +135,9 @@ pub enum Fault {
     Tiles,
     /// The checkpoint write fails, after the tiles were written.
     Checkpoint,
+    /// The checkpoint is written, then the write reports an error (as a failed fsync of
+    /// its folder would).
+    AfterCheckpoint,
     /// Removing superseded partial tiles fails (the log goes on; they stay on disk).
     Removal,
 }
@@ -185,7 +189,8 @@ impl LogStorage for FaultyStorage {
 
     fn write_checkpoint(&self, bytes: &[u8]) -> io::Result<()> {
         self.fails(Fault::Checkpoint)?;
-        self.inner.write_checkpoint(bytes)
+        self.inner.write_checkpoint(bytes)?;
+        self.fails(Fault::AfterCheckpoint)
     }
 
     fn remove_tiles(&self, files: &[String]) -> io::Result<()> {

@@ -20,9 +20,13 @@
 //!    removed, so the log's folder holds about its entries and hashes, not its history
 //!    of partials.
 //!
-//! An IO error anywhere in 3–4 poisons the log: no further entry is accepted until the
-//! process restarts and recovers from the last durable checkpoint. Tiles beyond the
-//! checkpoint are never served, so rewriting them after a crash forks nothing anybody saw.
+//! An IO error anywhere in 3–4 costs the batch, not the log: its appends are refused with
+//! [`LogError::Retry`], the sequencer rereads its right edge from the last durable
+//! checkpoint (as a restart would) and the next batch writes again; [`Log::health`] says
+//! `Failing` until a write goes through. Only a state that cannot be brought back (the
+//! checkpoint on disk is neither the published one nor the failed batch's) stops the log
+//! until a restart. Tiles beyond the checkpoint are never served, so rewriting them after
+//! a failure or a crash forks nothing anybody saw.
 //!
 //! What it does not do: it does not check what the entries mean (the server does) and it
 //! does not talk HTTP.
@@ -34,5 +38,5 @@ mod tiles;
 
 pub use durable::{Fault, FaultyStorage, FsStorage, LogStorage};
 pub use partials::partial_tiles;
-pub use sequencer::{DEFAULT_PARTIAL_GRACE, Log, LogError, LogOptions, Published};
+pub use sequencer::{DEFAULT_PARTIAL_GRACE, Health, Log, LogError, LogOptions, Published};
 pub use tiles::DiskTiles;

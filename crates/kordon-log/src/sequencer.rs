@@ -4,8 +4,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kordon_core::Hash;
@@ -42,9 +41,15 @@ pub const DEFAULT_PARTIAL_GRACE: Duration = Duration::from_secs(60);
 /// Why the log could not take or serve an entry.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LogError {
-    /// Storage failed; the log stopped taking entries (fatal until restart).
+    /// The log stopped taking entries until a restart: its state could not be brought back
+    /// to what storage holds (a sequencer crash, or a checkpoint that does not match).
     #[error("log storage failed, the log stopped accepting entries: {0}")]
     Poisoned(String),
+    /// Storage failed while this entry was being written (a full disk, no file
+    /// descriptors left): the entry is not in the log; the log went back to its last
+    /// durable checkpoint and tries again with the next entry. Retry.
+    #[error("log storage failed, the entry was not logged; try again: {0}")]
+    Retry(String),
     /// The tiles on disk do not match the checkpoint.
     #[error("log is corrupt: {0}")]
     Corrupt(String),
@@ -81,6 +86,24 @@ struct Request {
     reply: oneshot::Sender<Result<u64, LogError>>,
 }
 
+/// Whether the log takes entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// The last write went through.
+    Ok,
+    /// The last write failed on storage (the reason): entries are refused with
+    /// [`LogError::Retry`] until a write goes through again.
+    Failing(String),
+    /// The log stopped until a restart (the reason): [`LogError::Poisoned`].
+    Stopped(String),
+}
+
+type SharedHealth = Arc<Mutex<Health>>;
+
+fn set_health(h: &SharedHealth, to: Health) {
+    *h.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+}
+
 /// A handle to the log. Cheap to clone.
 #[derive(Clone)]
 pub struct Log {
@@ -88,7 +111,7 @@ pub struct Log {
     published: watch::Receiver<Published>,
     dir: PathBuf,
     verifier: VerifierKey,
-    poisoned: Arc<AtomicBool>,
+    health: SharedHealth,
 }
 
 impl Log {
@@ -112,7 +135,8 @@ impl Log {
         let verifier = opts.signer.verifier().clone();
         let dir = opts.dir.clone();
         let max_batch = opts.max_batch.max(1);
-        let sweeper = storage.clone();
+        let (sweeper, rereader) = (storage.clone(), storage.clone());
+        let reopen = opts.clone();
         let state = tokio::task::spawn_blocking(move || State::recover(opts, storage))
             .await
             .map_err(|e| LogError::Io(e.to_string()))??;
@@ -128,14 +152,25 @@ impl Log {
         });
         let (pub_tx, published) = watch::channel(state.published()?);
         let (tx, rx) = mpsc::channel(max_batch * 4);
-        let poisoned = Arc::new(AtomicBool::new(false));
-        tokio::spawn(sequence(state, rx, pub_tx, max_batch, poisoned.clone()));
+        let health = Arc::new(Mutex::new(Health::Ok));
+        tokio::spawn(sequence(
+            Sequencer {
+                state: Some(state),
+                opts: reopen,
+                storage: rereader,
+                pub_tx,
+                health: health.clone(),
+                recover_first: false,
+            },
+            rx,
+            max_batch,
+        ));
         Ok(Log {
             tx,
             published,
             dir,
             verifier,
-            poisoned,
+            health,
         })
     }
 
@@ -143,7 +178,8 @@ impl Log {
     /// published checkpoint.
     ///
     /// # Errors
-    /// [`LogError::EntryTooLarge`], [`LogError::Poisoned`], [`LogError::Closed`].
+    /// [`LogError::EntryTooLarge`], [`LogError::Retry`], [`LogError::Poisoned`],
+    /// [`LogError::Closed`].
     pub async fn append(&self, entry: Vec<u8>) -> Result<u64, LogError> {
         if entry.len() > MAX_ENTRY_LEN {
             return Err(LogError::EntryTooLarge(entry.len()));
@@ -176,9 +212,13 @@ impl Log {
         &self.dir
     }
 
-    /// Whether a storage error stopped the log (it takes no entries until restarted).
-    pub fn is_poisoned(&self) -> bool {
-        self.poisoned.load(Ordering::SeqCst)
+    /// Whether the log takes entries: the last write went through, failed on storage
+    /// (the next entry tries again), or the log stopped until a restart.
+    pub fn health(&self) -> Health {
+        self.health
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The log's public key.
@@ -187,14 +227,29 @@ impl Log {
     }
 }
 
-async fn sequence(
-    mut state: State,
-    mut rx: mpsc::Receiver<Request>,
+/// The sequencer task's own: the tree's right edge and how to reread it from storage.
+struct Sequencer {
+    /// `None` only while a batch is being integrated on a blocking thread.
+    state: Option<State>,
+    opts: LogOptions,
+    storage: Arc<dyn LogStorage>,
     pub_tx: watch::Sender<Published>,
-    max_batch: usize,
-    poisoned_flag: Arc<AtomicBool>,
-) {
-    let mut poisoned: Option<String> = None;
+    health: SharedHealth,
+    /// A failed write left `state` ahead of storage and storage could not be read back
+    /// yet: recover before the next batch.
+    recover_first: bool,
+}
+
+/// How a batch ended.
+enum Outcome {
+    Logged(u64),
+    Refused(LogError),
+    /// Nothing more can be integrated (the reason).
+    Stop(String),
+}
+
+async fn sequence(mut seq: Sequencer, mut rx: mpsc::Receiver<Request>, max_batch: usize) {
+    let mut stopped: Option<String> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -203,54 +258,123 @@ async fn sequence(
                 Err(_) => break,
             }
         }
-        if let Some(why) = &poisoned {
-            for r in batch {
-                let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+        let outcome = match &stopped {
+            Some(why) => Outcome::Refused(LogError::Poisoned(why.clone())),
+            None => seq.integrate(&mut batch).await,
+        };
+        match outcome {
+            Outcome::Logged(first_index) => {
+                for (i, r) in batch.into_iter().enumerate() {
+                    let _ = r.reply.send(Ok(first_index + i as u64));
+                }
             }
-            continue;
+            Outcome::Refused(e) => {
+                for r in batch {
+                    let _ = r.reply.send(Err(e.clone()));
+                }
+            }
+            Outcome::Stop(why) => {
+                tracing::error!(%why, "log stopped until a restart");
+                set_health(&seq.health, Health::Stopped(why.clone()));
+                for r in batch {
+                    let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+                }
+                stopped = Some(why);
+            }
+        }
+    }
+}
+
+impl Sequencer {
+    /// Integrates a batch; after a storage error, goes back to the last durable checkpoint
+    /// (a transient error — a full disk, no file descriptors — costs the batch, not the log).
+    async fn integrate(&mut self, batch: &mut [Request]) -> Outcome {
+        if self.recover_first {
+            match self.recover(None).await {
+                Ok(None) => self.recover_first = false,
+                Ok(Some(stop)) => return stop,
+                Err(e) => return self.failing(e),
+            }
         }
         let entries: Vec<Vec<u8>> = batch
             .iter_mut()
             .map(|r| std::mem::take(&mut r.entry))
             .collect();
+        let count = entries.len() as u64;
+        let Some(state) = self.state.take() else {
+            return Outcome::Stop("the sequencer lost its state".into());
+        };
         let joined = tokio::task::spawn_blocking(move || {
+            let mut state = state;
             let r = state.integrate(&entries);
             (state, r)
         })
         .await;
-        let result = match joined {
-            Ok((s, r)) => {
-                state = s;
-                r
-            }
-            Err(e) => {
-                // The state went down with the task: nothing more can be integrated.
-                let why = format!("sequencer task failed: {e}");
-                tracing::error!(%why, "log poisoned");
-                poisoned_flag.store(true, Ordering::SeqCst);
-                for r in batch {
-                    let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
-                }
-                return;
-            }
+        let (state, result) = match joined {
+            Ok(x) => x,
+            // The state went down with the task: nothing more can be integrated.
+            Err(e) => return Outcome::Stop(format!("sequencer task failed: {e}")),
         };
+        self.state = Some(state);
         match result {
             Ok((first_index, published)) => {
-                let _ = pub_tx.send(published);
-                for (i, r) in batch.into_iter().enumerate() {
-                    let _ = r.reply.send(Ok(first_index + i as u64));
-                }
+                set_health(&self.health, Health::Ok);
+                let _ = self.pub_tx.send(published);
+                Outcome::Logged(first_index)
             }
             Err(e) => {
                 let why = e.to_string();
-                tracing::error!(error = %why, "log storage failed; refusing further entries");
-                poisoned = Some(why.clone());
-                poisoned_flag.store(true, Ordering::SeqCst);
-                for r in batch {
-                    let _ = r.reply.send(Err(LogError::Poisoned(why.clone())));
+                tracing::error!(error = %why, "log storage failed; going back to the last durable checkpoint");
+                match self.recover(Some(count)).await {
+                    Ok(Some(outcome)) => outcome,
+                    Ok(None) => self.failing(why),
+                    Err(e) => {
+                        self.recover_first = true;
+                        self.failing(format!("{why}; reading it back: {e}"))
+                    }
                 }
             }
         }
+    }
+
+    fn failing(&self, why: String) -> Outcome {
+        set_health(&self.health, Health::Failing(why.clone()));
+        Outcome::Refused(LogError::Retry(why))
+    }
+
+    /// Rereads the right edge from storage. Answers `None` when storage holds the
+    /// published tree; when a failed batch of `batch` entries turns out to have reached
+    /// a durable checkpoint after all (the error came after it), that batch as logged;
+    /// any other size stops the log.
+    async fn recover(&mut self, batch: Option<u64>) -> Result<Option<Outcome>, String> {
+        let (opts, storage) = (self.opts.clone(), self.storage.clone());
+        let fresh = tokio::task::spawn_blocking(move || State::recover(opts, storage))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let before = self.pub_tx.borrow().size;
+        let logged = match batch {
+            Some(n) if fresh.size == before + n => true,
+            _ if fresh.size == before => false,
+            _ => {
+                return Ok(Some(Outcome::Stop(format!(
+                    "after a storage error the checkpoint on disk is at {}, the published one at {before}",
+                    fresh.size
+                ))));
+            }
+        };
+        let mut fresh = fresh;
+        if let Some(old) = self.state.as_mut() {
+            fresh.removals = std::mem::take(&mut old.removals);
+        }
+        let published = fresh.published().map_err(|e| e.to_string())?;
+        self.state = Some(fresh);
+        if !logged {
+            return Ok(None);
+        }
+        set_health(&self.health, Health::Ok);
+        let _ = self.pub_tx.send(published);
+        Ok(Some(Outcome::Logged(before)))
     }
 }
 

@@ -7,7 +7,7 @@ use kordon_core::checkpoint;
 use kordon_core::merkle::{self, MemoryHashes, leaf_hash};
 use kordon_core::note::SignerKey;
 use kordon_core::tiles::{TileId, tiles_for_size};
-use kordon_log::{Fault, FaultyStorage, Log, LogError, LogOptions, partial_tiles};
+use kordon_log::{Fault, FaultyStorage, Health, Log, LogError, LogOptions, partial_tiles};
 
 fn opts(dir: &std::path::Path) -> LogOptions {
     LogOptions {
@@ -166,11 +166,13 @@ async fn oversized_entries_are_refused() {
     assert_eq!(log.published().size, 0);
 }
 
-/// A failed tile or checkpoint write poisons the log: the batch and every later append
-/// are refused as `Poisoned`, even after the fault clears; everything acknowledged before
-/// is intact, and reopening recovers from the last durable checkpoint.
+/// A failed tile or checkpoint write costs its batch, not the log: the batch is refused
+/// as `Retry` (and so is every batch while the fault lasts), the log says `Failing`, and
+/// nothing is published; once the fault clears the next append is logged at the index the
+/// refused one would have had, everything acknowledged before is unchanged, and a reopen
+/// finds the same tree.
 #[tokio::test]
-async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
+async fn a_failed_write_costs_the_batch_and_the_log_goes_on() {
     for fault in [Fault::Tiles, Fault::Checkpoint] {
         let dir = tempfile::tempdir().expect("tmp");
         let storage = Arc::new(FaultyStorage::new(dir.path()));
@@ -180,40 +182,75 @@ async fn a_failed_write_poisons_the_log_and_a_restart_recovers() {
         for i in 0..300 {
             log.append(entry(i)).await.expect("append");
         }
-        let acknowledged = log.published();
-        assert!(!log.is_poisoned());
+        assert_eq!(log.health(), Health::Ok);
 
         storage.set(fault);
         let refused = log.append(entry(300)).await;
         assert!(
-            matches!(&refused, Err(LogError::Poisoned(why)) if why.contains("injected fault")),
+            matches!(&refused, Err(LogError::Retry(why)) if why.contains("injected fault")),
             "{fault:?}: {refused:?}"
         );
-        assert!(log.is_poisoned(), "{fault:?}");
-        storage.set(Fault::None);
         assert!(
-            matches!(log.append(entry(301)).await, Err(LogError::Poisoned(_))),
-            "{fault:?}: a poisoned log stays stopped until restart"
+            matches!(log.health(), Health::Failing(why) if why.contains("injected fault")),
+            "{fault:?}"
         );
-        assert_eq!(
-            log.published().size,
-            300,
-            "{fault:?}: nothing new published"
+        assert!(
+            matches!(log.append(entry(301)).await, Err(LogError::Retry(_))),
+            "{fault:?}: refused while the fault lasts"
         );
-        drop(log);
+        assert_eq!(log.published().size, 300, "{fault:?}: nothing published");
 
-        let log = Log::open(opts(dir.path())).await.expect("reopen");
-        let p = log.published();
-        assert_eq!((p.size, p.root), (acknowledged.size, acknowledged.root));
-        let entries = log.reader().entries(0, 300).expect("entries");
+        storage.set(Fault::None);
+        assert_eq!(log.append(entry(302)).await.expect("append"), 300);
+        assert_eq!(log.health(), Health::Ok, "{fault:?}");
+        let entries = log.reader().entries(0, 301).expect("entries");
         assert!(
-            entries
+            entries[..300]
                 .iter()
                 .enumerate()
                 .all(|(i, e)| *e == entry(i as u64))
         );
-        assert_eq!(log.append(entry(300)).await.expect("append"), 300);
+        assert_eq!(
+            entries[300],
+            entry(302),
+            "{fault:?}: the refused ones are not there"
+        );
+        let p = log.published();
+        drop(log);
+
+        let log = Log::open(opts(dir.path())).await.expect("reopen");
+        let q = log.published();
+        assert_eq!((q.size, q.root), (p.size, p.root), "{fault:?}");
+        assert_eq!(log.append(entry(303)).await.expect("append"), 301);
     }
+}
+
+/// A write that fails after its checkpoint reached the disk (as a failed fsync of the
+/// folder would) is found logged when the sequencer rereads the checkpoint: the appends
+/// get their indexes, not an error that would have them logged twice.
+#[tokio::test]
+async fn a_failure_after_the_checkpoint_was_written_counts_as_logged() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let storage = Arc::new(FaultyStorage::new(dir.path()));
+    let log = Log::open_on(opts(dir.path()), storage.clone())
+        .await
+        .expect("open");
+    for i in 0..10 {
+        log.append(entry(i)).await.expect("append");
+    }
+    storage.set(Fault::AfterCheckpoint);
+    assert_eq!(log.append(entry(10)).await.expect("logged after all"), 10);
+    assert_eq!(log.published().size, 11);
+    assert_eq!(log.health(), Health::Ok);
+    storage.set(Fault::None);
+    assert_eq!(log.append(entry(11)).await.expect("append"), 11);
+    let entries = log.reader().entries(0, 12).expect("entries");
+    assert!(
+        entries
+            .iter()
+            .enumerate()
+            .all(|(i, e)| *e == entry(i as u64))
+    );
 }
 
 /// The partial tiles of the tree of `size` (the ones a reader of it needs).
@@ -365,7 +402,7 @@ async fn superseded_partials_go_after_the_grace_and_at_the_next_start() {
     for i in 11..20 {
         assert_eq!(log.append(entry(i)).await.expect("append"), i);
     }
-    assert!(!log.is_poisoned());
+    assert_eq!(log.health(), Health::Ok);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(partial_tiles(dir.path()).len() > current_partials(20).len());
     let p = log.published();

@@ -20,10 +20,16 @@ use crate::state::App;
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "kordon_session";
-/// Failed logins in a row that lock an account.
+/// Failed logins from one address that lock that address out of an account.
 pub const MAX_FAILURES: i64 = 5;
-/// How long a locked account stays locked.
+/// How long an address stays locked out of an account.
 pub const LOCK_MS: i64 = 15 * 60_000;
+/// Failed logins in a row, from any addresses, after which an account takes one attempt
+/// per [`THROTTLE_MS`]: a guesser with many addresses gets a few thousand guesses a day,
+/// the officer waits half a minute, not a quarter of an hour.
+pub const ACCOUNT_FAILURES: i64 = 20;
+/// The wait between attempts on a throttled account.
+pub const THROTTLE_MS: i64 = 30_000;
 /// The client's address: the peer, or — when the peer is one of the `trusted` reverse
 /// proxies — the last address it put in `X-Forwarded-For` (from anyone else the header is
 /// a client's own claim and ignored).
@@ -276,6 +282,16 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// A hash of a random password, made once per process with the same parameters as every
+/// user's: what a login for a name that does not exist is checked against.
+pub async fn decoy_hash() -> Result<String, ApiError> {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_try_init(|| async { hash_password(new_secret()?).await })
+        .await
+        .cloned()
 }
 
 /// Whether `password` matches an Argon2id PHC string.

@@ -156,7 +156,9 @@ impl From<LogError> for ApiError {
     fn from(e: LogError) -> Self {
         match e {
             LogError::EntryTooLarge(n) => ApiError::TooLarge(n as u64, 65_535),
-            LogError::Poisoned(_) | LogError::Closed => ApiError::Unavailable(e.to_string()),
+            LogError::Poisoned(_) | LogError::Retry(_) | LogError::Closed => {
+                ApiError::Unavailable(e.to_string())
+            }
             LogError::Corrupt(_) | LogError::Io(_) => ApiError::Internal(e.to_string()),
         }
     }

@@ -35,6 +35,9 @@ pub enum StartError {
     /// IO.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Logging the rows an unclean stop left without a log index.
+    #[error("reconciling the database with the log: {0}")]
+    Reconcile(String),
 }
 
 fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -188,13 +191,19 @@ pub async fn open_on(
         audits: std::sync::Mutex::default(),
         login_failures: crate::state::LoginLimiter::default(),
         forwarding: std::sync::Mutex::default(),
+        readers: crate::state::reader_permits(),
+        logging: tokio::sync::RwLock::new(()),
+        stranded: std::sync::atomic::AtomicBool::new(false),
     });
-    reconcile(&app).await?;
+    crate::jobs::relog::reconcile(&app)
+        .await
+        .map_err(|e| StartError::Reconcile(e.to_string()))?;
     backfill_chain_state(&app).await?;
     crate::jobs::retention::spawn(app.clone());
     crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
     crate::jobs::forward::spawn(app.clone());
     crate::jobs::coverage::spawn(app.clone());
+    crate::jobs::relog::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }
@@ -216,68 +225,5 @@ async fn backfill_chain_state(app: &App) -> Result<(), StartError> {
             "chain state computed from the stored links"
         );
     }
-    Ok(())
-}
-
-/// Entries read at a time while reconciling.
-const RECONCILE_CHUNK: u64 = 64 * 256;
-
-/// After a crash: rows the database holds but whose log index it never recorded are
-/// looked for in the log and their index recorded; those the log does not have are
-/// appended now. A row's entry can only be at or above the log's size when it was stored
-/// (`log_floor`), so only the log's tail is read: the cost is the entries appended since,
-/// not the log's history.
-async fn reconcile(app: &App) -> Result<(), StartError> {
-    let unlogged = app.meta.unlogged().await?;
-    if unlogged.is_empty() {
-        return Ok(());
-    }
-    let reader = app.log.reader();
-    let size = reader.size();
-    let floor = unlogged
-        .iter()
-        .map(|u| u.log_floor)
-        .min()
-        .unwrap_or(0)
-        .min(size);
-    let wanted: std::collections::HashSet<String> =
-        unlogged.iter().map(|u| u.hash.clone()).collect();
-    let (index, scanned) = tokio::task::spawn_blocking(move || {
-        let mut found = std::collections::HashMap::new();
-        let mut from = floor - floor % 256;
-        while from < size && found.len() < wanted.len() {
-            let to = (from + RECONCILE_CHUNK).min(size);
-            for (i, e) in reader.entries(from, to)?.iter().enumerate() {
-                let h = kordon_core::sha256(e).to_hex();
-                if wanted.contains(&h) {
-                    found.insert(h, from + i as u64);
-                }
-            }
-            from = to;
-        }
-        Ok::<_, std::io::Error>((found, from - (floor - floor % 256)))
-    })
-    .await
-    .map_err(std::io::Error::other)??;
-    let (mut found, mut appended) = (0, 0);
-    for u in unlogged {
-        let i = match index.get(&u.hash) {
-            Some(i) => {
-                found += 1;
-                *i
-            }
-            None => {
-                appended += 1;
-                app.log.append(u.body).await?
-            }
-        };
-        app.meta.set_log_index(&u.hash, i).await?;
-    }
-    tracing::warn!(
-        found,
-        appended,
-        scanned,
-        "reconciled the database with the log after an unclean stop"
-    );
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use kordon_core::custody::Custody;
 use kordon_core::note::{Note, SignerKey};
@@ -42,6 +42,15 @@ pub struct App {
     pub(crate) login_failures: LoginLimiter,
     /// How far forwarding to the central server has come (with `[forward]`).
     pub(crate) forwarding: Mutex<ForwardProgress>,
+    /// Permits of the analytics limit ([`readers`]), shared by the requests that compute
+    /// analytics and the background job that keeps coverage fresh.
+    pub(crate) readers: Arc<tokio::sync::Semaphore>,
+    /// Held shared by every change from storing its row to recording its log index, and
+    /// alone by [`crate::jobs::relog`], which logs the rows a failed append stranded: it
+    /// never sees a row whose own request is still on its way to the log.
+    pub(crate) logging: tokio::sync::RwLock<()>,
+    /// An append failed since the last relog: some stored row may have no log index.
+    pub(crate) stranded: std::sync::atomic::AtomicBool,
 }
 
 /// The latest checkpoint that carries cosignatures: `(size, note bytes)`.
@@ -79,28 +88,63 @@ pub(crate) struct ForwardProgress {
 /// Failed logins one client may make per minute, whatever the accounts.
 pub const CLIENT_FAILURES_PER_MINUTE: usize = 10;
 
-/// Failed logins per client address in the last minute (in memory: a restart forgets
-/// them, the per-account lockout in the database does not).
+/// Failed logins in memory (a restart forgets them; the account-wide throttle in the
+/// database does not): per client address in the last minute, and per (address, account)
+/// within [`crate::auth::LOCK_MS`]. Five wrong passwords lock an account *for the address
+/// they came from*: whoever guesses cannot lock the officer out at his own desk.
 #[derive(Debug, Default)]
-pub struct LoginLimiter(Mutex<HashMap<IpAddr, Vec<i64>>>);
+pub struct LoginLimiter(Mutex<Failures>);
+
+#[derive(Debug, Default)]
+pub struct Failures {
+    clients: HashMap<IpAddr, Vec<i64>>,
+    accounts: HashMap<(IpAddr, String), Vec<i64>>,
+}
 
 impl LoginLimiter {
-    /// Whether `client` may try now.
+    /// Whether `client` may try now (any account).
     pub fn allows(&self, client: IpAddr, now: i64) -> bool {
         self.0.lock().map_or(true, |mut m| {
-            let v = m.entry(client).or_default();
+            let v = m.clients.entry(client).or_default();
             v.retain(|t| now - t < 60_000);
             v.len() < CLIENT_FAILURES_PER_MINUTE
         })
     }
 
-    /// Counts a failure of `client`.
-    pub fn failed(&self, client: IpAddr, now: i64) {
+    /// Whether `client` has locked itself out of `account`: [`crate::auth::MAX_FAILURES`]
+    /// failures within [`crate::auth::LOCK_MS`].
+    pub fn locked(&self, client: IpAddr, account: &str, now: i64) -> bool {
+        self.0.lock().is_ok_and(|m| {
+            m.accounts
+                .get(&(client, account.to_owned()))
+                .is_some_and(|v| {
+                    v.iter()
+                        .filter(|t| now - **t < crate::auth::LOCK_MS)
+                        .count()
+                        >= usize::try_from(crate::auth::MAX_FAILURES).unwrap_or(usize::MAX)
+                })
+        })
+    }
+
+    /// Counts a failure of `client` on `account`.
+    pub fn failed(&self, client: IpAddr, account: &str, now: i64) {
         if let Ok(mut m) = self.0.lock() {
-            if m.len() > 100_000 {
-                m.retain(|_, v| v.iter().any(|t| now - t < 60_000));
+            if m.clients.len() + m.accounts.len() > 100_000 {
+                m.clients.retain(|_, v| v.iter().any(|t| now - t < 60_000));
+                m.accounts
+                    .retain(|_, v| v.iter().any(|t| now - t < crate::auth::LOCK_MS));
             }
-            m.entry(client).or_default().push(now);
+            m.clients.entry(client).or_default().push(now);
+            let v = m.accounts.entry((client, account.to_owned())).or_default();
+            v.retain(|t| now - t < crate::auth::LOCK_MS);
+            v.push(now);
+        }
+    }
+
+    /// Forgets `client`'s failures on `account` after it signed in.
+    pub fn succeeded(&self, client: IpAddr, account: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.accounts.remove(&(client, account.to_owned()));
         }
     }
 }
@@ -146,6 +190,7 @@ impl App {
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let bytes = note.to_bytes();
         let hash = kordon_core::sha256(&bytes).to_hex();
+        let _logging = self.logging.read().await;
         self.meta
             .insert_custody(
                 &hash,
@@ -161,24 +206,33 @@ impl App {
         Ok((index, hash))
     }
 
-    /// Appends to the log, with metrics.
+    /// Appends to the log, with metrics. The caller holds [`App::logging`]; a failure
+    /// marks its stored row for [`crate::jobs::relog`].
     pub(crate) async fn append(&self, entry: Vec<u8>) -> Result<u64, ApiError> {
         let start = std::time::Instant::now();
-        let index = self.log.append(entry).await?;
+        let index = self.log.append(entry).await.inspect_err(|_| {
+            self.stranded
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        })?;
         metrics::histogram!("kordon_log_append_seconds").record(start.elapsed().as_secs_f64());
         metrics::gauge!("kordon_log_size").set(self.log.published().size as f64);
         Ok(index)
     }
 }
 
-/// The limit on requests that compute analytics (reports, search, coverage, the web
-/// pages that show them): at most one per CPU core but one at a time (at least one), the
+/// The limit on analytics work (reports, search, coverage, the web pages that show them,
+/// and the coverage job): at most one per CPU core but one at a time (at least one), the
 /// others wait their turn, so that people reading always leave a core to uploads and
 /// health checks.
 pub(crate) type Readers = tower::limit::GlobalConcurrencyLimitLayer;
 
-/// A new [`Readers`] limit for one router.
-pub(crate) fn readers() -> Readers {
+/// The permits of a new analytics limit: one per core but one, at least one.
+pub(crate) fn reader_permits() -> Arc<tokio::sync::Semaphore> {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    tower::limit::GlobalConcurrencyLimitLayer::new(cores.saturating_sub(1).max(1))
+    Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
+}
+
+/// The [`Readers`] layer over `permits`.
+pub(crate) fn readers(permits: &Arc<tokio::sync::Semaphore>) -> Readers {
+    tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(permits.clone())
 }

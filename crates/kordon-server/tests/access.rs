@@ -108,9 +108,21 @@ impl Server {
 
     /// Signs in through the login form; answers the session cookie (name=value).
     async fn login(&self, name: &str, password: &str, code: &str) -> Result<String, String> {
+        self.login_from("127.0.0.1", name, password, code).await
+    }
+
+    /// A login from `client` (behind the trusted reverse proxy, which names it).
+    async fn login_from(
+        &self,
+        client: &str,
+        name: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<String, String> {
         let res = self
             .http
             .post(format!("{}/ui/login", self.url))
+            .header("X-Forwarded-For", client)
             .form(&[("name", name), ("password", password), ("code", code)])
             .send()
             .await
@@ -459,20 +471,40 @@ async fn csrf_lockout_second_factor_and_cross_site_login() {
         .expect("login");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
-    // Five wrong passwords lock the account; then even the right one is refused, with the
-    // same message, and the administrator sees it locked.
+    // Five wrong passwords from one address lock that address out of the account: then
+    // even the right one is refused from there, with the same message as every failure.
+    // Guessing cannot lock the holder out: from his own address he still signs in.
     s.add_user("aud", "auditor", json!({})).await;
+    let guesser = "203.0.113.50";
     let mut messages = Vec::new();
     for _ in 0..5 {
         messages.push(
-            s.login("aud", "wrong password!", "")
+            s.login_from(guesser, "aud", "wrong password!", "")
                 .await
                 .expect_err("wrong"),
         );
     }
-    let locked = s.login("aud", PASSWORD, "").await.expect_err("locked");
+    let locked = s
+        .login_from(guesser, "aud", PASSWORD, "")
+        .await
+        .expect_err("locked");
     assert!(locked.contains("locked"), "{locked}");
     assert_eq!(messages[0], locked, "one message for every failure");
+    s.login("aud", PASSWORD, "")
+        .await
+        .expect("the holder signs in from his own address");
+
+    // Guesses from many addresses (four each, under the per-address lock) throttle the
+    // account as a whole after twenty in a row: then the right password is refused for
+    // half a minute from anywhere, and the administrator sees the account locked.
+    for i in 0..20 {
+        let client = format!("198.51.100.{}", i / 4);
+        s.login_from(&client, "aud", "wrong password!", "")
+            .await
+            .expect_err("wrong");
+    }
+    let throttled = s.login("aud", PASSWORD, "").await.expect_err("throttled");
+    assert_eq!(messages[0], throttled, "one message for every failure");
     let (_, users) = s.call(Method::GET, "/v1/users", Some(&s.admin), None).await;
     let aud = users["users"]
         .as_array()
@@ -496,6 +528,55 @@ async fn csrf_lockout_second_factor_and_cross_site_login() {
     assert!(
         s.login("ana", PASSWORD, &code).await.is_err(),
         "the same code a second time (RFC 6238 §5.2)"
+    );
+
+    // Nobody else can issue a token in the name of an account with a second factor (it
+    // would skip the code), not even the administrator; its holder can, signed in with
+    // the code, for that account only.
+    let v = s.add_user("tot", "analyst", json!({"totp": true})).await;
+    let secret = v["totp_secret"].as_str().expect("secret").to_owned();
+    let (st, v) = s
+        .call(
+            Method::POST,
+            "/v1/users/tot/tokens",
+            Some(&s.admin),
+            Some(&json!({"label": "as tot"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("second factor")),
+        "{v}"
+    );
+    let code = current_totp(&secret).expect("code");
+    let tot = s
+        .login("tot", PASSWORD, &code)
+        .await
+        .expect("password and code");
+    let (_, html) = s.page("/ui/", &tot).await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf")
+        .to_owned();
+    let own = |name: &'static str| {
+        s.http
+            .post(format!("{}/v1/users/{name}/tokens", s.url))
+            .header(reqwest::header::COOKIE, &tot)
+            .header("X-CSRF-Token", &csrf)
+            .json(&json!({"label": "own"}))
+            .send()
+    };
+    let res = own("tot").await.expect("token");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = own("sup").await.expect("token");
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "not for another account"
     );
 }
 

@@ -385,3 +385,185 @@ async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
         "his supervisor sees the whole day"
     );
 }
+
+/// A scoped user reaches no byte of another crossing point's footage by any route: every
+/// `GET` of the API (from its OpenAPI document, so a new route is walked without a change
+/// here) and every page of the web interface, with Kyiv's camera, inspection, case,
+/// package, segment, officer and crossing point in every parameter, as a Lviv analyst,
+/// auditor, supervisor and officer. No answer carries a byte of Kyiv's footage, nor a
+/// Kyiv segment's hash the request did not name. The national analyst walking the same
+/// routes does get the footage: the walk can see it where it is allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_reaches_another_crossing_points_footage() {
+    let s = Server::start().await;
+    let t0 = kordon_store::now_ms() / 60_000 * 60_000 - 3_600_000;
+    crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
+    crossing_point(&s, "UA-LVIV-01", "cam-lviv", "UA-L1", t0).await;
+    let national = user(&s, "national", "analyst", &[]).await;
+    let url = &s.url;
+    let (st, v) = post(
+        &s,
+        &national,
+        "/v1/cases",
+        &json!({"id": "K-1", "reference": "R-1", "kind": "complaint", "description": "d", "crossing_point": "UA-KYIV-01"}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let item = json!({"kind": "inspection", "inspection_id": "I-UA-KYIV-01"});
+    let (st, v) = post(&s, &national, "/v1/cases/K-1/items", &item).await;
+    assert_eq!(st, 201, "{v}");
+    let (st, v) = call(&national, s.http.post(format!("{url}/v1/cases/K-1/export"))).await;
+    assert_eq!(st, 200, "{v}");
+    let zip = v["file"].as_str().expect("file").to_owned();
+
+    let footage: Vec<Vec<u8>> = (0..6)
+        .map(|i| format!("cam-kyiv segment {i}").into_bytes())
+        .collect();
+    let hashes: Vec<String> = footage
+        .iter()
+        .map(|b| kordon_core::sha256(b).to_hex())
+        .collect();
+    let (from, to) = (
+        Timestamp(t0 - 86_400_000).to_string(),
+        Timestamp(t0 + 86_400_000).to_string(),
+    );
+    let path_value = |path: &str, name: &str| -> String {
+        match name {
+            "sha256" => hashes[0].clone(),
+            "id" if path.starts_with("/v1/cases") => "K-1".into(),
+            "id" => "I-UA-KYIV-01".into(),
+            "device" => "cam-kyiv".into(),
+            "file" => zip.clone(),
+            "index" | "seq" => "1".into(),
+            "code" | "origin" => "UA-KYIV-01".into(),
+            "service_no" => "UA-K1".into(),
+            other => panic!("no Kyiv value for path parameter {other} of {path}"),
+        }
+    };
+    let query_value = |name: &str| -> Option<String> {
+        Some(match name {
+            "reason" => "walk".into(),
+            "from" => from.clone(),
+            "to" => to.clone(),
+            "crossing_point" => "UA-KYIV-01".into(),
+            "officer" => "UA-K1".into(),
+            "device" => "cam-kyiv".into(),
+            "inspection_id" => "I-UA-KYIV-01".into(),
+            "vehicle_plate" => "AA1234BB".into(),
+            "declaration_no" => "D-1".into(),
+            "lane" => "1".into(),
+            "q" | "bookmark" => "kyiv".into(),
+            "hash" => hashes[0].clone(),
+            "old" => "1".into(),
+            "new" => "2".into(),
+            _ => return None,
+        })
+    };
+    let doc = serde_json::to_value(kordon_server::routes::openapi()).expect("openapi");
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let Some(op) = item.get("get") else { continue };
+        let mut p = path.clone();
+        let mut query = Vec::new();
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().expect("name");
+            if param["in"] == "path" {
+                p = p.replace(&format!("{{{name}}}"), &path_value(path, name));
+            } else if let Some(v) = query_value(name) {
+                query.push((name.to_owned(), v));
+            }
+        }
+        routes.push((p, query));
+    }
+    assert!(routes.len() >= 25, "the API's GET routes: {routes:?}");
+    let page = |path: &str, pairs: &[(&str, &str)]| {
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+        (path.to_owned(), pairs.collect::<Vec<_>>())
+    };
+    let day = Timestamp(t0).to_string()[..10].to_owned();
+    let segment = format!("segment {}", hashes[0]);
+    routes.extend([
+        page("/ui/", &[]),
+        page("/ui/timeline", &[("device", "cam-kyiv"), ("date", &day)]),
+        page("/ui/timeline", &[("officer", "UA-K1"), ("date", &day)]),
+        page(
+            "/ui/search",
+            &[
+                ("crossing_point", "UA-KYIV-01"),
+                ("vehicle_plate", "AA1234BB"),
+                ("from", &from),
+                ("to", &to),
+            ],
+        ),
+        page("/ui/inspections/I-UA-KYIV-01", &[]),
+        page("/ui/custody", &[("subject", "device cam-kyiv")]),
+        page("/ui/custody", &[("subject", &segment)]),
+        page("/ui/admin", &[]),
+    ]);
+
+    let walk = |token: String| {
+        let routes = routes.clone();
+        let http = s.http.clone();
+        let url = url.clone();
+        async move {
+            let mut answers = Vec::new();
+            for (path, query) in routes {
+                let res = http
+                    .get(format!("{url}{path}"))
+                    .query(&query)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .expect("request");
+                let status = res.status().as_u16();
+                let asked = format!("{path}?{query:?}");
+                answers.push((asked, status, res.bytes().await.expect("body").to_vec()));
+            }
+            answers
+        }
+    };
+    let holds = |body: &[u8], needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+
+    let lviv = [
+        user(&s, "l-analyst", "analyst", &["UA-LVIV-01"]).await,
+        user(&s, "l-auditor", "auditor", &["UA-LVIV-01"]).await,
+        user(&s, "l-supervisor", "supervisor", &["UA-LVIV-01"]).await,
+        officer(&s, "l-officer", "UA-L1").await,
+    ];
+    for (who, token) in ["analyst", "auditor", "supervisor", "officer"]
+        .iter()
+        .zip(lviv)
+    {
+        for (route, status, body) in walk(token).await {
+            for bytes in &footage {
+                assert!(
+                    !holds(&body, bytes),
+                    "{who} {route} ({status}) carries Kyiv footage"
+                );
+            }
+            for h in hashes.iter().filter(|h| !route.contains(h.as_str())) {
+                assert!(
+                    !holds(&body, h.as_bytes()),
+                    "{who} {route} ({status}) names a Kyiv segment"
+                );
+            }
+        }
+    }
+
+    // Where it is allowed, the same walk finds the footage.
+    let found = walk(national).await;
+    assert!(
+        found.iter().any(|(r, st, body)| *st == 200
+            && r.starts_with("/v1/blobs/")
+            && holds(body, &footage[0])),
+        "the national analyst gets the segment"
+    );
+    assert!(
+        found.iter().any(|(r, st, body)| *st == 200
+            && r.starts_with("/v1/exports/")
+            && holds(body, &footage[0])),
+        "and the package with it"
+    );
+}

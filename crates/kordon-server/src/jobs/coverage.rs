@@ -47,6 +47,13 @@ pub(crate) async fn refresh(app: &App) -> Result<usize, ApiError> {
         after.clone_from(last);
         let mut calc = Calculator::new(app);
         for id in &ids {
+            // One inspection per analytics permit: the job takes its turn with the
+            // people reading, and never the core left to uploads.
+            let _turn = app
+                .readers
+                .acquire()
+                .await
+                .map_err(|_| ApiError::Unavailable("the analytics limit is closed".into()))?;
             if let Some(li) = app.meta.inspection(id).await? {
                 calc.coverage(&li).await?;
                 n += 1;

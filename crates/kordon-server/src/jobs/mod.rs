@@ -5,4 +5,5 @@ pub(crate) mod cosigning;
 pub(crate) mod coverage;
 pub(crate) mod forward;
 pub(crate) mod mirror;
+pub(crate) mod relog;
 pub(crate) mod retention;

@@ -86,6 +86,7 @@ async fn record(app: &App, link: &Link) -> Result<Accepted, ApiError> {
         log_index,
         stored,
     };
+    let logging = app.logging.read().await;
     match app.meta.insert_link(&new_link(app, link), now_ms()).await? {
         InsertOutcome::Inserted => {
             let index = app.append(link.bytes().to_vec()).await?;
@@ -106,7 +107,12 @@ async fn record(app: &App, link: &Link) -> Result<Accepted, ApiError> {
             metrics::counter!("kordon_links_total", "outcome" => "retry").increment(1);
             Ok(accepted(index, Stored::Existing))
         }
-        InsertOutcome::Conflict(existing) => Err(equivocation(app, link, &existing.hash).await?),
+        InsertOutcome::Conflict(existing) => {
+            // The custody event takes the guard itself (a second shared hold could wait
+            // behind the relog job's and never get it).
+            drop(logging);
+            Err(equivocation(app, link, &existing.hash).await?)
+        }
     }
 }
 

@@ -124,9 +124,19 @@ pub(crate) async fn token(
     name: &str,
     b: TokenIn,
 ) -> Result<Token, ApiError> {
-    who.require(Op::ManageUsers)?;
-    if app.meta.user(name).await?.is_none() {
+    // Anyone may issue tokens for their own account; the administrator for others, but
+    // not for an account that signs in with a second factor: a token in someone else's
+    // name would use its access without its code (custody would name the account).
+    if who.name != name {
+        who.require(Op::ManageUsers)?;
+    }
+    let Some(user) = app.meta.user(name).await? else {
         return Err(ApiError::NotFound(format!("no user {name}")));
+    };
+    if who.name != name && user.totp_secret.is_some() {
+        return Err(ApiError::Forbidden(format!(
+            "{name} signs in with a second factor: only {name}, signed in, can issue a token for it"
+        )));
     }
     let token = auth::new_secret()?;
     let hash = auth::secret_hash(&token);
@@ -243,23 +253,50 @@ pub(crate) async fn list(app: &App, who: &Principal, page: &Page) -> Result<User
 /// Why a login failed (one message for all, so it says nothing about which part was wrong).
 const LOGIN_FAILED: &str = "wrong name, password or code, or the account is locked";
 
-/// Checks a login; answers the new session id and its CSRF token.
+/// Checks a login from `client`; answers the new session id and its CSRF token. Every
+/// refusal counts against the address (and the address on that account).
 pub(crate) async fn login(
     app: &App,
+    client: std::net::IpAddr,
     name: &str,
     password: &str,
     code: &str,
 ) -> Result<(String, String), ApiError> {
     let now = now_ms();
+    let answer = check_login(app, client, name, password, code, now).await;
+    if let Err(ApiError::Forbidden(_)) = answer {
+        let was_locked = app.login_failures.locked(client, name, now);
+        app.login_failures.failed(client, name, now);
+        if !was_locked && app.login_failures.locked(client, name, now) {
+            tracing::warn!(user = %name, %client, "address locked out of an account after failed logins");
+            metrics::counter!("kordon_accounts_locked_total").increment(1);
+        }
+    }
+    answer
+}
+
+async fn check_login(
+    app: &App,
+    client: std::net::IpAddr,
+    name: &str,
+    password: &str,
+    code: &str,
+    now: i64,
+) -> Result<(String, String), ApiError> {
     if password.len() > MAX_PASSWORD {
         return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
     }
     let Some(u) = app.meta.user(name).await? else {
-        // Spend the same time as for a real user.
-        let _ = auth::hash_password(password.to_owned()).await;
+        // The same work as for a real user (a password check against a hash made with
+        // the same parameters), so the time says nothing about which names exist.
+        let _ = auth::check_password(password.to_owned(), auth::decoy_hash().await?).await;
         return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
     };
-    if u.disabled || u.locked_until.is_some_and(|t| t > now) {
+    if u.disabled
+        || u.locked_until.is_some_and(|t| t > now)
+        || app.login_failures.locked(client, name, now)
+    {
+        let _ = auth::check_password(password.to_owned(), u.password_hash.clone()).await;
         return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
     }
     let mut ok = auth::check_password(password.to_owned(), u.password_hash.clone()).await;
@@ -273,15 +310,16 @@ pub(crate) async fn login(
     if !ok {
         let failed = app
             .meta
-            .login_failed(name, auth::MAX_FAILURES, auth::LOCK_MS, now)
+            .login_failed(name, auth::ACCOUNT_FAILURES, auth::THROTTLE_MS, now)
             .await?;
-        if failed >= auth::MAX_FAILURES {
-            tracing::warn!(user = %name, failed, "account locked after failed logins");
-            metrics::counter!("kordon_accounts_locked_total").increment(1);
+        if failed >= auth::ACCOUNT_FAILURES {
+            tracing::warn!(user = %name, failed, "account throttled after failed logins from many addresses");
+            metrics::counter!("kordon_accounts_throttled_total").increment(1);
         }
         return Err(ApiError::Forbidden(LOGIN_FAILED.into()));
     }
     app.meta.login_succeeded(name).await?;
+    app.login_failures.succeeded(client, name);
     let (id, csrf) = (auth::new_secret()?, auth::new_secret()?);
     app.meta
         .create_session(&auth::secret_hash(&id), name, &csrf, now)

@@ -116,7 +116,7 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
 /// The OpenAPI 3.1 document of the `/v1` API, as served at `/v1/openapi.json` and kept
 /// in `docs/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = api(&crate::state::readers()).split_for_parts();
+    let (_, doc) = api(&crate::state::readers(&crate::state::reader_permits())).split_for_parts();
     doc
 }
 
@@ -137,15 +137,22 @@ async fn healthz() -> &'static str {
 
 async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
     if !app.meta.ping().await {
-        return (StatusCode::SERVICE_UNAVAILABLE, "database not answering\n");
-    }
-    if app.log.is_poisoned() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "log stopped after a storage error\n",
+            "database not answering\n".to_owned(),
         );
     }
-    (StatusCode::OK, "ready\n")
+    match app.log.health() {
+        kordon_log::Health::Ok => (StatusCode::OK, "ready\n".to_owned()),
+        kordon_log::Health::Failing(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("log storage failing, the next write tries again: {why}\n"),
+        ),
+        kordon_log::Health::Stopped(why) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("log stopped until a restart: {why}\n"),
+        ),
+    }
 }
 
 async fn metrics_text() -> impl IntoResponse {
@@ -161,7 +168,7 @@ async fn metrics_text() -> impl IntoResponse {
 /// The HTTP routes.
 pub fn router(app: Arc<App>) -> Router {
     metrics_handle();
-    let readers = crate::state::readers();
+    let readers = crate::state::readers(&app.readers);
     let (api, doc) = api(&readers).split_for_parts();
     let doc = Arc::new(doc);
     Router::new()

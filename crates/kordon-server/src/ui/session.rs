@@ -81,7 +81,7 @@ pub(super) async fn login(
         )
             .into_response();
     }
-    match crate::ops::users::login(&app, f.name.trim(), &f.password, &f.code).await {
+    match crate::ops::users::login(&app, client, f.name.trim(), &f.password, &f.code).await {
         Ok((id, _)) => {
             let secure = if app.config.cookie_insecure {
                 ""
@@ -98,14 +98,11 @@ pub(super) async fn login(
             }
             res
         }
-        Err(e) => {
-            app.login_failures.failed(client, now);
-            (
-                StatusCode::FORBIDDEN,
-                login_form(lang, Some(&e.to_string())),
-            )
-                .into_response()
-        }
+        Err(e) => (
+            StatusCode::FORBIDDEN,
+            login_form(lang, Some(&e.to_string())),
+        )
+            .into_response(),
     }
 }
 
