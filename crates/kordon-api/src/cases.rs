@@ -155,6 +155,10 @@ pub struct Receipt {
     pub event: String,
     /// Its C2SP tlog-proof (base64).
     pub proof: String,
+    /// The private part a version 2 event commits to (recipient and package hash):
+    /// opened for whoever holds the package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<String>,
 }
 
 /// `GET /v1/receipts/{sha256}`: a package's releases, each provable to the log.

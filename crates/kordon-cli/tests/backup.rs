@@ -103,6 +103,25 @@ fn backup_while_serving_check_tamper_and_restore() {
     assert_eq!(c, 2, "{out}");
     assert_eq!(fails(&out).len(), 1, "{out}");
     assert!(
+        out.contains("database row at log index")
+            && out.contains("its private part is not what the log's entry commits to"),
+        "the assignment's detail is in the private part the entry commits to: {out}"
+    );
+
+    let (c, out) = tampered("body", &|t| {
+        let db = t.join("kordon.db");
+        let mut bytes = std::fs::read(&db).expect("db");
+        let at = bytes
+            .windows(15)
+            .rposition(|w| w == b"\naction: assign")
+            .expect("a logged assignment")
+            + 9;
+        bytes[at] = b'A';
+        std::fs::write(&db, bytes).expect("write");
+        relist(t, "kordon.db");
+    });
+    assert_eq!(c, 2, "{out}");
+    assert!(
         out.contains("database row at log index") && out.contains("differs from the log's entry"),
         "{out}"
     );

@@ -45,6 +45,12 @@ pub fn custody_path(note_sha256: &Hash) -> String {
     format!("custody/{}.note", note_sha256.to_hex())
 }
 
+/// Where the private part of a version 2 custody event is (it opens the event's
+/// commitment: `docs/spec/custody.md`).
+pub fn custody_private_path(note_sha256: &Hash) -> String {
+    format!("custody/{}.private", note_sha256.to_hex())
+}
+
 /// Where the tlog-proof of a log entry is.
 pub fn proof_path(entry_sha256: &Hash) -> String {
     format!("{PROOFS}{}.tlog-proof", entry_sha256.to_hex())

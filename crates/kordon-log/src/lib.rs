@@ -34,9 +34,11 @@
 mod durable;
 mod partials;
 mod sequencer;
+mod task;
 mod tiles;
 
 pub use durable::{Fault, FaultyStorage, FsStorage, LogStorage};
 pub use partials::partial_tiles;
-pub use sequencer::{DEFAULT_PARTIAL_GRACE, Health, Log, LogError, LogOptions, Published};
+pub use sequencer::{DEFAULT_PARTIAL_GRACE, Log, LogError, LogOptions, Published};
+pub use task::Health;
 pub use tiles::DiskTiles;

@@ -55,9 +55,17 @@ async fn unlogged_rows(data: &std::path::Path, n: usize, floor: u64) {
             kordon_store::now_ms()
         );
         let hash = kordon_core::sha256(body.as_bytes()).to_hex();
-        meta.insert_custody(&hash, "bench", "bench", body.as_bytes(), 0, floor)
-            .await
-            .expect("row");
+        meta.insert_custody(&kordon_store::meta::NewCustody {
+            hash: &hash,
+            action: "bench",
+            subject: "bench",
+            body: body.as_bytes(),
+            private: None,
+            created_at: 0,
+            log_floor: floor,
+        })
+        .await
+        .expect("row");
     }
 }
 

@@ -20,10 +20,7 @@ use crate::state::App;
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "kordon_session";
-/// Failed logins from one address that lock that address out of an account.
-pub const MAX_FAILURES: i64 = 5;
-/// How long an address stays locked out of an account.
-pub const LOCK_MS: i64 = 15 * 60_000;
+pub use crate::state::{LOCK_MS, MAX_FAILURES};
 /// Failed logins in a row, from any addresses, after which an account takes one attempt
 /// per [`THROTTLE_MS`]: a guesser with many addresses gets a few thousand guesses a day,
 /// the officer waits half a minute, not a quarter of an hour.

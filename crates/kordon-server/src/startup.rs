@@ -52,6 +52,17 @@ fn write_secret(path: &Path, contents: &str) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// The key of the opaque ids in custody entries: the SHA-256 of a fixed note signed with
+/// the log key (Ed25519 signatures are deterministic), so it is the same after every
+/// restart and nobody without the log key can compute it.
+fn opaque_key(log_key: &SignerKey) -> Result<[u8; 32], StartError> {
+    let mut n = kordon_core::note::Note::new("kordon.opaque-ids/v1\n")
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    n.sign(log_key)
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    Ok(kordon_core::sha256(&n.to_bytes()).0)
+}
+
 fn read_secret(path: &Path) -> Result<String, StartError> {
     use std::os::unix::fs::PermissionsExt as _;
     let meta = std::fs::metadata(path)
@@ -183,6 +194,7 @@ pub async fn open_on(
         meta,
         blobs,
         log,
+        opaque_key: opaque_key(&log_key)?,
         log_key,
         admin_token_sha256,
         witnessed,

@@ -6,12 +6,12 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use kordon_core::custody::Custody;
+use kordon_core::custody::{Custody, public_subject};
 use kordon_core::note::{Note, SignerKey};
 use kordon_core::time::Timestamp;
 use kordon_log::Log;
 use kordon_store::blob::BlobStore;
-use kordon_store::meta::Meta;
+use kordon_store::meta::{Meta, NewCustody};
 use kordon_store::now_ms;
 use sha2::{Digest as _, Sha256};
 
@@ -29,6 +29,9 @@ pub struct App {
     /// The transparency log.
     pub log: Log,
     pub(crate) log_key: SignerKey,
+    /// The key of the opaque ids custody entries name people by
+    /// ([`kordon_core::custody::public_subject`]), derived from the log key.
+    pub(crate) opaque_key: [u8; 32],
     pub(crate) admin_token_sha256: [u8; 32],
     /// The latest checkpoint with witness cosignatures: `(size, note bytes)`.
     pub witnessed: Witnessed,
@@ -85,12 +88,17 @@ pub(crate) struct ForwardProgress {
     pub(crate) last_ok_ms: Option<i64>,
 }
 
+/// Failed logins from one address that lock that address out of an account.
+pub const MAX_FAILURES: i64 = 5;
+/// How long an address stays locked out of an account.
+pub const LOCK_MS: i64 = 15 * 60_000;
+
 /// Failed logins one client may make per minute, whatever the accounts.
 pub const CLIENT_FAILURES_PER_MINUTE: usize = 10;
 
 /// Failed logins in memory (a restart forgets them; the account-wide throttle in the
 /// database does not): per client address in the last minute, and per (address, account)
-/// within [`crate::auth::LOCK_MS`]. Five wrong passwords lock an account *for the address
+/// within [`LOCK_MS`]. Five wrong passwords lock an account *for the address
 /// they came from*: whoever guesses cannot lock the officer out at his own desk.
 #[derive(Debug, Default)]
 pub struct LoginLimiter(Mutex<Failures>);
@@ -111,17 +119,15 @@ impl LoginLimiter {
         })
     }
 
-    /// Whether `client` has locked itself out of `account`: [`crate::auth::MAX_FAILURES`]
-    /// failures within [`crate::auth::LOCK_MS`].
+    /// Whether `client` has locked itself out of `account`: [`MAX_FAILURES`] failures
+    /// within [`LOCK_MS`].
     pub fn locked(&self, client: IpAddr, account: &str, now: i64) -> bool {
         self.0.lock().is_ok_and(|m| {
             m.accounts
                 .get(&(client, account.to_owned()))
                 .is_some_and(|v| {
-                    v.iter()
-                        .filter(|t| now - **t < crate::auth::LOCK_MS)
-                        .count()
-                        >= usize::try_from(crate::auth::MAX_FAILURES).unwrap_or(usize::MAX)
+                    v.iter().filter(|t| now - **t < LOCK_MS).count()
+                        >= usize::try_from(MAX_FAILURES).unwrap_or(usize::MAX)
                 })
         })
     }
@@ -132,11 +138,11 @@ impl LoginLimiter {
             if m.clients.len() + m.accounts.len() > 100_000 {
                 m.clients.retain(|_, v| v.iter().any(|t| now - t < 60_000));
                 m.accounts
-                    .retain(|_, v| v.iter().any(|t| now - t < crate::auth::LOCK_MS));
+                    .retain(|_, v| v.iter().any(|t| now - t < LOCK_MS));
             }
             m.clients.entry(client).or_default().push(now);
             let v = m.accounts.entry((client, account.to_owned())).or_default();
-            v.retain(|t| now - t < crate::auth::LOCK_MS);
+            v.retain(|t| now - t < LOCK_MS);
             v.push(now);
         }
     }
@@ -184,7 +190,11 @@ impl App {
             subject: subject.into(),
             detail: detail.into(),
         };
-        let text = c.to_text().map_err(|e| ApiError::Internal(e.to_string()))?;
+        // Version 2: the log gets what outsiders need, the database the rest.
+        let salt = kordon_store::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (text, private) = c
+            .seal(&public_subject(subject, &self.opaque_key), salt)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut note = Note::new(&text).map_err(|e| ApiError::Internal(e.to_string()))?;
         note.sign(&self.log_key)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -192,14 +202,15 @@ impl App {
         let hash = kordon_core::sha256(&bytes).to_hex();
         let _logging = self.logging.read().await;
         self.meta
-            .insert_custody(
-                &hash,
+            .insert_custody(&NewCustody {
+                hash: &hash,
                 action,
                 subject,
-                &bytes,
-                now_ms(),
-                self.log.published().size,
-            )
+                body: &bytes,
+                private: Some(&private),
+                created_at: now_ms(),
+                log_floor: self.log.published().size,
+            })
             .await?;
         let index = self.append(bytes).await?;
         self.meta.set_log_index(&hash, index).await?;

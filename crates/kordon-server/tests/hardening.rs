@@ -62,6 +62,20 @@ async fn errors_are_json_headers_are_set_and_small_holes_are_closed() {
         assert_eq!(h["content-type"], "application/json");
     }
 
+    // Officers' names are personal data: not for anyone without an account.
+    let (st, _, v) = raw(s.http.get(format!("{url}/v1/officers"))).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (401, Some("unauthorized")),
+        "{v}"
+    );
+    let (st, _, v) = raw(s
+        .http
+        .get(format!("{url}/v1/officers"))
+        .bearer_auth(&s.admin))
+    .await;
+    assert_eq!(st, 200, "{v}");
+
     // Security headers on pages, API answers and errors; caches keep nothing but what a
     // route allows (the log's full tiles).
     for path in [

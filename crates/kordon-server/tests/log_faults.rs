@@ -171,7 +171,15 @@ async fn a_restart_finds_a_logged_entry_the_database_missed_in_the_tail() {
     assert_eq!(index, size);
     let hash = kordon_core::sha256(&body).to_hex();
     app.meta
-        .insert_custody(&hash, "test", "test", &body, 0, size - 10)
+        .insert_custody(&kordon_store::meta::NewCustody {
+            hash: &hash,
+            action: "test",
+            subject: "test",
+            body: &body,
+            private: None,
+            created_at: 0,
+            log_floor: size - 10,
+        })
         .await
         .expect("row");
     drop(s);

@@ -34,7 +34,7 @@ mod users;
 pub use assignments::Assignment;
 pub use devices::Device;
 pub use gap_reasons::GapReason;
-pub use links::{InsertOutcome, LinkRow, NewLink, StoredLink, Unlogged};
+pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
 
 pub use cases::{Case, CaseItem, CustodyRow};

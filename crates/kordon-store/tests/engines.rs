@@ -69,9 +69,17 @@ async fn behaves(m: &Meta) {
     assert_eq!(bodies, vec![l0.bytes(), l1.bytes(), l2.bytes()]);
 
     // The log's bookkeeping.
-    m.insert_custody("c0", "view", "inspection:I-1", b"custody zero", NOW, 0)
-        .await
-        .expect("custody");
+    m.insert_custody(&kordon_store::meta::NewCustody {
+        hash: "c0",
+        action: "view",
+        subject: "inspection:I-1",
+        body: b"custody zero",
+        private: None,
+        created_at: NOW,
+        log_floor: 0,
+    })
+    .await
+    .expect("custody");
     let unlogged: Vec<String> = m
         .unlogged()
         .await
@@ -103,9 +111,17 @@ async fn behaves(m: &Meta) {
             (format!("device cam-1 seq {i}"), format!("t1-{i}")),
             (format!("device cam-10 seq {i}"), format!("t10-{i}")),
         ] {
-            m.insert_custody(&hash, "tombstone", &subject, b"x", NOW, 0)
-                .await
-                .expect("custody");
+            m.insert_custody(&kordon_store::meta::NewCustody {
+                hash: &hash,
+                action: "tombstone",
+                subject: &subject,
+                body: b"x",
+                private: None,
+                created_at: NOW,
+                log_floor: 0,
+            })
+            .await
+            .expect("custody");
         }
         m.set_log_index(&format!("t1-{i}"), 1000 + 2 * i as u64)
             .await

@@ -19,10 +19,9 @@ use std::path::PathBuf;
 use kordon_core::Hash;
 use kordon_core::chain::{ChainOptions, verify_chain};
 use kordon_core::checkpoint;
-use kordon_core::custody::Custody;
 use kordon_core::link::{Link, LinkBody};
 use kordon_core::merkle::MemoryHashes;
-use kordon_core::note::{Note, VerifierKey};
+use kordon_core::note::VerifierKey;
 use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
 
 /// Why the audit could not run at all (what it finds is in [`Audit::problems`]).
@@ -187,19 +186,17 @@ pub fn audit(
     for (i, e) in entries.iter().enumerate() {
         let first_line = e.split(|b| *b == b'\n').next().unwrap_or_default();
         match first_line {
-            b"kordon.custody/v1" => {
-                let Ok(note) = Note::parse(e) else {
-                    problems.push(format!("entry {i}: malformed custody event"));
-                    continue;
+            b"kordon.custody/v1" | b"kordon.custody/v2" => {
+                let ev = match crate::logged_event(e, std::slice::from_ref(key), None) {
+                    Ok((ev, _)) => ev,
+                    Err(err) => {
+                        problems.push(format!("entry {i}: custody event {err}"));
+                        continue;
+                    }
                 };
-                if note.verify(std::slice::from_ref(key)).is_err() {
-                    problems.push(format!(
-                        "entry {i}: custody event not signed by the log key"
-                    ));
-                    continue;
-                }
-                match Custody::parse(note.text()) {
-                    Ok(c) if c.action == "enroll" => match VerifierKey::parse(&c.detail) {
+                // What the audit needs is public in both versions.
+                match (ev.action(), ev.public_detail()) {
+                    ("enroll", Some(d)) => match VerifierKey::parse(d) {
                         Ok(k) => {
                             device_keys.insert(k.name().to_owned(), k);
                         }
@@ -207,11 +204,10 @@ pub fn audit(
                             problems.push(format!("entry {i}: enrollment with a bad key: {err}"));
                         }
                     },
-                    Ok(c) if c.action == kordon_core::package::TOMBSTONE_ACTION => {
-                        tombstones.insert(c.subject);
+                    (kordon_core::package::TOMBSTONE_ACTION, _) => {
+                        tombstones.insert(ev.subject().to_owned());
                     }
-                    Ok(_) => {}
-                    Err(err) => problems.push(format!("entry {i}: custody event: {err}")),
+                    _ => {}
                 }
             }
             b"kordon.segment/v1" | b"kordon.event/v1" => match Link::parse(e) {

@@ -30,6 +30,31 @@ pub mod audit;
 pub mod online;
 mod package;
 
+/// A custody event signed by one of `log_keys`, of either version: answers what the log
+/// shows and, for version 1 or a version 2 event with its `private` part (checked against
+/// the commitment), the whole event.
+pub(crate) fn logged_event(
+    bytes: &[u8],
+    log_keys: &[kordon_core::note::VerifierKey],
+    private: Option<&str>,
+) -> Result<
+    (
+        kordon_core::custody::Event,
+        Option<kordon_core::custody::Custody>,
+    ),
+    String,
+> {
+    let n = kordon_core::note::Note::parse(bytes).map_err(|e| format!("not a signed note: {e}"))?;
+    n.verify(log_keys)
+        .map_err(|e| format!("not signed by the log: {e}"))?;
+    let e = kordon_core::custody::Event::parse(n.text())
+        .map_err(|e| format!("not a custody event: {e}"))?;
+    let whole = e
+        .open(private)
+        .map_err(|e| format!("its private part does not open it: {e}"))?;
+    Ok((e, whole))
+}
+
 pub use package::verify_package;
 
 /// How one check came out.

@@ -10,7 +10,7 @@ use kordon_api::cases::{Receipts, SegmentEvidence};
 use kordon_core::custody::Custody;
 use kordon_core::hash::Hash;
 use kordon_core::link::{Link, LinkBody};
-use kordon_core::note::{Note, VerifierKey};
+use kordon_core::note::VerifierKey;
 use kordon_core::policy::Policy;
 use kordon_core::tlog_proof::TlogProof;
 use sha2::{Digest as _, Sha256};
@@ -210,11 +210,21 @@ fn proof_holds(entry: &[u8], proof: &[u8], policy: &Policy) -> Result<u64, Strin
     Ok(p.index)
 }
 
-fn log_custody(bytes: &[u8], policy: &Policy) -> Result<Custody, String> {
-    let n = Note::parse(bytes).map_err(|e| e.to_string())?;
-    n.verify(policy.logs())
-        .map_err(|e| format!("not signed by the log: {e}"))?;
-    Custody::parse(n.text()).map_err(|e| e.to_string())
+/// A custody event signed by the log, whole: version 1, or version 2 opened with the
+/// private part the server gave (checked against the entry's commitment).
+fn log_custody(bytes: &[u8], policy: &Policy, private: Option<&str>) -> Result<Custody, String> {
+    let (e, whole) = crate::logged_event(bytes, policy.logs(), private)?;
+    match whole {
+        Some(c) => Ok(c),
+        // An enrollment's key is public in version 2 too.
+        None => Ok(Custody {
+            time: e.time(),
+            actor: "-".into(),
+            action: e.action().to_owned(),
+            subject: e.subject().to_owned(),
+            detail: e.public_detail().unwrap_or_default().to_owned(),
+        }),
+    }
 }
 
 /// SHA-256 and size of a file.
@@ -263,7 +273,7 @@ pub fn segment(file: &Path, server: &str, trusted: Option<&str>) -> Result<bool>
     let enroll_bytes = b64("enroll_event", &v.enroll_event)?;
     let enroll_proof = b64("enroll_proof", &v.enroll_proof)?;
     let link_proof = b64("link_proof", &v.link_proof)?;
-    let key = log_custody(&enroll_bytes, &policy).and_then(|c| {
+    let key = log_custody(&enroll_bytes, &policy, None).and_then(|c| {
         if c.action != "enroll" {
             return Err(format!(
                 "the key event is {:?}, not an enrollment",
@@ -340,7 +350,7 @@ pub fn receipts(file: &Path, server: &str, trusted: Option<&str>) -> Result<bool
     for r in &v.receipts {
         let event = b64("event", &r.event)?;
         let proof = b64("proof", &r.proof)?;
-        let res = log_custody(&event, &policy).and_then(|c| {
+        let res = log_custody(&event, &policy, r.private.as_deref()).and_then(|c| {
             if c.action != "case-release" || !c.detail.contains(&sha.to_hex()) {
                 return Err("the event is not a release of this package".to_owned());
             }

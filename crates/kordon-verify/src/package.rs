@@ -5,10 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
-use kordon_core::custody::Custody;
 use kordon_core::hash::{Hash, sha256};
 use kordon_core::link::{Link, LinkBody};
-use kordon_core::note::{Note, VerifierKey};
+use kordon_core::note::VerifierKey;
 use kordon_core::package::{self, Contents};
 use kordon_core::policy::Policy;
 use kordon_core::tlog_proof::TlogProof;
@@ -28,14 +27,6 @@ fn proven(z: &mut Zip, entry: &[u8], policy: &Policy) -> Result<u64, String> {
     p.verify(entry, policy)
         .map_err(|e| format!("its proof {path} does not hold: {e}"))?;
     Ok(p.index)
-}
-
-/// A custody event signed by the log, parsed.
-fn custody(bytes: &[u8], log_keys: &[VerifierKey]) -> Result<Custody, String> {
-    let n = Note::parse(bytes).map_err(|e| format!("not a signed note: {e}"))?;
-    n.verify(log_keys)
-        .map_err(|e| format!("not signed by the log: {e}"))?;
-    Custody::parse(n.text()).map_err(|e| format!("not a custody event: {e}"))
 }
 
 /// Verifies the package at `path`. `trusted_policy` is a tlog-policy obtained
@@ -179,14 +170,16 @@ impl Verification {
     ) -> BTreeMap<String, (Hash, u64)> {
         let r = &mut self.r;
         let export = z.read(package::EXPORT_EVENT).and_then(|b| {
-            let c = custody(&b, policy.logs())?;
-            if c.action != package::EXPORT_ACTION {
-                return Err(format!("is a {:?} event, not an export", c.action));
+            let (e, _) = crate::logged_event(&b, policy.logs(), None)?;
+            if e.action() != package::EXPORT_ACTION {
+                return Err(format!("is a {:?} event, not an export", e.action()));
             }
-            let (case, digest) = package::contents_of_export(&c.detail)
+            let (case, digest) = e
+                .public_detail()
+                .and_then(package::contents_of_export)
                 .ok_or_else(|| "does not name a contents list".to_owned())?;
             let index = proven(z, &b, policy)?;
-            Ok((case.to_owned(), digest, index, c.time))
+            Ok((case.to_owned(), digest, index, e.time()))
         });
         let contents = z.read(package::CONTENTS).and_then(|b| {
             let t = String::from_utf8(b).map_err(|_| "is not UTF-8".to_owned())?;
@@ -316,34 +309,73 @@ impl Verification {
             tombstones: BTreeMap::new(),
         };
         for p in self.names.iter().filter(|n| n.starts_with("custody/")) {
-            let Ok(b) = z.read(p) else { continue };
-            let named = p.trim_start_matches("custody/").trim_end_matches(".note");
-            let res = (|| {
-                if named != sha256(&b).to_hex() {
-                    return Err("its name is not the SHA-256 of its bytes".to_owned());
+            let res = if let Some(named) = p
+                .strip_prefix("custody/")
+                .and_then(|n| n.strip_suffix(".private"))
+            {
+                // A private part opens the event beside it, checked there.
+                if self.names.contains(&format!("custody/{named}.note")) {
+                    continue;
                 }
-                let c = custody(&b, policy.logs())?;
-                let i = proven(z, &b, policy)?;
-                if c.action == "enroll"
-                    && let Some(d) = c.subject.strip_prefix("device ")
-                {
-                    facts
-                        .enrolled
-                        .entry(d.to_owned())
-                        .or_default()
-                        .insert(c.detail.clone());
-                }
-                if c.action == package::TOMBSTONE_ACTION {
-                    facts.tombstones.insert(c.subject.clone(), c.detail.clone());
-                }
-                Ok(format!(
-                    "{} {} by {} at {}, in the log at index {i}",
-                    c.action, c.subject, c.actor, c.time
-                ))
-            })();
+                Err("opens no custody event in the package".to_owned())
+            } else {
+                self.custody_event(z, policy, p, &mut facts)
+            };
             self.r.check(p.clone(), res);
         }
         facts
+    }
+
+    /// One custody event of step 4 (and its private part, if the package has it).
+    fn custody_event(
+        &self,
+        z: &mut Zip,
+        policy: &Policy,
+        p: &str,
+        facts: &mut Facts,
+    ) -> Result<String, String> {
+        let b = z.read(p)?;
+        let named = p.trim_start_matches("custody/").trim_end_matches(".note");
+        if named != sha256(&b).to_hex() {
+            return Err("its name is not the SHA-256 of its bytes".to_owned());
+        }
+        let private_path = format!("custody/{named}.private");
+        let private = if self.names.contains(&private_path) {
+            let bytes = z.read(&private_path)?;
+            Some(String::from_utf8(bytes).map_err(|_| format!("{private_path} is not UTF-8"))?)
+        } else {
+            None
+        };
+        let (e, whole) = crate::logged_event(&b, policy.logs(), private.as_deref())?;
+        let i = proven(z, &b, policy)?;
+        if let Some(detail) = e.public_detail() {
+            if e.action() == "enroll"
+                && let Some(d) = e.subject().strip_prefix("device ")
+            {
+                facts
+                    .enrolled
+                    .entry(d.to_owned())
+                    .or_default()
+                    .insert(detail.to_owned());
+            }
+            if e.action() == package::TOMBSTONE_ACTION {
+                facts
+                    .tombstones
+                    .insert(e.subject().to_owned(), detail.to_owned());
+            }
+        }
+        Ok(match whole {
+            Some(c) => format!(
+                "{} {} by {} at {}, in the log at index {i}",
+                c.action, c.subject, c.actor, c.time
+            ),
+            None => format!(
+                "{} {} at {} (who and why are committed to, not opened here), in the log at index {i}",
+                e.action(),
+                e.subject(),
+                e.time()
+            ),
+        })
     }
 
     /// Step 5: every device key is one an enrollment event in the log names for it.

@@ -675,13 +675,14 @@ async fn packages_verify_and_every_forgery_is_caught() {
                 n.starts_with("custody/")
                     && kordon_core::note::Note::parse(b)
                         .ok()
-                        .and_then(|n| kordon_core::custody::Custody::parse(n.text()).ok())
-                        .is_some_and(|c| c.action == "tombstone")
+                        .and_then(|n| kordon_core::custody::Event::parse(n.text()).ok())
+                        .is_some_and(|e| e.action() == "tombstone")
             })
             .map(|(n, _)| n.clone())
             .collect();
         assert!(!t.is_empty());
         for n in t {
+            z.remove(&n.replace(".note", ".private"));
             z.remove(&n);
         }
     });
@@ -689,6 +690,34 @@ async fn packages_verify_and_every_forgery_is_caught() {
     assert!(
         out.contains("missing: link"),
         "without its tombstone a purged segment is missing: {out}"
+    );
+
+    // Custody events are version 2: the package opens each with its private part; a
+    // private part changed (who did it, or why), or one that opens no event, fails.
+    let files = read_zip(&pkg4);
+    let private: Vec<&String> = files.keys().filter(|n| n.ends_with(".private")).collect();
+    assert!(!private.is_empty(), "the package opens its custody events");
+    let (_, out) = verify(&["--verbose", pkg4.to_str().expect("utf8")]);
+    assert!(
+        out.contains("case-open case C-2 by ") && !out.contains("not opened here"),
+        "every event opened, who did it shown: {out}"
+    );
+    let victim_private = private[0].clone();
+    let (code, out) = tampered(d, &pkg4, "private-changed", |z| {
+        let b = z.get_mut(&victim_private).expect("private part");
+        let at = b.len() - 2;
+        b[at] ^= 0x01;
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&victim_private), "{out}");
+    let (code, out) = tampered(d, &pkg4, "private-orphan", |z| {
+        let note = victim_private.replace(".private", ".note");
+        z.remove(&note);
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("opens no custody event in the package"),
+        "{out}"
     );
 
     // Scrub: a stored blob corrupted on disk is found, quarantined and reported.

@@ -241,6 +241,19 @@ async fn problems(dir: &Path) -> Result<Vec<String>> {
             )),
         }
     }
+    // The private parts the database keeps must open what the log's entries commit to.
+    for (i, private) in meta.logged_private_parts().await? {
+        let opens = entries
+            .get(i as usize)
+            .and_then(|e| kordon_core::note::Note::parse(e).ok())
+            .and_then(|n| kordon_core::custody::Sealed::parse(n.text()).ok())
+            .is_some_and(|s| s.open(&private).is_ok());
+        if !opens {
+            problems.push(format!(
+                "database row at log index {i}: its private part is not what the log's entry commits to"
+            ));
+        }
+    }
     let missing: Vec<usize> = (0..seen.len()).filter(|i| !seen[*i]).collect();
     if let Some(first) = missing.first() {
         problems.push(format!(

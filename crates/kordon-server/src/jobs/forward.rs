@@ -18,7 +18,7 @@ use base64::Engine as _;
 use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled, device_path};
 use kordon_api::edges::{EdgeProgress, EntriesIn};
 use kordon_core::checkpoint::Checkpoint;
-use kordon_core::custody::Custody;
+use kordon_core::custody::Event;
 use kordon_core::link::{Link, LinkBody};
 use kordon_core::note::{Note, SignerKey};
 use serde::de::DeserializeOwned;
@@ -230,11 +230,14 @@ impl Forwarder {
     async fn item(&self, entry: &[u8]) -> Result<()> {
         let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
         match first_line {
-            b"kordon.custody/v1" => {
+            b"kordon.custody/v1" | b"kordon.custody/v2" => {
                 let note = Note::parse(entry).map_err(local)?;
-                let c = Custody::parse(note.text()).map_err(local)?;
-                if c.action == "enroll" {
-                    self.enroll(&c).await?;
+                let e = Event::parse(note.text()).map_err(local)?;
+                // An enrollment's key is public in both versions.
+                if e.action() == "enroll"
+                    && let Some(key) = e.public_detail()
+                {
+                    self.enroll(e.subject(), key).await?;
                 }
                 Ok(())
             }
@@ -247,8 +250,8 @@ impl Forwarder {
     }
 
     /// Enrolls the device at the centre with the same key, unless it already is.
-    async fn enroll(&self, c: &Custody) -> Result<()> {
-        let device = c.subject.strip_prefix("device ").unwrap_or(&c.subject);
+    async fn enroll(&self, subject: &str, key: &str) -> Result<()> {
+        let device = subject.strip_prefix("device ").unwrap_or(subject);
         let known = match self
             .call::<Device>(self.http.get(self.url(&device_path(device))))
             .await
@@ -258,7 +261,7 @@ impl Forwarder {
             Err(e) => return Err(e),
         };
         if let Some(d) = known {
-            if d.key != c.detail {
+            if d.key != key {
                 return Err(local(format!(
                     "device {device} is enrolled at the centre with another key"
                 )));
@@ -275,7 +278,7 @@ impl Forwarder {
             .call(self.http.post(self.url("/v1/enroll")).json(&EnrollRequest {
                 device: device.to_owned(),
                 token: t.token,
-                key: c.detail.clone(),
+                key: key.to_owned(),
             }))
             .await?;
         Ok(())

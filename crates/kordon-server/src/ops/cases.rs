@@ -549,6 +549,7 @@ pub(crate) async fn receipts(app: &App, sha: &str) -> Result<Receipts, ApiError>
             Some(Receipt {
                 event: b64.encode(&r.body),
                 proof: b64.encode(&p.1),
+                private: r.private.clone(),
             })
         })
         .collect();

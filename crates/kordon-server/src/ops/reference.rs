@@ -151,7 +151,8 @@ pub(crate) async fn put_officer(
 }
 
 /// Every officer.
-pub(crate) async fn officers(app: &App) -> Result<OfficerList, ApiError> {
+pub(crate) async fn officers(app: &App, who: &Principal) -> Result<OfficerList, ApiError> {
+    who.require(Op::ViewDashboard)?;
     let rows = app.meta.officers().await?;
     Ok(OfficerList {
         officers: rows

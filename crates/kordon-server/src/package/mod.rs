@@ -225,6 +225,9 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             for c in &g.custody {
                 let h = Hash::from_hex(&c.hash).map_err(internal)?;
                 pkg.add(&package::custody_path(&h), &c.body)?;
+                if let Some(private) = &c.private {
+                    pkg.add(&package::custody_private_path(&h), private.as_bytes())?;
+                }
             }
             pkg.add(package::REPORT, report.as_bytes())?;
             Ok((g, pkg))

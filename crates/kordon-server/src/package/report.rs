@@ -4,9 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use kordon_core::custody::Custody;
 use kordon_core::link::{Link, LinkBody};
-use kordon_core::note::Note;
 use kordon_store::meta::{Case, CaseItem, CustodyRow, LinkRow};
 
 use crate::localtime::local;
@@ -113,10 +111,7 @@ pub(crate) fn html(
     }
     h.push_str("<h2>Ланцюг опіки / Custody trail</h2>\n<table><tr><th>час / time (UTC)</th><th>хто / who</th><th>дія / action</th><th>об'єкт / subject</th><th>деталі / detail</th></tr>\n");
     for c in custody {
-        if let Ok(ev) = Note::parse(&c.body)
-            .map_err(|e| e.to_string())
-            .and_then(|n| Custody::parse(n.text()).map_err(|e| e.to_string()))
-        {
+        if let Ok(ev) = c.event() {
             h.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 ev.time,

@@ -38,11 +38,14 @@ pub(crate) async fn put_crossing_point(
     ))
 }
 
-/// Every officer.
+/// Every officer (names are personal data: signed in only).
 #[utoipa::path(get, path = "/v1/officers", tag = "reference",
-    responses((status = 200, body = OfficerList)))]
-pub(crate) async fn officers(State(app): State<Arc<App>>) -> Result<Json<OfficerList>, ApiError> {
-    Ok(Json(reference::officers(&app).await?))
+    responses((status = 200, body = OfficerList), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn officers(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<OfficerList>, ApiError> {
+    Ok(Json(reference::officers(&app, &who).await?))
 }
 
 /// Adds or changes an officer (administrator).

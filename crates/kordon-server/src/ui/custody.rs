@@ -77,7 +77,7 @@ pub(super) async fn custody(
             thead { tr { th { (t(lang, "time")) } th { (t(lang, "who")) } th { (t(lang, "action")) } th { (t(lang, "subject")) } th { (t(lang, "detail")) } th {} } }
             tbody {
                 @for r in &rows {
-                    @let c = kordon_core::note::Note::parse(&r.body).ok().and_then(|n| kordon_core::custody::Custody::parse(n.text()).ok());
+                    @let c = r.event().ok();
                     @if let Some(c) = c {
                         tr {
                             td { (show(c.time.0, &tz)) } td { (c.actor) } td { (c.action) } td { (c.subject) } td { (c.detail) }

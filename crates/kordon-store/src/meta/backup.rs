@@ -188,6 +188,28 @@ impl Meta {
             .collect()
     }
 
+    /// The private parts of the logged version 2 custody events, as `(log index, private
+    /// part)`, in index order.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn logged_private_parts(&self) -> Result<Vec<(u64, String)>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT log_index, private FROM custody WHERE log_index IS NOT NULL AND private IS NOT NULL ORDER BY log_index",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let i: i64 = r.try_get("log_index")?;
+                Ok((
+                    u64::try_from(i).map_err(|_| MetaError::Invalid(format!("log index {i}")))?,
+                    r.try_get("private")?,
+                ))
+            })
+            .collect()
+    }
+
     /// Every row the log holds, as `(log index, the bytes logged)`: device links and
     /// custody events, in index order.
     ///

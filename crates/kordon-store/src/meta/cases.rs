@@ -62,6 +62,23 @@ pub struct CustodyRow {
     pub body: Vec<u8>,
     /// Position in the log.
     pub log_index: Option<i64>,
+    /// The private part a version 2 event commits to (`None` for version 1).
+    pub private: Option<String>,
+}
+
+impl CustodyRow {
+    /// The whole event: a version 1 note as it is, a version 2 one opened with its
+    /// private part (checked against the entry's commitment).
+    ///
+    /// # Errors
+    /// The note does not parse, or the private part is missing or does not open it.
+    pub fn event(&self) -> Result<kordon_core::custody::Custody, String> {
+        let note = kordon_core::note::Note::parse(&self.body).map_err(|e| e.to_string())?;
+        kordon_core::custody::Event::parse(note.text())
+            .and_then(|e| e.open(self.private.as_deref()))
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "a version 2 event without its private part".to_owned())
+    }
 }
 
 /// SQL: footage of camera `?1` over `[?2, ?3)` overlaps an inspection of one of its
@@ -396,7 +413,8 @@ impl Meta {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Custody events of `action` whose detail mentions `text`, in log order.
+    /// Custody events of `action` whose detail (public or private) mentions `text`, in
+    /// log order.
     ///
     /// # Errors
     /// Database errors.
@@ -406,8 +424,8 @@ impl Meta {
         text: &str,
     ) -> Result<Vec<CustodyRow>, MetaError> {
         let rows = sqlx::query(match self.engine {
-            Engine::Sqlite => "SELECT * FROM custody WHERE action = $1 AND instr(CAST(body AS TEXT), $2) > 0 ORDER BY log_index",
-            Engine::Postgres => "SELECT * FROM custody WHERE action = $1 AND strpos(convert_from(body, 'UTF8'), $2) > 0 ORDER BY log_index",
+            Engine::Sqlite => "SELECT * FROM custody WHERE action = $1 AND (instr(CAST(body AS TEXT), $2) > 0 OR instr(private, $2) > 0) ORDER BY log_index",
+            Engine::Postgres => "SELECT * FROM custody WHERE action = $1 AND (strpos(convert_from(body, 'UTF8'), $2) > 0 OR strpos(private, $2) > 0) ORDER BY log_index",
         })
             .bind(action)
             .bind(text)

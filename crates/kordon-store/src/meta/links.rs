@@ -88,6 +88,25 @@ pub struct LinkRow {
     pub tombstone: Option<String>,
 }
 
+/// A custody event to store ([`Meta::insert_custody`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewCustody<'a> {
+    /// SHA-256 of the signed note, hex.
+    pub hash: &'a str,
+    /// Its action.
+    pub action: &'a str,
+    /// Its whole subject (the database's, which may name a person).
+    pub subject: &'a str,
+    /// The signed note, as logged.
+    pub body: &'a [u8],
+    /// The private part a version 2 note commits to.
+    pub private: Option<&'a str>,
+    /// When it was stored, Unix ms.
+    pub created_at: i64,
+    /// The log's published size now: its entry will be at or above it.
+    pub log_floor: u64,
+}
+
 impl Meta {
     /// Every link of `device` from the first to the last that overlaps `[from, to)` (an
     /// event: whose time is in it), so
@@ -256,28 +275,20 @@ impl Meta {
             .collect()
     }
 
-    /// Stores a custody event note; `log_floor` is the log's published size now (its
-    /// entry will be at or above it).
+    /// Stores a custody event note.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn insert_custody(
-        &self,
-        hash: &str,
-        action: &str,
-        subject: &str,
-        body: &[u8],
-        now: i64,
-        log_floor: u64,
-    ) -> Result<(), MetaError> {
-        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at, log_floor, subject_key) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
-            .bind(hash)
-            .bind(action)
-            .bind(subject)
-            .bind(body)
-            .bind(now)
-            .bind(log_floor as i64)
-            .bind(super::cases::subject_key(subject))
+    pub async fn insert_custody(&self, c: &NewCustody<'_>) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO custody (hash, action, subject, body, created_at, log_floor, subject_key, private) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+            .bind(c.hash)
+            .bind(c.action)
+            .bind(c.subject)
+            .bind(c.body)
+            .bind(c.created_at)
+            .bind(c.log_floor as i64)
+            .bind(super::cases::subject_key(c.subject))
+            .bind(c.private)
             .execute(&self.pool)
             .await?;
         Ok(())
