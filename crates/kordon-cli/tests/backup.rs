@@ -88,18 +88,21 @@ fn backup_while_serving_check_tamper_and_restore() {
         "the log check itself catches it too: {out}"
     );
 
-    let (c, out) = tampered("row", &|t| {
-        let db = t.join("kordon.db");
-        let mut bytes = std::fs::read(&db).expect("db");
-        let at = bytes
-            .windows(18)
-            .rposition(|w| w == b"\ndetail: officer U")
-            .expect("a custody event naming an officer")
-            + 10;
-        bytes[at] = b'O';
-        std::fs::write(&db, bytes).expect("write");
-        relist(t, "kordon.db");
-    });
+    // One byte of the database changed where `needle` last occurs, `at` bytes in.
+    let flip = |needle: &'static [u8], at: usize, to: u8| {
+        move |t: &Path| {
+            let db = t.join("kordon.db");
+            let mut bytes = std::fs::read(&db).expect("db");
+            let found = bytes
+                .windows(needle.len())
+                .rposition(|w| w == needle)
+                .expect("the text to change");
+            bytes[found + at] = to;
+            std::fs::write(&db, bytes).expect("write");
+            relist(t, "kordon.db");
+        }
+    };
+    let (c, out) = tampered("row", &flip(b"\ndetail: officer U", 10, b'O'));
     assert_eq!(c, 2, "{out}");
     assert_eq!(fails(&out).len(), 1, "{out}");
     assert!(
@@ -108,18 +111,7 @@ fn backup_while_serving_check_tamper_and_restore() {
         "the assignment's detail is in the private part the entry commits to: {out}"
     );
 
-    let (c, out) = tampered("body", &|t| {
-        let db = t.join("kordon.db");
-        let mut bytes = std::fs::read(&db).expect("db");
-        let at = bytes
-            .windows(15)
-            .rposition(|w| w == b"\naction: assign")
-            .expect("a logged assignment")
-            + 9;
-        bytes[at] = b'A';
-        std::fs::write(&db, bytes).expect("write");
-        relist(t, "kordon.db");
-    });
+    let (c, out) = tampered("body", &flip(b"\naction: assign", 9, b'A'));
     assert_eq!(c, 2, "{out}");
     assert!(
         out.contains("database row at log index") && out.contains("differs from the log's entry"),

@@ -199,15 +199,7 @@ impl Meta {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let i: i64 = r.try_get("log_index")?;
-                Ok((
-                    u64::try_from(i).map_err(|_| MetaError::Invalid(format!("log index {i}")))?,
-                    r.try_get("private")?,
-                ))
-            })
-            .collect()
+        by_log_index(&rows, "private")
     }
 
     /// Every row the log holds, as `(log index, the bytes logged)`: device links and
@@ -223,14 +215,22 @@ impl Meta {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let i: i64 = r.try_get("log_index")?;
-                Ok((
-                    u64::try_from(i).map_err(|_| MetaError::Invalid(format!("log index {i}")))?,
-                    r.try_get("body")?,
-                ))
-            })
-            .collect()
+        by_log_index(&rows, "body")
     }
+}
+
+/// Rows as `(log index, column)`.
+fn by_log_index<T>(rows: &[sqlx::any::AnyRow], column: &str) -> Result<Vec<(u64, T)>, MetaError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    rows.iter()
+        .map(|r| {
+            let i: i64 = r.try_get("log_index")?;
+            Ok((
+                u64::try_from(i).map_err(|_| MetaError::Invalid(format!("log index {i}")))?,
+                r.try_get(column)?,
+            ))
+        })
+        .collect()
 }
