@@ -293,6 +293,7 @@ pub async fn decoy_hash() -> Result<String, ApiError> {
 
 /// Whether `password` matches an Argon2id PHC string.
 pub async fn check_password(password: String, phc: String) -> bool {
+    metrics::counter!("kordon_password_checks_total").increment(1);
     tokio::task::spawn_blocking(move || {
         argon2::Argon2::default()
             .verify_password(password.as_bytes(), phc.as_str())

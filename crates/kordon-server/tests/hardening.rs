@@ -286,6 +286,37 @@ async fn errors_are_json_headers_are_set_and_small_holes_are_closed() {
     let r = sign_in("the second long password").await.expect("login");
     assert_eq!(r.status().as_u16(), 303, "enabled again");
 
+    // Login timing tells no names apart: a name that does not exist costs exactly the one
+    // Argon2id check a wrong password for a real account does.
+    let checks = || async {
+        let text = http
+            .get(format!("{url}/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("kordon_password_checks_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    for (name, password) in [
+        ("nobody-by-this-name", "some password"),
+        ("auditor3", "a wrong password"),
+    ] {
+        let before = checks().await;
+        let r = http
+            .post(format!("{url}/ui/login"))
+            .form(&[("name", name), ("password", password)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status().as_u16(), 403, "{name}");
+        assert_eq!(checks().await - before, 1.0, "{name}: one password check");
+    }
+
     // X-Forwarded-For from a peer that is not a configured proxy is the client's own
     // claim: eleven failures from here are one client's, whatever each one claims.
     let mut last = 0;
