@@ -426,12 +426,7 @@ async fn csrf_lockout_second_factor_and_cross_site_login() {
     let cookie = s.login("sup", PASSWORD, "").await.expect("login");
     let (st, html) = s.page("/ui/", &cookie).await;
     assert_eq!(st, StatusCode::OK);
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the page carries the CSRF token")
-        .to_owned();
+    let csrf = csrf_of(&html);
     let bookmark = json!({"inspection_id": "NO-SUCH", "at": "2026-01-01T10:00:00Z", "label": "x"});
     let post = |csrf: Option<&str>| {
         let mut rb = s
@@ -556,12 +551,7 @@ async fn csrf_lockout_second_factor_and_cross_site_login() {
         .await
         .expect("password and code");
     let (_, html) = s.page("/ui/", &tot).await;
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("csrf")
-        .to_owned();
+    let csrf = csrf_of(&html);
     let own = |name: &'static str| {
         s.http
             .post(format!("{}/v1/users/{name}/tokens", s.url))
@@ -727,4 +717,13 @@ async fn audit_runs_by_role_and_only_for_their_own_starter() {
         (StatusCode::NOT_FOUND, Some("not_found")),
         "{v}"
     );
+}
+
+/// The CSRF token a page carries in its forms.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page carries the CSRF token")
+        .to_owned()
 }

@@ -552,6 +552,26 @@ async fn no_route_reaches_another_crossing_points_footage() {
         }
     }
 
+    // Officers' names too are listed only within scope.
+    for (no, cp) in [("UA-K1", "UA-KYIV-01"), ("UA-L1", "UA-LVIV-01")] {
+        let (st, v) = s
+            .json(
+                s.http
+                    .put(format!("{url}/v1/officers/{no}"))
+                    .json(&json!({"name": format!("officer {no}"), "crossing_point": cp})),
+            )
+            .await;
+        assert!(st == 200 || st == 201, "{v}");
+    }
+    let l_analyst = user(&s, "l-analyst2", "analyst", &["UA-LVIV-01"]).await;
+    let (st, v) = call(&l_analyst, s.http.get(format!("{url}/v1/officers"))).await;
+    assert_eq!(st, 200, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("UA-LVIV-01") && !text.contains("UA-KYIV-01"),
+        "{v}"
+    );
+
     // Where it is allowed, the same walk finds the footage.
     let found = walk(national).await;
     assert!(

@@ -157,6 +157,7 @@ pub(crate) async fn officers(app: &App, who: &Principal) -> Result<OfficerList, 
     Ok(OfficerList {
         officers: rows
             .into_iter()
+            .filter(|o| who.sees_crossing_point(&o.crossing_point))
             .map(|o| Officer {
                 service_no: o.service_no,
                 name: o.name,
