@@ -814,7 +814,14 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     }
     let mut confirmed: Vec<(Link, u64)> = Vec::new();
     let mut checkpoints: Vec<(u64, Hash)> = Vec::new();
-    for round in 0..3u64 {
+    // 3 kills here; `scripts/soak log` runs 100.
+    let rounds: u64 = std::env::var("KORDON_KILL_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for round in 0..rounds {
+        let done: std::collections::HashSet<Hash> =
+            confirmed.iter().map(|(c, _)| c.hash()).collect();
         // Superseded partial tiles are removed at once, so kills land in clean-ups too.
         let s = start_with_env(&data, &[("KORDON_LOG_PARTIAL_GRACE_S", "0".into())]).await;
         // Every camera re-sends what was not confirmed, then keeps recording.
@@ -823,7 +830,7 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
             let todo: Vec<Link> = cam
                 .links
                 .iter()
-                .filter(|l| !confirmed.iter().any(|(c, _)| c.hash() == l.hash()))
+                .filter(|l| !done.contains(&l.hash()))
                 .cloned()
                 .collect();
             let mut fresh = Vec::new();
@@ -854,7 +861,9 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         let mut rnd = [0u8; 2];
         getrandom::fill(&mut rnd).expect("random");
         let deadline = tokio::time::Instant::now()
-            + Duration::from_millis(150 + u64::from(u16::from_le_bytes(rnd)) % 600 + round * 50);
+            + Duration::from_millis(
+                150 + u64::from(u16::from_le_bytes(rnd)) % 600 + round.min(10) * 50,
+            );
         while tokio::time::Instant::now() < deadline {
             if let Ok(r) = http.get(format!("{}/log/checkpoint", s.url)).send().await
                 && let Ok(b) = r.bytes().await
@@ -930,21 +939,50 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
             .expect("n")
     };
     let before = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--data",
-        s.data.to_str().expect("utf8"),
-        "--server",
-        &s.url,
-        "--log-key",
-        &key.to_string(),
-    ]);
+    let key_text = key.to_string();
+    let verify_log = |extra: &[&str]| {
+        let mut args = vec![
+            "log",
+            "verify",
+            "--data",
+            s.data.to_str().expect("utf8"),
+            "--server",
+            &s.url,
+            "--log-key",
+            &key_text,
+        ];
+        args.extend_from_slice(extra);
+        kordon(&args)
+    };
+    let (code, out) = verify_log(&[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("segments checked"), "{out}");
     // The audit read every stored segment as one audit run: one custody event in all.
     let after = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
     assert_eq!(after, before + 1, "one custody event per audit run");
+    // A daily audit from a saved state: the first run reads everything (one more audit
+    // run), the next only that run's custody event, and no segment, so no audit run.
+    let state = dir.path().join("audit.state");
+    let daily = || verify_log(&["--state", state.to_str().expect("utf8")]);
+    let (code, out) = daily();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "audit state saved to {} (size {after})",
+            state.display()
+        )),
+        "{out}"
+    );
+    let (code, out) = daily();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "from the audit at size {after}: 1 entries read, 0 devices, 0 segments checked"
+        )),
+        "{out}"
+    );
+    let last = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
+    assert_eq!(last, after + 1, "nothing read, nothing recorded");
     // An audit run is the caller's own, and real.
     let token = std::fs::read_to_string(data.join("keys/admin-token")).expect("token");
     let res = http
@@ -977,6 +1015,12 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(left.is_empty(), "superseded partials left: {left:?}");
+    println!(
+        "crash loop: {rounds} kills, {} confirmed uploads all at their index in the final log of {} entries, {} checkpoints seen all its prefixes",
+        confirmed.len(),
+        cp.size,
+        checkpoints.len()
+    );
 }
 
 struct Proc(Child);

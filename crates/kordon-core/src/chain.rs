@@ -200,6 +200,72 @@ impl SequenceCheck {
         self.head
     }
 
+    /// What the check remembers, as one line of text to resume it later
+    /// ([`SequenceCheck::from_text`]; `docs/spec/audit-state.md`): the next sequence
+    /// number expected, whether the chain is unbroken from 0 (`1`/`0`), the head, the last
+    /// link (`hash,start,end`) and the last segment (`seq,end,stopped`), `-` for none.
+    pub fn to_text(&self) -> String {
+        let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+        format!(
+            "{} {} {} {} {}",
+            self.expected_seq,
+            u8::from(self.contiguous),
+            opt(self.head.map(|h| h.to_string())),
+            opt(self
+                .prev
+                .map(|p| format!("{},{},{}", p.hash.to_hex(), p.start.0, p.end.0))),
+            opt(self.last_segment.map(|(seq, end, stopped)| format!(
+                "{seq},{},{}",
+                end.0,
+                u8::from(stopped)
+            ))),
+        )
+    }
+
+    /// Reads [`SequenceCheck::to_text`] back for `device`; `None` if it is not one.
+    pub fn from_text(device: &str, text: &str, opts: &ChainOptions) -> Option<Self> {
+        fn parts<const N: usize>(w: &str) -> Option<[&str; N]> {
+            w.split(',').collect::<Vec<_>>().try_into().ok()
+        }
+        fn flag(w: &str) -> Option<bool> {
+            match w {
+                "0" => Some(false),
+                "1" => Some(true),
+                _ => None,
+            }
+        }
+        let [expected, contiguous, head, prev, last] =
+            text.split(' ').collect::<Vec<_>>().try_into().ok()?;
+        let maybe = |w: &str| (w != "-").then_some(w.to_owned());
+        let mut check = SequenceCheck::new(device, 0, opts);
+        check.expected_seq = expected.parse().ok()?;
+        check.contiguous = flag(contiguous)?;
+        check.head = maybe(head).map(|h| h.parse()).transpose().ok()?;
+        check.prev = match maybe(prev) {
+            None => None,
+            Some(p) => {
+                let [hash, start, end] = parts(&p)?;
+                Some(Previous {
+                    hash: Hash::from_hex(hash).ok()?,
+                    start: Timestamp(start.parse().ok()?),
+                    end: Timestamp(end.parse().ok()?),
+                })
+            }
+        };
+        check.last_segment = match maybe(last) {
+            None => None,
+            Some(l) => {
+                let [seq, end, stopped] = parts(&l)?;
+                Some((
+                    seq.parse().ok()?,
+                    Timestamp(end.parse().ok()?),
+                    flag(stopped)?,
+                ))
+            }
+        };
+        Some(check)
+    }
+
     /// Checks the next link (a higher sequence number than the last one pushed, already
     /// verified against the device's key), adding what does not hold to `problems`.
     pub fn push(&mut self, link: &Link, problems: &mut Vec<ChainProblem>) {
@@ -318,14 +384,15 @@ pub fn window_problems(
     problems
 }
 
-/// Verifies the links of `device`, signed by `key`.
-pub fn verify_chain<B: AsRef<[u8]>>(
+/// The links of `device` among `raw` that parse, are this device's and verify with `key`,
+/// one per sequence number (the first seen), ordered; what does not hold goes to
+/// `problems`: input problems in input order, then equivocations.
+fn verified_links<B: AsRef<[u8]>>(
     device: &str,
     key: &VerifierKey,
     raw: &[B],
-    opts: &ChainOptions,
-) -> ChainReport {
-    let mut problems = Vec::new();
+    problems: &mut Vec<ChainProblem>,
+) -> BTreeMap<u64, Link> {
     let mut equivocations = Vec::new();
     let mut by_seq: BTreeMap<u64, Link> = BTreeMap::new();
     for (index, bytes) in raw.iter().enumerate() {
@@ -367,7 +434,18 @@ pub fn verify_chain<B: AsRef<[u8]>>(
         }
     }
     problems.extend(equivocations);
+    by_seq
+}
 
+/// Verifies the links of `device`, signed by `key`.
+pub fn verify_chain<B: AsRef<[u8]>>(
+    device: &str,
+    key: &VerifierKey,
+    raw: &[B],
+    opts: &ChainOptions,
+) -> ChainReport {
+    let mut problems = Vec::new();
+    let by_seq = verified_links(device, key, raw, &mut problems);
     let mut check = SequenceCheck::new(device, 0, opts);
     for link in by_seq.values() {
         check.push(link, &mut problems);
@@ -378,6 +456,30 @@ pub fn verify_chain<B: AsRef<[u8]>>(
         problems,
         head,
     }
+}
+
+/// Goes on with a chain checked before up to some link (`check`, e.g. resumed from an
+/// earlier audit with [`SequenceCheck::from_text`]) over links that arrived since, in any
+/// order: answers what does not hold and how many links were *late* (numbered below what
+/// `check` expected, filling a hole seen before: checked for format, device and signature
+/// only, since the links around them were checked without them).
+pub fn continue_chain<B: AsRef<[u8]>>(
+    check: &mut SequenceCheck,
+    device: &str,
+    key: &VerifierKey,
+    raw: &[B],
+) -> (Vec<ChainProblem>, u64) {
+    let mut problems = Vec::new();
+    let by_seq = verified_links(device, key, raw, &mut problems);
+    let mut late = 0;
+    for (seq, link) in &by_seq {
+        if *seq < check.expected_seq {
+            late += 1;
+        } else {
+            check.push(link, &mut problems);
+        }
+    }
+    (problems, late)
 }
 
 /// A whole chain checked as it is read from storage in ascending sequence order, in

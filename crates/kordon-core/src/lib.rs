@@ -21,6 +21,7 @@
 //! randomness. Time and key seeds are parameters; storage is reached through the
 //! [`merkle::HashReader`] trait that callers implement.
 
+pub mod audit_state;
 pub mod chain;
 pub mod checkpoint;
 pub mod cosignature;

@@ -213,9 +213,9 @@ fn rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// Uploads measured per run: enough that the p99 is a percentile (the 4th slowest), not
-/// the slowest one.
-const UPLOADS: i64 = 400;
+/// Uploads measured per run: enough that the p99 is a percentile (the 10th slowest), not
+/// one unlucky upload.
+const UPLOADS: i64 = 1000;
 
 /// Uploads (HTTP, real segment bytes) while `loaders` clients load the dashboard: p50 and
 /// p99 of the uploads and of `/healthz`.

@@ -247,3 +247,27 @@ pub(crate) fn reader_permits() -> Arc<tokio::sync::Semaphore> {
 pub(crate) fn readers(permits: &Arc<tokio::sync::Semaphore>) -> Readers {
     tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(permits.clone())
 }
+
+/// Runs `work` (analytics: decoding a fortnight of rows, aggregating, rendering) on a
+/// thread of the blocking pool instead of an async worker, where its milliseconds of CPU
+/// would hold up every upload and health check queued behind it on that worker.
+pub(crate) async fn off_workers<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(work))
+        .await
+        .map_err(|e| ApiError::Internal(format!("analytics work failed: {e}")))
+}
+
+/// [`off_workers`] as middleware, for the routes under the [`Readers`] limit (applied
+/// inside it: one blocking thread per permit at most).
+pub(crate) async fn analytics_off_workers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    off_workers(next.run(req))
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}

@@ -307,6 +307,18 @@ fn jiff_month(ms: i64) -> String {
 /// Writers that read before they write (hand-out and return, links with their chain
 /// state) run side by side on the SQLite file's connections: none fails with "database
 /// is locked" (a deferred transaction would, `SQLITE_BUSY_SNAPSHOT`), none is lost.
+/// A camera enrolled in `m`.
+async fn enrolled(m: &Meta, device: &str) -> TestCamera {
+    let cam = TestCamera::new(device);
+    m.create_enroll_token(device, device, 0, i64::MAX)
+        .await
+        .expect("token");
+    m.enroll(device, device, &cam.vkey(), 0)
+        .await
+        .expect("enroll");
+    cam
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_writers_side_by_side_all_succeed() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -319,13 +331,7 @@ async fn sqlite_writers_side_by_side_all_succeed() {
         .map(|w| {
             let m = m.clone();
             tokio::spawn(async move {
-                let mut cam = TestCamera::new(&format!("cam-{w}"));
-                m.create_enroll_token(&cam.device, &cam.device, 0, i64::MAX)
-                    .await
-                    .expect("token");
-                m.enroll(&cam.device, &cam.device, &cam.vkey(), 0)
-                    .await
-                    .expect("enroll");
+                let mut cam = enrolled(&m, &format!("cam-{w}")).await;
                 for shift in 0..15 {
                     let t = NOW + shift * 60_000;
                     let a = kordon_store::meta::Assignment {

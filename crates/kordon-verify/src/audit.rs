@@ -12,17 +12,23 @@
 //! a data folder or a backup), a server (`online::HttpSource`), a bucket (the `kordon`
 //! command's own source). Whether the segment bytes themselves are there is the caller's
 //! step 4, since only it knows where they are.
+//!
+//! An audit can go on from the last one ([`audit_from`], with the [`AuditState`] it
+//! saved): then steps 2 and 3 read only the entries added since, and what they add to the
+//! tree, so a daily audit costs a day of entries (`docs/spec/audit-state.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use kordon_core::Hash;
-use kordon_core::chain::{ChainOptions, verify_chain};
+pub use kordon_core::audit_state::AuditState;
+use kordon_core::chain::{ChainOptions, SequenceCheck, continue_chain};
 use kordon_core::checkpoint;
 use kordon_core::link::{Link, LinkBody};
-use kordon_core::merkle::MemoryHashes;
+use kordon_core::merkle::leaf_hash;
 use kordon_core::note::VerifierKey;
-use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
+use kordon_core::tiles::{TILE_WIDTH, TileId, decode_bundle, tiles_for_size};
 
 /// Why the audit could not run at all (what it finds is in [`Audit::problems`]).
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,9 @@ pub enum AuditError {
     /// The checkpoint does not verify with the log key.
     #[error("checkpoint does not verify with the log key: {0}")]
     Checkpoint(String),
+    /// The saved audit state cannot be read, written, or is of another log.
+    #[error("{0}")]
+    State(String),
 }
 
 /// Where a log is read from: the bytes at a path like `log/checkpoint` or
@@ -77,22 +86,31 @@ pub struct NamedSegment {
 pub struct Audit {
     /// One line per problem.
     pub problems: Vec<String>,
-    /// The log's entries, in order (empty if they could not all be read).
+    /// The entries read in this run (from [`Audit::from`] on), in order; empty if they
+    /// could not all be read.
     pub entries: Vec<Vec<u8>>,
     /// The checkpoint's origin.
     pub origin: String,
     /// Its size.
     pub size: u64,
-    /// The segments the entries name whose bytes should be kept.
+    /// The size an earlier audit had verified (0: this run audited the whole log).
+    pub from: u64,
+    /// The segments the entries read name whose bytes should be kept.
     pub segments: Vec<NamedSegment>,
     /// How many segments the log says were purged by retention (a signed tombstone).
     pub purged: usize,
     /// How many device chains were verified.
     pub devices: usize,
+    /// Links that arrived after links numbered above them (an upload from a camera that
+    /// was offline): in a run from a saved state, checked for their signature only.
+    pub late: u64,
+    /// What to go on from next time: set when the checkpoint, every entry, tile and the
+    /// root held (chain findings are about the footage and do not hold it back).
+    pub state: Option<AuditState>,
 }
 
-/// Steps 1–3: the checkpoint, every tile and the root, every entry, and (with
-/// `chains_too`) every device chain — whose gaps are findings about the footage, not
+/// Steps 1–3 over the whole log: the checkpoint, every tile and the root, every entry, and
+/// (with `chains_too`) every device chain — whose gaps are findings about the footage, not
 /// about the copy.
 ///
 /// # Errors
@@ -103,32 +121,77 @@ pub fn audit(
     chains_too: bool,
     progress: Progress<'_>,
 ) -> Result<Audit, AuditError> {
+    audit_from(source, key, None, chains_too, progress)
+}
+
+/// Steps 1–3 from where an earlier audit stopped (`from`, its [`Audit::state`]): only
+/// the entries added since are read; the new root is recomputed from the saved right edge
+/// of the tree and them, which proves the log still extends what was audited; the hash
+/// tiles they change are compared; chains go on from where they stood.
+///
+/// # Errors
+/// [`AuditError`] when the checkpoint cannot be read or does not verify, or `from` is of
+/// another log.
+pub fn audit_from(
+    source: &dyn LogSource,
+    key: &VerifierKey,
+    from: Option<AuditState>,
+    chains_too: bool,
+    progress: Progress<'_>,
+) -> Result<Audit, AuditError> {
     let mut problems: Vec<String> = Vec::new();
     let cp_bytes = source.get("log/checkpoint").map_err(AuditError::Source)?;
     let (cp, _) =
         checkpoint::open(&cp_bytes, key).map_err(|e| AuditError::Checkpoint(e.to_string()))?;
-    let size = cp.size;
+    let mut state = from.unwrap_or_else(|| AuditState::empty(&cp.origin));
+    if state.origin != cp.origin {
+        return Err(AuditError::State(format!(
+            "the saved audit state is of the log {:?}, this log is {:?}",
+            state.origin, cp.origin
+        )));
+    }
+    let (size, old) = (cp.size, state.tree.size());
     let mut out = Audit {
         problems: Vec::new(),
         entries: Vec::new(),
         origin: cp.origin.clone(),
         size,
+        from: old,
         segments: Vec::new(),
         purged: 0,
         devices: 0,
+        late: 0,
+        state: None,
     };
+    if size < old {
+        out.problems.push(format!(
+            "the checkpoint is at size {size}, below the {old} entries audited before: the log was cut back"
+        ));
+        return Ok(out);
+    }
 
-    // Entries and recomputed hashes.
+    // The new entries, and the entries of the first bundle audited before (unchanged).
     let tiles = tiles_for_size(size);
-    let bundles: Vec<&TileId> = tiles.iter().filter(|t| t.level.is_none()).collect();
-    let mut entries: Vec<Vec<u8>> = Vec::with_capacity(size as usize);
+    let bundles: Vec<&TileId> = tiles
+        .iter()
+        .filter(|t| t.level.is_none() && t.index >= old / TILE_WIDTH)
+        .collect();
+    let mut entries: Vec<Vec<u8>> = Vec::with_capacity((size - old) as usize);
     for (i, id) in bundles.iter().enumerate() {
         let data = source
             .get(&format!("log/{}", id.path()))
             .map_err(AuditError::Source)?;
         match decode_bundle(&data) {
             Ok(es) if es.len() == usize::from(id.width) => {
-                entries.extend(es.into_iter().map(<[u8]>::to_vec));
+                for (index, e) in (id.index * TILE_WIDTH..).zip(es) {
+                    if index >= old {
+                        entries.push(e.to_vec());
+                    } else if state.tree.node(0, index) != Some(leaf_hash(e)) {
+                        problems.push(format!(
+                            "entry {index}: not the entry audited before at size {old}"
+                        ));
+                    }
+                }
             }
             Ok(es) => problems.push(format!(
                 "{}: holds {} entries, expected {}",
@@ -140,35 +203,50 @@ pub fn audit(
         }
         progress("entries", i as u64 + 1, bundles.len() as u64);
     }
-    if entries.len() as u64 != size {
+    if old + entries.len() as u64 != size {
         problems.push(format!(
             "log serves {} entries, the checkpoint says {size}",
-            entries.len()
+            old + entries.len() as u64
         ));
         out.problems = problems;
         return Ok(out);
     }
-    let mut tree = MemoryHashes::new();
     for e in &entries {
-        tree.push_entry(e);
+        state.tree.push_leaf_hash(leaf_hash(e));
     }
-    if tree.root() != cp.root {
-        problems.push(format!(
-            "entries give root {}, the checkpoint says {}",
-            tree.root(),
-            cp.root
-        ));
+    if state.tree.root() != cp.root {
+        problems.push(if old == 0 {
+            format!(
+                "entries give root {}, the checkpoint says {}",
+                state.tree.root(),
+                cp.root
+            )
+        } else {
+            format!(
+                "the tree audited at size {old} and the entries after it give root {}, the checkpoint says {}: the log does not extend what was audited",
+                state.tree.root(),
+                cp.root
+            )
+        });
     }
-    let hash_tiles: Vec<&TileId> = tiles.iter().filter(|t| t.level.is_some()).collect();
+    let hash_tiles: Vec<&TileId> = tiles
+        .iter()
+        .filter(|t| {
+            t.level
+                .is_some_and(|l| t.index >= (old >> (8 * u32::from(l))) / TILE_WIDTH)
+        })
+        .collect();
     for (i, id) in hash_tiles.iter().enumerate() {
-        let level = id.level.unwrap_or(0) * 8;
-        let start = (id.index * 256) as usize;
-        let want: Vec<u8> = tree.level(level)[start..start + usize::from(id.width)]
-            .iter()
-            .flat_map(|h| h.0)
-            .collect();
+        let want: Option<Vec<u8>> = state
+            .tree
+            .nodes(
+                id.level.unwrap_or(0) * 8,
+                id.index * TILE_WIDTH,
+                usize::from(id.width),
+            )
+            .map(|hs| hs.iter().flat_map(|h| h.0).collect());
         match source.get(&format!("log/{}", id.path())) {
-            Ok(got) if got == want => {}
+            Ok(got) if Some(&got) == want.as_ref() => {}
             Ok(_) => problems.push(format!(
                 "{}: does not match the hashes of the entries",
                 id.path()
@@ -179,11 +257,10 @@ pub fn audit(
     }
 
     // What the entries say.
-    let mut device_keys: BTreeMap<String, VerifierKey> = BTreeMap::new();
     let mut chains: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
     let mut segments: Vec<NamedSegment> = Vec::new();
     let mut tombstones: BTreeSet<String> = BTreeSet::new();
-    for (i, e) in entries.iter().enumerate() {
+    for (i, e) in (old..).zip(&entries) {
         let first_line = e.split(|b| *b == b'\n').next().unwrap_or_default();
         match first_line {
             b"kordon.custody/v1" | b"kordon.custody/v2" => {
@@ -198,7 +275,7 @@ pub fn audit(
                 match (ev.action(), ev.public_detail()) {
                     ("enroll", Some(d)) => match VerifierKey::parse(d) {
                         Ok(k) => {
-                            device_keys.insert(k.name().to_owned(), k);
+                            state.keys.insert(k.name().to_owned(), k);
                         }
                         Err(err) => {
                             problems.push(format!("entry {i}: enrollment with a bad key: {err}"));
@@ -230,17 +307,23 @@ pub fn audit(
             _ => problems.push(format!("entry {i}: unknown entry type")),
         }
     }
+    let copy_holds = problems.is_empty();
     let opts = ChainOptions::default();
     for (device, links) in chains.iter().filter(|_| chains_too) {
-        let Some(k) = device_keys.get(device) else {
+        let Some(k) = state.keys.get(device) else {
             problems.push(format!(
                 "device {device}: {} links but no enrollment in the log",
                 links.len()
             ));
             continue;
         };
-        let r = verify_chain(device, k, links, &opts);
-        for p in &r.problems {
+        let check = state
+            .chains
+            .entry(device.clone())
+            .or_insert_with(|| SequenceCheck::new(device, 0, &opts));
+        let (found, late) = continue_chain(check, device, k, links);
+        out.late += late;
+        for p in &found {
             problems.push(format!("device {device}: {p:?}"));
         }
     }
@@ -256,7 +339,39 @@ pub fn audit(
     out.segments = segments;
     out.entries = entries;
     out.problems = problems;
+    out.state = (copy_holds && chains_too).then_some(state);
     Ok(out)
+}
+
+/// Reads the audit state saved at `path`; `None` if there is no file yet (the first audit
+/// reads the whole log).
+///
+/// # Errors
+/// [`AuditError::State`] when the file cannot be read or is not an audit state.
+pub fn load_state(path: &Path) -> Result<Option<AuditState>, AuditError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => AuditState::from_text(&text, &ChainOptions::default())
+            .map(Some)
+            .map_err(|e| AuditError::State(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(AuditError::State(format!(
+            "reading {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Saves `state` at `path`, replacing the file only once the new one is whole on disk.
+///
+/// # Errors
+/// [`AuditError::State`] naming the file.
+pub fn save_state(path: &Path, state: &AuditState) -> Result<(), AuditError> {
+    let fail = |e: std::io::Error| AuditError::State(format!("writing {}: {e}", path.display()));
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+    f.write_all(state.to_text().as_bytes()).map_err(fail)?;
+    f.sync_all().map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 /// The verdict lines of an audit: `FAIL ...` per problem and a summary; answers the

@@ -43,6 +43,10 @@ struct Cli {
     /// server, the one it serves is trusted if none is given).
     #[arg(long, requires = "log")]
     log_key: Option<String>,
+    /// Go on from the audit state saved in FILE (reading only what the log added since)
+    /// and save where this audit got to there; a new FILE starts with the whole log.
+    #[arg(long, value_name = "FILE", requires = "log")]
+    state: Option<PathBuf>,
 }
 
 fn main() {
@@ -79,7 +83,7 @@ impl From<bool> for Verdict {
 
 fn run(cli: &Cli) -> Result<Verdict> {
     if let Some(log) = &cli.log {
-        return log_audit(log, cli.log_key.as_deref()).map(Verdict::from);
+        return log_audit(log, cli.log_key.as_deref(), cli.state.as_deref()).map(Verdict::from);
     }
     let file = cli.file.as_deref().context("say which FILE")?;
     let trusted = cli
@@ -143,7 +147,7 @@ fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<Verdict> {
     Ok(verdict)
 }
 
-fn log_audit(log: &str, key: Option<&str>) -> Result<bool> {
+fn log_audit(log: &str, key: Option<&str>, state: Option<&Path>) -> Result<bool> {
     let (source, key): (Box<dyn LogSource>, String) =
         if log.starts_with("http://") || log.starts_with("https://") {
             http_source(log, key)?
@@ -152,15 +156,21 @@ fn log_audit(log: &str, key: Option<&str>) -> Result<bool> {
             (Box::new(DirSource(PathBuf::from(log))), key.to_owned())
         };
     let key = VerifierKey::parse(&key).context("log key")?;
-    let a = audit::audit(source.as_ref(), &key, true, &mut audit::bars())?;
+    let from = state.map(audit::load_state).transpose()?.flatten();
+    let a = audit::audit_from(source.as_ref(), &key, from, true, &mut audit::bars())?;
+    if let (Some(path), Some(s)) = (state, &a.state) {
+        audit::save_state(path, s)?;
+    }
     println!(
-        "log {} at size {}: {} entries, {} devices, {} segments named, {} purged by retention",
+        "log {} at size {} (from {}): {} entries read, {} devices, {} segments named, {} purged by retention, {} late links",
         a.origin,
         a.size,
+        a.from,
         a.entries.len(),
         a.devices,
         a.segments.len(),
-        a.purged
+        a.purged,
+        a.late
     );
     Ok(audit::report(&a.problems) == 0)
 }

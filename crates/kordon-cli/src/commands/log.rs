@@ -2,6 +2,8 @@
 //! from the bucket the server mirrors its log and segments to. The audit itself is
 //! `kordon_verify::audit`, the same code a court's `kordon-verify --log` runs.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
 use kordon_core::note::VerifierKey;
@@ -35,6 +37,11 @@ enum LogCommand {
         /// instead of the server; needs --log-key.
         #[arg(long, requires = "log_key")]
         bucket: bool,
+        /// Go on from the audit state saved in FILE (reading only the entries and
+        /// segments added since), and save where this audit got to there; the first run
+        /// with a new FILE audits the whole log.
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
     },
 }
 
@@ -44,9 +51,11 @@ pub(crate) fn log(a: LogArgs) -> Result<i32> {
         log_key,
         no_blobs,
         bucket,
+        state,
     } = a.command;
+    let state = state.as_deref();
     if bucket {
-        return verify_bucket(log_key.as_deref().unwrap_or_default(), !no_blobs);
+        return verify_bucket(log_key.as_deref().unwrap_or_default(), !no_blobs, state);
     }
     let token = Client::new(&remote)?.token().map(str::to_owned);
     verify_server(
@@ -54,7 +63,36 @@ pub(crate) fn log(a: LogArgs) -> Result<i32> {
         token.as_deref(),
         log_key.as_deref(),
         !no_blobs,
+        state,
     )
+}
+
+/// Steps 1–3 of the audit, from the state saved at `state` if there is one.
+fn run_audit(
+    source: &dyn LogSource,
+    key: &VerifierKey,
+    state: Option<&Path>,
+) -> Result<audit::Audit> {
+    let from = state.map(audit::load_state).transpose()?.flatten();
+    Ok(audit::audit_from(source, key, from, true, &mut bars())?)
+}
+
+/// Saves where the audit got to when everything but chain findings held (`blob_problems`
+/// found none either), so that the next run starts there.
+fn keep_state(a: &audit::Audit, state: Option<&Path>, blob_problems: bool) -> Result<()> {
+    let Some(path) = state else { return Ok(()) };
+    match &a.state {
+        Some(s) if !blob_problems => {
+            audit::save_state(path, s)?;
+            println!("audit state saved to {} (size {})", path.display(), a.size);
+        }
+        _ => println!(
+            "audit state in {} not advanced: the next run checks again from size {}",
+            path.display(),
+            a.from
+        ),
+    }
+    Ok(())
 }
 
 fn verify_server(
@@ -62,6 +100,7 @@ fn verify_server(
     token: Option<&str>,
     log_key: Option<&str>,
     blobs: bool,
+    state: Option<&Path>,
 ) -> Result<i32> {
     if blobs && token.is_none() {
         anyhow::bail!(
@@ -79,17 +118,29 @@ fn verify_server(
         }
     };
     let key = VerifierKey::parse(&key_text).context("log key")?;
-    let mut a = audit::audit(&source, &key, true, &mut bars())?;
-    if blobs && a.entries.len() as u64 == a.size {
+    let mut a = run_audit(&source, &key, state)?;
+    let before = a.problems.len();
+    if blobs && a.from + a.entries.len() as u64 == a.size {
         source.check_blobs(token, &a.segments, &mut a.problems, &mut bars())?;
     }
+    keep_state(&a, state, a.problems.len() > before)?;
     Ok(summary(&a, "", blobs))
 }
 
 /// The audit's summary line and verdict; answers the exit code.
 fn summary(a: &audit::Audit, from: &str, blobs: bool) -> i32 {
+    let mut since = String::new();
+    if a.from > 0 {
+        since.push_str(&format!(", from the audit at size {}", a.from));
+    }
+    if a.late > 0 {
+        since.push_str(&format!(
+            ", {} late links (checked by signature; a whole audit places them in their chains)",
+            a.late
+        ));
+    }
     println!(
-        "log {} at size {}{from}: {} entries, {} devices, {} segments checked, {} purged by retention",
+        "log {} at size {}{from}{since}: {} entries read, {} devices, {} segments checked, {} purged by retention",
         a.origin,
         a.size,
         a.entries.len(),
@@ -118,7 +169,7 @@ impl LogSource for BucketSource {
 
 /// `kordon log verify --bucket`: the same audit from the bucket the server mirrors its
 /// log and segments to (`KORDON_S3_*`), with no server involved; `log_key` is required.
-fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
+fn verify_bucket(log_key: &str, blobs: bool, state: Option<&Path>) -> Result<i32> {
     let settings = kordon_server::config::Config::load(None)?
         .s3
         .context("KORDON_S3_ENDPOINT, KORDON_S3_BUCKET and the credentials name the bucket")?;
@@ -134,7 +185,8 @@ fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
     ))?;
     let key = VerifierKey::parse(log_key).context("log key")?;
     let source = BucketSource { rt, bucket };
-    let mut a = audit::audit(&source, &key, true, &mut bars())?;
+    let mut a = run_audit(&source, &key, state)?;
+    let before = a.problems.len();
     if blobs {
         let pb = bar(a.segments.len() as u64, "segments");
         for s in &a.segments {
@@ -151,5 +203,6 @@ fn verify_bucket(log_key: &str, blobs: bool) -> Result<i32> {
         pb.finish_and_clear();
     }
     let _ = std::fs::remove_dir_all(spool);
+    keep_state(&a, state, a.problems.len() > before)?;
     Ok(summary(&a, " (from the bucket)", blobs))
 }

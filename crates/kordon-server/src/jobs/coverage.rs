@@ -26,7 +26,9 @@ pub(crate) fn spawn(app: Arc<App>) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match refresh(&app).await {
+            let job = app.clone();
+            let done = crate::state::off_workers(async move { refresh(&job).await }).await;
+            match done.and_then(|r| r) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(recomputed = n, "coverage refreshed"),
                 Err(e) => tracing::warn!(error = %e, "coverage refresh failed"),

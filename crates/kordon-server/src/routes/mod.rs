@@ -56,7 +56,19 @@ struct ApiDoc;
 /// The `/v1` API: router and OpenAPI document, built together. `readers` limits the
 /// requests that compute analytics (shared with the web pages).
 fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
-    let analytics = OpenApiRouter::new().layer(readers.clone());
+    // Layers apply to the routes added before them.
+    let analytics = OpenApiRouter::new()
+        .routes(routes!(inspections::coverage))
+        .routes(routes!(inspections::search))
+        .routes(routes!(reports::coverage))
+        .routes(routes!(reports::daily))
+        .routes(routes!(reports::shifts))
+        .routes(routes!(reports::gaps))
+        .routes(routes!(reports::clearance))
+        .layer(axum::middleware::from_fn(
+            crate::state::analytics_off_workers,
+        ))
+        .layer(readers.clone());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(devices::enroll))
         .routes(routes!(devices::list))
@@ -76,16 +88,9 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(reference::officers))
         .routes(routes!(reference::put_officer))
         .routes(routes!(inspections::import))
-        .routes(routes!(inspections::coverage))
         .routes(routes!(inspections::file_reason))
         .routes(routes!(inspections::decide_reason))
-        .routes(routes!(inspections::search))
         .routes(routes!(inspections::bookmarks, inspections::add_bookmark))
-        .routes(routes!(reports::coverage))
-        .routes(routes!(reports::daily))
-        .routes(routes!(reports::shifts))
-        .routes(routes!(reports::gaps))
-        .routes(routes!(reports::clearance))
         .routes(routes!(cases::open))
         .routes(routes!(cases::get))
         .routes(routes!(cases::add_item))
@@ -279,3 +284,6 @@ pub async fn run(
     let limits = crate::serve::Limits::from(&app.config);
     crate::serve::serve_with(listener, router(app), limits, shutdown).await
 }
+
+#[cfg(test)]
+mod tests;

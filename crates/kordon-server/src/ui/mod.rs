@@ -64,6 +64,9 @@ fn pages(readers: &crate::state::Readers) -> Router<Arc<App>> {
         .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
         .route("/ui/admin", get(admin::admin))
+        .layer(axum::middleware::from_fn(
+            crate::state::analytics_off_workers,
+        ))
         .layer(readers.clone())
 }
 
