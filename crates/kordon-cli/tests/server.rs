@@ -242,6 +242,15 @@ fn mp4(dir: &Path, i: usize) -> Vec<u8> {
     std::fs::read(out).expect("mp4")
 }
 
+/// `kordon log verify` against the server at `url`, with the token of its data folder
+/// `data`, then `extra`.
+fn log_verify(url: &str, data: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["log", "verify", "--server", url, "--data"];
+    args.push(data.to_str().expect("utf8"));
+    args.extend_from_slice(extra);
+    kordon(&args)
+}
+
 fn kordon(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kordon"))
         .args(args)
@@ -401,16 +410,7 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     );
 
     // The auditor agrees, then catches a byte flipped in a stored segment.
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--data",
-        s.data.to_str().expect("utf8"),
-        "--server",
-        &s.url,
-        "--log-key",
-        &key.to_string(),
-    ]);
+    let (code, out) = log_verify(&s.url, &s.data, &["--log-key", &key.to_string()]);
     assert_eq!(code, 0, "{out}");
     let blob_path = data
         .join("blobs/sha256")
@@ -419,16 +419,7 @@ async fn cameras_upload_real_segments_and_the_log_verifies() {
     let mut bytes = std::fs::read(&blob_path).expect("blob");
     bytes[1000] ^= 0x01;
     std::fs::write(&blob_path, bytes).expect("tamper");
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--data",
-        s.data.to_str().expect("utf8"),
-        "--server",
-        &s.url,
-        "--log-key",
-        &key.to_string(),
-    ]);
+    let (code, out) = log_verify(&s.url, &s.data, &["--log-key", &key.to_string()]);
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("device cam-e2e-01 seq 4: stored segment has SHA-256"),
@@ -786,14 +777,7 @@ async fn assignments_are_custody_events_in_the_log() {
         })
         .collect();
     assert_eq!(actions, vec!["enroll-token", "enroll", "assign", "return"]);
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--data",
-        s.data.to_str().expect("utf8"),
-    ]);
+    let (code, out) = log_verify(&s.url, &s.data, &[]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -940,21 +924,7 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     };
     let before = size_of(get_bytes(&http, &format!("{}/log/checkpoint", s.url)).await);
     let key_text = key.to_string();
-    let verify_log = |extra: &[&str]| {
-        let mut args = vec![
-            "log",
-            "verify",
-            "--data",
-            s.data.to_str().expect("utf8"),
-            "--server",
-            &s.url,
-            "--log-key",
-            &key_text,
-        ];
-        args.extend_from_slice(extra);
-        kordon(&args)
-    };
-    let (code, out) = verify_log(&[]);
+    let (code, out) = log_verify(&s.url, &s.data, &["--log-key", &key_text]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("segments checked"), "{out}");
     // The audit read every stored segment as one audit run: one custody event in all.
@@ -963,7 +933,8 @@ async fn kill_9_during_uploads_loses_nothing_that_was_confirmed() {
     // A daily audit from a saved state: the first run reads everything (one more audit
     // run), the next only that run's custody event, and no segment, so no audit run.
     let state = dir.path().join("audit.state");
-    let daily = || verify_log(&["--state", state.to_str().expect("utf8")]);
+    let st = state.to_str().expect("utf8");
+    let daily = || log_verify(&s.url, &s.data, &["--log-key", &key_text, "--state", st]);
     let (code, out) = daily();
     assert_eq!(code, 0, "{out}");
     assert!(
@@ -1383,14 +1354,7 @@ async fn a_full_disk_is_a_clear_error_and_loses_nothing() {
             .status()
             .is_success()
     );
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--data",
-        s.data.to_str().expect("utf8"),
-    ]);
+    let (code, out) = log_verify(&s.url, &s.data, &[]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -1410,18 +1374,7 @@ async fn log_verify_catches_edits_to_the_log_on_disk() {
         .expect("utf8")
         .trim()
         .to_owned();
-    let audit = |key: &str| {
-        kordon(&[
-            "log",
-            "verify",
-            "--server",
-            &s.url,
-            "--log-key",
-            key,
-            "--data",
-            s.data.to_str().expect("utf8"),
-        ])
-    };
+    let audit = |key: &str| log_verify(&s.url, &s.data, &["--log-key", key]);
     let (code, out) = audit(&key);
     assert_eq!(code, 0, "{out}");
 
@@ -2065,14 +2018,7 @@ async fn reference_data_changes_are_custody_events() {
         text.contains("action: crossing-point-set") && text.contains("action: officer-set"),
         "{text}"
     );
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--data",
-        s.data.to_str().expect("utf8"),
-    ]);
+    let (code, out) = log_verify(&s.url, &s.data, &[]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -2405,14 +2351,7 @@ async fn a_database_outage_is_a_retryable_error_and_the_retry_succeeds() {
     for v in &videos {
         assert_eq!(get_blob(&http, &s, &sha256(v).to_hex()).await, *v);
     }
-    let (code, out) = kordon(&[
-        "log",
-        "verify",
-        "--server",
-        &s.url,
-        "--data",
-        data.to_str().expect("utf8"),
-    ]);
+    let (code, out) = log_verify(&s.url, &data, &[]);
     assert_eq!(code, 0, "{out}");
 }
 
@@ -2560,14 +2499,7 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
     let edge_verifier = VerifierKey::parse(&edge_key).expect("edge key");
     checkpoint::open(held_cp.as_bytes(), &edge_verifier).expect("signed by the edge");
     for (url, data) in [(&centre.url, &centre_data), (&edge.url, &edge_data)] {
-        let (code, out) = kordon(&[
-            "log",
-            "verify",
-            "--server",
-            url,
-            "--data",
-            data.to_str().expect("utf8"),
-        ]);
+        let (code, out) = log_verify(url, data, &[]);
         assert_eq!(code, 0, "{out}");
     }
     let fwd = until(

@@ -116,41 +116,32 @@ fn main() {
     let read = read_all(dir.path());
     let floor = s.elapsed().as_secs_f64();
 
-    let s = Instant::now();
-    let whole = audit_from(
-        &DirSource(dir.path().to_path_buf()),
-        verifier,
-        None,
-        true,
-        &mut |_, _, _| {},
-    )
-    .expect("audit");
-    let whole_s = s.elapsed().as_secs_f64();
-    assert!(
-        whole.problems.is_empty(),
-        "{:?}",
-        &whole.problems[..whole.problems.len().min(5)]
-    );
+    // An audit of the folder from `from`, that must hold, and its seconds.
+    let audit = |from| {
+        let s = Instant::now();
+        let a = audit_from(
+            &DirSource(dir.path().to_path_buf()),
+            verifier,
+            from,
+            true,
+            &mut |_, _, _| {},
+        )
+        .expect("audit");
+        let secs = s.elapsed().as_secs_f64();
+        assert!(
+            a.problems.is_empty(),
+            "{:?}",
+            &a.problems[..a.problems.len().min(5)]
+        );
+        (a, secs)
+    };
+    let (whole, whole_s) = audit(None);
     let state = whole.state.expect("state");
     let state_bytes = state.to_text().len();
 
     rt.block_on(links(&log, &mut cams, &mut t, total - size));
     let grown = log.published().size;
-    let s = Instant::now();
-    let more = audit_from(
-        &DirSource(dir.path().to_path_buf()),
-        verifier,
-        Some(state),
-        true,
-        &mut |_, _, _| {},
-    )
-    .expect("audit");
-    let more_s = s.elapsed().as_secs_f64();
-    assert!(
-        more.problems.is_empty(),
-        "{:?}",
-        &more.problems[..more.problems.len().min(5)]
-    );
+    let (more, more_s) = audit(Some(state));
     assert_eq!(more.entries.len() as u64, grown - size);
 
     let mb = dir_bytes(&dir.path().join("log")) as f64 / 1e6;
