@@ -274,6 +274,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 minutes,
                 segment_seconds,
                 crossing_point,
+                first_officer: 1000,
                 faults: if faults {
                     simulate::Fault::default_set()
                 } else {

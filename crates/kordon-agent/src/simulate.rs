@@ -40,6 +40,9 @@ pub struct SimOptions {
     pub segment_seconds: u64,
     /// Crossing point code.
     pub crossing_point: String,
+    /// Service number of the first camera's officer (`UA-<n>`, the next cameras' officers
+    /// follow): crossing points simulated side by side need their own officers.
+    pub first_officer: u32,
     /// Fault per camera index (see the module documentation).
     pub faults: Vec<(usize, Fault)>,
     /// Folder for the generated video.
@@ -262,7 +265,7 @@ async fn put_reference(http: &reqwest::Client, o: &SimOptions) -> Result<()> {
             name: format!("Officer {}", c + 1),
             crossing_point: o.crossing_point.clone(),
         };
-        let res = put(format!("/v1/officers/UA-{}", 1000 + c))
+        let res = put(format!("/v1/officers/UA-{}", o.first_officer as usize + c))
             .json(&officer)
             .send()
             .await?;
@@ -307,7 +310,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
     put_reference(&http, o).await?;
     for c in 0..o.cameras {
         let id = format!("sim-{run}-cam{c:02}");
-        let officer = format!("UA-{}", 1000 + c);
+        let officer = format!("UA-{}", o.first_officer as usize + c);
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("{e}"))?;
         let key = SignerKey::ed25519_from_seed(&id, seed)?;
@@ -489,7 +492,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 ),
                 crossing_point: o.crossing_point.clone(),
                 lane: format!("{}", c % 2 + 1),
-                officers: Officers::List(vec![format!("UA-{}", 1000 + c)]),
+                officers: Officers::List(vec![format!("UA-{}", o.first_officer as usize + c)]),
                 start: Timestamp(t_start).to_string(),
                 end: Timestamp(cam.shift_end).to_string(),
                 vehicle_plate: plate,

@@ -127,6 +127,9 @@ pub struct Exported {
     pub export_log_index: u64,
     /// The checkpoint the proofs are to.
     pub checkpoint_size: u64,
+    /// Segments whose bytes were missing from storage: left out and marked missing.
+    #[serde(default)]
+    pub missing: u64,
 }
 
 /// Body of `POST /v1/cases/{id}/receipts`.

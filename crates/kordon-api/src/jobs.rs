@@ -12,6 +12,10 @@ pub struct RetentionRun {
     pub held: u64,
     /// Segments not yet past retention.
     pub kept: u64,
+    /// Segments past retention kept because the centre has not confirmed them yet (a
+    /// crossing point that forwards).
+    #[serde(default)]
+    pub waiting: u64,
 }
 
 /// `GET /v1/scrub`, `POST /v1/scrub` (202): re-hashing every stored segment.

@@ -117,6 +117,7 @@ async fn scenario(db: Db, blobs: Blobs) {
             .env("RUST_LOG", "warn")
             // Nothing but cases is kept: the purge below takes everything else.
             .env("KORDON_RETENTION_DAYS", "0")
+            .env("KORDON_TEST_RETENTION_FLOOR_DAYS", "0")
             .env("KORDON_RETENTION_INSPECTION_DAYS", "0")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(std::process::Stdio::null())

@@ -111,7 +111,20 @@ pub struct Config {
     /// At a central server: the log keys (verifier keys) of the crossing-point servers
     /// allowed to forward to it. Env: `KORDON_EDGES` as `key,key`. Default: none.
     pub edges: Vec<String>,
+    /// Lowers the retention floor (the shortest `retention_days` and
+    /// `retention_inspection_days` accepted: [`RETENTION_FLOOR_DAYS`], the legal frame's
+    /// minimum) for a test. Only a test sets it; the server names it in its start-up log
+    /// and in `/metrics` (`kordon_test_setting{name="retention_floor_days"}`). Env:
+    /// `KORDON_TEST_RETENTION_FLOOR_DAYS`. Default: none.
+    pub test_retention_floor_days: Option<u64>,
+    /// The file this configuration was read from, read again to reload `edges` (set by
+    /// `kordon serve`; not a setting).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
+
+/// The shortest time any footage is kept, in days, unless a test lowers it.
+pub const RETENTION_FLOOR_DAYS: u64 = 30;
 
 /// Where a crossing-point server forwards to.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -121,6 +134,20 @@ pub struct ForwardConfig {
     pub url: String,
     /// An administrator's API token at the centre (never logged).
     pub token: String,
+    /// The centre's log verifier key (`kordon log key` at the centre). The centre's
+    /// receipt for each forwarded batch is checked against it; only footage a verified
+    /// receipt covers may be purged here. Env: `KORDON_FORWARD_CENTRE_KEY`. Without it
+    /// nothing forwarded is ever purged.
+    #[serde(default)]
+    pub centre_key: Option<String>,
+    /// Seconds before an item that could not be sent is tried again (doubling after each
+    /// failure, at most 6 hours). Env: `KORDON_FORWARD_RETRY_S`. Default 60.
+    #[serde(default = "default_retry_s")]
+    pub retry_s: u64,
+}
+
+fn default_retry_s() -> u64 {
+    60
 }
 
 impl std::fmt::Debug for ForwardConfig {
@@ -128,6 +155,8 @@ impl std::fmt::Debug for ForwardConfig {
         f.debug_struct("ForwardConfig")
             .field("url", &self.url)
             .field("token", &"<redacted>")
+            .field("centre_key", &self.centre_key)
+            .field("retry_s", &self.retry_s)
             .finish()
     }
 }
@@ -175,6 +204,8 @@ impl Default for Config {
             database_url: None,
             forward: None,
             edges: Vec::new(),
+            test_retention_floor_days: None,
+            source: None,
         }
     }
 }
@@ -203,6 +234,14 @@ pub enum ConfigError {
     #[error("environment variable {name}: {message}")]
     Env {
         /// The variable.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A setting has a value no server may run with.
+    #[error("setting {name}: {message}")]
+    Invalid {
+        /// The setting.
         name: &'static str,
         /// What is wrong.
         message: String,
@@ -301,7 +340,12 @@ impl Config {
             c.forward = Some(ForwardConfig {
                 url,
                 token: std::env::var("KORDON_FORWARD_TOKEN").unwrap_or_default(),
+                centre_key: std::env::var("KORDON_FORWARD_CENTRE_KEY").ok(),
+                retry_s: default_retry_s(),
             });
+            if let Some(f) = c.forward.as_mut() {
+                env("KORDON_FORWARD_RETRY_S", &mut f.retry_s)?;
+            }
         }
         if let Ok(v) = std::env::var("KORDON_EDGES") {
             c.edges = v
@@ -346,13 +390,53 @@ impl Config {
                 })
                 .collect::<Result<_, ConfigError>>()?;
         }
+        if std::env::var("KORDON_TEST_RETENTION_FLOOR_DAYS").is_ok() {
+            let mut floor = 0u64;
+            env("KORDON_TEST_RETENTION_FLOOR_DAYS", &mut floor)?;
+            c.test_retention_floor_days = Some(floor);
+        }
         if !kordon_core::note::is_valid_key_name(&c.origin) {
             return Err(ConfigError::Env {
                 name: "origin",
                 message: format!("{:?} is not a valid key name", c.origin),
             });
         }
+        c.check()?;
         Ok(c)
+    }
+
+    /// The retention floor in force: [`RETENTION_FLOOR_DAYS`] unless a test lowered it.
+    pub fn retention_floor_days(&self) -> u64 {
+        self.test_retention_floor_days
+            .unwrap_or(RETENTION_FLOOR_DAYS)
+    }
+
+    /// What no configuration may say, however it was made (file, environment or code).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the setting.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let floor = self.retention_floor_days();
+        for (name, days) in [
+            ("retention_days", self.retention_days),
+            ("retention_inspection_days", self.retention_inspection_days),
+        ] {
+            if days < floor {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: format!(
+                        "{days} days is below the retention floor of {floor} days (footage is kept at least {RETENTION_FLOOR_DAYS} days; only a test may lower the floor, with KORDON_TEST_RETENTION_FLOOR_DAYS)"
+                    ),
+                });
+            }
+        }
+        if let Some(k) = self.forward.as_ref().and_then(|f| f.centre_key.as_deref()) {
+            kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Invalid {
+                name: "forward.centre_key",
+                message: e.to_string(),
+            })?;
+        }
+        Ok(())
     }
 }
 
@@ -386,5 +470,19 @@ mod tests {
         std::fs::write(&p, format!("edges = [\"{}\"]\n", edge.verifier())).expect("write");
         let e = Config::load(Some(&p)).expect_err("same origin").to_string();
         assert!(e.contains("give each server its own origin"), "{e}");
+        // Retention below the floor is refused, naming the setting and the floor.
+        std::fs::write(&p, "retention_days = 0\n").expect("write");
+        let e = Config::load(Some(&p)).expect_err("floor").to_string();
+        assert_eq!(
+            e,
+            "setting retention_days: 0 days is below the retention floor of 30 days (footage is kept at least 30 days; only a test may lower the floor, with KORDON_TEST_RETENTION_FLOOR_DAYS)"
+        );
+        let lowered = Config {
+            retention_days: 0,
+            retention_inspection_days: 0,
+            test_retention_floor_days: Some(0),
+            ..Config::default()
+        };
+        assert!(lowered.check().is_ok());
     }
 }

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// A state conflict (assignment open, device enrolled).
     #[error("{0}")]
     Conflict(String),
+    /// A crossing point sent a history that does not extend what the centre holds.
+    #[error("{0}")]
+    EdgeRewritten(String),
     /// Body larger than allowed.
     #[error("body of {0} bytes is larger than the limit of {1}")]
     TooLarge(u64, u64),
@@ -90,6 +93,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Equivocation { .. } => (StatusCode::CONFLICT, "equivocation"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::EdgeRewritten(_) => (StatusCode::CONFLICT, "edge_rewritten"),
             ApiError::TooLarge(..) | ApiError::BodyTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
             }

@@ -35,6 +35,9 @@ pub enum StartError {
     /// IO.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The configuration breaks a rule ([`Config::check`]).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     /// Logging the rows an unclean stop left without a log index.
     #[error("reconciling the database with the log: {0}")]
     Reconcile(String),
@@ -102,6 +105,50 @@ fn private_folder(data: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The log key of the server whose data folder is `data`, created (with the
+/// administrator token) in a fresh folder — `kordon log key` prints its verifier key
+/// before the first start, so a centre can be told about a crossing point in any order.
+///
+/// # Errors
+/// [`StartError::Keys`] if the folder has a database but lost its key, or the key is for
+/// another origin.
+pub fn log_key(data: &Path, origin: &str) -> Result<SignerKey, StartError> {
+    let keys = data.join("keys");
+    let key_path = keys.join("log.key");
+    if !key_path.exists() {
+        // Safety-critical state is created only in a fresh folder, never next to an
+        // existing database that lost its key.
+        let db = data.join("kordon.db");
+        if db.exists() {
+            return Err(StartError::Keys(format!(
+                "{} exists but {} does not: restore the log key from backup",
+                db.display(),
+                key_path.display()
+            )));
+        }
+        std::fs::create_dir_all(&keys)?;
+        let key =
+            SignerKey::ed25519_from_seed(origin, random_bytes().map_err(std::io::Error::other)?)
+                .map_err(|e| StartError::Keys(e.to_string()))?;
+        write_secret(&key_path, &key.to_key_string())?;
+        write_secret(
+            &keys.join("admin-token"),
+            &hex::encode(random_bytes().map_err(std::io::Error::other)?),
+        )?;
+        tracing::info!(%origin, "created a new log key and administrator token in {}", keys.display());
+    }
+    let log_key = SignerKey::parse(&read_secret(&key_path)?)
+        .map_err(|e| StartError::Keys(format!("{}: {e}", key_path.display())))?;
+    if log_key.verifier().name() != origin {
+        return Err(StartError::Keys(format!(
+            "the log key is for origin {:?} but the configuration says {:?}",
+            log_key.verifier().name(),
+            origin
+        )));
+    }
+    Ok(log_key)
+}
+
 /// Opens (and on first start creates) the data folder: keys, database, blobs, log; then
 /// brings the database and the log back in step after a crash and starts the jobs.
 ///
@@ -121,46 +168,23 @@ pub async fn open_on(
     config: Config,
     log_storage: Arc<dyn LogStorage>,
 ) -> Result<Arc<App>, StartError> {
+    config.check()?;
+    crate::routes::metrics_handle();
+    if let Some(floor) = config.test_retention_floor_days {
+        tracing::warn!(
+            floor_days = floor,
+            "TEST SETTING: the retention floor is lowered from {} to {floor} days (KORDON_TEST_RETENTION_FLOOR_DAYS); never in service",
+            crate::config::RETENTION_FLOOR_DAYS
+        );
+        metrics::gauge!("kordon_test_setting", "name" => "retention_floor_days").set(floor as f64);
+    }
+    metrics::gauge!("kordon_retention_floor_days").set(config.retention_floor_days() as f64);
     let data = &config.data;
-    let keys = data.join("keys");
-    let db = data.join("kordon.db");
-    let key_path = keys.join("log.key");
-    let token_path = keys.join("admin-token");
-    if !key_path.exists() {
-        // Safety-critical state is created only in a fresh folder, never next to an
-        // existing database that lost its key.
-        if db.exists() {
-            return Err(StartError::Keys(format!(
-                "{} exists but {} does not: restore the log key from backup",
-                db.display(),
-                key_path.display()
-            )));
-        }
-        std::fs::create_dir_all(&keys)?;
-        let key = SignerKey::ed25519_from_seed(
-            &config.origin,
-            random_bytes().map_err(std::io::Error::other)?,
-        )
-        .map_err(|e| StartError::Keys(e.to_string()))?;
-        write_secret(&key_path, &key.to_key_string())?;
-        write_secret(
-            &token_path,
-            &hex::encode(random_bytes().map_err(std::io::Error::other)?),
-        )?;
-        tracing::info!(origin = %config.origin, "created a new log key and administrator token in {}", keys.display());
-    }
-    let log_key = SignerKey::parse(&read_secret(&key_path)?)
-        .map_err(|e| StartError::Keys(format!("{}: {e}", key_path.display())))?;
-    if log_key.verifier().name() != config.origin {
-        return Err(StartError::Keys(format!(
-            "the log key is for origin {:?} but the configuration says {:?}",
-            log_key.verifier().name(),
-            config.origin
-        )));
-    }
+    let token_path = data.join("keys/admin-token");
+    let log_key = log_key(data, &config.origin)?;
     let admin_token_sha256: [u8; 32] = Sha256::digest(read_secret(&token_path)?.as_bytes()).into();
     let meta = match &config.database_url {
-        None => Meta::open_sqlite(&db).await?,
+        None => Meta::open_sqlite(&data.join("kordon.db")).await?,
         Some(url) => {
             tracing::info!(database = %url, "metadata in PostgreSQL");
             Meta::open_postgres(&url.0).await?
@@ -189,6 +213,7 @@ pub async fn open_on(
     .await?;
     let witnessed =
         crate::jobs::cosigning::spawn(log.clone(), &config.witnesses).map_err(StartError::Keys)?;
+    let edges = config.edges.clone();
     let app = Arc::new(App {
         config,
         meta,
@@ -203,6 +228,7 @@ pub async fn open_on(
         audits: std::sync::Mutex::default(),
         login_failures: crate::state::LoginLimiter::default(),
         forwarding: std::sync::Mutex::default(),
+        edges: std::sync::RwLock::new(edges),
         readers: crate::state::reader_permits(),
         logging: tokio::sync::RwLock::new(()),
         stranded: std::sync::atomic::AtomicBool::new(false),
@@ -238,4 +264,13 @@ async fn backfill_chain_state(app: &App) -> Result<(), StartError> {
         );
     }
     Ok(())
+}
+
+/// Reads again which crossing points may forward here (on SIGHUP), as
+/// `POST /v1/edges/reload` does; a custody event records the new set.
+///
+/// # Errors
+/// The configuration no longer loads (nothing changes), or the event could not be logged.
+pub async fn reload_edges(app: &App) -> Result<Vec<String>, crate::error::ApiError> {
+    Ok(crate::ops::edges::reload(app, "SIGHUP").await?.origins)
 }

@@ -45,6 +45,9 @@ pub struct App {
     pub(crate) login_failures: LoginLimiter,
     /// How far forwarding to the central server has come (with `[forward]`).
     pub(crate) forwarding: Mutex<ForwardProgress>,
+    /// At a central server: the log keys of the crossing points allowed to forward here
+    /// (`edges` in the configuration, read again on SIGHUP or `POST /v1/edges/reload`).
+    pub(crate) edges: std::sync::RwLock<Vec<String>>,
     /// Permits of the analytics limit ([`readers`]), shared by the requests that compute
     /// analytics and the background job that keeps coverage fresh.
     pub(crate) readers: Arc<tokio::sync::Semaphore>,
@@ -86,6 +89,12 @@ pub(crate) struct ForwardProgress {
     pub(crate) last_error: Option<String>,
     /// When a batch last went through, Unix ms.
     pub(crate) last_ok_ms: Option<i64>,
+    /// Entries the centre confirmed with a receipt this server verified.
+    pub(crate) confirmed: u64,
+    /// Items not sent yet.
+    pub(crate) holes: u64,
+    /// When the centre last held the whole log, Unix ms.
+    pub(crate) caught_up_ms: i64,
 }
 
 /// Failed logins from one address that lock that address out of an account.

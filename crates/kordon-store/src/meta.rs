@@ -21,6 +21,7 @@ mod cases;
 mod chain;
 mod devices;
 mod edges;
+mod forwarding;
 mod gap_reasons;
 mod inspections;
 mod links;
@@ -40,6 +41,7 @@ pub use reference::{CrossingPointRow, OfficerRow};
 pub use cases::{Case, CaseItem, CustodyRow};
 pub use chain::ChainState;
 pub use edges::EdgeState;
+pub use forwarding::{Cell, EdgeHole, ForwardHole, RECORD_KINDS, Record, RecordRow};
 pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };

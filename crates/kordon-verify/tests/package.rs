@@ -146,6 +146,7 @@ async fn fleet_with(dir: &Path, s3: Option<kordon_store::blob::S3Settings>) -> F
         witnesses,
         retention_days: 0,
         retention_inspection_days: 0,
+        test_retention_floor_days: Some(0),
         s3,
         s3_lock_s: Some(0),
         ..Default::default()
@@ -159,6 +160,7 @@ async fn fleet_with(dir: &Path, s3: Option<kordon_store::blob::S3Settings>) -> F
         minutes: 1,
         segment_seconds: 10,
         crossing_point: "UA-TEST-01".into(),
+        first_officer: 1000,
         faults: vec![(0, Fault::Stop), (1, Fault::Lose)],
         work: dir.join("video"),
     })

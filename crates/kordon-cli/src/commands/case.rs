@@ -206,6 +206,13 @@ async fn export(c: &Client, id: &str, out: &Path) -> Result<i32> {
         v.export_log_index,
         v.checkpoint_size
     );
+    if v.missing > 0 {
+        println!(
+            "{}: {} segment(s) were missing from storage: left out and marked missing in the package",
+            out.display(),
+            v.missing
+        );
+    }
     println!(
         "verify with: kordon-verify {} --policy POLICY   # POLICY: the log and witness keys the recipient trusts (without it: exit 3, checked only against the package's own keys)",
         out.display()

@@ -63,6 +63,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         minutes: o.minutes,
         segment_seconds: 10,
         crossing_point: DEMO_CP.into(),
+        first_officer: 1000,
         faults: Fault::default_set(),
         work: o.data.join("demo-video"),
     };

@@ -43,16 +43,29 @@ enum LogCommand {
         #[arg(long, value_name = "FILE")]
         state: Option<PathBuf>,
     },
+    /// Print this server's log verifier key (creating the key in a fresh data folder),
+    /// without starting the server: the line a centre's `edges` and witnesses need.
+    Key {
+        /// Configuration file (TOML); KORDON_* variables override it (the origin).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data folder (overrides config).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 pub(crate) fn log(a: LogArgs) -> Result<i32> {
-    let LogCommand::Verify {
-        remote,
-        log_key,
-        no_blobs,
-        bucket,
-        state,
-    } = a.command;
+    let (remote, log_key, no_blobs, bucket, state) = match a.command {
+        LogCommand::Key { config, data } => return print_key(config.as_deref(), data),
+        LogCommand::Verify {
+            remote,
+            log_key,
+            no_blobs,
+            bucket,
+            state,
+        } => (remote, log_key, no_blobs, bucket, state),
+    };
     let state = state.as_deref();
     if bucket {
         return verify_bucket(log_key.as_deref().unwrap_or_default(), !no_blobs, state);
@@ -65,6 +78,18 @@ pub(crate) fn log(a: LogArgs) -> Result<i32> {
         !no_blobs,
         state,
     )
+}
+
+/// `kordon log key`.
+fn print_key(config: Option<&Path>, data: Option<PathBuf>) -> Result<i32> {
+    let mut cfg = kordon_server::config::Config::load(config)?;
+    if let Some(d) = data {
+        cfg.data = d;
+    }
+    let key = kordon_server::log_key(&cfg.data, &cfg.origin)
+        .with_context(|| format!("the log key in {}", cfg.data.display()))?;
+    println!("{}", key.verifier());
+    Ok(0)
 }
 
 /// Steps 1–3 of the audit, from the state saved at `state` if there is one.

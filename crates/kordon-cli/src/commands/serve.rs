@@ -44,6 +44,7 @@ pub(crate) fn serve(a: ServeArgs) -> Result<i32> {
     logging(std::env::var("KORDON_LOG_FORMAT").is_ok_and(|v| v == "json"));
     block_on(async {
         let mut cfg = kordon_server::config::Config::load(a.config.as_deref())?;
+        cfg.source.clone_from(&a.config);
         if let Some(d) = a.data {
             cfg.data = d;
         }
@@ -63,9 +64,27 @@ pub(crate) fn serve(a: ServeArgs) -> Result<i32> {
             data.display(),
             app.log.published().size
         );
+        reload_on_sighup(app.clone())?;
         kordon_server::run(listener, app, until_ctrl_c()).await?;
         Ok(0)
     })
+}
+
+/// On SIGHUP the server reads again which crossing points may forward to it.
+fn reload_on_sighup(app: std::sync::Arc<kordon_server::App>) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match kordon_server::reload_edges(&app).await {
+                Ok(edges) => tracing::info!(?edges, "SIGHUP: crossing points reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %e, "SIGHUP: the configuration does not load; nothing changed")
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// `kordon witness ...`.

@@ -5,7 +5,11 @@
 //! footage held by a case or overlapping an inspection that found a violation is never
 //! purged. A purge appends a signed tombstone to the log first (naming the segment, its
 //! hash, the rule and when), then marks the link purged, then deletes the bytes; the
-//! signed manifest stays. There is no API to delete footage by hand; `POST
+//! signed manifest stays. At a crossing point that forwards, only footage the centre has
+//! confirmed (a receipt verified against its log key covers the link's entry, and the
+//! segment was not a hole) is purged; the rest waits, counted in
+//! `kordon_retention_waiting_for_centre`. A server that does not forward drops its change
+//! feed, which only forwarding reads. There is no API to delete footage by hand; `POST
 //! /v1/retention/run` only runs the same rules now.
 //!
 //! Scrubbing: every stored blob is re-read and hashed on a schedule (or `kordon scrub
@@ -37,7 +41,13 @@ pub(crate) async fn retention(app: &App) -> Result<RetentionRun, ApiError> {
         purged: 0,
         held: 0,
         kept: 0,
+        waiting: 0,
     };
+    let forwards = app.config.forward.is_some();
+    let confirmed = app.meta.forward_confirmed().await?;
+    if !forwards {
+        app.meta.prune_outbox(u64::MAX >> 1).await?;
+    }
     for l in app.meta.purge_candidates(short, 100_000).await? {
         if app.meta.is_held(&l.device_id, l.start_ms, l.end_ms).await? {
             run.held += 1;
@@ -58,6 +68,16 @@ pub(crate) async fn retention(app: &App) -> Result<RetentionRun, ApiError> {
         if l.received_at >= cutoff {
             run.kept += 1;
             continue;
+        }
+        if forwards {
+            let at_centre = match l.log_index {
+                Some(i) => (i as u64) < confirmed && !app.meta.is_forward_hole(i as u64).await?,
+                None => false,
+            };
+            if !at_centre {
+                run.waiting += 1;
+                continue;
+            }
         }
         let Some(sha) = &l.blob_sha256 else { continue };
         let (_, tombstone) = app
@@ -98,6 +118,14 @@ pub(crate) async fn retention(app: &App) -> Result<RetentionRun, ApiError> {
         );
     }
     metrics::counter!("kordon_retention_purged_total").increment(run.purged);
+    metrics::gauge!("kordon_retention_waiting_for_centre").set(run.waiting as f64);
+    if run.waiting > 0 {
+        tracing::warn!(
+            waiting = run.waiting,
+            confirmed,
+            "footage past retention waits for the centre's receipt"
+        );
+    }
     Ok(run)
 }
 

@@ -181,16 +181,42 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
     let tmp = dir.join(format!(".{name}.tmp"));
     let final_path = dir.join(&name);
     // The segments as local files (a bucket's are fetched into the exports folder first).
+    // A segment whose bytes are not in the store is left out and marked missing in the
+    // report; the verifier says so too (its link states a segment the package lacks and
+    // no tombstone says it was purged).
     let mut files: HashMap<String, (std::path::PathBuf, bool)> = HashMap::new();
+    let mut missing = std::collections::HashSet::new();
     for l in g.links.values().flatten() {
         if let (Some(sha), None) = (&l.blob_sha256, l.purged_at)
             && !files.contains_key(sha)
+            && !missing.contains(sha)
         {
             let h = Hash::from_hex(sha).map_err(internal)?;
-            files.insert(sha.clone(), app.blobs.local_file(&h, &dir).await?);
+            match app.blobs.local_file(&h, &dir).await {
+                Ok((path, copy)) if copy || path.exists() => {
+                    files.insert(sha.clone(), (path, copy));
+                }
+                Ok(_) => {
+                    missing.insert(sha.clone());
+                }
+                Err(kordon_store::blob::BlobError::Io(e))
+                    if e.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    missing.insert(sha.clone());
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
-    let report = report::html(&g.case, &g.items, &g.links, &g.custody, &g.zones);
+    if !missing.is_empty() {
+        tracing::warn!(
+            case = id,
+            missing = missing.len(),
+            "exporting a case whose segments are missing from storage: marked missing in the package"
+        );
+    }
+    let report = report::html(&g.case, &g.items, &g.links, &g.custody, &g.zones, &missing);
+    let missing_count = missing.len() as u64;
     let fetched: Vec<std::path::PathBuf> = files
         .values()
         .filter(|(_, copy)| *copy)
@@ -213,7 +239,9 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             for (device, ls) in &g.links {
                 for l in ls {
                     pkg.add(&package::link_path(device, l.seq), &l.body)?;
-                    if let (Some(sha), None) = (&l.blob_sha256, l.purged_at) {
+                    if let (Some(sha), None) = (&l.blob_sha256, l.purged_at)
+                        && !missing.contains(sha)
+                    {
                         let h = Hash::from_hex(sha).map_err(internal)?;
                         let (file, _) = files.get(sha).ok_or_else(|| {
                             ApiError::Internal(format!("segment {sha} not fetched"))
@@ -311,6 +339,7 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         contents_sha256: digest.to_hex(),
         export_log_index: export_index,
         checkpoint_size: size,
+        missing: missing_count,
     })
 }
 

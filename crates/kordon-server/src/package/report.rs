@@ -23,6 +23,7 @@ pub(crate) fn html(
     links: &BTreeMap<String, Vec<LinkRow>>,
     custody: &[CustodyRow],
     zones: &BTreeMap<String, jiff::tz::TimeZone>,
+    missing: &std::collections::HashSet<String>,
 ) -> String {
     let utc = jiff::tz::TimeZone::UTC;
     let mut h = String::from(
@@ -88,6 +89,9 @@ pub(crate) fn html(
                 (Some(_), Some(t)) => format!(
                     "видалено за строком зберігання / purged by retention {} (tombstone in the log)",
                     local(t, tz)
+                ),
+                (Some(sha), None) if missing.contains(sha) => format!(
+                    "відсутній у сховищі на час експорту / missing from storage at export<br><code>{sha}</code>"
                 ),
                 (Some(sha), None) => format!(
                     "{}<br><code>{sha}</code>",

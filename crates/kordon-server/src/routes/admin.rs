@@ -7,7 +7,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kordon_api::devices::Page;
-use kordon_api::edges::{EdgeList, EdgeProgress, EntriesIn, Forwarding};
+use kordon_api::edges::{
+    EdgeList, EdgeProgress, EdgesReloaded, EntriesIn, Forwarding, Holes, HolesQuery,
+    RecordsApplied, RecordsIn,
+};
 use kordon_api::jobs::{RetentionRun, ScrubStatus};
 use kordon_api::users::{Token, TokenIn, UserCreated, UserIn, UserList};
 
@@ -160,4 +163,52 @@ pub(crate) async fn forwarding(
     Caller(who): Caller,
 ) -> Result<Json<Forwarding>, ApiError> {
     Ok(Json(edges::forwarding(&app, &who)?))
+}
+
+/// The items a crossing point reported it could not send that have not arrived since
+/// (administrator, at the centre).
+#[utoipa::path(get, path = "/v1/edges/{origin}/holes", tag = "admin",
+    params(("origin" = String, Path), HolesQuery),
+    responses((status = 200, body = Holes), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn edge_holes(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(origin): Path<String>,
+    Params(q): Params<HolesQuery>,
+) -> Result<Json<Holes>, ApiError> {
+    Ok(Json(edges::holes(&app, &who, &origin, q).await?))
+}
+
+/// Applies a crossing point's changed records (the edge's forwarder, with an
+/// administrator token).
+#[utoipa::path(post, path = "/v1/edges/records", tag = "admin", request_body = RecordsIn,
+    responses((status = 200, body = RecordsApplied), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn edge_records(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Body(b): Body<RecordsIn>,
+) -> Result<Json<RecordsApplied>, ApiError> {
+    Ok(Json(edges::records(&app, &who, b).await?))
+}
+
+/// Reads again which crossing points may forward here (`edges` in the configuration the
+/// server started with); a custody event records the new set (administrator).
+#[utoipa::path(post, path = "/v1/edges/reload", tag = "admin",
+    responses((status = 200, body = EdgesReloaded), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn reload_edges(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<EdgesReloaded>, ApiError> {
+    Ok(Json(edges::reload_by(&app, &who).await?))
+}
+
+/// The items this crossing point could not send to the centre yet.
+#[utoipa::path(get, path = "/v1/forwarding/holes", tag = "admin", params(HolesQuery),
+    responses((status = 200, body = Holes), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn forwarding_holes(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Params(q): Params<HolesQuery>,
+) -> Result<Json<Holes>, ApiError> {
+    Ok(Json(edges::forwarding_holes(&app, &who, q).await?))
 }

@@ -110,7 +110,11 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(admin::edges))
         .routes(routes!(admin::edge))
         .routes(routes!(admin::edge_entries))
+        .routes(routes!(admin::edge_holes))
+        .routes(routes!(admin::edge_records))
+        .routes(routes!(admin::reload_edges))
         .routes(routes!(admin::forwarding))
+        .routes(routes!(admin::forwarding_holes))
         .routes(routes!(log::witnessed_checkpoint))
         .routes(routes!(log::inclusion))
         .routes(routes!(log::consistency))
@@ -125,7 +129,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-fn metrics_handle() -> &'static PrometheusHandle {
+/// The process's metrics recorder, installed on first use (before anything is recorded:
+/// [`crate::startup`] asks for it first, so what it sets while opening is kept).
+pub(crate) fn metrics_handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new().build_recorder();

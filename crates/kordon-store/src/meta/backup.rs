@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 23] = [
+const TABLES: [&str; 27] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -32,11 +32,17 @@ const TABLES: [&str; 23] = [
     "edge_entries",
     "chain_state",
     "chain_problems",
+    "forward_state",
+    "forward_holes",
+    "edge_holes",
+    // Last: copying the tables above fills the target's change feed through its triggers;
+    // those rows are dropped and the source's feed copied as it is.
+    "outbox",
 ];
 
 /// How a column's values are carried between engines.
 #[derive(Debug, Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Int,
     Text,
     Bytes,
@@ -112,6 +118,9 @@ impl Meta {
         let mut dst = to.write_tx().await?;
         let (mut from_ms, mut to_ms) = (i64::MAX, i64::MIN);
         for table in TABLES {
+            if table == "outbox" {
+                sqlx::query("DELETE FROM outbox").execute(&mut *dst).await?;
+            }
             let columns = to.columns(table).await?;
             let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
             let insert = format!(
@@ -149,6 +158,9 @@ impl Meta {
             }
         }
         if to.engine == Engine::Postgres {
+            sqlx::query("SELECT setval(pg_get_serial_sequence('outbox', 'seq'), GREATEST((SELECT MAX(seq) FROM outbox), 1))")
+                .execute(&mut *dst)
+                .await?;
             sqlx::query("INSERT INTO link_keys (device_id, seq, hash) SELECT device_id, seq, hash FROM links")
                 .execute(&mut *dst)
                 .await?;
@@ -161,7 +173,7 @@ impl Meta {
     }
 
     /// The columns of `table` in this database and how their values are carried.
-    async fn columns(&self, table: &str) -> Result<Vec<(String, Kind)>, MetaError> {
+    pub(super) async fn columns(&self, table: &str) -> Result<Vec<(String, Kind)>, MetaError> {
         let rows = sqlx::query(match self.engine {
             Engine::Sqlite => "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
             Engine::Postgres => {

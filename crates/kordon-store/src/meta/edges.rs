@@ -18,6 +18,8 @@ pub struct EdgeState {
     pub checkpoint: Vec<u8>,
     /// When it last grew, Unix ms.
     pub updated_at: i64,
+    /// How far its records (the change feed) have come.
+    pub records: u64,
 }
 
 fn edge_from_row(r: &sqlx::any::AnyRow) -> Result<EdgeState, sqlx::Error> {
@@ -27,6 +29,7 @@ fn edge_from_row(r: &sqlx::any::AnyRow) -> Result<EdgeState, sqlx::Error> {
         frontier: r.try_get("frontier")?,
         checkpoint: r.try_get("checkpoint")?,
         updated_at: r.try_get("updated_at")?,
+        records: r.try_get::<i64, _>("records")? as u64,
     })
 }
 

@@ -184,7 +184,7 @@ fn contains_pattern(text: &str) -> String {
 
 /// Marks stale the coverage of the latest inspections of an officer that overlap
 /// `[from, to)`.
-async fn invalidate_officer(
+pub(super) async fn invalidate_officer(
     tx: &mut sqlx::AnyConnection,
     officer: &str,
     from: i64,

@@ -10,21 +10,38 @@
 //! then the entries themselves go to `POST /v1/edges/entries` with a checkpoint of this
 //! log at `to`, signed with its key. The local server never waits for any of this:
 //! cameras dock, upload and are logged here whether or not the centre answers.
+//!
+//! An item that cannot be sent (its bytes missing or damaged here, refused by the centre)
+//! never blocks the items after it: it becomes a hole — recorded, a `forward-skip`
+//! custody event naming it and why, reported to the centre with its batch, counted in
+//! `kordon_forward_holes` — and is tried again on a schedule. The centre answers each
+//! batch with a receipt (its `edge-checkpoint` event with a tlog-proof); the receipt
+//! verified against `forward.centre_key` is what lets retention purge footage here
+//! ([`crate::jobs::retention`]). Then the records a national view needs follow through
+//! the change feed ([`records`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use kordon_api::devices::{Accepted, Device, EnrollRequest, EnrollToken, Enrolled, device_path};
-use kordon_api::edges::{EdgeProgress, EntriesIn};
+use kordon_api::devices::{
+    Accepted, Device, EnrollRequest, EnrollToken, Enrolled, Stored, device_path,
+};
+use kordon_api::edges::{EdgeProgress, EntriesIn, Skipped};
 use kordon_core::checkpoint::Checkpoint;
 use kordon_core::custody::Event;
 use kordon_core::link::{Link, LinkBody};
 use kordon_core::note::{Note, SignerKey};
+use kordon_store::now_ms;
 use serde::de::DeserializeOwned;
 
 use crate::config::ForwardConfig;
 use crate::state::{App, ForwardProgress};
+
+/// Custody action: an item of this log could not be sent to the centre.
+pub(crate) const SKIP_ACTION: &str = "forward-skip";
+/// Custody action: a skipped item reached the centre.
+pub(crate) const RECOVERED_ACTION: &str = "forward-recovered";
 
 /// Why a step of forwarding failed (shown on the dashboard, then retried).
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +64,26 @@ pub(crate) enum ForwardError {
     Local(String),
 }
 
+impl ForwardError {
+    /// Whether the failure is the item's own (its bytes here, or the centre refusing that
+    /// one item), so the items after it go on; else the link or the centre is at fault and
+    /// the whole step is tried again.
+    fn is_items(&self) -> bool {
+        match self {
+            ForwardError::Local(_) => true,
+            ForwardError::Refused { status, .. } => {
+                matches!(status.as_u16(), 400 | 404 | 409 | 413 | 422)
+            }
+            ForwardError::Unreachable(_) => false,
+        }
+    }
+}
+
 type Result<T> = std::result::Result<T, ForwardError>;
+
+mod holes;
+mod receipt;
+mod records;
 
 fn local(e: impl std::fmt::Display) -> ForwardError {
     ForwardError::Local(e.to_string())
@@ -55,6 +91,9 @@ fn local(e: impl std::fmt::Display) -> ForwardError {
 
 /// Entries per batch.
 const BATCH: u64 = 256;
+
+/// Holes tried again in one step.
+const HOLES_PER_STEP: u32 = 16;
 
 /// Starts the task if the configuration says where to forward.
 pub(crate) fn spawn(app: Arc<App>) {
@@ -80,15 +119,23 @@ pub(crate) fn spawn(app: Arc<App>) {
     });
 }
 
-struct Forwarder {
-    app: Arc<App>,
-    cfg: ForwardConfig,
-    key: SignerKey,
-    http: reqwest::Client,
+pub(super) struct Forwarder {
+    pub(super) app: Arc<App>,
+    pub(super) cfg: ForwardConfig,
+    pub(super) key: SignerKey,
+    pub(super) http: reqwest::Client,
+}
+
+/// What one step did.
+struct Step {
+    /// The centre's size of this log after it.
+    at: u64,
+    /// Whether there is more to do right away.
+    busy: bool,
 }
 
 impl Forwarder {
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.cfg.url.trim_end_matches('/'))
     }
 
@@ -98,38 +145,61 @@ impl Forwarder {
         }
     }
 
+    /// Sets the gauges from the status, in every state (a link that is down included).
+    async fn gauges(&self) {
+        let holes = self.app.meta.forward_holes(None, 0).await.map(|(_, n)| n);
+        let now = now_ms();
+        let s = self
+            .app
+            .forwarding
+            .lock()
+            .map(|mut s| {
+                if let Ok(n) = holes {
+                    s.holes = n;
+                }
+                if s.forwarded >= s.size {
+                    s.caught_up_ms = now;
+                }
+                s.clone()
+            })
+            .unwrap_or_default();
+        metrics::gauge!("kordon_forward_backlog").set(s.size.saturating_sub(s.forwarded) as f64);
+        metrics::gauge!("kordon_forward_connected").set(if s.connected { 1.0 } else { 0.0 });
+        metrics::gauge!("kordon_forward_behind_seconds")
+            .set((now - s.caught_up_ms).max(0) as f64 / 1000.0);
+        metrics::gauge!("kordon_forward_holes").set(s.holes as f64);
+        metrics::gauge!("kordon_forward_confirmed").set(s.confirmed as f64);
+    }
+
     async fn run(&self) {
         let mut published = self.app.log.subscribe();
-        let mut cursor: Option<u64> = None;
+        // Until the centre says, it holds at least what it confirmed.
+        let confirmed = self.app.meta.forward_confirmed().await.unwrap_or(0);
+        self.status(|s| {
+            s.forwarded = confirmed;
+            s.confirmed = confirmed;
+            s.caught_up_ms = now_ms();
+        });
+        let mut cursor: Option<(u64, u64)> = None;
         let mut backoff = Duration::from_secs(1);
         loop {
             let size = self.app.log.published().size;
             self.status(|s| s.size = size);
-            let step = async {
-                let from = match cursor {
-                    Some(c) => c,
-                    None => self.centre_size().await?,
-                };
-                if from >= size {
-                    return Ok(from);
-                }
-                let to = size.min(from + BATCH);
-                self.batch(from, to).await
-            };
-            match step.await {
-                Ok(at) => {
-                    cursor = Some(at);
+            match self.step(cursor, size).await {
+                Ok((step, records)) => {
+                    cursor = Some((step.at, records));
                     backoff = Duration::from_secs(1);
-                    metrics::gauge!("kordon_forward_backlog").set(size.saturating_sub(at) as f64);
                     self.status(|s| {
-                        s.forwarded = at;
+                        s.forwarded = step.at;
                         s.connected = true;
                         s.last_error = None;
                     });
-                    if at >= size {
-                        // Up to date: wait for the log to grow (or look again in a while).
-                        let _ = tokio::time::timeout(Duration::from_secs(30), published.changed())
-                            .await;
+                    self.gauges().await;
+                    if !step.busy {
+                        // Up to date: wait for the log to grow, or for the next hole's
+                        // or record's turn.
+                        let wait = Duration::from_secs(self.cfg.retry_s.clamp(1, 30));
+                        let _ = tokio::time::timeout(wait, published.changed()).await;
                     }
                 }
                 Err(e) => {
@@ -141,6 +211,7 @@ impl Forwarder {
                         s.connected = false;
                         s.last_error = Some(e);
                     });
+                    self.gauges().await;
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
@@ -148,7 +219,37 @@ impl Forwarder {
         }
     }
 
-    async fn centre_size(&self) -> Result<u64> {
+    /// One step: a batch of entries if any wait, then a batch of records, then the holes
+    /// that are due. Answers the step and the centre's record position.
+    async fn step(&self, cursor: Option<(u64, u64)>, size: u64) -> Result<(Step, u64)> {
+        let (from, records) = match cursor {
+            Some(c) => c,
+            None => {
+                let p = self.centre_progress().await?;
+                (p.size, p.records)
+            }
+        };
+        let mut step = Step {
+            at: from,
+            busy: false,
+        };
+        if from < size {
+            let to = size.min(from + BATCH);
+            step.at = self.batch(from, to).await?;
+            step.busy = step.at < size;
+        }
+        // Records follow the entries (the centre takes them once it knows this log).
+        let (records, more) = if step.at > 0 {
+            self.records(records).await?
+        } else {
+            (records, false)
+        };
+        step.busy |= more;
+        step.busy |= self.retry_holes().await?;
+        Ok((step, records))
+    }
+
+    async fn centre_progress(&self) -> Result<EdgeProgress> {
         // The origin is one path segment (its slashes escaped).
         let origin = self
             .key
@@ -156,15 +257,16 @@ impl Forwarder {
             .name()
             .replace('%', "%25")
             .replace('/', "%2F");
-        let v: EdgeProgress = self
-            .call(self.http.get(self.url(&format!("/v1/edges/{origin}"))))
-            .await?;
-        Ok(v.size)
+        self.call(self.http.get(self.url(&format!("/v1/edges/{origin}"))))
+            .await
     }
 
     /// Sends a request with the token; the typed answer of a success, else an error naming
     /// the centre's error code.
-    async fn call<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T> {
+    pub(super) async fn call<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T> {
         let res = req
             .bearer_auth(&self.cfg.token)
             .timeout(Duration::from_secs(600))
@@ -199,11 +301,18 @@ impl Forwarder {
         })
         .await
         .map_err(local)??;
+        let mut skipped = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            self.item(e).await.map_err(|e| match e {
-                ForwardError::Local(m) => local(format!("entry {}: {m}", from + i as u64)),
-                other => other,
-            })?;
+            let index = from + i as u64;
+            match self.item(e).await {
+                Ok(()) => {}
+                Err(err) if err.is_items() => {
+                    let reason = err.to_string();
+                    self.skip(index, e, &reason).await?;
+                    skipped.push(Skipped { index, reason });
+                }
+                Err(err) => return Err(err),
+            }
         }
         let checkpoint = Checkpoint {
             origin: self.key.verifier().name().to_owned(),
@@ -218,11 +327,15 @@ impl Forwarder {
             checkpoint: String::from_utf8_lossy(&note.to_bytes()).into_owned(),
             from,
             entries: entries.iter().map(|e| b64.encode(e)).collect(),
+            skipped,
         };
         let v: EdgeProgress = self
             .call(self.http.post(self.url("/v1/edges/entries")).json(&body))
             .await?;
-        self.status(|s| s.last_ok_ms = Some(kordon_store::now_ms()));
+        self.status(|s| s.last_ok_ms = Some(now_ms()));
+        if v.size == to {
+            self.confirm(&v, to, root).await;
+        }
         Ok(v.size)
     }
 
@@ -310,8 +423,8 @@ impl Forwarder {
                 .put(self.url(&format!("{}/events/{seq}", device_path(device))))
                 .body(link.bytes().to_vec()),
         };
-        match self.call::<Accepted>(req).await {
-            Ok(_) => {}
+        let stored = match self.call::<Accepted>(req).await {
+            Ok(a) => a.stored,
             // The centre holds another link under this number (the camera also reached it
             // directly): it keeps this one as evidence of that, which is all it can do.
             Err(ForwardError::Refused { code, message, .. }) if code == "equivocation" => {
@@ -320,8 +433,8 @@ impl Forwarder {
                 return Ok(());
             }
             Err(e) => return Err(e),
-        }
-        if matches!(b, LinkBody::Segment(_)) {
+        };
+        if matches!(b, LinkBody::Segment(_)) && stored == Stored::New {
             self.status(|s| s.segments += 1);
         }
         Ok(())

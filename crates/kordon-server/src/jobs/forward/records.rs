@@ -1,0 +1,83 @@
+//! The records a national view needs, sent after the log: crossing points, officers,
+//! assignments, inspections, gap reasons and their decisions, cases and the footage they
+//! hold. Triggers in the database note every change in the change feed (`outbox`); the
+//! forwarder sends each changed record whole (every row this server holds under its key)
+//! from the position the centre holds, so a lost answer or a restart only sends some
+//! again, and the centre replaces what it held with the same rows.
+
+use kordon_api::edges::{RecordIn, RecordsApplied, RecordsIn};
+use kordon_store::meta::{Cell, Record};
+use kordon_store::now_ms;
+
+use super::{Forwarder, Result, local};
+
+/// Changes read from the feed per request.
+const RECORDS_PER_STEP: u32 = 200;
+
+/// How long a change waits before it is sent: a PostgreSQL transaction that began before
+/// it may still commit a lower position in the feed.
+const SETTLE_MS: i64 = 2_000;
+
+/// A record as the API carries it.
+pub(crate) fn record_in(r: Record) -> RecordIn {
+    let tables = r
+        .tables
+        .into_iter()
+        .map(|(t, rows)| {
+            let rows = rows
+                .into_iter()
+                .map(|row| {
+                    row.into_iter()
+                        .map(|(c, v)| {
+                            let v = match v {
+                                Cell::Null => serde_json::Value::Null,
+                                Cell::Int(i) => i.into(),
+                                Cell::Text(s) => s.into(),
+                            };
+                            (c, v)
+                        })
+                        .collect()
+                })
+                .collect();
+            (t, rows)
+        })
+        .collect();
+    RecordIn {
+        kind: r.kind,
+        id: r.id,
+        tables,
+    }
+}
+
+impl Forwarder {
+    /// Sends the changes after `after` (the centre's position); answers the new position
+    /// and whether more changes are waiting.
+    pub(super) async fn records(&self, after: u64) -> Result<(u64, bool)> {
+        let meta = &self.app.meta;
+        let changes = meta
+            .outbox_after(after, now_ms() - SETTLE_MS, RECORDS_PER_STEP)
+            .await
+            .map_err(local)?;
+        let Some(through) = changes.last().map(|c| c.0) else {
+            return Ok((after, false));
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut records = Vec::new();
+        for (_, kind, id) in changes.iter() {
+            if seen.insert((kind.as_str(), id.as_str())) {
+                records.push(record_in(meta.record(kind, id).await.map_err(local)?));
+            }
+        }
+        let body = RecordsIn {
+            origin: self.key.verifier().name().to_owned(),
+            through,
+            records,
+        };
+        let v: RecordsApplied = self
+            .call(self.http.post(self.url("/v1/edges/records")).json(&body))
+            .await?;
+        meta.prune_outbox(v.records).await.map_err(local)?;
+        metrics::counter!("kordon_forward_records_total").increment(seen.len() as u64);
+        Ok((v.records, changes.len() == RECORDS_PER_STEP as usize))
+    }
+}
