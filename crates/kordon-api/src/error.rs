@@ -36,6 +36,8 @@ pub enum ErrorCode {
     Equivocation,
     /// 409: a state conflict.
     Conflict,
+    /// 409: a crossing point sent a history that does not extend what the centre holds.
+    EdgeRewritten,
     /// 413: the body is larger than allowed.
     TooLarge,
     /// 400: the body's size differs from the manifest's.
@@ -67,6 +69,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Equivocation => "equivocation",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::EdgeRewritten => "edge_rewritten",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::SizeMismatch => "size_mismatch",
             ErrorCode::HashMismatch => "hash_mismatch",
@@ -88,7 +91,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden | ErrorCode::BadSignature | ErrorCode::DeviceRevoked => 403,
             ErrorCode::UnknownDevice | ErrorCode::NotFound => 404,
-            ErrorCode::Equivocation | ErrorCode::Conflict => 409,
+            ErrorCode::Equivocation | ErrorCode::Conflict | ErrorCode::EdgeRewritten => 409,
             ErrorCode::TooLarge => 413,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Internal => 500,

@@ -216,6 +216,30 @@ fn report(node: &Node, kind: &str, list: &str, from: &str, to: &str) -> Vec<Valu
     rows
 }
 
+/// The inspections of plate AA1234BB (either script) in a range: `(id, crossing point)`.
+async fn plate(node: &Node, from: &str, to: &str) -> Vec<(String, String)> {
+    let v = node
+        .get(&format!(
+            "/v1/search/inspections?vehicle_plate=AA1234BB&from={}&to={}",
+            from.replace('+', "%2B"),
+            to.replace('+', "%2B")
+        ))
+        .await;
+    let mut rows: Vec<(String, String)> = v["inspections"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["inspection_id"].as_str().unwrap_or_default().to_owned(),
+                r["crossing_point"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
 fn origin_path(origin: &str) -> String {
     origin.replace('/', "%2F")
 }
@@ -335,6 +359,26 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
         sample(&grown, "kordon_forward_backlog")
     );
 
+    // A gap reason filed at B (on its second inspection's first ten seconds).
+    let run_b = b_shift.cameras[1].0.split("-cam").next().expect("run");
+    let b_insp = format!("{run_b}-insp01");
+    let b_rows = report(&b, "coverage", "inspections", &b_shift.from, &b_shift.to);
+    let start = b_rows
+        .iter()
+        .find(|r| r["inspection_id"] == b_insp.as_str())
+        .and_then(|r| r["start"].as_str())
+        .expect("start")
+        .to_owned();
+    let start_ms = kordon_core::time::Timestamp::parse(&start).expect("time").0;
+    let (st, v) = b
+        .post(
+            &format!("/v1/inspections/{b_insp}/gap-reasons"),
+            &json!({"from": start, "to": kordon_core::time::Timestamp(start_ms + 10_000).to_string(),
+                    "reason": "malfunction", "text": "battery swap at the lane"}),
+        )
+        .await;
+    assert!(st < 300, "{v}");
+
     // A case at A holds one camera's inspection (it goes to the centre with its items).
     let run_a = a_shift.cameras[0].0.split("-cam").next().expect("run");
     let (st, v) = a
@@ -421,6 +465,46 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
         })
         .await;
     assert_eq!(at_centre["next"], Value::Null, "{at_centre}");
+    // Records that do not fit are refused whole, naming what is wrong; a crossing point
+    // the centre does not know cannot send any.
+    for (records, code, says) in [
+        (
+            json!([{"kind": "vehicle", "id": "x", "tables": {}}]),
+            400,
+            "no record kind",
+        ),
+        (
+            json!([{"kind": "officer", "id": "UA-1000", "tables": {"officers": [{"service_no": "UA-9", "name": "x", "crossing_point": "X", "updated_at": 1}]}}]),
+            400,
+            "a row whose service_no is not",
+        ),
+        (
+            json!([{"kind": "officer", "id": "UA-1000", "tables": {"officers": [{"service_no": "UA-1000", "name": 5, "crossing_point": "X", "updated_at": 1}]}}]),
+            400,
+            "wrong type",
+        ),
+    ] {
+        let (st, v) = centre
+            .post(
+                "/v1/edges/records",
+                &json!({"origin": a_o, "through": 1_000_000, "records": records}),
+            )
+            .await;
+        assert_eq!(st, code, "{v}");
+        assert_eq!(v["error"], "bad_records", "{v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{v}"
+        );
+    }
+    let (st, v) = centre
+        .post(
+            "/v1/edges/records",
+            &json!({"origin": "stranger.kordon.test/log", "through": 1, "records": []}),
+        )
+        .await;
+    assert_eq!(st, 403, "{v}");
+
     let stuck = a.metrics().await;
     assert!(fires("ForwardItemStuck", &stuck, &stuck));
     assert!(!fires("ForwardLinkDown", &stuck, &stuck));
@@ -514,6 +598,13 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
             "{kind} at the centre = the union of the edges'"
         );
     }
+    // Search at the centre finds the plate at both crossing points, each row naming its
+    // own; the edges find their own.
+    let mut found = plate(&a, &from, &to).await;
+    found.extend(plate(&b, &from, &to).await);
+    found.sort();
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert_eq!(plate(&centre, &from, &to).await, found);
     let case = centre.get("/v1/cases/CASE-A-1").await;
     assert_eq!(case["crossing_point"], "UA-EDGE-A", "{case}");
     let (st, v) = centre.post("/v1/retention/run", &json!({})).await;
@@ -603,6 +694,12 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
         .await
         .expect("custody");
     assert_eq!(reloads.len(), 2, "SIGHUP and the API call");
+    let reasons = db.gap_reasons(&b_insp).await.expect("gap reasons");
+    assert_eq!(
+        reasons.iter().map(|g| g.text.as_str()).collect::<Vec<_>>(),
+        ["battery swap at the lane"],
+        "the gap reason filed at B is at the centre"
+    );
     assert!(
         reloads[0]
             .private

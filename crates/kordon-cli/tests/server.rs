@@ -2574,7 +2574,11 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
         }
     };
     let (st, v) = send_forged(key).await;
-    assert_eq!((st, v["error"].as_str()), (409, Some("conflict")), "{v}");
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (409, Some("edge_rewritten")),
+        "{v}"
+    );
     assert!(
         v["message"]
             .as_str()

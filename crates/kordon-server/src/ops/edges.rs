@@ -18,7 +18,7 @@ use kordon_core::link::Link;
 use kordon_core::merkle::{Frontier, leaf_hash};
 use kordon_core::note::{Note, VerifierKey};
 use kordon_core::time::Timestamp;
-use kordon_store::meta::{Cell, EdgeHole, EdgeState, Record};
+use kordon_store::meta::{EdgeHole, EdgeState, Record};
 
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
@@ -276,45 +276,22 @@ pub(crate) async fn records(
             format!("at most {MAX_RECORDS} records in one request"),
         ));
     }
+    // The values' types are the store's (integer, text or null): anything else is refused.
     let records = req
         .records
         .into_iter()
         .map(|r| {
-            let tables = r
-                .tables
-                .into_iter()
-                .map(|(t, rows)| {
-                    let rows = rows
-                        .into_iter()
-                        .map(|row| {
-                            row.into_iter()
-                                .map(|(c, v)| {
-                                    let cell = match v {
-                                        serde_json::Value::Null => Cell::Null,
-                                        serde_json::Value::String(s) => Cell::Text(s),
-                                        serde_json::Value::Number(n) => {
-                                            Cell::Int(n.as_i64().ok_or_else(|| {
-                                                ApiError::BadRequest(
-                                                    "bad_records",
-                                                    format!("{t}.{c}: {n} is not an integer"),
-                                                )
-                                            })?)
-                                        }
-                                        other => {
-                                            return Err(ApiError::BadRequest(
-                                                "bad_records",
-                                                format!("{t}.{c}: {other} is not a column value"),
-                                            ));
-                                        }
-                                    };
-                                    Ok((c, cell))
-                                })
-                                .collect::<Result<_, ApiError>>()
-                        })
-                        .collect::<Result<_, ApiError>>()?;
-                    Ok((t, rows))
-                })
-                .collect::<Result<_, ApiError>>()?;
+            let tables = serde_json::to_value(r.tables)
+                .and_then(serde_json::from_value)
+                .map_err(|_| {
+                    ApiError::BadRequest(
+                        "bad_records",
+                        format!(
+                            "record {} {}: a value is not an integer, text or null",
+                            r.kind, r.id
+                        ),
+                    )
+                })?;
             Ok(Record {
                 kind: r.kind,
                 id: r.id,

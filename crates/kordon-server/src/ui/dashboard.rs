@@ -175,14 +175,20 @@ async fn links_cards(
                     dt { (t(lang, "forwarded_entries")) } dd data-stat="forwarded" { (s.forwarded) " / " (s.size) }
                     dt { (t(lang, "forward_backlog")) } dd data-stat="forward-backlog" { (s.size.saturating_sub(s.forwarded)) }
                     dt { (t(lang, "segments_forwarded")) } dd { (s.segments) }
+                    dt { (t(lang, "forward_confirmed")) } dd data-stat="forward-confirmed" { (s.confirmed) }
+                    dt { (t(lang, "forward_holes")) } dd data-stat="forward-holes" { (s.holes) }
                     dt { (t(lang, "last_forward")) } dd { (s.last_ok_ms.map(|l| show(l, tz)).unwrap_or_else(|| "—".into())) }
                     @if let Some(e) = &s.last_error { dt { (t(lang, "last_error")) } dd { (e) } }
                 }
             }
         });
     }
-    if !app.config.edges.is_empty() {
+    if !app.edges.read().map(|e| e.is_empty()).unwrap_or(true) {
         let edges = app.meta.edges().await?;
+        let mut holes = Vec::with_capacity(edges.len());
+        for e in &edges {
+            holes.push(app.meta.edge_holes(&e.origin, None, 100).await?.len());
+        }
         let rows: Vec<(String, f64)> = edges
             .iter()
             .map(|e| (e.origin.clone(), e.size as f64))
@@ -192,10 +198,14 @@ async fn links_cards(
             section.card aria-labelledby="edges" {
                 h2 id="edges" { (t(lang, "edges")) }
                 table {
-                    thead { tr { th { (t(lang, "crossing_point")) } th { (t(lang, "forwarded_entries")) } th { (t(lang, "last_forward")) } } }
+                    thead { tr { th { (t(lang, "crossing_point")) } th { (t(lang, "forwarded_entries")) } th { (t(lang, "forward_holes")) } th { (t(lang, "last_forward")) } } }
                     tbody {
-                        @for e in &edges {
-                            tr data-edge=(e.origin) { td { (e.origin) } td { (e.size) } td { (show(e.updated_at, tz)) } }
+                        @for (e, h) in edges.iter().zip(&holes) {
+                            tr data-edge=(e.origin) {
+                                td { (e.origin) } td { (e.size) }
+                                td data-holes=(h) { @if *h >= 100 { "100+" } @else { (h) } }
+                                td { (show(e.updated_at, tz)) }
+                            }
                         }
                     }
                 }

@@ -180,6 +180,16 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Segments forwarded",
     ),
     ("last_forward", "Остання передача", "Last forwarded"),
+    (
+        "forward_confirmed",
+        "Підтверджено центром (можна очищати)",
+        "Confirmed by the centre (may be purged)",
+    ),
+    (
+        "forward_holes",
+        "Не передано, повторюється",
+        "Not sent, being retried",
+    ),
     ("last_error", "Остання помилка", "Last error"),
     (
         "edges",

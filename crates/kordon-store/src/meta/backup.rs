@@ -48,6 +48,18 @@ pub(super) enum Kind {
     Bytes,
 }
 
+/// `INSERT INTO table (names…) VALUES ($1, …)`.
+pub(super) fn insert_sql(table: &str, names: &[&str]) -> String {
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        names.join(", "),
+        (1..=names.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 impl Meta {
     /// Opens a database copy for reading only (a backup): no migrations, no journal, no
     /// change to the file.
@@ -123,14 +135,7 @@ impl Meta {
             }
             let columns = to.columns(table).await?;
             let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-            let insert = format!(
-                "INSERT INTO {table} ({}) VALUES ({})",
-                names.join(", "),
-                (1..=names.len())
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let insert = insert_sql(table, &names);
             let mut rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {} FROM {table}",
                 names.join(", ")

@@ -393,14 +393,7 @@ impl Meta {
                 .execute(&mut *tx)
                 .await?;
                 let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-                let insert = format!(
-                    "INSERT INTO {table} ({}) VALUES ({})",
-                    names.join(", "),
-                    (1..=names.len())
-                        .map(|i| format!("${i}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
+                let insert = super::backup::insert_sql(table, &names);
                 for row in rows {
                     let bad = |what: String| {
                         MetaError::Invalid(format!("record {} {}: {table}: {what}", r.kind, r.id))
@@ -452,15 +445,7 @@ impl Meta {
                         .find_map(|row| int(row, "version"))
                 });
                 if let Some(v) = version {
-                    sqlx::query(
-                        "INSERT INTO coverage (inspection_id, version, generation) VALUES ($1, $2, 1)
-                         ON CONFLICT (inspection_id) DO UPDATE SET version = excluded.version,
-                           generation = coverage.generation + 1, computed = NULL, result = NULL",
-                    )
-                    .bind(&r.id)
-                    .bind(v)
-                    .execute(&mut *tx)
-                    .await?;
+                    super::inspections::stale_coverage_of(tx, &r.id, v).await?;
                 }
             }
             "assignment" => {

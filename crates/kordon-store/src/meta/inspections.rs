@@ -227,6 +227,24 @@ pub(super) async fn invalidate_device(
 }
 
 /// Marks stale what an assignment's change (hand-out or return) can change.
+/// Version `version` of inspection `id` is the one whose coverage counts, to be computed.
+pub(super) async fn stale_coverage_of(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO coverage (inspection_id, version, generation) VALUES ($1, $2, 1)
+         ON CONFLICT (inspection_id) DO UPDATE SET version = excluded.version,
+           generation = coverage.generation + 1, computed = NULL, result = NULL",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn invalidate_assignment(
     tx: &mut sqlx::AnyConnection,
     a: &Assignment,
@@ -312,15 +330,7 @@ impl Meta {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(
-                "INSERT INTO coverage (inspection_id, version, generation) VALUES ($1, $2, 1)
-                 ON CONFLICT (inspection_id) DO UPDATE SET version = excluded.version,
-                   generation = coverage.generation + 1, computed = NULL, result = NULL",
-            )
-            .bind(&i.id)
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+            stale_coverage_of(&mut tx, &i.id, version).await?;
             out.push(if version == 1 {
                 InspectionOutcome::New
             } else {

@@ -5,15 +5,13 @@ use kordon_core::link::Link;
 use kordon_store::meta::ForwardHole;
 use kordon_store::now_ms;
 
-use super::{Forwarder, HOLES_PER_STEP, RECOVERED_ACTION, Result, SKIP_ACTION, local};
+use super::{Forwarder, HOLES_PER_STEP, RECOVERED_ACTION, Result, SKIP_ACTION, item_device, local};
 
 impl Forwarder {
     /// Records an item that could not be sent (once: a custody event names it and why).
     pub(super) async fn skip(&self, index: u64, entry: &[u8], reason: &str) -> Result<()> {
-        let (device, seq) = match Link::parse(entry) {
-            Ok(l) => (l.body().device().to_owned(), l.body().seq()),
-            Err(_) => (String::from("-"), 0),
-        };
+        let seq = Link::parse(entry).map_or(0, |l| l.body().seq());
+        let device = item_device(entry).unwrap_or_default();
         let now = now_ms();
         let hole = ForwardHole {
             idx: index,

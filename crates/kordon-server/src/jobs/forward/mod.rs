@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use futures_util::StreamExt as _;
 use kordon_api::devices::{
     Accepted, Device, EnrollRequest, EnrollToken, Enrolled, Stored, device_path,
 };
@@ -91,6 +92,31 @@ fn local(e: impl std::fmt::Display) -> ForwardError {
 
 /// Entries per batch.
 const BATCH: u64 = 256;
+
+/// Cameras whose items go to the centre at the same time.
+const PARALLEL: usize = 8;
+
+/// The camera an entry brings an item of (a link, an enrollment), if any.
+fn item_device(entry: &[u8]) -> Option<String> {
+    let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
+    match first_line {
+        b"kordon.custody/v1" | b"kordon.custody/v2" => {
+            let note = Note::parse(entry).ok()?;
+            let e = Event::parse(note.text()).ok()?;
+            (e.action() == "enroll").then(|| {
+                let s = e.subject();
+                s.strip_prefix("device ").unwrap_or(s).to_owned()
+            })
+        }
+        // A link that does not parse is still an item (it becomes a hole).
+        b"kordon.segment/v1" | b"kordon.event/v1" => Some(
+            Link::parse(entry)
+                .map(|l| l.body().device().to_owned())
+                .unwrap_or_default(),
+        ),
+        _ => None,
+    }
+}
 
 /// Holes tried again in one step.
 const HOLES_PER_STEP: u32 = 16;
@@ -301,19 +327,35 @@ impl Forwarder {
         })
         .await
         .map_err(local)??;
-        let mut skipped = Vec::new();
+        // Each camera's items in log order; different cameras' side by side.
+        let mut by_device: std::collections::BTreeMap<String, Vec<(u64, Vec<u8>)>> =
+            std::collections::BTreeMap::new();
         for (i, e) in entries.iter().enumerate() {
-            let index = from + i as u64;
-            match self.item(e).await {
-                Ok(()) => {}
-                Err(err) if err.is_items() => {
-                    let reason = err.to_string();
-                    self.skip(index, e, &reason).await?;
-                    skipped.push(Skipped { index, reason });
-                }
-                Err(err) => return Err(err),
+            if let Some(d) = item_device(e) {
+                by_device
+                    .entry(d)
+                    .or_default()
+                    .push((from + i as u64, e.clone()));
             }
         }
+        let mut sending = futures_util::stream::FuturesUnordered::new();
+        let mut waiting = by_device.into_values();
+        let mut sent = Vec::new();
+        loop {
+            while sending.len() < PARALLEL {
+                let Some(items) = waiting.next() else { break };
+                sending.push(self.device_items(items));
+            }
+            match sending.next().await {
+                Some(r) => sent.push(r),
+                None => break,
+            }
+        }
+        let mut skipped = Vec::new();
+        for s in sent {
+            skipped.extend(s?);
+        }
+        skipped.sort_by_key(|s| s.index);
         let checkpoint = Checkpoint {
             origin: self.key.verifier().name().to_owned(),
             size: to,
@@ -337,6 +379,23 @@ impl Forwarder {
             self.confirm(&v, to, root).await;
         }
         Ok(v.size)
+    }
+
+    /// Brings one camera's items to the centre in order; answers those skipped.
+    async fn device_items(&self, items: Vec<(u64, Vec<u8>)>) -> Result<Vec<Skipped>> {
+        let mut skipped = Vec::new();
+        for (index, e) in items {
+            match self.item(&e).await {
+                Ok(()) => {}
+                Err(err) if err.is_items() => {
+                    let reason = err.to_string();
+                    self.skip(index, &e, &reason).await?;
+                    skipped.push(Skipped { index, reason });
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(skipped)
     }
 
     /// Brings one entry's item to the centre: an enrollment, a segment or an event.

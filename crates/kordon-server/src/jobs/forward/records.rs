@@ -6,7 +6,6 @@
 //! again, and the centre replaces what it held with the same rows.
 
 use kordon_api::edges::{RecordIn, RecordsApplied, RecordsIn};
-use kordon_store::meta::{Cell, Record};
 use kordon_store::now_ms;
 
 use super::{Forwarder, Result, local};
@@ -17,37 +16,6 @@ const RECORDS_PER_STEP: u32 = 200;
 /// How long a change waits before it is sent: a PostgreSQL transaction that began before
 /// it may still commit a lower position in the feed.
 const SETTLE_MS: i64 = 2_000;
-
-/// A record as the API carries it.
-pub(crate) fn record_in(r: Record) -> RecordIn {
-    let tables = r
-        .tables
-        .into_iter()
-        .map(|(t, rows)| {
-            let rows = rows
-                .into_iter()
-                .map(|row| {
-                    row.into_iter()
-                        .map(|(c, v)| {
-                            let v = match v {
-                                Cell::Null => serde_json::Value::Null,
-                                Cell::Int(i) => i.into(),
-                                Cell::Text(s) => s.into(),
-                            };
-                            (c, v)
-                        })
-                        .collect()
-                })
-                .collect();
-            (t, rows)
-        })
-        .collect();
-    RecordIn {
-        kind: r.kind,
-        id: r.id,
-        tables,
-    }
-}
 
 impl Forwarder {
     /// Sends the changes after `after` (the centre's position); answers the new position
@@ -65,7 +33,13 @@ impl Forwarder {
         let mut records = Vec::new();
         for (_, kind, id) in changes.iter() {
             if seen.insert((kind.as_str(), id.as_str())) {
-                records.push(record_in(meta.record(kind, id).await.map_err(local)?));
+                let r = meta.record(kind, id).await.map_err(local)?;
+                records.push(RecordIn {
+                    kind: r.kind,
+                    id: r.id,
+                    tables: serde_json::from_value(serde_json::to_value(r.tables).map_err(local)?)
+                        .map_err(local)?,
+                });
             }
         }
         let body = RecordsIn {
