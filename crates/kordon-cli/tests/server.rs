@@ -2509,7 +2509,14 @@ async fn a_crossing_point_forwards_to_the_centre_across_a_lost_link() {
         |v| v["connected"] == true,
     )
     .await;
-    assert!(fwd["segments"].as_u64() >= Some(10), "{fwd}");
+    // Segments stored new at the centre by this process: never a retry counted twice
+    // (one answer may have been lost when the centre stopped mid-transfer).
+    assert!(
+        fwd["segments"]
+            .as_u64()
+            .is_some_and(|n| (1..=10).contains(&n)),
+        "{fwd}"
+    );
 
     // Both dashboards show the link.
     let page = |url: String, data: PathBuf| {
