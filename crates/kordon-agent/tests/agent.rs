@@ -257,15 +257,26 @@ async fn a_killed_agent_restarts_without_reusing_numbers_or_losing_footage() {
         ],
     );
     assert_eq!(code, 0, "{out}");
-    let (code, out) = agent(&dir, &["upload", "--wait"]);
-    assert_eq!(code, 0, "{out}");
+    let (code, uploaded) = agent(&dir, &["upload", "--wait"]);
+    assert_eq!(code, 0, "{uploaded}");
     let after = s.continuity("cam-kill-01").await;
     let k = kinds(&after);
+    // On failure, say what the spool holds and what the upload said.
+    let spool = |sub: &str| -> Vec<String> {
+        std::fs::read_dir(dir.join("spool").join(sub))
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
     assert!(
         !k.contains(&"equivocation".to_owned())
             && !k.contains(&"missing".to_owned())
             && !k.contains(&"broken_prev".to_owned()),
-        "{after}"
+        "{after}\nbefore the restart: {before}\nrecord: {out}\nupload: {uploaded}\nrejected: {:?}\npending: {:?}",
+        spool("rejected"),
+        spool("pending")
     );
     assert!(
         after["segments"].as_u64() > before["segments"].as_u64(),
