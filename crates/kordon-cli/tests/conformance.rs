@@ -298,6 +298,28 @@ async fn scenario(db: Db, blobs: Blobs) {
         "{:?}",
         report.failures().collect::<Vec<_>>()
     );
+    // Under the demo's two witnesses, both required.
+    let mut policy = String::new();
+    std::io::Read::read_to_string(
+        &mut zip::ZipArchive::new(std::fs::File::open(pkg).expect("package"))
+            .expect("zip")
+            .by_name(kordon_core::package::POLICY)
+            .expect("policy.txt"),
+        &mut policy,
+    )
+    .expect("policy");
+    assert!(
+        policy.contains("group witnesses 2 w1 w2\nquorum witnesses"),
+        "{policy}"
+    );
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l.subject == "checkpoint.note" && l.message.contains("witness quorum met")),
+        "{:?}",
+        report.lines
+    );
 
     let (code, out) = kordon(&["log", "verify", "--server", &url, "--data", d]);
     assert_eq!(code, 2, "{out}");

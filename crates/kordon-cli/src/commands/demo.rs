@@ -34,12 +34,23 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         bail!("ffmpeg is not installed: run scripts/demo, or apt-get install ffmpeg");
     }
     // The environment's KORDON_* settings apply (e.g. KORDON_S3_* for a bucket).
-    let config = Config {
+    let mut config = Config {
         data: o.data.clone(),
         listen: o.listen,
         // Plain HTTP on this machine: the browser must keep the session cookie.
         cookie_insecure: o.listen.ip().is_loopback(),
         ..Config::load(None)?
+    };
+    // Two witnesses of their own, both required, unless the environment names others.
+    let _witnesses = if config.witnesses.is_empty() {
+        let log = kordon_server::log_key(&o.data, &config.origin)
+            .with_context(|| format!("the log key in {}", o.data.display()))?;
+        let (running, witnesses) = start_witnesses(&o.data, &log.verifier().to_string())?;
+        config.witnesses = witnesses;
+        config.witness_quorum = 0;
+        Some(running)
+    } else {
+        None
     };
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await
@@ -137,6 +148,70 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     let _ = stop.send(());
     server.await??;
     Ok(())
+}
+
+/// The demo's witnesses: `kordon witness serve` processes of their own, killed when the
+/// demo ends.
+struct Witnesses(Vec<std::process::Child>);
+
+impl Drop for Witnesses {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Starts two witnesses of the log `log_key`, each its own process with its own key in
+/// `<data>/witness-<n>` (made here first, so its verifier key is known), on free ports.
+fn start_witnesses(
+    data: &std::path::Path,
+    log_key: &str,
+) -> Result<(Witnesses, Vec<kordon_server::config::WitnessConfig>)> {
+    let log = kordon_core::note::VerifierKey::parse(log_key)?;
+    let exe = std::env::current_exe().context("the kordon program's path")?;
+    let mut running = Witnesses(Vec::new());
+    let mut configs = Vec::new();
+    for n in 1..=2 {
+        let dir = data.join(format!("witness-{n}"));
+        let name = format!("witness{n}.demo.kordon/witness");
+        let key = kordon_witness::Witness::open(&dir, &name, vec![log.clone()])
+            .with_context(|| format!("witness key in {}", dir.display()))?
+            .verifier()
+            .to_string();
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        running.0.push(
+            std::process::Command::new(&exe)
+                .args(["witness", "serve", "--data"])
+                .arg(&dir)
+                .args([
+                    "--listen",
+                    &addr.to_string(),
+                    "--name",
+                    &name,
+                    "--log",
+                    log_key,
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .context("starting a witness")?,
+        );
+        let up = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            std::net::TcpStream::connect(addr).is_ok()
+        });
+        if !up {
+            bail!("witness {n} did not start on {addr}");
+        }
+        println!("witness {n} on http://{addr} with key {key}");
+        configs.push(kordon_server::config::WitnessConfig {
+            url: format!("http://{addr}"),
+            key,
+        });
+    }
+    Ok((running, configs))
 }
 
 /// Opens case DEMO-<run> on the stopped camera's inspection and exports its evidence package.
