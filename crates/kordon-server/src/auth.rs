@@ -231,6 +231,23 @@ impl Principal {
         )))
     }
 
+    /// [`Principal::require`], and a scope of every crossing point: for what concerns all
+    /// of them at once (the crossing points forwarding to a centre, their records).
+    ///
+    /// # Errors
+    /// [`ApiError::Forbidden`].
+    pub fn require_national(&self, op: Op) -> Result<(), ApiError> {
+        self.require(op)?;
+        if !self.crossing_points.is_empty() || self.officer.is_some() {
+            return Err(ApiError::Forbidden(format!(
+                "this concerns every crossing point; {} is scoped to {}",
+                self.name,
+                self.crossing_points.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Whether a crossing point is in scope.
     pub fn sees_crossing_point(&self, crossing_point: &str) -> bool {
         self.crossing_points.is_empty() || self.crossing_points.iter().any(|c| c == crossing_point)

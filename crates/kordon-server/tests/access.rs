@@ -17,6 +17,10 @@ struct Server {
 }
 
 async fn server(idle_s: u64, max_s: u64) -> Server {
+    server_with(idle_s, max_s, Vec::new()).await
+}
+
+async fn server_with(idle_s: u64, max_s: u64, edges: Vec<String>) -> Server {
     let dir = tempfile::tempdir().expect("tmp");
     let config = kordon_server::config::Config {
         data: dir.path().join("data"),
@@ -24,6 +28,7 @@ async fn server(idle_s: u64, max_s: u64) -> Server {
         session_idle_s: idle_s,
         session_max_s: max_s,
         trusted_proxies: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+        edges,
         ..Default::default()
     };
     let app = kordon_server::open(config).await.expect("open");
@@ -215,6 +220,97 @@ fn request(op: Op) -> (Method, String, Option<Value>) {
         ),
         Op::ManageUsers => (Method::GET, "/v1/users".into(), None),
         Op::RunJobs => (Method::POST, "/v1/retention/run".into(), None),
+    }
+}
+
+/// The routes between crossing points and the centre: each role, and a user of the
+/// right role scoped to one crossing point, which they concern all of.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forwarding_routes_need_the_role_and_every_crossing_point() {
+    let edge = kordon_core::note::SignerKey::ed25519_from_seed("edge.access/log", [3; 32])
+        .expect("key")
+        .verifier()
+        .to_string();
+    let s = server_with(1800, 43_200, vec![edge]).await;
+    let mut callers = Vec::new();
+    for role in Role::ALL {
+        let name = format!("u-{}", role.as_str());
+        let extra = if role == Role::Officer {
+            json!({"officer": "UA-0"})
+        } else {
+            json!({})
+        };
+        s.add_user(&name, role.as_str(), extra).await;
+        callers.push((role, false, s.token_of(&name).await.0));
+        if matches!(role, Role::Administrator | Role::Supervisor) {
+            let name = format!("u-{}-scoped", role.as_str());
+            s.add_user(
+                &name,
+                role.as_str(),
+                json!({"crossing_points": ["UA-ELSEWHERE"]}),
+            )
+            .await;
+            callers.push((role, true, s.token_of(&name).await.0));
+        }
+    }
+    let routes = [
+        (Op::ManageDevices, Method::GET, "/v1/edges", None),
+        (
+            Op::ManageDevices,
+            Method::GET,
+            "/v1/edges/edge.access%2Flog",
+            None,
+        ),
+        (
+            Op::ManageDevices,
+            Method::GET,
+            "/v1/edges/edge.access%2Flog/holes",
+            None,
+        ),
+        (
+            Op::ManageDevices,
+            Method::POST,
+            "/v1/edges/records",
+            Some(json!({"origin": "edge.access/log", "through": 1, "records": []})),
+        ),
+        (
+            Op::ManageDevices,
+            Method::POST,
+            "/v1/edges/entries",
+            Some(json!({"checkpoint": "not a note", "from": 0, "entries": []})),
+        ),
+        (Op::ViewDashboard, Method::GET, "/v1/forwarding/holes", None),
+        // Last: it reads `edges` again, here from the (empty) environment.
+        (Op::ManageDevices, Method::POST, "/v1/edges/reload", None),
+    ];
+    for (op, method, path, body) in &routes {
+        for (role, scoped, token) in &callers {
+            let (st, v) = s
+                .call(method.clone(), path, Some(token), body.as_ref())
+                .await;
+            if allowed(*role, *op) && !scoped {
+                assert!(
+                    st != StatusCode::FORBIDDEN && st != StatusCode::UNAUTHORIZED,
+                    "{role:?} may: {method} {path} answered {st} {v}"
+                );
+            } else {
+                assert_eq!(
+                    (st, v["error"].as_str()),
+                    (StatusCode::FORBIDDEN, Some("forbidden")),
+                    "{role:?} (scoped: {scoped}) may not: {method} {path} answered {v}"
+                );
+                if *scoped && allowed(*role, *op) {
+                    assert!(
+                        v["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("every crossing point")),
+                        "{v}"
+                    );
+                }
+            }
+        }
+        let (st, _) = s.call(method.clone(), path, None, body.as_ref()).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{path} without credentials");
     }
 }
 

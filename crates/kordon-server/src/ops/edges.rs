@@ -42,7 +42,7 @@ fn edge(s: &EdgeState) -> Edge {
 
 /// Every crossing point forwarding here.
 pub(crate) async fn list(app: &App, who: &Principal) -> Result<EdgeList, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     Ok(EdgeList {
         edges: app.meta.edges().await?.iter().map(edge).collect(),
     })
@@ -54,7 +54,7 @@ pub(crate) async fn one(
     who: &Principal,
     origin: &str,
 ) -> Result<EdgeProgress, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     edge_key(app, origin)?;
     let held = app.meta.edge(origin).await?.map(|s| edge(&s));
     Ok(EdgeProgress {
@@ -100,7 +100,7 @@ pub(crate) async fn append(
     who: &Principal,
     req: EntriesIn,
 ) -> Result<EdgeProgress, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     if req.entries.len() > MAX_BATCH {
         return Err(ApiError::BadRequest(
             "bad_batch",
@@ -268,7 +268,7 @@ pub(crate) async fn records(
     who: &Principal,
     req: RecordsIn,
 ) -> Result<RecordsApplied, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     edge_key(app, &req.origin)?;
     if req.records.len() > MAX_RECORDS {
         return Err(ApiError::BadRequest(
@@ -329,7 +329,7 @@ pub(crate) async fn holes(
     origin: &str,
     q: HolesQuery,
 ) -> Result<Holes, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     edge_key(app, origin)?;
     let limit = q.limit.unwrap_or(HOLES_PAGE).clamp(1, HOLES_PAGE);
     let rows = app.meta.edge_holes(origin, q.after, limit + 1).await?;
@@ -361,7 +361,7 @@ pub(crate) async fn forwarding_holes(
     who: &Principal,
     q: HolesQuery,
 ) -> Result<Holes, ApiError> {
-    who.require(Op::ViewDashboard)?;
+    who.require_national(Op::ViewDashboard)?;
     let limit = q.limit.unwrap_or(HOLES_PAGE).clamp(1, HOLES_PAGE);
     let (rows, _) = app.meta.forward_holes(q.after, limit + 1).await?;
     let page = rows
@@ -409,7 +409,7 @@ pub(crate) async fn reload(app: &App, actor: &str) -> Result<EdgesReloaded, ApiE
 
 /// `POST /v1/edges/reload`.
 pub(crate) async fn reload_by(app: &App, who: &Principal) -> Result<EdgesReloaded, ApiError> {
-    who.require(Op::ManageDevices)?;
+    who.require_national(Op::ManageDevices)?;
     reload(app, &who.name).await
 }
 
