@@ -227,6 +227,9 @@ async fn main() {
     let started = Instant::now();
     let centre = kordon_server::open(centre_cfg).await.expect("centre");
     serve(centre.clone(), centre_port).await;
+    // How far the crossing point's log and records are at the centre.
+    let ctok = token(&centre_d);
+    let at_centre = || get(&http, &centre_url, &ctok, "/v1/edges/edge.bench%2Flog");
     let mut shown = Instant::now();
     let last = loop {
         let f = get(&http, &edge_url, &etok, "/v1/forwarding").await;
@@ -236,13 +239,7 @@ async fn main() {
             && f["connected"] == true;
         if done {
             // The records follow the entries; wait until the centre holds the feed.
-            let c = get(
-                &http,
-                &centre_url,
-                &token(&centre_d),
-                "/v1/edges/edge.bench%2Flog",
-            )
-            .await;
+            let c = at_centre().await;
             let pending = edge
                 .meta
                 .outbox_after(c["records"].as_u64().unwrap_or(0), i64::MAX, 1)
@@ -279,13 +276,7 @@ async fn main() {
         catchup_s / 60.0
     );
     // What arrived is the crossing point's.
-    let c = get(
-        &http,
-        &centre_url,
-        &token(&centre_d),
-        "/v1/edges/edge.bench%2Flog",
-    )
-    .await;
+    let c = at_centre().await;
     assert_eq!(c["size"].as_u64(), Some(size), "{c}");
     assert_eq!(last["segments"].as_u64(), Some(segments), "{last}");
     let at_centre = centre.meta.inspection("bench-00-0").await.expect("db");

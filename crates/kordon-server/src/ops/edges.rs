@@ -363,7 +363,7 @@ pub(crate) async fn forwarding_holes(
 ) -> Result<Holes, ApiError> {
     who.require_national(Op::ViewDashboard)?;
     let limit = q.limit.unwrap_or(HOLES_PAGE).clamp(1, HOLES_PAGE);
-    let (rows, _) = app.meta.forward_holes(q.after, limit + 1).await?;
+    let rows = app.meta.forward_holes(q.after, limit + 1).await?;
     let page = rows
         .iter()
         .map(|h| Hole {

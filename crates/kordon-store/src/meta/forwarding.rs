@@ -182,8 +182,7 @@ impl Meta {
         Ok(rows.iter().map(hole_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// The holes, in index order (a page of `limit` from `after`, exclusive), and how many
-    /// there are.
+    /// The holes, in index order (a page of `limit` after `after`).
     ///
     /// # Errors
     /// Database errors.
@@ -191,19 +190,24 @@ impl Meta {
         &self,
         after: Option<u64>,
         limit: u32,
-    ) -> Result<(Vec<ForwardHole>, u64), MetaError> {
+    ) -> Result<Vec<ForwardHole>, MetaError> {
         let rows = sqlx::query("SELECT * FROM forward_holes WHERE idx > $1 ORDER BY idx LIMIT $2")
             .bind(after.map_or(-1, |a| a as i64))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
+        Ok(rows.iter().map(hole_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// How many holes there are.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn forward_hole_count(&self) -> Result<u64, MetaError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM forward_holes")
             .fetch_one(&self.pool)
             .await?;
-        Ok((
-            rows.iter().map(hole_from_row).collect::<Result<_, _>>()?,
-            n as u64,
-        ))
+        Ok(n as u64)
     }
 
     /// Whether entry `idx` is a hole.

@@ -1,17 +1,16 @@
 //! Items that could not be sent: recorded, named in the custody trail, tried again on a
 //! schedule, never in the way of the items after them.
 
-use kordon_core::link::Link;
 use kordon_store::meta::ForwardHole;
 use kordon_store::now_ms;
 
-use super::{Forwarder, HOLES_PER_STEP, RECOVERED_ACTION, Result, SKIP_ACTION, item_device, local};
+use super::{Forwarder, HOLES_PER_STEP, Item, RECOVERED_ACTION, Result, SKIP_ACTION, local};
 
 impl Forwarder {
     /// Records an item that could not be sent (once: a custody event names it and why).
-    pub(super) async fn skip(&self, index: u64, entry: &[u8], reason: &str) -> Result<()> {
-        let seq = Link::parse(entry).map_or(0, |l| l.body().seq());
-        let device = item_device(entry).unwrap_or_default();
+    pub(super) async fn skip(&self, index: u64, item: &Item, reason: &str) -> Result<()> {
+        let (device, seq) = item.camera();
+        let device = device.to_owned();
         let now = now_ms();
         let hole = ForwardHole {
             idx: index,
@@ -65,8 +64,10 @@ impl Forwarder {
                 .await
                 .map_err(local)?
                 .map_err(local)?;
-            let Some(entry) = entry.first() else { continue };
-            match self.item(entry).await {
+            let Some(item) = entry.first().and_then(|e| Item::of(e)) else {
+                continue;
+            };
+            match self.send(&item).await {
                 Ok(()) => {
                     self.app.meta.close_forward_hole(idx).await.map_err(local)?;
                     tracing::info!(index = idx, device = %h.device_id, seq = h.seq, "a skipped item reached the centre");

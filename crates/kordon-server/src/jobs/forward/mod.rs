@@ -96,25 +96,53 @@ const BATCH: u64 = 256;
 /// Cameras whose items go to the centre at the same time.
 const PARALLEL: usize = 8;
 
-/// The camera an entry brings an item of (a link, an enrollment), if any.
-fn item_device(entry: &[u8]) -> Option<String> {
-    let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
-    match first_line {
-        b"kordon.custody/v1" | b"kordon.custody/v2" => {
-            let note = Note::parse(entry).ok()?;
-            let e = Event::parse(note.text()).ok()?;
-            (e.action() == "enroll").then(|| {
+/// What an entry brings the centre besides itself.
+pub(super) enum Item {
+    /// A camera's enrollment: made at the centre with the same key.
+    Enroll {
+        /// The camera.
+        device: String,
+        /// Its verifier key (public in both custody versions).
+        key: String,
+    },
+    /// A segment or event link, uploaded as the camera would.
+    Link(Link),
+    /// A link that does not parse (it becomes a hole).
+    Unreadable(String),
+}
+
+impl Item {
+    /// The item of `entry`, if it has one.
+    pub(super) fn of(entry: &[u8]) -> Option<Item> {
+        let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
+        match first_line {
+            b"kordon.custody/v1" | b"kordon.custody/v2" => {
+                let note = Note::parse(entry).ok()?;
+                let e = Event::parse(note.text()).ok()?;
+                if e.action() != "enroll" {
+                    return None;
+                }
                 let s = e.subject();
-                s.strip_prefix("device ").unwrap_or(s).to_owned()
-            })
+                Some(Item::Enroll {
+                    device: s.strip_prefix("device ").unwrap_or(s).to_owned(),
+                    key: e.public_detail()?.to_owned(),
+                })
+            }
+            b"kordon.segment/v1" | b"kordon.event/v1" => Some(match Link::parse(entry) {
+                Ok(l) => Item::Link(l),
+                Err(e) => Item::Unreadable(e.to_string()),
+            }),
+            _ => None,
         }
-        // A link that does not parse is still an item (it becomes a hole).
-        b"kordon.segment/v1" | b"kordon.event/v1" => Some(
-            Link::parse(entry)
-                .map(|l| l.body().device().to_owned())
-                .unwrap_or_default(),
-        ),
-        _ => None,
+    }
+
+    /// The camera, and the link's number (0 for an enrollment).
+    pub(super) fn camera(&self) -> (&str, u64) {
+        match self {
+            Item::Enroll { device, .. } => (device, 0),
+            Item::Link(l) => (l.body().device(), l.body().seq()),
+            Item::Unreadable(_) => ("", 0),
+        }
     }
 }
 
@@ -158,6 +186,8 @@ struct Step {
     at: u64,
     /// Whether there is more to do right away.
     busy: bool,
+    /// Whether changes to the records wait to settle (look again soon).
+    settling: bool,
 }
 
 impl Forwarder {
@@ -173,7 +203,7 @@ impl Forwarder {
 
     /// Sets the gauges from the status, in every state (a link that is down included).
     async fn gauges(&self) {
-        let holes = self.app.meta.forward_holes(None, 0).await.map(|(_, n)| n);
+        let holes = self.app.meta.forward_hole_count().await;
         let now = now_ms();
         let s = self
             .app
@@ -224,7 +254,11 @@ impl Forwarder {
                     if !step.busy {
                         // Up to date: wait for the log to grow, or for the next hole's
                         // or record's turn.
-                        let wait = Duration::from_secs(self.cfg.retry_s.clamp(1, 30));
+                        let wait = if step.settling {
+                            Duration::from_millis(records::SETTLE_MS as u64)
+                        } else {
+                            Duration::from_secs(self.cfg.retry_s.clamp(1, 30))
+                        };
                         let _ = tokio::time::timeout(wait, published.changed()).await;
                     }
                 }
@@ -258,6 +292,7 @@ impl Forwarder {
         let mut step = Step {
             at: from,
             busy: false,
+            settling: false,
         };
         if from < size {
             let to = size.min(from + BATCH);
@@ -265,12 +300,13 @@ impl Forwarder {
             step.busy = step.at < size;
         }
         // Records follow the entries (the centre takes them once it knows this log).
-        let (records, more) = if step.at > 0 {
+        let (records, left) = if step.at > 0 {
             self.records(records).await?
         } else {
-            (records, false)
+            (records, records::Left::Nothing)
         };
-        step.busy |= more;
+        step.busy |= matches!(left, records::Left::More);
+        step.settling = matches!(left, records::Left::Settling);
         step.busy |= self.retry_holes().await?;
         Ok((step, records))
     }
@@ -328,14 +364,14 @@ impl Forwarder {
         .await
         .map_err(local)??;
         // Each camera's items in log order; different cameras' side by side.
-        let mut by_device: std::collections::BTreeMap<String, Vec<(u64, Vec<u8>)>> =
+        let mut by_device: std::collections::BTreeMap<String, Vec<(u64, Item)>> =
             std::collections::BTreeMap::new();
         for (i, e) in entries.iter().enumerate() {
-            if let Some(d) = item_device(e) {
+            if let Some(item) = Item::of(e) {
                 by_device
-                    .entry(d)
+                    .entry(item.camera().0.to_owned())
                     .or_default()
-                    .push((from + i as u64, e.clone()));
+                    .push((from + i as u64, item));
             }
         }
         let mut sending = futures_util::stream::FuturesUnordered::new();
@@ -382,14 +418,14 @@ impl Forwarder {
     }
 
     /// Brings one camera's items to the centre in order; answers those skipped.
-    async fn device_items(&self, items: Vec<(u64, Vec<u8>)>) -> Result<Vec<Skipped>> {
+    async fn device_items(&self, items: Vec<(u64, Item)>) -> Result<Vec<Skipped>> {
         let mut skipped = Vec::new();
-        for (index, e) in items {
-            match self.item(&e).await {
+        for (index, item) in items {
+            match self.send(&item).await {
                 Ok(()) => {}
                 Err(err) if err.is_items() => {
                     let reason = err.to_string();
-                    self.skip(index, &e, &reason).await?;
+                    self.skip(index, &item, &reason).await?;
                     skipped.push(Skipped { index, reason });
                 }
                 Err(err) => return Err(err),
@@ -398,32 +434,17 @@ impl Forwarder {
         Ok(skipped)
     }
 
-    /// Brings one entry's item to the centre: an enrollment, a segment or an event.
-    async fn item(&self, entry: &[u8]) -> Result<()> {
-        let first_line = entry.split(|b| *b == b'\n').next().unwrap_or_default();
-        match first_line {
-            b"kordon.custody/v1" | b"kordon.custody/v2" => {
-                let note = Note::parse(entry).map_err(local)?;
-                let e = Event::parse(note.text()).map_err(local)?;
-                // An enrollment's key is public in both versions.
-                if e.action() == "enroll"
-                    && let Some(key) = e.public_detail()
-                {
-                    self.enroll(e.subject(), key).await?;
-                }
-                Ok(())
-            }
-            b"kordon.segment/v1" | b"kordon.event/v1" => {
-                let link = Link::parse(entry).map_err(local)?;
-                self.upload(&link).await
-            }
-            _ => Ok(()),
+    /// Brings one item to the centre.
+    pub(super) async fn send(&self, item: &Item) -> Result<()> {
+        match item {
+            Item::Enroll { device, key } => self.enroll(device, key).await,
+            Item::Link(link) => self.upload(link).await,
+            Item::Unreadable(e) => Err(local(format!("the link does not parse: {e}"))),
         }
     }
 
     /// Enrolls the device at the centre with the same key, unless it already is.
-    async fn enroll(&self, subject: &str, key: &str) -> Result<()> {
-        let device = subject.strip_prefix("device ").unwrap_or(subject);
+    async fn enroll(&self, device: &str, key: &str) -> Result<()> {
         let known = match self
             .call::<Device>(self.http.get(self.url(&device_path(device))))
             .await

@@ -15,19 +15,34 @@ const RECORDS_PER_STEP: u32 = 200;
 
 /// How long a change waits before it is sent: a PostgreSQL transaction that began before
 /// it may still commit a lower position in the feed.
-const SETTLE_MS: i64 = 2_000;
+pub(super) const SETTLE_MS: i64 = 2_000;
+
+/// What a records step leaves.
+pub(super) enum Left {
+    /// Nothing.
+    Nothing,
+    /// Changes too young to send yet: look again once they settle.
+    Settling,
+    /// More changes, to send right away.
+    More,
+}
 
 impl Forwarder {
     /// Sends the changes after `after` (the centre's position); answers the new position
-    /// and whether more changes are waiting.
-    pub(super) async fn records(&self, after: u64) -> Result<(u64, bool)> {
+    /// and what is left.
+    pub(super) async fn records(&self, after: u64) -> Result<(u64, Left)> {
         let meta = &self.app.meta;
         let changes = meta
             .outbox_after(after, now_ms() - SETTLE_MS, RECORDS_PER_STEP)
             .await
             .map_err(local)?;
         let Some(through) = changes.last().map(|c| c.0) else {
-            return Ok((after, false));
+            let young = !meta
+                .outbox_after(after, i64::MAX, 1)
+                .await
+                .map_err(local)?
+                .is_empty();
+            return Ok((after, if young { Left::Settling } else { Left::Nothing }));
         };
         let mut seen = std::collections::BTreeSet::new();
         let mut records = Vec::new();
@@ -52,6 +67,11 @@ impl Forwarder {
             .await?;
         meta.prune_outbox(v.records).await.map_err(local)?;
         metrics::counter!("kordon_forward_records_total").increment(seen.len() as u64);
-        Ok((v.records, changes.len() == RECORDS_PER_STEP as usize))
+        let left = if changes.len() == RECORDS_PER_STEP as usize {
+            Left::More
+        } else {
+            Left::Nothing
+        };
+        Ok((v.records, left))
     }
 }
