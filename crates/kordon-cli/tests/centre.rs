@@ -265,13 +265,20 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
             &[("KORDON_ORIGIN", origin.to_owned())],
         );
         assert_eq!(code, 0, "{out}");
-        let key = out.lines().last().expect("key").trim().to_owned();
-        assert!(key.starts_with(&format!("{origin}+")), "{out}");
-        key
+        out.lines()
+            .find(|l| l.starts_with(&format!("{origin}+")))
+            .unwrap_or_else(|| panic!("no key in {out}"))
+            .trim()
+            .to_owned()
     };
     let centre_key = key_of(&centre_d, centre_o);
     let (a_key, b_key) = (key_of(&a_d, a_o), key_of(&b_d, b_o));
     assert_eq!(key_of(&a_d, a_o), a_key, "printed again, not made again");
+    let (_, again) = kordon_env(
+        &["log", "key", "--data", a_d.to_str().expect("utf-8")],
+        &[("KORDON_ORIGIN", a_o.to_owned())],
+    );
+    assert!(!again.contains("created"), "{again}");
 
     // The centre knows crossing point A only; it is down while the crossing points work.
     let centre_conf = dir.path().join("centre.toml");

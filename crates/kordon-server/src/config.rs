@@ -355,12 +355,13 @@ impl Config {
                 .collect();
         }
         for k in &c.edges {
-            let key = kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Env {
-                name: "edges",
-                message: format!("{k:?} is not a verifier key: {e}"),
-            })?;
+            let key =
+                kordon_core::note::VerifierKey::parse(k).map_err(|e| ConfigError::Invalid {
+                    name: "edges",
+                    message: format!("{k:?} is not a verifier key: {e}"),
+                })?;
             if key.name() == c.origin {
-                return Err(ConfigError::Env {
+                return Err(ConfigError::Invalid {
                     name: "edges",
                     message: format!(
                         "a crossing point's log is named {:?}, like this server's own log: give each server its own origin (KORDON_ORIGIN)",

@@ -86,8 +86,16 @@ fn print_key(config: Option<&Path>, data: Option<PathBuf>) -> Result<i32> {
     if let Some(d) = data {
         cfg.data = d;
     }
+    let keys = cfg.data.join("keys");
+    let new = !keys.join("log.key").exists();
     let key = kordon_server::log_key(&cfg.data, &cfg.origin)
         .with_context(|| format!("the log key in {}", cfg.data.display()))?;
+    if new {
+        eprintln!(
+            "kordon: created a new log key and administrator token in {}",
+            keys.display()
+        );
+    }
     println!("{}", key.verifier());
     Ok(0)
 }
