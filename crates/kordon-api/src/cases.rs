@@ -130,6 +130,9 @@ pub struct Exported {
     /// Segments whose bytes were missing from storage: left out and marked missing.
     #[serde(default)]
     pub missing: u64,
+    /// Playable files derived from the held ranges (`derived/` in the package).
+    #[serde(default)]
+    pub derived: u64,
 }
 
 /// Body of `POST /v1/cases/{id}/receipts`.

@@ -22,7 +22,7 @@ pub const CUSTODY_PRIVATE_V2: &str = "kordon.custody-private/v2";
 /// The actions whose detail is public evidence itself and is kept in the public entry
 /// of version 2 (`public:`): a device's key, what retention or the scrubber did to a
 /// segment, an equivocation's two hashes, an export's contents digest, a crossing
-/// point's checkpoint, a count. Every other detail is only in the private part.
+/// point's checkpoint, a count, a derived file's sources and result. Every other detail is only in the private part.
 pub const PUBLIC_DETAIL_ACTIONS: &[&str] = &[
     "enroll",
     "tombstone",
@@ -31,6 +31,7 @@ pub const PUBLIC_DETAIL_ACTIONS: &[&str] = &[
     "case-export",
     "edge-checkpoint",
     "chain-recheck",
+    "derive",
 ];
 /// Longest value of a custody field.
 pub const MAX_FIELD_BYTES: usize = 512;

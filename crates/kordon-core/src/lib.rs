@@ -15,6 +15,7 @@
 //! | [`policy`] | C2SP `tlog-policy` |
 //! | [`custody`] | kordon's `kordon.custody/v1` custody events (`docs/spec/custody.md`) |
 //! | [`link`] | kordon's `kordon.segment/v1` and `kordon.event/v1` chain links (`docs/spec/`) |
+//! | [`derive`] | kordon's derived playable files and their `derive` custody events (`docs/spec/derived.md`) |
 //! | [`chain`] | verification of one device's chain of links |
 //!
 //! **Architecture invariant:** this crate does no IO, reads no clock and draws no
@@ -26,6 +27,7 @@ pub mod chain;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod custody;
+pub mod derive;
 pub mod hash;
 pub mod link;
 pub mod merkle;

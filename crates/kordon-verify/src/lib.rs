@@ -26,6 +26,8 @@
 
 mod archive;
 pub mod audit;
+mod chain;
+mod derived;
 #[cfg(feature = "online")]
 pub mod online;
 mod package;

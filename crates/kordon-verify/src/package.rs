@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use kordon_core::chain::{ChainOptions, ChainProblem, verify_chain};
+use kordon_core::derive::{DERIVE_ACTION, Derivation};
 use kordon_core::hash::{Hash, sha256};
 use kordon_core::link::{Link, LinkBody};
 use kordon_core::note::VerifierKey;
@@ -67,6 +67,9 @@ pub fn verify_package(
     // 6. Every link is its camera's, proven, and the chains hold together;
     // 7. every segment file is what its link states (or a tombstone says it was purged).
     v.links_and_segments(&mut z, &policy, &keys, &files, &facts.tombstones, &listed);
+    // 8. Every derived file is the one a derivation in the log states, made from the
+    // package's segments.
+    crate::derived::check(&mut v.r, &files, &facts.derivations);
     Ok(v.r)
 }
 
@@ -76,10 +79,12 @@ struct Verification {
     names: BTreeSet<String>,
 }
 
-/// What the custody events prove: enrolled keys per device, tombstones by subject.
+/// What the custody events prove: enrolled keys per device, tombstones by subject,
+/// derivations.
 struct Facts {
     enrolled: BTreeMap<String, BTreeSet<String>>,
     tombstones: BTreeMap<String, String>,
+    derivations: Vec<Derivation>,
 }
 
 impl Verification {
@@ -271,7 +276,7 @@ impl Verification {
         }
         let media: Vec<String> = listed
             .keys()
-            .filter(|p| p.starts_with("segments/"))
+            .filter(|p| p.starts_with("segments/") || p.starts_with(crate::derived::DERIVED))
             .cloned()
             .collect();
         let hashed = hash_members(path, &media, threads);
@@ -307,6 +312,7 @@ impl Verification {
         let mut facts = Facts {
             enrolled: BTreeMap::new(),
             tombstones: BTreeMap::new(),
+            derivations: Vec::new(),
         };
         for p in self.names.iter().filter(|n| n.starts_with("custody/")) {
             let res = if let Some(named) = p
@@ -357,6 +363,13 @@ impl Verification {
                     .entry(d.to_owned())
                     .or_default()
                     .insert(detail.to_owned());
+            }
+            if e.action() == DERIVE_ACTION {
+                facts
+                    .derivations
+                    .push(Derivation::parse(detail).ok_or_else(|| {
+                        format!("a derivation whose detail cannot be read: {detail:?}")
+                    })?);
             }
             if e.action() == package::TOMBSTONE_ACTION {
                 facts
@@ -447,7 +460,7 @@ impl Verification {
                 );
                 continue;
             };
-            self.chain(device, key, links);
+            crate::chain::check(&mut self.r, device, key, links);
             for (path, bytes) in links {
                 let Ok(link) = Link::parse(bytes) else {
                     continue;
@@ -473,52 +486,6 @@ impl Verification {
                     "is not the segment of any verified chain link",
                 );
             }
-        }
-    }
-
-    /// Step 6, the chain of one camera as a whole.
-    fn chain(&mut self, device: &str, key: &VerifierKey, links: &[(String, Vec<u8>)]) {
-        let raw: Vec<&[u8]> = links.iter().map(|(_, b)| b.as_slice()).collect();
-        let chain = verify_chain(device, key, &raw, &ChainOptions::default());
-        let first = chain.links.first().map_or(0, |l| l.body().seq());
-        for p in &chain.problems {
-            let (outcome, msg) = match p {
-                ChainProblem::Missing { from: 0, to } if *to + 1 == first => continue,
-                ChainProblem::UnexplainedGap { from, to, .. } => (
-                    Outcome::Note,
-                    format!("no recording from {from} to {to} and no event explains it"),
-                ),
-                ChainProblem::BadSignature { index, seq } => (
-                    Outcome::Fail,
-                    format!(
-                        "{} (seq {seq}) is not signed by the camera's enrolled key",
-                        links[*index].0
-                    ),
-                ),
-                ChainProblem::Malformed { index, error } => (
-                    Outcome::Fail,
-                    format!("{} is not a valid link: {error}", links[*index].0),
-                ),
-                ChainProblem::WrongDevice { index, device: d } => (
-                    Outcome::Fail,
-                    format!("{} is a link of {d}", links[*index].0),
-                ),
-                ChainProblem::Missing { from, to } => (
-                    // The contents list (checked against the log above) says what the
-                    // server exported; a link it never had is a hole in the evidence,
-                    // shown as such, not a change to the package.
-                    Outcome::Note,
-                    format!(
-                        "links {from}..={to} never reached the log (the camera's chain shows they existed): no footage for that stretch"
-                    ),
-                ),
-                ChainProblem::BrokenPrev { seq, .. } => (
-                    Outcome::Fail,
-                    format!("link {seq} does not name the link before it: the chain is broken"),
-                ),
-                other => (Outcome::Fail, format!("{other:?}")),
-            };
-            self.r.push(outcome, format!("camera {device}"), msg);
         }
     }
 

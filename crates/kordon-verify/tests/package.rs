@@ -251,6 +251,116 @@ fn strip_signature(bytes: &[u8], key_name: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Seconds of video in an MP4, by ffprobe.
+fn duration(bytes: &[u8], dir: &Path) -> f64 {
+    let f = dir.join("probe.mp4");
+    std::fs::write(&f, bytes).expect("write");
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&f)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a duration")
+}
+
+/// The package's playable files: each plays for as long as its sources together, is the
+/// same bytes when the logged operation is run again on the package's segments, and one
+/// changed byte is refused as not the logged result.
+fn derived_files_play_and_are_what_the_log_says(
+    d: &Path,
+    pkg: &Path,
+    files: &Files,
+    meta: &Value,
+    cam1: &str,
+    out: &str,
+) {
+    let derived = names(files, "derived/");
+    assert_eq!(
+        meta["derived"].as_u64(),
+        Some(derived.len() as u64),
+        "{meta}"
+    );
+    assert!(
+        derived
+            .iter()
+            .any(|p| p.starts_with(&format!("derived/{cam1}/"))),
+        "the range of camera 1 has its playable file: {derived:?}"
+    );
+    for p in &derived {
+        assert!(
+            out.contains(&format!(
+                "ok   {p}: derived by mp4-concat-copy with ffmpeg-"
+            )),
+            "{p}: {out}"
+        );
+        let (device, range) = p["derived/".len()..p.len() - 4]
+            .split_once('/')
+            .expect("path");
+        let (first, last) = range.split_once('-').expect("range");
+        let (first, last): (u64, u64) = (first.parse().expect("n"), last.parse().expect("n"));
+        let sources: Vec<String> = (first..=last)
+            .map(|seq| kordon_core::package::segment_path(device, seq))
+            .filter(|s| files.contains_key(s))
+            .collect();
+        let total: f64 = sources.iter().map(|s| duration(&files[s], d)).sum();
+        let joined = duration(&files[p], d);
+        assert!(
+            (joined - total).abs() < 0.2 && total > 0.0,
+            "{p}: plays {joined} s, its {} sources {total} s",
+            sources.len()
+        );
+        // The operation again, as an outsider would run it.
+        let work = d.join("rederive");
+        std::fs::create_dir_all(&work).expect("dir");
+        let mut list = String::new();
+        for (i, s) in sources.iter().enumerate() {
+            let f = work.join(format!("{i}.mp4"));
+            std::fs::write(&f, &files[s]).expect("write");
+            list.push_str(&format!("file '{}'\n", f.display()));
+        }
+        std::fs::write(work.join("list.txt"), list).expect("write");
+        let again = work.join("again.mp4");
+        let st = Command::new("ffmpeg")
+            .args(kordon_core::derive::concat_copy_args(
+                work.join("list.txt").to_str().expect("utf8"),
+                again.to_str().expect("utf8"),
+            ))
+            .status()
+            .expect("ffmpeg");
+        assert!(st.success());
+        assert!(
+            std::fs::read(&again).expect("read") == files[p],
+            "{p}: the same operation on the same segments gives the same bytes"
+        );
+        std::fs::remove_dir_all(&work).expect("rm");
+    }
+    let p = derived[0].clone();
+    let (code, out) = tampered(d, pkg, "derived-flip", |z| {
+        let b = z.get_mut(&p).expect("derived");
+        let n = b.len() / 2;
+        b[n] ^= 1;
+    });
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("FAIL {p}: SHA-256"))
+                && l.contains(
+                    "the derivation in the log states: not the file derived from the segments"
+                )),
+        "{out}"
+    );
+}
+
 fn fail_lines(out: &str) -> Vec<&str> {
     out.lines().filter(|l| l.starts_with("FAIL")).collect()
 }
@@ -332,6 +442,7 @@ async fn packages_verify_and_every_forgery_is_caught() {
         "{out}"
     );
     assert!(fail_lines(&out).is_empty(), "{out}");
+    derived_files_play_and_are_what_the_log_says(dir.path(), &pkg, &files, &meta, cam1, &out);
     let report = String::from_utf8(files["report.html"].clone()).expect("utf8");
     assert!(
         report.contains("Пакет доказів / Evidence package")

@@ -213,6 +213,13 @@ async fn export(c: &Client, id: &str, out: &Path) -> Result<i32> {
             v.missing
         );
     }
+    if v.derived > 0 {
+        println!(
+            "{}: {} playable file(s) under derived/ (segments joined without re-encoding; the originals remain the evidence)",
+            out.display(),
+            v.derived
+        );
+    }
     println!(
         "verify with: kordon-verify {} --policy POLICY   # POLICY: the log and witness keys the recipient trusts (without it: exit 3, checked only against the package's own keys)",
         out.display()

@@ -6,6 +6,7 @@
 //! awaited, and a tlog-proof to it is added for every link and custody event, with the
 //! tlog-policy.
 
+mod derive;
 pub(crate) mod proofs;
 mod report;
 
@@ -59,8 +60,9 @@ impl Package {
         self.zip.write_all(bytes).map_err(internal)
     }
 
-    /// Copies a stored segment in, hashing it on the way; refuses bytes that do not match.
-    fn add_segment(
+    /// Copies a file in (a stored segment, a derived file), hashing it on the way; refuses
+    /// bytes that do not match.
+    fn add_file(
         &mut self,
         path: &str,
         from: &std::path::Path,
@@ -215,12 +217,26 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             "exporting a case whose segments are missing from storage: marked missing in the package"
         );
     }
-    let report = report::html(&g.case, &g.items, &g.links, &g.custody, &g.zones, &missing);
+    let derived = derive::derive_all(app, who, id, &dir, &g.items, &g.links, &files).await;
+    let mut g = g;
+    let derived = match derived {
+        Ok(d) => d,
+        Err(e) => {
+            for f in temporary(&files) {
+                let _ = tokio::fs::remove_file(f).await;
+            }
+            return Err(e);
+        }
+    };
+    g.custody.extend(derived.iter().map(|d| d.event.clone()));
+    let report = report::html(
+        &g.case, &g.items, &g.links, &g.custody, &g.zones, &missing, &derived,
+    );
     let missing_count = missing.len() as u64;
-    let fetched: Vec<std::path::PathBuf> = files
-        .values()
-        .filter(|(_, copy)| *copy)
-        .map(|(p, _)| p.clone())
+    let derived_count = derived.len() as u64;
+    // Fetched copies and derived files go once they are in the zip.
+    let temporary: Vec<std::path::PathBuf> = temporary(&files)
+        .chain(derived.iter().map(|d| d.file.clone()))
         .collect();
     let packed = {
         let tmp = tmp.clone();
@@ -246,7 +262,7 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
                         let (file, _) = files.get(sha).ok_or_else(|| {
                             ApiError::Internal(format!("segment {sha} not fetched"))
                         })?;
-                        pkg.add_segment(&package::segment_path(device, l.seq), file, &h)?;
+                        pkg.add_file(&package::segment_path(device, l.seq), file, &h)?;
                     }
                 }
             }
@@ -257,13 +273,16 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
                     pkg.add(&package::custody_private_path(&h), private.as_bytes())?;
                 }
             }
+            for d in &derived {
+                pkg.add_file(&d.path, &d.file, &d.sha256)?;
+            }
             pkg.add(package::REPORT, report.as_bytes())?;
             Ok((g, pkg))
         })
         .await
         .map_err(internal)
     };
-    for f in fetched {
+    for f in temporary {
         let _ = tokio::fs::remove_file(f).await;
     }
     let (g, mut pkg) = packed??;
@@ -273,21 +292,15 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         entries: std::mem::take(&mut pkg.contents),
     };
     let digest = contents.digest();
-    let (export_index, export_hash) = app
-        .custody_entry(
-            who,
-            package::EXPORT_ACTION,
-            &format!("case {id}"),
-            &package::export_detail(id, &digest),
-        )
-        .await?;
-    let export_note = app
-        .meta
-        .custody_about(&[format!("case {id}")])
-        .await?
-        .into_iter()
-        .find(|c| c.hash == export_hash)
-        .ok_or_else(|| ApiError::Internal("export event not found after logging".into()))?;
+    let (export_index, export_note) = logged(
+        app,
+        who,
+        package::EXPORT_ACTION,
+        &format!("case {id}"),
+        &package::export_detail(id, &digest),
+    )
+    .await?;
+    let export_hash = export_note.hash.clone();
     let mut entries: Vec<(Hash, u64)> = Vec::new();
     let rows = g
         .links
@@ -340,7 +353,37 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         export_log_index: export_index,
         checkpoint_size: size,
         missing: missing_count,
+        derived: derived_count,
     })
+}
+
+/// Logs a custody event about a case; answers its index and its stored row.
+async fn logged(
+    app: &App,
+    who: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(u64, CustodyRow), ApiError> {
+    let (index, hash) = app.custody_entry(who, action, subject, detail).await?;
+    let row = app
+        .meta
+        .custody_about(&[subject.to_owned()])
+        .await?
+        .into_iter()
+        .find(|c| c.hash == hash)
+        .ok_or_else(|| ApiError::Internal(format!("{action} event not found after logging")))?;
+    Ok((index, row))
+}
+
+/// The segments fetched from a bucket for an export (copies to remove afterwards).
+fn temporary(
+    files: &HashMap<String, (std::path::PathBuf, bool)>,
+) -> impl Iterator<Item = std::path::PathBuf> + '_ {
+    files
+        .values()
+        .filter(|(_, copy)| *copy)
+        .map(|(p, _)| p.clone())
 }
 
 /// Whether this server exported a package of case `id` with SHA-256 `sha`.

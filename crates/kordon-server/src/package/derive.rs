@@ -1,0 +1,187 @@
+//! One playable MP4 per held range of a case (`docs/spec/derived.md`): the range's segments
+//! joined by ffmpeg without re-encoding ([`kordon_core::derive::concat_copy_args`]), the
+//! derivation logged as a `derive` custody event before the package is proven, so the
+//! package's proofs cover it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use kordon_core::derive::{self, CONCAT_COPY, DERIVE_ACTION, Derivation};
+use kordon_core::hash::Hash;
+use kordon_store::meta::{CaseItem, CustodyRow, LinkRow};
+use tokio::sync::OnceCell;
+
+use super::{hash_file, internal, logged};
+use crate::error::ApiError;
+use crate::state::App;
+
+/// A derived file made for a package: where it is now, where it goes, its event.
+pub(super) struct Derived {
+    pub file: PathBuf,
+    pub path: String,
+    pub sha256: Hash,
+    pub event: CustodyRow,
+}
+
+/// `ffmpeg-<version>`, or why ffmpeg cannot be run.
+async fn tool() -> Result<&'static str, String> {
+    static TOOL: OnceCell<Result<String, String>> = OnceCell::const_new();
+    TOOL.get_or_init(|| async {
+        let out = tokio::process::Command::new("ffmpeg")
+            .arg("-version")
+            .output()
+            .await
+            .map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(2)
+            .map(|v| format!("ffmpeg-{v}"))
+            .ok_or_else(|| "ffmpeg -version says no version".to_owned())
+    })
+    .await
+    .as_deref()
+    .map_err(Clone::clone)
+}
+
+/// The segments each held range joins, in order: those of the range's camera whose time
+/// overlaps it and whose bytes are here. Ranges with the same sources are made once.
+fn ranges(
+    items: &[CaseItem],
+    links: &BTreeMap<String, Vec<LinkRow>>,
+    files: &HashMap<String, (PathBuf, bool)>,
+) -> Vec<(String, Vec<(u64, String)>)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for i in items {
+        let (Some(device), Some(from), Some(to)) = (&i.device_id, i.from_ms, i.to_ms) else {
+            continue;
+        };
+        let sources: Vec<(u64, String)> = links
+            .get(device)
+            .into_iter()
+            .flatten()
+            .filter(|l| l.end_ms > from && l.start_ms < to && l.purged_at.is_none())
+            .filter_map(|l| {
+                let sha = l.blob_sha256.as_ref()?;
+                files.contains_key(sha).then(|| (l.seq, sha.clone()))
+            })
+            .collect();
+        if let (Some(a), Some(b)) = (sources.first(), sources.last())
+            && seen.insert((device.clone(), a.0, b.0))
+        {
+            out.push((device.clone(), sources));
+        }
+    }
+    out
+}
+
+/// Joins `sources` (local files, in order) into `out` with ffmpeg.
+async fn join(dir: &Path, sources: &[&Path], out: &Path) -> Result<(), String> {
+    let list = out.with_extension("txt");
+    let mut text = String::new();
+    for s in sources {
+        let s = s.to_str().ok_or("a segment path is not UTF-8")?;
+        text.push_str(&format!("file '{}'\n", s.replace('\'', "'\\''")));
+    }
+    std::fs::write(&list, text).map_err(|e| e.to_string())?;
+    let res = tokio::process::Command::new("ffmpeg")
+        .current_dir(dir)
+        .args(derive::concat_copy_args(
+            list.to_str().ok_or("the exports folder is not UTF-8")?,
+            out.to_str().ok_or("the exports folder is not UTF-8")?,
+        ))
+        .kill_on_drop(true)
+        .output()
+        .await;
+    let _ = std::fs::remove_file(&list);
+    let res = res.map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
+    if !res.status.success() {
+        let _ = std::fs::remove_file(out);
+        return Err(format!(
+            "ffmpeg {}: {}",
+            res.status,
+            String::from_utf8_lossy(&res.stderr).trim()
+        ));
+    }
+    Ok(())
+}
+
+/// Makes and logs the derived file of every held range of case `id`. Without ffmpeg the
+/// package is made without them (the originals are the evidence); a range ffmpeg cannot
+/// join is left out likewise. Both are logged as warnings.
+pub(super) async fn derive_all(
+    app: &App,
+    who: &str,
+    id: &str,
+    dir: &Path,
+    items: &[CaseItem],
+    links: &BTreeMap<String, Vec<LinkRow>>,
+    files: &HashMap<String, (PathBuf, bool)>,
+) -> Result<Vec<Derived>, ApiError> {
+    let todo = ranges(items, links, files);
+    if todo.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tool = match tool().await {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(case = id, "no playable file in the package: {e}");
+            return Ok(Vec::new());
+        }
+    };
+    let mut out = Vec::new();
+    for (device, sources) in todo {
+        let first = sources[0].0;
+        let last = sources[sources.len() - 1].0;
+        let file = dir.join(format!(
+            ".{id}-{device}-{first}-{last}-{}.mp4",
+            kordon_store::now_ms()
+        ));
+        let paths: Vec<&Path> = sources
+            .iter()
+            .filter_map(|(_, sha)| files.get(sha).map(|(p, _)| p.as_path()))
+            .collect();
+        if let Err(e) = join(dir, &paths, &file).await {
+            tracing::warn!(
+                case = id,
+                device,
+                first,
+                last,
+                "no playable file for this range: {e}"
+            );
+            continue;
+        }
+        let sha256 = hash_file(file.clone()).await?;
+        let size = std::fs::metadata(&file).map_err(internal)?.len();
+        let hashes: Vec<Hash> = sources
+            .iter()
+            .map(|(_, s)| Hash::from_hex(s).map_err(internal))
+            .collect::<Result<_, _>>()?;
+        let d = Derivation {
+            operation: CONCAT_COPY.to_owned(),
+            device: device.clone(),
+            first,
+            last,
+            sources: hashes.len() as u64,
+            sources_sha256: derive::sources_digest(&hashes),
+            result: sha256,
+            size,
+            tool: tool.to_owned(),
+        };
+        let (_, event) = logged(
+            app,
+            who,
+            DERIVE_ACTION,
+            &format!("case {id}"),
+            &d.to_detail(),
+        )
+        .await?;
+        out.push(Derived {
+            file,
+            path: d.path(),
+            sha256,
+            event,
+        });
+    }
+    Ok(out)
+}
