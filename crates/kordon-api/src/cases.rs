@@ -133,6 +133,9 @@ pub struct Exported {
     /// Playable files derived from the held ranges (`derived/` in the package).
     #[serde(default)]
     pub derived: u64,
+    /// RFC 3161 time-stamp tokens in it (`timestamps/`).
+    #[serde(default)]
+    pub timestamps: u64,
 }
 
 /// Body of `POST /v1/cases/{id}/receipts`.

@@ -49,3 +49,38 @@ pub struct Consistency {
     /// The proof (base64 hashes).
     pub proof: Vec<String>,
 }
+
+/// Query of `GET /v1/log/timestamps`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimestampsQuery {
+    /// Tokens over checkpoints larger than this size.
+    pub after: Option<u64>,
+    /// Page size (default and most 100).
+    pub limit: Option<u32>,
+}
+
+/// One RFC 3161 token over a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimestampToken {
+    /// The time-stamping authority's configured name.
+    pub tsa: String,
+    /// The checkpoint's tree size.
+    pub size: u64,
+    /// The time the TSA states (UTC).
+    pub time: String,
+    /// The signed checkpoint the token is over (its text is the stamped message).
+    pub checkpoint: String,
+    /// The DER `TimeStampResp` (base64).
+    pub token: String,
+}
+
+/// `GET /v1/log/timestamps`: tokens by checkpoint size. A stretch of the log without a
+/// token (a TSA down) shows as a jump in `size` and `time`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Timestamps {
+    /// The page.
+    pub tokens: Vec<TimestampToken>,
+    /// `after` for the next page, if any.
+    pub next: Option<u64>,
+}

@@ -406,7 +406,7 @@ async fn export_and_verify(http: &reqwest::Client, url: &str, data: &Path, pid: 
             .stderr(Stdio::null())
             .status();
         let start = Instant::now();
-        let report = kordon_verify::verify_package(&path, None, threads).expect("verify");
+        let report = kordon_verify::verify_package(&path, None, &[], threads).expect("verify");
         let secs = start.elapsed().as_secs_f64();
         assert!(
             report.holds(),

@@ -9,7 +9,7 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 
-use commands::{backup, case, device, inspections, jobs, log, reference, search, serve, user};
+use commands::{backup, case, device, inspections, jobs, log, reference, search, serve, tsa, user};
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +65,9 @@ enum Command {
     Log(log::LogArgs),
     /// An independent witness that cosigns a log's checkpoints (C2SP tlog-witness).
     Witness(serve::WitnessArgs),
+    /// A local RFC 3161 time-stamping authority for demos and tests (openssl ts; not a
+    /// trusted time source).
+    Tsa(tsa::TsaArgs),
     /// Run a server with a simulated crossing point (real H.264 via ffmpeg), then keep serving.
     Demo(serve::DemoArgs),
 }
@@ -94,6 +97,7 @@ fn main() {
         Command::Bookmark(a) => search::bookmark(a),
         Command::Log(a) => log::log(a),
         Command::Witness(a) => serve::witness(a),
+        Command::Tsa(a) => tsa::tsa(a),
         Command::Demo(a) => serve::demo(a),
     };
     let code = match result {

@@ -546,7 +546,7 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
     let export_file = a_d
         .join("exports")
         .join(exported["file"].as_str().expect("file"));
-    let verified = kordon_verify::verify_package(&export_file, None, 2).expect("zip");
+    let verified = kordon_verify::verify_package(&export_file, None, &[], 2).expect("zip");
     let missing: Vec<String> = verified
         .failures()
         .map(|l| l.message.clone())

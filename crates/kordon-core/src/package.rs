@@ -63,7 +63,9 @@ pub fn device_key_path(device: &str) -> String {
 
 /// Whether a path is one of the files that prove the contents list (and so is not in it).
 pub fn is_proof_file(path: &str) -> bool {
-    matches!(path, CONTENTS | EXPORT_EVENT | CHECKPOINT | POLICY) || path.starts_with(PROOFS)
+    matches!(path, CONTENTS | EXPORT_EVENT | CHECKPOINT | POLICY)
+        || path.starts_with(PROOFS)
+        || path.starts_with(crate::timestamp::PACKAGE_DIR)
 }
 
 /// The detail of the export custody event.

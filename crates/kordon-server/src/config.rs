@@ -66,6 +66,14 @@ pub struct Config {
     /// How many of the witnesses must cosign the checkpoint an evidence package is proven
     /// to (its tlog-policy's quorum). Env: `KORDON_WITNESS_QUORUM`. Default 0 = all.
     pub witness_quorum: usize,
+    /// RFC 3161 time-stamping authorities asked for a token over the latest checkpoint
+    /// (TOML: `[[tsa]]` tables with `name`, `url` and `chain`, the PEM file of the TSA's
+    /// signing certificate, intermediates and root). Env: `KORDON_TSA` as
+    /// `name=url=chain,...`. Default: none.
+    pub tsa: Vec<TsaConfig>,
+    /// Seconds between requests to each TSA, made only when the log grew (at most 144 a
+    /// day per TSA: `docs/spec/timestamps.md`). Env: `KORDON_TSA_INTERVAL_S`. Default 600.
+    pub tsa_interval_s: u64,
     /// Days footage that is not evidence is kept after upload. Env:
     /// `KORDON_RETENTION_DAYS`. Default 30.
     pub retention_days: u64,
@@ -171,6 +179,18 @@ pub struct WitnessConfig {
     pub key: String,
 }
 
+/// One RFC 3161 time-stamping authority.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TsaConfig {
+    /// A short name (lowercase letters, digits, `-`): it names the TSA's files in packages.
+    pub name: String,
+    /// Where to POST `application/timestamp-query`.
+    pub url: String,
+    /// PEM file of its certificates: the signing certificate first, the root last.
+    pub chain: PathBuf,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -191,6 +211,8 @@ impl Default for Config {
             upload_idle_timeout_s: 30,
             witnesses: Vec::new(),
             witness_quorum: 0,
+            tsa: Vec::new(),
+            tsa_interval_s: 600,
             retention_days: 30,
             retention_inspection_days: 365,
             retention_interval_s: 3600,
@@ -302,6 +324,26 @@ impl Config {
         env("KORDON_ENROLL_TOKEN_TTL_S", &mut c.enroll_token_ttl_s)?;
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
         env("KORDON_WITNESS_QUORUM", &mut c.witness_quorum)?;
+        env("KORDON_TSA_INTERVAL_S", &mut c.tsa_interval_s)?;
+        if let Ok(v) = std::env::var("KORDON_TSA") {
+            c.tsa = v
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    let bad = || ConfigError::Env {
+                        name: "KORDON_TSA",
+                        message: "expected name=url=chain,...".into(),
+                    };
+                    let (name, rest) = t.split_once('=').ok_or_else(bad)?;
+                    let (url, chain) = rest.rsplit_once('=').ok_or_else(bad)?;
+                    Ok(TsaConfig {
+                        name: name.into(),
+                        url: url.into(),
+                        chain: chain.into(),
+                    })
+                })
+                .collect::<Result<_, ConfigError>>()?;
+        }
         env("KORDON_RETENTION_DAYS", &mut c.retention_days)?;
         env(
             "KORDON_RETENTION_INSPECTION_DAYS",
@@ -427,6 +469,24 @@ impl Config {
                     name,
                     message: format!(
                         "{days} days is below the retention floor of {floor} days (footage is kept at least {RETENTION_FLOOR_DAYS} days; only a test may lower the floor, with KORDON_TEST_RETENTION_FLOOR_DAYS)"
+                    ),
+                });
+            }
+        }
+        for t in &self.tsa {
+            if t.name.is_empty()
+                || t.name.len() > 64
+                || !t
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                || self.tsa.iter().filter(|o| o.name == t.name).count() > 1
+            {
+                return Err(ConfigError::Invalid {
+                    name: "tsa.name",
+                    message: format!(
+                        "{:?}: each TSA needs its own name of lowercase letters, digits and '-'",
+                        t.name
                     ),
                 });
             }

@@ -214,6 +214,7 @@ pub async fn open_on(
     let witnessed =
         crate::jobs::cosigning::spawn(log.clone(), &config.witnesses).map_err(StartError::Keys)?;
     let edges = config.edges.clone();
+    let tsas = crate::jobs::timestamp::load(&config.tsa).map_err(StartError::Keys)?;
     let app = Arc::new(App {
         config,
         meta,
@@ -223,6 +224,7 @@ pub async fn open_on(
         log_key,
         admin_token_sha256,
         witnessed,
+        tsas,
         scrub: std::sync::Mutex::default(),
         views: std::sync::Mutex::default(),
         audits: std::sync::Mutex::default(),
@@ -242,6 +244,7 @@ pub async fn open_on(
     crate::jobs::forward::spawn(app.clone());
     crate::jobs::coverage::spawn(app.clone());
     crate::jobs::relog::spawn(app.clone());
+    crate::jobs::timestamp::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }

@@ -35,6 +35,8 @@ pub struct App {
     pub(crate) admin_token_sha256: [u8; 32],
     /// The latest checkpoint with witness cosignatures: `(size, note bytes)`.
     pub witnessed: Witnessed,
+    /// The RFC 3161 time-stamping authorities and the chains their tokens must lead to.
+    pub(crate) tsas: Vec<(crate::config::TsaConfig, kordon_core::timestamp::TsaChain)>,
     /// Progress of the scrubber.
     pub(crate) scrub: Mutex<ScrubProgress>,
     /// Footage views already in the custody trail: (person, link hash, reason).

@@ -30,6 +30,7 @@ mod problems;
 mod reference;
 mod sql;
 pub mod testing;
+mod timestamps;
 mod users;
 
 pub use assignments::Assignment;
@@ -46,6 +47,7 @@ pub use inspections::{
     Bookmark, InspectionOutcome, InspectionQuery, InspectionRow, LatestInspection,
 };
 pub use problems::ProblemCursor;
+pub use timestamps::TimestampRow;
 pub use users::{SessionRow, User};
 
 /// Why a metadata operation failed.

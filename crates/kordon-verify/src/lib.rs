@@ -31,6 +31,7 @@ mod derived;
 #[cfg(feature = "online")]
 pub mod online;
 mod package;
+pub mod timestamps;
 
 /// A custody event signed by one of `log_keys`, of either version: answers what the log
 /// shows and, for version 1 or a version 2 event with its `private` part (checked against

@@ -22,6 +22,11 @@ struct Cli {
     /// the package (or the server's).
     #[arg(long)]
     policy: Option<PathBuf>,
+    /// The certificate chain (PEM: signing certificate first, root last) of an RFC 3161
+    /// time-stamping authority you trust; repeat for several. Default: the chains in the
+    /// package, which says nothing about who stamped.
+    #[arg(long, value_name = "FILE")]
+    tsa: Vec<PathBuf>,
     /// Also print what holds.
     #[arg(long, short)]
     verbose: bool,
@@ -120,7 +125,16 @@ fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<Verdict> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let start = std::time::Instant::now();
-    let report = verify_package(file, trusted, threads)?;
+    let tsa = cli
+        .tsa
+        .iter()
+        .map(|p| {
+            let pem = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            kordon_core::timestamp::TsaChain::from_pem(&pem)
+                .with_context(|| format!("--tsa {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let report = verify_package(file, trusted, &tsa, threads)?;
     for l in &report.lines {
         if cli.verbose || l.outcome != Outcome::Ok {
             println!("{l}");

@@ -10,6 +10,7 @@ use kordon_core::link::{Link, LinkBody};
 use kordon_core::note::VerifierKey;
 use kordon_core::package::{self, Contents};
 use kordon_core::policy::Policy;
+use kordon_core::timestamp::TsaChain;
 use kordon_core::tlog_proof::TlogProof;
 
 use crate::{OpenError, Outcome, Report};
@@ -31,13 +32,16 @@ fn proven(z: &mut Zip, entry: &[u8], policy: &Policy) -> Result<u64, String> {
 
 /// Verifies the package at `path`. `trusted_policy` is a tlog-policy obtained
 /// independently; without it the package's own `policy.txt` is used (and the report
-/// says so).
+/// says so). `trusted_tsa` are the RFC 3161 authorities the caller trusts; without any,
+/// the package's time-stamps are checked against the certificates it names (and the
+/// report says so).
 ///
 /// # Errors
 /// [`OpenError`] when the file is not a readable zip; everything else is a line.
 pub fn verify_package(
     path: &Path,
     trusted_policy: Option<&str>,
+    trusted_tsa: &[TsaChain],
     threads: usize,
 ) -> Result<Report, OpenError> {
     let mut z = Zip::open(path)?;
@@ -48,6 +52,7 @@ pub fn verify_package(
             ..Report::default()
         },
         names,
+        footage: Vec::new(),
     };
     // 0. The archive is one reading: no member twice, no bytes outside its directory that
     // a player reading local headers would see.
@@ -70,6 +75,9 @@ pub fn verify_package(
     // 8. Every derived file is the one a derivation in the log states, made from the
     // package's segments.
     crate::derived::check(&mut v.r, &files, &facts.derivations);
+    // 9. The RFC 3161 time-stamps: each over a checkpoint of this log consistent with the
+    // package's, from a trusted TSA; the earliest trusted time of the footage.
+    crate::timestamps::check(&mut v.r, &mut z, &v.names, &policy, trusted_tsa, &v.footage);
     Ok(v.r)
 }
 
@@ -77,6 +85,8 @@ pub fn verify_package(
 struct Verification {
     r: Report,
     names: BTreeSet<String>,
+    /// The footage links verified: where each is in the log and the time it states.
+    footage: Vec<crate::timestamps::Logged>,
 }
 
 /// What the custody events prove: enrolled keys per device, tombstones by subject,
@@ -514,9 +524,22 @@ impl Verification {
                 format!("event {} at {} ({})", e.kind.as_str(), e.time, e.detail)
             }
         };
-        let res = proven(z, bytes, policy)
-            .map(|i| format!("{what}, signed by {device}, in the log at index {i}"));
-        self.r.check(path, res)
+        let res = proven(z, bytes, policy);
+        if let Ok(i) = res {
+            let (time, end) = match link.body() {
+                LinkBody::Segment(s) => (s.end, format!("recorded until {}", s.end)),
+                LinkBody::Event(e) => (e.time, format!("an event at {}", e.time)),
+            };
+            self.footage.push(crate::timestamps::Logged {
+                index: i,
+                time,
+                what: format!("{path} ({end})"),
+            });
+        }
+        self.r.check(
+            path,
+            res.map(|i| format!("{what}, signed by {device}, in the log at index {i}")),
+        )
     }
 
     /// Step 7: a segment file has the hash and size its link states, or a tombstone in

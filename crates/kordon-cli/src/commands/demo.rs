@@ -52,6 +52,16 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     } else {
         None
     };
+    // A time-stamping authority of its own, unless the environment names real ones.
+    let _tsa = if config.tsa.is_empty() {
+        let (running, tsa) = start_tsa(&o.data)?;
+        config.tsa = vec![tsa];
+        // A few minutes of demo: a token every 10 s shows the footage's time, not the export's.
+        config.tsa_interval_s = 10;
+        Some(running)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await
         .with_context(|| format!("listening on {}", o.listen))?;
@@ -131,8 +141,9 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         to = report.to
     );
     println!(
-        "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline (exit 3: against its own keys; a court gives --policy)",
-        package.display()
+        "  kordon-verify {} --verbose   # the demo case's evidence package (case DEMO-<run>), checked offline (exit 3: against its own keys; a court gives --policy, and --tsa with the chain of each time-stamping authority it trusts, e.g. {})",
+        package.display(),
+        o.data.join("tsa/chain.pem").display()
     );
     println!("  {url}/log/checkpoint    {url}/v1/devices (signed in)");
     println!();
@@ -150,11 +161,11 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     Ok(())
 }
 
-/// The demo's witnesses: `kordon witness serve` processes of their own, killed when the
-/// demo ends.
-struct Witnesses(Vec<std::process::Child>);
+/// The demo's witnesses and time-stamping authority: processes of their own, killed when
+/// the demo ends.
+struct Helpers(Vec<std::process::Child>);
 
-impl Drop for Witnesses {
+impl Drop for Helpers {
     fn drop(&mut self) {
         for c in &mut self.0 {
             let _ = c.kill();
@@ -163,15 +174,51 @@ impl Drop for Witnesses {
     }
 }
 
+/// Starts `kordon tsa serve` on a free port with its folder `<data>/tsa` (made there
+/// before the server opens, so its chain is known).
+fn start_tsa(data: &std::path::Path) -> Result<(Helpers, kordon_server::config::TsaConfig)> {
+    let exe = std::env::current_exe().context("the kordon program's path")?;
+    let dir = data.join("tsa");
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let running = Helpers(vec![
+        std::process::Command::new(&exe)
+            .args(["tsa", "serve", "--dir"])
+            .arg(&dir)
+            .args(["--listen", &addr.to_string()])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("starting the demo TSA")?,
+    ]);
+    let up = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(addr).is_ok()
+    });
+    if !up {
+        bail!("the demo TSA did not start on {addr} (is openssl installed?)");
+    }
+    println!(
+        "time-stamping authority (demo, not a trusted time source) on http://{addr}, chain {}",
+        dir.join("chain.pem").display()
+    );
+    Ok((
+        running,
+        kordon_server::config::TsaConfig {
+            name: "demo-tsa".into(),
+            url: format!("http://{addr}"),
+            chain: dir.join("chain.pem"),
+        },
+    ))
+}
+
 /// Starts two witnesses of the log `log_key`, each its own process with its own key in
 /// `<data>/witness-<n>` (made here first, so its verifier key is known), on free ports.
 fn start_witnesses(
     data: &std::path::Path,
     log_key: &str,
-) -> Result<(Witnesses, Vec<kordon_server::config::WitnessConfig>)> {
+) -> Result<(Helpers, Vec<kordon_server::config::WitnessConfig>)> {
     let log = kordon_core::note::VerifierKey::parse(log_key)?;
     let exe = std::env::current_exe().context("the kordon program's path")?;
-    let mut running = Witnesses(Vec::new());
+    let mut running = Helpers(Vec::new());
     let mut configs = Vec::new();
     for n in 1..=2 {
         let dir = data.join(format!("witness-{n}"));

@@ -13,4 +13,5 @@ mod progress;
 pub(crate) mod reference;
 pub(crate) mod search;
 pub(crate) mod serve;
+pub(crate) mod tsa;
 pub(crate) mod user;

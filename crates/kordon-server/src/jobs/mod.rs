@@ -7,3 +7,4 @@ pub(crate) mod forward;
 pub(crate) mod mirror;
 pub(crate) mod relog;
 pub(crate) mod retention;
+pub(crate) mod timestamp;

@@ -1,7 +1,10 @@
 //! The log for readers: checkpoints, tiles of the published tree, proofs. No login:
 //! anyone may audit the log, and nothing in it names a person.
 
-use kordon_api::log::{Consistency, ConsistencyQuery, Inclusion, InclusionQuery};
+use kordon_api::log::{
+    Consistency, ConsistencyQuery, Inclusion, InclusionQuery, TimestampToken, Timestamps,
+    TimestampsQuery,
+};
 use kordon_core::merkle;
 use kordon_core::tiles::{TILE_WIDTH, TileId};
 use kordon_core::tlog_proof::TlogProof;
@@ -116,6 +119,41 @@ pub(crate) async fn consistency(app: &App, q: ConsistencyQuery) -> Result<Consis
         old,
         new,
         proof: proof.iter().map(|h| h.to_base64()).collect(),
+    })
+}
+
+/// Tokens per page of `GET /v1/log/timestamps`.
+const TIMESTAMPS_PAGE: u32 = 100;
+
+/// A page of the RFC 3161 tokens over the log's checkpoints.
+pub(crate) async fn timestamps(app: &App, q: TimestampsQuery) -> Result<Timestamps, ApiError> {
+    // A page holds whole sizes (all TSAs' tokens of a checkpoint), so `after` splits none.
+    let least = u32::try_from(app.tsas.len()).unwrap_or(u32::MAX).max(1);
+    let limit = q
+        .limit
+        .unwrap_or(TIMESTAMPS_PAGE)
+        .clamp(least, TIMESTAMPS_PAGE.max(least));
+    let mut rows = app.meta.timestamps(q.after, limit + 1).await?;
+    let next = if rows.len() > limit as usize {
+        let beyond = rows[limit as usize].size;
+        rows.retain(|r| r.size < beyond);
+        rows.last().map(|r| r.size)
+    } else {
+        None
+    };
+    use base64::Engine as _;
+    Ok(Timestamps {
+        tokens: rows
+            .into_iter()
+            .map(|r| TimestampToken {
+                tsa: r.tsa,
+                size: r.size,
+                time: kordon_core::time::Timestamp(r.stamped_at).to_string(),
+                checkpoint: String::from_utf8_lossy(&r.checkpoint).into_owned(),
+                token: base64::engine::general_purpose::STANDARD.encode(&r.token),
+            })
+            .collect(),
+        next,
     })
 }
 

@@ -9,6 +9,7 @@
 mod derive;
 pub(crate) mod proofs;
 mod report;
+mod timestamps;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
@@ -326,6 +327,15 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             .map_err(internal)?
             .size;
     let policy = policy_text(app)?;
+    let covered = g
+        .links
+        .values()
+        .flatten()
+        .filter_map(|l| l.log_index)
+        .max()
+        .map_or(0, |i| i as u64 + 1);
+    let stamps = timestamps::files(app, size, &note, covered).await?;
+    let stamped = stamps.iter().filter(|(p, _)| p.ends_with(".tsr")).count() as u64;
     let file = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
         pkg.add_unlisted(package::CONTENTS, contents.to_text().as_bytes())?;
         pkg.add_unlisted(package::EXPORT_EVENT, &export_note.body)?;
@@ -333,6 +343,9 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         pkg.add_unlisted(package::POLICY, policy.as_bytes())?;
         for (h, p) in &proofs {
             pkg.add_unlisted(&package::proof_path(h), p)?;
+        }
+        for (path, bytes) in &stamps {
+            pkg.add_unlisted(path, bytes)?;
         }
         let f = pkg.zip.finish().map_err(internal)?;
         f.sync_all().map_err(internal)?;
@@ -354,6 +367,7 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         checkpoint_size: size,
         missing: missing_count,
         derived: derived_count,
+        timestamps: stamped,
     })
 }
 

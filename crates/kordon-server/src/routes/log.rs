@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use kordon_api::log::{Consistency, ConsistencyQuery, Inclusion, InclusionQuery};
+use kordon_api::log::{
+    Consistency, ConsistencyQuery, Inclusion, InclusionQuery, Timestamps, TimestampsQuery,
+};
 
 use super::extract::Params;
 use crate::error::ApiError;
@@ -86,6 +88,16 @@ pub(crate) async fn consistency(
     Params(q): Params<ConsistencyQuery>,
 ) -> Result<Json<Consistency>, ApiError> {
     Ok(Json(log::consistency(&app, q).await?))
+}
+
+/// RFC 3161 time-stamp tokens over the log's checkpoints, by size (public, like the log).
+#[utoipa::path(get, path = "/v1/log/timestamps", tag = "log", params(TimestampsQuery),
+    responses((status = 200, body = Timestamps), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn timestamps(
+    State(app): State<Arc<App>>,
+    Params(q): Params<TimestampsQuery>,
+) -> Result<Json<Timestamps>, ApiError> {
+    Ok(Json(log::timestamps(&app, q).await?))
 }
 
 /// A C2SP tlog-proof of one entry to the latest checkpoint.

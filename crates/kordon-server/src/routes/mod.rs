@@ -119,6 +119,7 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(log::inclusion))
         .routes(routes!(log::consistency))
         .routes(routes!(log::proof))
+        .routes(routes!(log::timestamps))
         .merge(analytics)
 }
 

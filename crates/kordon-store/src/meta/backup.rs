@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 27] = [
+const TABLES: [&str; 28] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -35,6 +35,7 @@ const TABLES: [&str; 27] = [
     "forward_state",
     "forward_holes",
     "edge_holes",
+    "timestamps",
     // Last: copying the tables above fills the target's change feed through its triggers;
     // those rows are dropped and the source's feed copied as it is.
     "outbox",
