@@ -10,12 +10,20 @@ use crate::link::is_valid_device_id;
 
 /// The custody action of a derivation.
 pub const DERIVE_ACTION: &str = "derive";
-/// The one operation so far: the segments joined in order, streams copied, not re-encoded.
+/// The segments joined in order, streams copied, not re-encoded.
 pub const CONCAT_COPY: &str = "mp4-concat-copy";
+/// A C2PA manifest (Content Credentials) added to the [`CONCAT_COPY`] file of the same
+/// range: its one source is that file.
+pub const C2PA_SIGN: &str = "c2pa-sign";
 
-/// Where a derived file is in an evidence package.
+/// Where the [`CONCAT_COPY`] file of a range is in an evidence package.
 pub fn derived_path(device: &str, first: u64, last: u64) -> String {
     format!("derived/{device}/{first:010}-{last:010}.mp4")
+}
+
+/// Where the [`C2PA_SIGN`] file of a range is in an evidence package.
+pub fn credentialed_path(device: &str, first: u64, last: u64) -> String {
+    format!("derived/{device}/{first:010}-{last:010}.c2pa.mp4")
 }
 
 /// The SHA-256 that names a derivation's sources: over each source segment's SHA-256 in
@@ -143,7 +151,11 @@ impl Derivation {
 
     /// Where its file is in a package.
     pub fn path(&self) -> String {
-        derived_path(&self.device, self.first, self.last)
+        if self.operation == C2PA_SIGN {
+            credentialed_path(&self.device, self.first, self.last)
+        } else {
+            derived_path(&self.device, self.first, self.last)
+        }
     }
 }
 

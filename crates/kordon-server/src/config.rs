@@ -116,6 +116,11 @@ pub struct Config {
     /// central server (table `[forward]`: `url`, `token` — an administrator's API token at
     /// the centre). Env: `KORDON_FORWARD_URL`, `KORDON_FORWARD_TOKEN`. Default: none.
     pub forward: Option<ForwardConfig>,
+    /// C2PA Content Credentials on the playable files of evidence packages (built with the
+    /// `c2pa` feature, the default): the crossing point's signing certificate chain (PEM,
+    /// its certificate first) and private key (PEM, Ed25519). Table `[c2pa]`: `chain`,
+    /// `key`. Env: `KORDON_C2PA_CHAIN`, `KORDON_C2PA_KEY`. Default: none.
+    pub c2pa: Option<C2paConfig>,
     /// At a central server: the log keys (verifier keys) of the crossing-point servers
     /// allowed to forward to it. Env: `KORDON_EDGES` as `key,key`. Default: none.
     pub edges: Vec<String>,
@@ -179,6 +184,16 @@ pub struct WitnessConfig {
     pub key: String,
 }
 
+/// The crossing point's C2PA signing credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct C2paConfig {
+    /// PEM file: the signing certificate first, then its issuers.
+    pub chain: PathBuf,
+    /// PEM file: the Ed25519 private key (PKCS#8).
+    pub key: PathBuf,
+}
+
 /// One RFC 3161 time-stamping authority.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -225,6 +240,7 @@ impl Default for Config {
             s3_lock_s: None,
             database_url: None,
             forward: None,
+            c2pa: None,
             edges: Vec::new(),
             test_retention_floor_days: None,
             source: None,
@@ -365,6 +381,15 @@ impl Config {
         }
         env("KORDON_SESSION_IDLE_S", &mut c.session_idle_s)?;
         env("KORDON_SESSION_MAX_S", &mut c.session_max_s)?;
+        if let (Ok(chain), Ok(key)) = (
+            std::env::var("KORDON_C2PA_CHAIN"),
+            std::env::var("KORDON_C2PA_KEY"),
+        ) {
+            c.c2pa = Some(C2paConfig {
+                chain: chain.into(),
+                key: key.into(),
+            });
+        }
         if let Ok(endpoint) = std::env::var("KORDON_S3_ENDPOINT") {
             let var = |k: &str| std::env::var(k).unwrap_or_default();
             c.s3 = Some(kordon_store::blob::S3Settings {

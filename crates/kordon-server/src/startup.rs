@@ -215,6 +215,7 @@ pub async fn open_on(
         crate::jobs::cosigning::spawn(log.clone(), &config.witnesses).map_err(StartError::Keys)?;
     let edges = config.edges.clone();
     let tsas = crate::jobs::timestamp::load(&config.tsa).map_err(StartError::Keys)?;
+    let c2pa = c2pa_credentials(&config).map_err(StartError::Keys)?;
     let app = Arc::new(App {
         config,
         meta,
@@ -225,6 +226,7 @@ pub async fn open_on(
         admin_token_sha256,
         witnessed,
         tsas,
+        c2pa,
         scrub: std::sync::Mutex::default(),
         views: std::sync::Mutex::default(),
         audits: std::sync::Mutex::default(),
@@ -247,6 +249,28 @@ pub async fn open_on(
     crate::jobs::timestamp::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
+}
+
+/// Reads `[c2pa]`'s files and checks they make a signer.
+fn c2pa_credentials(config: &Config) -> Result<Option<crate::state::C2paCredentials>, String> {
+    let Some(c) = &config.c2pa else {
+        return Ok(None);
+    };
+    if !cfg!(feature = "c2pa") {
+        return Err(
+            "[c2pa] is configured but this kordon was built without the c2pa feature".into(),
+        );
+    }
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("C2PA credentials: {}: {e}", p.display()))
+    };
+    let credentials = crate::state::C2paCredentials {
+        chain: read(&c.chain)?,
+        key: read(&c.key)?,
+    };
+    #[cfg(feature = "c2pa")]
+    crate::package::c2pa::check(&credentials)?;
+    Ok(Some(credentials))
 }
 
 /// Devices whose links were stored before the chain state was kept (an upgrade, or a

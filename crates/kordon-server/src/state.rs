@@ -37,6 +37,9 @@ pub struct App {
     pub witnessed: Witnessed,
     /// The RFC 3161 time-stamping authorities and the chains their tokens must lead to.
     pub(crate) tsas: Vec<(crate::config::TsaConfig, kordon_core::timestamp::TsaChain)>,
+    /// The crossing point's C2PA signing credentials (`[c2pa]`), read at start.
+    #[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
+    pub(crate) c2pa: Option<C2paCredentials>,
     /// Progress of the scrubber.
     pub(crate) scrub: Mutex<ScrubProgress>,
     /// Footage views already in the custody trail: (person, link hash, reason).
@@ -59,6 +62,13 @@ pub struct App {
     pub(crate) logging: tokio::sync::RwLock<()>,
     /// An append failed since the last relog: some stored row may have no log index.
     pub(crate) stranded: std::sync::atomic::AtomicBool,
+}
+
+/// A C2PA signing certificate chain and private key, PEM.
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
+pub(crate) struct C2paCredentials {
+    pub(crate) chain: Vec<u8>,
+    pub(crate) key: Vec<u8>,
 }
 
 /// The latest checkpoint that carries cosignatures: `(size, note bytes)`.

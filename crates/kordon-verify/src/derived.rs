@@ -12,7 +12,8 @@ use crate::Report;
 pub(crate) const DERIVED: &str = "derived/";
 
 /// Step 8: a derived file is the result a `derive` event in the log states, and that
-/// event's sources are the package's segments of its range, in order.
+/// event's sources are in the package: the segments of its range in order, or for a
+/// credentialed file the joined file it was made from.
 pub(crate) fn check(
     r: &mut Report,
     files: &BTreeMap<String, (Hash, u64)>,
@@ -23,25 +24,34 @@ pub(crate) fn check(
         let res = if named.is_empty() {
             Err("no derivation in the log names this file".to_owned())
         } else if let Some(d) = named.iter().find(|d| d.result == *h && d.size == *size) {
-            let sources: Vec<Hash> = (d.first..=d.last)
-                .filter_map(|seq| files.get(&package::segment_path(&d.device, seq)))
-                .map(|(h, _)| *h)
-                .collect();
+            // A credentialed file's one source is the joined file of its range; a joined
+            // file's are the range's segments.
+            let sources: Vec<Hash> = if d.operation == derive::C2PA_SIGN {
+                files
+                    .get(&derive::derived_path(&d.device, d.first, d.last))
+                    .map(|(h, _)| vec![*h])
+                    .unwrap_or_default()
+            } else {
+                (d.first..=d.last)
+                    .filter_map(|seq| files.get(&package::segment_path(&d.device, seq)))
+                    .map(|(h, _)| *h)
+                    .collect()
+            };
             if sources.len() as u64 == d.sources
                 && derive::sources_digest(&sources) == d.sources_sha256
             {
                 Ok(format!(
-                    "derived by {} with {} from the {} segments {}..={} of {} in this package, as logged",
-                    d.operation, d.tool, d.sources, d.first, d.last, d.device
+                    "derived by {} with {} from {} source(s) in this package (camera {}, {}..={}), as logged",
+                    d.operation, d.tool, d.sources, d.device, d.first, d.last
                 ))
             } else {
                 Err(format!(
-                    "the derivation in the log joined {} segments of {} that are not the {} of {}..={} in this package",
+                    "the derivation in the log used {} source(s) of camera {} ({}..={}) that are not the {} in this package",
                     d.sources,
                     d.device,
-                    sources.len(),
                     d.first,
-                    d.last
+                    d.last,
+                    sources.len()
                 ))
             }
         } else {

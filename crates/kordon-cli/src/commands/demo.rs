@@ -62,6 +62,19 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     } else {
         None
     };
+    // The crossing point's C2PA certificate, from a throw-away demo CA, unless configured.
+    if config.c2pa.is_none() {
+        let dir = o.data.join("c2pa");
+        super::localca::issue(
+            &dir,
+            &format!("{DEMO_CP} crossing point (demo)"),
+            super::localca::Leaf::C2pa,
+        )?;
+        config.c2pa = Some(kordon_server::config::C2paConfig {
+            chain: dir.join("chain.pem"),
+            key: dir.join("leaf.key"),
+        });
+    }
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await
         .with_context(|| format!("listening on {}", o.listen))?;

@@ -7,6 +7,7 @@ mod demo;
 pub(crate) mod device;
 pub(crate) mod inspections;
 pub(crate) mod jobs;
+mod localca;
 pub(crate) mod log;
 mod output;
 mod progress;

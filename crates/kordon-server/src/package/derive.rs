@@ -8,20 +8,12 @@ use std::path::{Path, PathBuf};
 
 use kordon_core::derive::{self, CONCAT_COPY, DERIVE_ACTION, Derivation};
 use kordon_core::hash::Hash;
-use kordon_store::meta::{CaseItem, CustodyRow, LinkRow};
+use kordon_store::meta::{CaseItem, LinkRow};
 use tokio::sync::OnceCell;
 
-use super::{hash_file, internal, logged};
+use super::{Derived, hash_file, internal, logged};
 use crate::error::ApiError;
 use crate::state::App;
-
-/// A derived file made for a package: where it is now, where it goes, its event.
-pub(super) struct Derived {
-    pub file: PathBuf,
-    pub path: String,
-    pub sha256: Hash,
-    pub event: CustodyRow,
-}
 
 /// `ffmpeg-<version>`, or why ffmpeg cannot be run.
 async fn tool() -> Result<&'static str, String> {
@@ -45,29 +37,30 @@ async fn tool() -> Result<&'static str, String> {
 
 /// The segments each held range joins, in order: those of the range's camera whose time
 /// overlaps it and whose bytes are here. Ranges with the same sources are made once.
-fn ranges(
+fn ranges<'a>(
     items: &[CaseItem],
-    links: &BTreeMap<String, Vec<LinkRow>>,
+    links: &'a BTreeMap<String, Vec<LinkRow>>,
     files: &HashMap<String, (PathBuf, bool)>,
-) -> Vec<(String, Vec<(u64, String)>)> {
+) -> Vec<(String, Vec<&'a LinkRow>)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for i in items {
         let (Some(device), Some(from), Some(to)) = (&i.device_id, i.from_ms, i.to_ms) else {
             continue;
         };
-        let sources: Vec<(u64, String)> = links
+        let sources: Vec<&LinkRow> = links
             .get(device)
             .into_iter()
             .flatten()
             .filter(|l| l.end_ms > from && l.start_ms < to && l.purged_at.is_none())
-            .filter_map(|l| {
-                let sha = l.blob_sha256.as_ref()?;
-                files.contains_key(sha).then(|| (l.seq, sha.clone()))
+            .filter(|l| {
+                l.blob_sha256
+                    .as_ref()
+                    .is_some_and(|s| files.contains_key(s))
             })
             .collect();
         if let (Some(a), Some(b)) = (sources.first(), sources.last())
-            && seen.insert((device.clone(), a.0, b.0))
+            && seen.insert((device.clone(), a.seq, b.seq))
         {
             out.push((device.clone(), sources));
         }
@@ -131,15 +124,19 @@ pub(super) async fn derive_all(
     };
     let mut out = Vec::new();
     for (device, sources) in todo {
-        let first = sources[0].0;
-        let last = sources[sources.len() - 1].0;
+        let first = sources[0].seq;
+        let last = sources[sources.len() - 1].seq;
+        let shas: Vec<&String> = sources
+            .iter()
+            .filter_map(|l| l.blob_sha256.as_ref())
+            .collect();
         let file = dir.join(format!(
             ".{id}-{device}-{first}-{last}-{}.mp4",
             kordon_store::now_ms()
         ));
-        let paths: Vec<&Path> = sources
+        let paths: Vec<&Path> = shas
             .iter()
-            .filter_map(|(_, sha)| files.get(sha).map(|(p, _)| p.as_path()))
+            .filter_map(|sha| files.get(*sha).map(|(p, _)| p.as_path()))
             .collect();
         if let Err(e) = join(dir, &paths, &file).await {
             tracing::warn!(
@@ -153,9 +150,9 @@ pub(super) async fn derive_all(
         }
         let sha256 = hash_file(file.clone()).await?;
         let size = std::fs::metadata(&file).map_err(internal)?.len();
-        let hashes: Vec<Hash> = sources
+        let hashes: Vec<Hash> = shas
             .iter()
-            .map(|(_, s)| Hash::from_hex(s).map_err(internal))
+            .map(|s| Hash::from_hex(s).map_err(internal))
             .collect::<Result<_, _>>()?;
         let d = Derivation {
             operation: CONCAT_COPY.to_owned(),
@@ -176,12 +173,26 @@ pub(super) async fn derive_all(
             &d.to_detail(),
         )
         .await?;
-        out.push(Derived {
+        let plain = Derived {
             file,
             path: d.path(),
             sha256,
             event,
-        });
+        };
+        #[cfg(feature = "c2pa")]
+        if let Some(credentials) = &app.c2pa {
+            match super::c2pa::credential(app, who, id, credentials, &d, &plain, &sources).await {
+                Ok(c) => out.push(c),
+                Err(e) => tracing::warn!(
+                    case = id,
+                    device,
+                    first,
+                    last,
+                    "no Content Credentials: {e}"
+                ),
+            }
+        }
+        out.push(plain);
     }
     Ok(out)
 }

@@ -6,6 +6,8 @@
 //! awaited, and a tlog-proof to it is added for every link and custody event, with the
 //! tlog-policy.
 
+#[cfg(feature = "c2pa")]
+pub(crate) mod c2pa;
 mod derive;
 pub(crate) mod proofs;
 mod report;
@@ -29,6 +31,14 @@ use proofs::{policy_text, proofs_under_policy};
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
+}
+
+/// A derived file made for a package: where it is now, where it goes, its event.
+pub(crate) struct Derived {
+    pub file: std::path::PathBuf,
+    pub path: String,
+    pub sha256: Hash,
+    pub event: CustodyRow,
 }
 
 /// A zip being written, with its contents list.
@@ -231,7 +241,16 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
     };
     g.custody.extend(derived.iter().map(|d| d.event.clone()));
     let report = report::html(
-        &g.case, &g.items, &g.links, &g.custody, &g.zones, &missing, &derived,
+        &g.case,
+        &g.items,
+        &g.links,
+        &g.custody,
+        &g.zones,
+        &missing,
+        &derived
+            .iter()
+            .map(|d| (d.path.clone(), d.sha256))
+            .collect::<Vec<_>>(),
     );
     let missing_count = missing.len() as u64;
     let derived_count = derived.len() as u64;

@@ -1,9 +1,16 @@
+//! Provenance that outsiders can check without trusting the customs service.
+//!
 //! RFC 3161 time on the log (`docs/spec/timestamps.md`), against local time-stamping
 //! authorities (`kordon tsa serve`: `openssl ts -reply` behind HTTP, each its own CA): a
 //! demo recorded with a trusted TSA and one whose certificate expired; the server keeps
 //! only tokens that hold, packages carry them, `kordon-verify` gives the footage's trusted
 //! time and refuses a token from an untrusted TSA, one for another checkpoint and one
 //! signed with an expired certificate; a TSA that is down stops nothing and its gap shows.
+//!
+//! Content Credentials (`docs/spec/derived.md`): the demo package's playable file carries
+//! a C2PA manifest naming its source segments, which an independent reader (the C2PA
+//! project's Python binding, `c2pa-python` from PyPI, installed by `scripts/test`) finds
+//! valid, and invalid once one byte of the video is changed.
 
 mod common;
 
@@ -386,4 +393,112 @@ async fn footage_gets_trusted_time_and_every_false_time_stamp_is_refused() {
     })
     .await;
     assert_eq!(metric(&url, "kordon_tsa_up{tsa=\"a\"}").await, Some(1.0));
+}
+
+/// The Python with `c2pa-python` (`scripts/test` makes `target/c2pa`).
+fn c2pa_python() -> PathBuf {
+    std::env::var_os("KORDON_TEST_C2PA_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/c2pa/bin/python3"),
+        PathBuf::from,
+    )
+}
+
+/// What the independent C2PA reader says of `file`: its manifest store as JSON.
+fn c2pa_read(file: &Path) -> Value {
+    let python = c2pa_python();
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import sys\nfrom c2pa import Reader\nwith open(sys.argv[1], 'rb') as f:\n    print(Reader('video/mp4', f).json())",
+        ])
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{} (run scripts/test, which installs c2pa-python): {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "c2pa-python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the reader's JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_playable_file_carries_content_credentials_an_independent_reader_checks() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let data = d.join("data");
+    common::demo(data.to_str().expect("utf8"), 2, &[]);
+    let pkg = std::fs::read_dir(data.join("exports"))
+        .expect("exports")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "zip"))
+        .expect("the demo's package");
+    let files = read_zip(&pkg);
+    let signed: Vec<&String> = files.keys().filter(|k| k.ends_with(".c2pa.mp4")).collect();
+    assert!(!signed.is_empty(), "{:?}", files.keys());
+    let lines = verify(&pkg, &[&data.join("tsa/chain.pem")]);
+    assert!(fails(&lines).is_empty(), "{lines:#?}");
+    for p in &signed {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("ok   {p}: derived by c2pa-sign with c2pa-rs-"))),
+            "{lines:#?}"
+        );
+        let f = d.join("signed.mp4");
+        std::fs::write(&f, &files[*p]).expect("write");
+        let store = c2pa_read(&f);
+        let active = store["active_manifest"]
+            .as_str()
+            .expect("an active manifest");
+        let manifest = &store["manifests"][active];
+        assert_eq!(
+            store["validation_state"].as_str(),
+            Some("Valid"),
+            "valid (its signer not on a trust list: a demo CA): {store:#}"
+        );
+        assert!(
+            manifest["signature_info"]["common_name"]
+                .as_str()
+                .is_some_and(|n| n.contains("UA-KYIV-01 crossing point")),
+            "{manifest:#}"
+        );
+        let provenance = manifest["assertions"]
+            .as_array()
+            .expect("assertions")
+            .iter()
+            .find(|a| a["label"] == "ua.customs.kordon.provenance")
+            .unwrap_or_else(|| panic!("kordon's assertion: {manifest:#}"));
+        // It names the package's segments of the range, by hash, with their log entries.
+        let sources = provenance["data"]["sources"].as_array().expect("sources");
+        assert!(!sources.is_empty());
+        for s in sources {
+            let path = kordon_core::package::segment_path(
+                s["device"].as_str().expect("device"),
+                s["seq"].as_u64().expect("seq"),
+            );
+            assert_eq!(
+                s["sha256"].as_str(),
+                Some(kordon_core::sha256(&files[&path]).to_hex().as_str()),
+                "{path}"
+            );
+            assert!(s["link_log_index"].as_u64().is_some(), "{s}");
+        }
+        // One byte of the video changed: the independent reader says so.
+        let mut bytes = files[*p].clone();
+        let mdat = bytes.windows(4).position(|w| w == b"mdat").expect("mdat");
+        bytes[mdat + 1000] ^= 1;
+        std::fs::write(&f, &bytes).expect("write");
+        let store = c2pa_read(&f);
+        assert_eq!(
+            store["validation_state"].as_str(),
+            Some("Invalid"),
+            "{store:#}"
+        );
+        assert!(
+            store.to_string().contains("assertion.bmffHash.mismatch"),
+            "{store:#}"
+        );
+    }
 }
