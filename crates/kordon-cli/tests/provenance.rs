@@ -178,8 +178,11 @@ async fn footage_gets_trusted_time_and_every_false_time_stamp_is_refused() {
         "the TSAs named are used: {out}"
     );
 
-    // The demo's server is gone; serve its data with the same TSAs.
-    let (_server, url) = common::serve(data.to_str().expect("utf8"), &env);
+    // The demo's server is gone; serve its data with the same TSAs (and a limit on playable
+    // files that every range exceeds: its packages have none, the segments stay).
+    let mut serve_env = env.clone();
+    serve_env.push(("KORDON_DERIVED_MAX_BYTES", "1".to_owned()));
+    let (_server, url) = common::serve(data.to_str().expect("utf8"), &serve_env);
     let token = common::admin_token(&data);
     let http = reqwest::Client::new();
     // A token over the whole log as it stands, then an export: the package carries it (the
@@ -242,6 +245,17 @@ async fn footage_gets_trusted_time_and_every_false_time_stamp_is_refused() {
     let sizes = tokens(&files, "a");
     let top = v["checkpoint_size"].as_u64().expect("size");
     assert_eq!(v["timestamps"].as_u64(), Some(sizes.len() as u64), "{v}");
+    assert_eq!(
+        v["derived"].as_u64(),
+        Some(0),
+        "over derived_max_bytes: {v}"
+    );
+    assert!(
+        files.keys().all(|k| !k.starts_with("derived/"))
+            && files.keys().any(|k| k.starts_with("segments/")),
+        "{:?}",
+        files.keys()
+    );
     assert!(
         sizes.contains(&top) && sizes.iter().any(|s| *s < top),
         "a token over the package's checkpoint and an earlier one: {sizes:?} (top {top})"

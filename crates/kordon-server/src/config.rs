@@ -74,6 +74,11 @@ pub struct Config {
     /// Seconds between requests to each TSA, made only when the log grew (at most 144 a
     /// day per TSA: `docs/spec/timestamps.md`). Env: `KORDON_TSA_INTERVAL_S`. Default 600.
     pub tsa_interval_s: u64,
+    /// An evidence package gets a playable file (and its Content Credentials copy) for a
+    /// held range only if the range's segments together are at most this many bytes; a
+    /// larger range is played from its segments. Env: `KORDON_DERIVED_MAX_BYTES`. Default
+    /// 4 GiB (several hours of 720p).
+    pub derived_max_bytes: u64,
     /// Days footage that is not evidence is kept after upload. Env:
     /// `KORDON_RETENTION_DAYS`. Default 30.
     pub retention_days: u64,
@@ -228,6 +233,7 @@ impl Default for Config {
             witness_quorum: 0,
             tsa: Vec::new(),
             tsa_interval_s: 600,
+            derived_max_bytes: 4 << 30,
             retention_days: 30,
             retention_inspection_days: 365,
             retention_interval_s: 3600,
@@ -341,6 +347,7 @@ impl Config {
         env("KORDON_UPLOAD_IDLE_TIMEOUT_S", &mut c.upload_idle_timeout_s)?;
         env("KORDON_WITNESS_QUORUM", &mut c.witness_quorum)?;
         env("KORDON_TSA_INTERVAL_S", &mut c.tsa_interval_s)?;
+        env("KORDON_DERIVED_MAX_BYTES", &mut c.derived_max_bytes)?;
         if let Ok(v) = std::env::var("KORDON_TSA") {
             c.tsa = v
                 .split(',')

@@ -111,7 +111,28 @@ pub(super) async fn derive_all(
     links: &BTreeMap<String, Vec<LinkRow>>,
     files: &HashMap<String, (PathBuf, bool)>,
 ) -> Result<Vec<Derived>, ApiError> {
-    let todo = ranges(items, links, files);
+    // A range is copied once more (twice with Content Credentials): past the limit, its
+    // segments are the only way to play it.
+    let limit = app.config.derived_max_bytes;
+    let (todo, too_large): (Vec<_>, Vec<_>) =
+        ranges(items, links, files)
+            .into_iter()
+            .partition(|(_, sources)| {
+                sources
+                    .iter()
+                    .map(|l| l.size.unwrap_or(0).max(0) as u64)
+                    .sum::<u64>()
+                    <= limit
+            });
+    for (device, sources) in &too_large {
+        tracing::warn!(
+            case = id,
+            device,
+            segments = sources.len(),
+            limit,
+            "no playable file for this range: its segments are larger than derived_max_bytes"
+        );
+    }
     if todo.is_empty() {
         return Ok(Vec::new());
     }

@@ -57,7 +57,7 @@ pub(crate) fn html(
     }
     h.push_str("</table>\n");
     if !derived.is_empty() {
-        h.push_str("<h2>Файли для перегляду / Files to play</h2>\n<p>Кожен файл — відеофрагменти діапазону, з’єднані без перекодування; як його зроблено, записано в журналі (подія <code>derive</code>). Доказом лишаються оригінали. / Each file is the range's segments joined without re-encoding; how it was made is in the log (a <code>derive</code> event). The originals remain the evidence.</p>\n<table><tr><th>файл / file</th><th>SHA-256</th></tr>\n");
+        h.push_str("<h2>Файли для перегляду / Files to play</h2>\n<p>Кожен файл — відеофрагменти діапазону, з’єднані без перекодування; як його зроблено, записано в журналі (подія <code>derive</code>). Доказом лишаються оригінали; дуже довгі діапазони відтворюються з відеофрагментів. / Each file is the range's segments joined without re-encoding; how it was made is in the log (a <code>derive</code> event). The originals remain the evidence; very long ranges are played from their segments.</p>\n<table><tr><th>файл / file</th><th>SHA-256</th></tr>\n");
         for (path, sha256) in derived {
             h.push_str(&format!(
                 "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>\n",
