@@ -108,20 +108,8 @@ pub(crate) fn issue(dir: &Path, name: &str, leaf: Leaf) -> Result<()> {
     std::fs::write(dir.join("tsa.serial"), "01\n")?;
     let root = format!("/CN={name} root");
     let subject = format!("/CN={name}");
-    openssl(
-        dir,
-        &[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            "root.key",
-        ],
-    )?;
-    match leaf {
-        Leaf::Tsa { .. } => openssl(
+    let p256 = |out: &str| {
+        openssl(
             dir,
             &[
                 "ecparam",
@@ -130,9 +118,13 @@ pub(crate) fn issue(dir: &Path, name: &str, leaf: Leaf) -> Result<()> {
                 "-genkey",
                 "-noout",
                 "-out",
-                "leaf.key",
+                out,
             ],
-        )?,
+        )
+    };
+    p256("root.key")?;
+    match leaf {
+        Leaf::Tsa { .. } => p256("leaf.key")?,
         Leaf::C2pa => openssl(
             dir,
             &["genpkey", "-algorithm", "ed25519", "-out", "leaf.key"],
