@@ -137,7 +137,12 @@ pub(crate) fn check(
         });
         r.check(path, res);
     }
-    // Each recording's earliest trusted time: the first token whose checkpoint held it.
+    trusted_time(r, footage, &times);
+}
+
+/// Each recording's earliest trusted time (the first token, of those that hold, whose
+/// checkpoint held it) against the time it states; the time by which all were logged.
+fn trusted_time(r: &mut Report, footage: &[Logged], times: &[(u64, Timestamp, String)]) {
     let mut latest: Option<Timestamp> = None;
     let mut uncovered = 0;
     for f in footage {
@@ -164,6 +169,66 @@ pub(crate) fn check(
             Outcome::Note,
             PACKAGE_DIR,
             format!("trusted time (RFC 3161): {all} in this package was in the log by {t}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logged(index: u64, time: i64) -> Logged {
+        Logged {
+            index,
+            time: Timestamp(time),
+            what: format!("link {index}"),
+        }
+    }
+
+    #[test]
+    fn each_recording_gets_the_first_token_that_held_it_and_a_clock_ahead_fails() {
+        let minute = 60_000;
+        // Tokens over sizes 10 (at minute 10) and 20 (at minute 20).
+        let times = vec![
+            (10, Timestamp(10 * minute), "a".to_owned()),
+            (20, Timestamp(20 * minute), "a".to_owned()),
+        ];
+        let mut r = Report::default();
+        // Entry 5 says minute 9: before its token (minute 10). Entry 15 says minute 24:
+        // four minutes after the token of size 20 — within the tolerance.
+        trusted_time(
+            &mut r,
+            &[logged(5, 9 * minute), logged(15, 24 * minute)],
+            &times,
+        );
+        assert!(r.holds(), "{:?}", r.lines);
+        assert_eq!(
+            r.lines.last().map(|l| l.message.as_str()),
+            Some(
+                "trusted time (RFC 3161): every recording in this package was in the log by 1970-01-01T00:20:00.000Z"
+            )
+        );
+        // Entry 5 says minute 16: six minutes after the log held it.
+        let mut r = Report::default();
+        trusted_time(
+            &mut r,
+            &[logged(5, 16 * minute), logged(25, 30 * minute)],
+            &times,
+        );
+        let fails: Vec<String> = r.failures().map(ToString::to_string).collect();
+        assert_eq!(
+            fails,
+            [
+                "FAIL link 5: states 1970-01-01T00:16:00.000Z, but TSA a states the log already held it at 1970-01-01T00:10:00.000Z: the camera's clock was ahead by more than 300 s, or the time is false"
+            ]
+        );
+        // Entry 25 is in no stamped checkpoint.
+        assert!(
+            r.lines
+                .iter()
+                .any(|l| l.message.contains("all but 1 recordings")),
+            "{:?}",
+            r.lines
         );
     }
 }
