@@ -429,7 +429,14 @@ async fn export_and_verify(http: &reqwest::Client, url: &str, data: &Path, pid: 
                 .status();
         }
         let start = Instant::now();
-        let report = kordon_verify::verify_package(&path, None, &[], threads).expect("verify");
+        let report = kordon_verify::verify_package(
+            &path,
+            &kordon_verify::VerifyOptions {
+                threads,
+                ..Default::default()
+            },
+        )
+        .expect("verify");
         let secs = start.elapsed().as_secs_f64();
         assert!(
             report.holds(),

@@ -546,7 +546,14 @@ async fn a_centre_and_two_crossing_points_lose_nothing_and_stall_on_nothing() {
     let export_file = a_d
         .join("exports")
         .join(exported["file"].as_str().expect("file"));
-    let verified = kordon_verify::verify_package(&export_file, None, &[], 2).expect("zip");
+    let verified = kordon_verify::verify_package(
+        &export_file,
+        &kordon_verify::VerifyOptions {
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .expect("zip");
     let missing: Vec<String> = verified
         .failures()
         .map(|l| l.message.clone())

@@ -374,8 +374,15 @@ fn verify_demo_package(pkg: &str, data: &std::path::Path) -> kordon_verify::Repo
         &std::fs::read(data.join("tsa/chain.pem")).expect("the demo TSA's chain"),
     )
     .expect("pem");
-    let report =
-        kordon_verify::verify_package(std::path::Path::new(pkg), None, &[tsa], 2).expect("zip");
+    let report = kordon_verify::verify_package(
+        std::path::Path::new(pkg),
+        &kordon_verify::VerifyOptions {
+            tsa: &[tsa],
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .expect("zip");
     assert!(
         report.holds(),
         "{:?}",

@@ -79,12 +79,20 @@ fn chain(p: &Path) -> kordon_core::timestamp::TsaChain {
 fn verify(pkg: &Path, tsa: &[&Path]) -> Vec<String> {
     let policy = String::from_utf8(read_zip(pkg)["policy.txt"].clone()).expect("utf8");
     let chains: Vec<_> = tsa.iter().map(|p| chain(p)).collect();
-    kordon_verify::verify_package(pkg, Some(&policy), &chains, 2)
-        .expect("zip")
-        .lines
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    kordon_verify::verify_package(
+        pkg,
+        &kordon_verify::VerifyOptions {
+            policy: Some(&policy),
+            tsa: &chains,
+            threads: 2,
+            rederive: true,
+        },
+    )
+    .expect("zip")
+    .lines
+    .iter()
+    .map(ToString::to_string)
+    .collect()
 }
 
 fn fails(lines: &[String]) -> Vec<&String> {
@@ -453,6 +461,13 @@ async fn the_playable_file_carries_content_credentials_an_independent_reader_che
     assert!(!signed.is_empty(), "{:?}", files.keys());
     let lines = verify(&pkg, &[&data.join("tsa/chain.pem")]);
     assert!(fails(&lines).is_empty(), "{lines:#?}");
+    // --rederive: the joined file made again here gives the same bytes.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(".mp4: made again with ffmpeg-") && l.ends_with(": the same bytes")),
+        "{lines:#?}"
+    );
     for p in &signed {
         assert!(
             lines

@@ -2101,7 +2101,14 @@ async fn cases_export_release_retention_and_scrub_from_the_cli() {
     let (code, out) = run(&["case", "export", "K-1", "--out", p]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("verify with: kordon-verify"), "{out}");
-    let report = kordon_verify::verify_package(&pkg, None, &[], 2).expect("zip");
+    let report = kordon_verify::verify_package(
+        &pkg,
+        &kordon_verify::VerifyOptions {
+            threads: 2,
+            ..Default::default()
+        },
+    )
+    .expect("zip");
     assert!(
         report.holds(),
         "{:?}",

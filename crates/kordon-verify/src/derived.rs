@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use kordon_core::derive::{self, Derivation};
 use kordon_core::hash::Hash;
 use kordon_core::package;
+use sha2::{Digest as _, Sha256};
 
-use crate::Report;
+use crate::{Outcome, Report};
 
 /// Where derived files are in a package.
 pub(crate) const DERIVED: &str = "derived/";
@@ -64,4 +65,135 @@ pub(crate) fn check(
         };
         r.check(p.clone(), res);
     }
+}
+
+/// `ffmpeg-<version>` of this machine's ffmpeg, as the server logs it.
+fn local_ffmpeg() -> Option<String> {
+    let out = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(2)
+        .map(|v| format!("ffmpeg-{v}"))
+}
+
+/// `--rederive`: each joined file that holds (step 8) is made again from the package's
+/// segments with this machine's ffmpeg and the logged operation, and the bytes compared.
+/// Different bytes fail only when this ffmpeg is the logged version (another version may
+/// write another file).
+pub(crate) fn rederive(
+    r: &mut Report,
+    z: &mut crate::archive::Zip,
+    files: &BTreeMap<String, (Hash, u64)>,
+    derivations: &[Derivation],
+) {
+    let held = |d: &&Derivation| {
+        d.operation == derive::CONCAT_COPY
+            && files
+                .get(&d.path())
+                .is_some_and(|(h, s)| *h == d.result && *s == d.size)
+    };
+    let todo: Vec<&Derivation> = derivations.iter().filter(held).collect();
+    if todo.is_empty() {
+        return;
+    }
+    let Some(tool) = local_ffmpeg() else {
+        r.push(
+            Outcome::Note,
+            DERIVED,
+            "--rederive: ffmpeg cannot be run here; the playable files were checked by hash only",
+        );
+        return;
+    };
+    for d in todo {
+        let res = again(z, files, d).map(|h| (h == d.result, h));
+        match res {
+            Ok((true, _)) => r.push(
+                Outcome::Ok,
+                d.path(),
+                format!("made again with {tool} from the package's segments: the same bytes"),
+            ),
+            Ok((false, h)) if tool == d.tool => r.push(
+                Outcome::Fail,
+                d.path(),
+                format!(
+                    "made again with {tool}, the logged version, from the package's segments: SHA-256 {}, not the logged {}",
+                    h.to_hex(),
+                    d.result.to_hex()
+                ),
+            ),
+            Ok((false, _)) => r.push(
+                Outcome::Note,
+                d.path(),
+                format!(
+                    "made again with {tool}, not the logged {}: other bytes, as another version may write",
+                    d.tool
+                ),
+            ),
+            Err(e) => r.push(Outcome::Fail, d.path(), format!("cannot be made again: {e}")),
+        }
+    }
+}
+
+/// Runs `d`'s operation on the package's segments in a folder of its own; answers the
+/// result's SHA-256.
+fn again(
+    z: &mut crate::archive::Zip,
+    files: &BTreeMap<String, (Hash, u64)>,
+    d: &Derivation,
+) -> Result<Hash, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "kordon-rederive-{}-{}-{}",
+        std::process::id(),
+        d.device,
+        d.first
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let result = (|| {
+        let mut list = String::new();
+        for seq in d.first..=d.last {
+            let name = package::segment_path(&d.device, seq);
+            if !files.contains_key(&name) {
+                continue;
+            }
+            let f = dir.join(format!("{seq}.mp4"));
+            let mut member = z
+                .archive
+                .by_name(&name)
+                .map_err(|e| format!("{name}: {e}"))?;
+            let mut out = std::fs::File::create(&f).map_err(|e| e.to_string())?;
+            std::io::copy(&mut member, &mut out).map_err(|e| e.to_string())?;
+            list.push_str(&format!("file '{}'\n", f.display()));
+        }
+        let list_path = dir.join("list.txt");
+        std::fs::write(&list_path, list).map_err(|e| e.to_string())?;
+        let out = dir.join("again.mp4");
+        let (l, o) = (
+            list_path.to_str().ok_or("temporary folder is not UTF-8")?,
+            out.to_str().ok_or("temporary folder is not UTF-8")?,
+        );
+        let st = std::process::Command::new("ffmpeg")
+            .args(derive::concat_copy_args(l, o))
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !st.status.success() {
+            return Err(format!(
+                "ffmpeg: {}",
+                String::from_utf8_lossy(&st.stderr).trim()
+            ));
+        }
+        let mut f = std::fs::File::open(&out).map_err(|e| e.to_string())?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match std::io::Read::read(&mut f, &mut buf).map_err(|e| e.to_string())? {
+                0 => return Ok(Hash(h.finalize().into())),
+                n => h.update(&buf[..n]),
+            }
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }

@@ -58,7 +58,7 @@ pub(crate) fn logged_event(
     Ok((e, whole))
 }
 
-pub use package::verify_package;
+pub use package::{VerifyOptions, verify_package};
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

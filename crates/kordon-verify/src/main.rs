@@ -27,6 +27,10 @@ struct Cli {
     /// package, which says nothing about who stamped.
     #[arg(long, value_name = "FILE")]
     tsa: Vec<PathBuf>,
+    /// Also make each playable file again from the package's segments with this machine's
+    /// ffmpeg and compare the bytes (the same ffmpeg version gives the same bytes).
+    #[arg(long)]
+    rederive: bool,
     /// Also print what holds.
     #[arg(long, short)]
     verbose: bool,
@@ -134,7 +138,15 @@ fn package(cli: &Cli, file: &Path, trusted: Option<&str>) -> Result<Verdict> {
                 .with_context(|| format!("--tsa {}", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let report = verify_package(file, trusted, &tsa, threads)?;
+    let report = verify_package(
+        file,
+        &kordon_verify::VerifyOptions {
+            policy: trusted,
+            tsa: &tsa,
+            threads,
+            rederive: cli.rederive,
+        },
+    )?;
     for l in &report.lines {
         if cli.verbose || l.outcome != Outcome::Ok {
             println!("{l}");

@@ -30,20 +30,28 @@ fn proven(z: &mut Zip, entry: &[u8], policy: &Policy) -> Result<u64, String> {
     Ok(p.index)
 }
 
-/// Verifies the package at `path`. `trusted_policy` is a tlog-policy obtained
-/// independently; without it the package's own `policy.txt` is used (and the report
-/// says so). `trusted_tsa` are the RFC 3161 authorities the caller trusts; without any,
-/// the package's time-stamps are checked against the certificates it names (and the
-/// report says so).
+/// What a verification is given besides the package.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VerifyOptions<'a> {
+    /// A tlog-policy obtained independently; without it the package's own `policy.txt` is
+    /// used (and the report says so).
+    pub policy: Option<&'a str>,
+    /// The RFC 3161 authorities the caller trusts; without any, the package's time-stamps
+    /// are checked against the certificates it names (and the report says so).
+    pub tsa: &'a [TsaChain],
+    /// Threads hashing media (at least 1).
+    pub threads: usize,
+    /// Also run each joined file's operation again with the `ffmpeg` on this machine and
+    /// compare the bytes (`docs/spec/derived.md`).
+    pub rederive: bool,
+}
+
+/// Verifies the package at `path` under `o`.
 ///
 /// # Errors
 /// [`OpenError`] when the file is not a readable zip; everything else is a line.
-pub fn verify_package(
-    path: &Path,
-    trusted_policy: Option<&str>,
-    trusted_tsa: &[TsaChain],
-    threads: usize,
-) -> Result<Report, OpenError> {
+pub fn verify_package(path: &Path, o: &VerifyOptions) -> Result<Report, OpenError> {
+    let (trusted_policy, trusted_tsa, threads) = (o.policy, o.tsa, o.threads);
     let mut z = Zip::open(path)?;
     let names: BTreeSet<String> = z.names().into_iter().collect();
     let mut v = Verification {
@@ -75,6 +83,9 @@ pub fn verify_package(
     // 8. Every derived file is the one a derivation in the log states, made from the
     // package's segments.
     crate::derived::check(&mut v.r, &files, &facts.derivations);
+    if o.rederive {
+        crate::derived::rederive(&mut v.r, &mut z, &files, &facts.derivations);
+    }
     // 9. The RFC 3161 time-stamps: each over a checkpoint of this log consistent with the
     // package's, from a trusted TSA; the earliest trusted time of the footage.
     crate::timestamps::check(&mut v.r, &mut z, &v.names, &policy, trusted_tsa, &v.footage);
