@@ -67,6 +67,15 @@ pub fn concat_copy_args<'a>(list: &'a str, out: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// The tool word of a [`CONCAT_COPY`] derivation (`ffmpeg-<version>`), read from what
+/// `ffmpeg -version` prints; `None` if it names no version.
+pub fn ffmpeg_tool(version_output: &str) -> Option<String> {
+    let mut w = version_output.split_whitespace();
+    (w.next()? == "ffmpeg" && w.next()? == "version")
+        .then(|| w.next().map(|v| format!("ffmpeg-{v}")))
+        .flatten()
+}
+
 /// What a `derive` custody event's detail states.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Derivation {
@@ -198,6 +207,16 @@ mod tests {
             sources_digest(&[sha256(b"a"), sha256(b"b")]),
             sources_digest(&[sha256(b"b"), sha256(b"a")])
         );
+    }
+
+    #[test]
+    fn the_tool_is_read_from_ffmpeg_version() {
+        assert_eq!(
+            ffmpeg_tool("ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026\n"),
+            Some("ffmpeg-5.1.9-0+deb12u1".into())
+        );
+        assert_eq!(ffmpeg_tool("something else entirely"), None);
+        assert_eq!(ffmpeg_tool("ffmpeg version"), None);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub(crate) fn hash_members(
 }
 
 fn hash_member(z: &mut Zip, file: &std::fs::File, name: &str) -> Result<(Hash, u64), String> {
-    let mut f = z
+    let f = z
         .archive
         .by_name(name)
         .map_err(|_| "not in the package".to_owned())?;
@@ -93,11 +93,16 @@ fn hash_member(z: &mut Zip, file: &std::fs::File, name: &str) -> Result<(Hash, u
     {
         return hash_range(file, start, size).map(|h| (h, size));
     }
+    hash_reader(f)
+}
+
+/// SHA-256 and length of everything `r` reads.
+pub(crate) fn hash_reader(mut r: impl std::io::Read) -> Result<(Hash, u64), String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut read = 0u64;
     loop {
-        let n = f.read(&mut buf).map_err(|e| format!("unreadable: {e}"))?;
+        let n = r.read(&mut buf).map_err(|e| format!("unreadable: {e}"))?;
         if n == 0 {
             return Ok((Hash(h.finalize().into()), read));
         }

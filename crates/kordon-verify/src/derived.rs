@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use kordon_core::derive::{self, Derivation};
 use kordon_core::hash::Hash;
 use kordon_core::package;
-use sha2::{Digest as _, Sha256};
 
 use crate::{Outcome, Report};
 
@@ -73,10 +72,7 @@ fn local_ffmpeg() -> Option<String> {
         .arg("-version")
         .output()
         .ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(2)
-        .map(|v| format!("ffmpeg-{v}"))
+    derive::ffmpeg_tool(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// `--rederive`: each joined file that holds (step 8) is made again from the package's
@@ -184,15 +180,8 @@ fn again(
                 String::from_utf8_lossy(&st.stderr).trim()
             ));
         }
-        let mut f = std::fs::File::open(&out).map_err(|e| e.to_string())?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            match std::io::Read::read(&mut f, &mut buf).map_err(|e| e.to_string())? {
-                0 => return Ok(Hash(h.finalize().into())),
-                n => h.update(&buf[..n]),
-            }
-        }
+        let f = std::fs::File::open(&out).map_err(|e| e.to_string())?;
+        crate::archive::hash_reader(f).map(|(h, _)| h)
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result

@@ -24,10 +24,7 @@ async fn tool() -> Result<&'static str, String> {
             .output()
             .await
             .map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .nth(2)
-            .map(|v| format!("ffmpeg-{v}"))
+        derive::ffmpeg_tool(&String::from_utf8_lossy(&out.stdout))
             .ok_or_else(|| "ffmpeg -version says no version".to_owned())
     })
     .await
