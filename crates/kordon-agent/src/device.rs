@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use kordon_core::Hash;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -173,6 +173,7 @@ impl Device {
         night: bool,
         attested: Attestation,
     ) -> Result<Link> {
+        let audio = probe_audio(file)?;
         let (sha256, size) = hash_file(file)?;
         let (seq, prev) = self.next(device)?;
         let body = LinkBody::Segment(Segment {
@@ -183,6 +184,7 @@ impl Device {
             size,
             sha256,
             night,
+            audio,
             attested,
             prev,
         });
@@ -190,6 +192,25 @@ impl Device {
         self.spool.add(&link, Some(file))?;
         Ok(link)
     }
+}
+
+/// What a segment file says of its sound, measured by ffmpeg as `kordon_core::audio`
+/// prescribes (the same rule the server and anyone checking later use). A file ffmpeg
+/// cannot read as media (a recording cut by power loss) has no sound anyone can hear:
+/// `none`, and it is signed all the same: footage is never held back for its audio.
+///
+/// # Errors
+/// If ffmpeg cannot be run.
+pub fn probe_audio(file: &Path) -> Result<Audio> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(kordon_core::audio::probe_args(&file.to_string_lossy()))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running ffmpeg (is it installed?)")?;
+    Ok(
+        kordon_core::audio::from_probe(&String::from_utf8_lossy(&out.stderr))
+            .unwrap_or(Audio::None),
+    )
 }
 
 /// SHA-256 and size of a file, streamed.

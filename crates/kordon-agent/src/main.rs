@@ -84,6 +84,10 @@ enum Command {
         /// File with the dock signal, `1` when the camera sits in its dock.
         #[arg(long)]
         dock_file: Option<PathBuf>,
+        /// The microphone: `source` (the audio of the file or RTSP source; a beep for
+        /// `testsrc`), `alsa:<device>`, `pulse:<device>`, or `none` for a camera without one.
+        #[arg(long, default_value = "source", value_parser = parse_audio)]
+        audio: record::AudioInput,
     },
     /// Upload what is spooled (once, or until the backlog is empty with --wait).
     Upload {
@@ -113,10 +117,10 @@ enum Command {
         /// Crossing point code.
         #[arg(long, default_value = "UA-KYIV-01")]
         crossing_point: String,
-        /// Inject the usual faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates.
+        /// Inject the usual faults: camera 0 stopped by its wearer, 1 loses segments, 2 crashes, 3 equivocates, 4 has its microphone covered.
         #[arg(long)]
         faults: bool,
-        /// Inject a fault into one camera: `<index>=<stop|lose|crash|equivocate>` (repeatable).
+        /// Inject a fault into one camera: `<index>=<stop|lose|crash|equivocate|mute>` (repeatable).
         #[arg(long = "fault", value_parser = parse_fault)]
         fault: Vec<(usize, simulate::Fault)>,
     },
@@ -200,6 +204,7 @@ async fn run(cli: Cli) -> Result<i32> {
             min_free_mib,
             power_supply,
             dock_file,
+            audio,
         } => {
             let dev = Device::open(&cli.dir)?;
             let o = record::RecordOptions {
@@ -213,6 +218,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 min_free_mib,
                 power_supply,
                 dock_file,
+                audio,
             };
             record::record(&dev, &o).await?;
             Ok(0)
@@ -313,14 +319,19 @@ async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+fn parse_audio(s: &str) -> Result<record::AudioInput, String> {
+    record::AudioInput::parse(s)
+        .ok_or_else(|| format!("{s:?}: expected source, alsa:<device>, pulse:<device> or none"))
+}
+
 fn parse_fault(s: &str) -> Result<(usize, simulate::Fault), String> {
     let (i, f) = s
         .split_once('=')
-        .ok_or("expected <camera index>=<stop|lose|crash|equivocate>")?;
+        .ok_or("expected <camera index>=<stop|lose|crash|equivocate|mute>")?;
     let i = i
         .parse()
         .map_err(|_| format!("{i:?} is not a camera index"))?;
     let f = simulate::Fault::parse(f)
-        .ok_or_else(|| format!("{f:?} is not one of stop, lose, crash, equivocate"))?;
+        .ok_or_else(|| format!("{f:?} is not one of stop, lose, crash, equivocate, mute"))?;
     Ok((i, f))
 }

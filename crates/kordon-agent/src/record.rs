@@ -35,6 +35,37 @@ pub struct RecordOptions {
     pub power_supply: PathBuf,
     /// File whose content (`1`/`0`) says whether the camera sits in its dock.
     pub dock_file: Option<PathBuf>,
+    /// Where the sound comes from.
+    pub audio: AudioInput,
+}
+
+/// The camera's microphone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudioInput {
+    /// The source's own audio track (a file or RTSP stream; a 1 kHz beep each second
+    /// for `testsrc`); a source without one records `audio: none`.
+    Source,
+    /// An ALSA capture device (`default`, `hw:1,0`).
+    Alsa(String),
+    /// A PulseAudio source.
+    Pulse(String),
+    /// A camera without a microphone: every manifest says `audio: none`.
+    None,
+}
+
+impl AudioInput {
+    /// Parses `source`, `alsa:<device>`, `pulse:<device>` or `none`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "source" => AudioInput::Source,
+            "none" => AudioInput::None,
+            _ => match s.split_once(':')? {
+                ("alsa", d) if !d.is_empty() => AudioInput::Alsa(d.into()),
+                ("pulse", d) if !d.is_empty() => AudioInput::Pulse(d.into()),
+                _ => return None,
+            },
+        })
+    }
 }
 
 /// Watches the wall clock against the monotonic clock: a jump of more than 2 s (the clock
@@ -144,7 +175,44 @@ fn flush(dev: &Device, noticed: &mut Vec<Noticed>, all: bool) -> Result<()> {
     Ok(())
 }
 
+/// ffmpeg's inputs and stream maps: video from the source, audio as [`AudioInput`] says,
+/// encoded AAC (mono, 48 kHz) into the same fragments as the video.
 fn input_args(o: &RecordOptions) -> Vec<String> {
+    let mut args = video_input(o);
+    let second = |format: &str, input: &str| ["-f", format, "-i", input].map(String::from);
+    let audio_map = match &o.audio {
+        AudioInput::None => None,
+        AudioInput::Source if o.source == "testsrc" => {
+            args.extend(second(
+                "lavfi",
+                "sine=frequency=1000:beep_factor=4:sample_rate=48000",
+            ));
+            Some("1:a:0")
+        }
+        AudioInput::Source => Some("0:a:0?"),
+        AudioInput::Alsa(d) => {
+            args.extend(second("alsa", d));
+            Some("1:a:0")
+        }
+        AudioInput::Pulse(d) => {
+            args.extend(second("pulse", d));
+            Some("1:a:0")
+        }
+    };
+    args.extend(["-map", "0:v:0"].map(String::from));
+    match audio_map {
+        Some(m) => args.extend(
+            [
+                "-map", m, "-c:a", "aac", "-b:a", "64k", "-ac", "1", "-ar", "48000",
+            ]
+            .map(String::from),
+        ),
+        None => args.push("-an".into()),
+    }
+    args
+}
+
+fn video_input(o: &RecordOptions) -> Vec<String> {
     let s = &o.source;
     if s == "testsrc" {
         vec![
@@ -283,7 +351,6 @@ pub async fn record(dev: &Device, o: &RecordOptions) -> Result<()> {
     cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"])
         .args(input_args(o))
         .args([
-            "-an",
             "-c:v",
             "libx264",
             "-preset",

@@ -6,8 +6,12 @@
 //! Faults are given per camera (`--fault 2=crash`): `stop` (stopped by its wearer for a
 //! minute mid-shift), `lose` (two segments never arrive), `crash` (power loss, recovered
 //! after 30 s), `equivocate` (signs a second, different segment under a number already
-//! used). `--faults` is the set 0=stop, 1=lose, 2=crash, 3=equivocate. Other cameras
+//! used), `mute` (the microphone covered: silent audio for 30 % of the shift).
+//! `--faults` is the set 0=stop, 1=lose, 2=crash, 3=equivocate, 4=mute. Other cameras
 //! record cleanly.
+//!
+//! The cameras speak: each segment's sound is the camera's number and the time, spoken by
+//! ffmpeg's `flite` voice over pink noise, encoded AAC in the same fragmented MP4.
 
 use std::path::Path;
 use std::process::Command;
@@ -60,6 +64,8 @@ pub enum Fault {
     Crash,
     /// A second, different segment under a used number.
     Equivocate,
+    /// The microphone covered: silent audio for 30 % of the shift.
+    Mute,
 }
 
 impl Fault {
@@ -70,6 +76,7 @@ impl Fault {
             "lose" => Fault::Lose,
             "crash" => Fault::Crash,
             "equivocate" => Fault::Equivocate,
+            "mute" => Fault::Mute,
             _ => return None,
         })
     }
@@ -80,16 +87,18 @@ impl Fault {
             Fault::Lose => "lost two segments",
             Fault::Crash => "crashed, recovered after 30 s",
             Fault::Equivocate => "equivocated on one segment",
+            Fault::Mute => "microphone covered for 30 % of the shift",
         }
     }
 
-    /// The `--faults` set: 0 stop, 1 lose, 2 crash, 3 equivocate.
+    /// The `--faults` set: 0 stop, 1 lose, 2 crash, 3 equivocate, 4 mute.
     pub fn default_set() -> Vec<(usize, Fault)> {
         vec![
             (0, Fault::Stop),
             (1, Fault::Lose),
             (2, Fault::Crash),
             (3, Fault::Equivocate),
+            (4, Fault::Mute),
         ]
     }
 }
@@ -140,6 +149,7 @@ impl Cam {
     }
 
     fn segment(&mut self, file: &Path, start: i64, len_ms: i64, night: bool) -> Result<Link> {
+        let audio = crate::device::probe_audio(file)?;
         let (sha256, size) = hash_file(file)?;
         let seq = self.links.len() as u64;
         let body = LinkBody::Segment(Segment {
@@ -150,6 +160,7 @@ impl Cam {
             size,
             sha256,
             night,
+            audio,
             attested: Attestation::Device,
             prev: self.prev(),
         });
@@ -162,8 +173,16 @@ impl Cam {
 
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
 
-/// Makes one real H.264 fragmented-MP4 segment, with the device id, sequence number and
-/// start time burned in when a font is available.
+/// How a simulated segment looks and sounds.
+struct Look {
+    night: bool,
+    /// The microphone is covered: digital silence instead of speech over noise.
+    muted: bool,
+}
+
+/// Makes one real H.264 + AAC fragmented-MP4 segment, with the device id, sequence number
+/// and start time burned in when a font is available, and the camera number and time
+/// spoken.
 fn make_video(
     out: &Path,
     cam: usize,
@@ -171,8 +190,9 @@ fn make_video(
     seq: u64,
     start: Timestamp,
     seconds: u64,
-    night: bool,
+    look: &Look,
 ) -> Result<()> {
+    let night = look.night;
     let hue = (cam * 67) % 360;
     let x = (seq * 13) % 140;
     let mut vf = format!("hue=h={hue},drawbox=x={x}:y=50:w=20:h=20:color=white@0.9:t=fill");
@@ -194,6 +214,7 @@ fn make_video(
             "-i",
             &format!("testsrc2=size=160x120:rate=5:duration={seconds}"),
         ])
+        .args(sound_args(cam, start, seconds, look.muted))
         .args([
             "-vf",
             &vf,
@@ -224,6 +245,32 @@ fn make_video(
         bail!("ffmpeg failed making {}", out.display());
     }
     Ok(())
+}
+
+/// The audio inputs and encoding of a simulated segment (input 1, and 2 for the noise).
+fn sound_args(cam: usize, start: Timestamp, seconds: u64, muted: bool) -> Vec<String> {
+    let mut a: Vec<String> = Vec::new();
+    if muted {
+        a.extend(["-f", "lavfi", "-i"].map(String::from));
+        a.push(format!("anullsrc=r=48000:cl=mono:d={seconds}"));
+        a.extend(["-map", "0:v", "-map", "1:a"].map(String::from));
+    } else {
+        let t = start.to_string();
+        let clock = t.get(11..19).unwrap_or("").replace(':', " ");
+        a.extend(["-f", "lavfi", "-i"].map(String::from));
+        a.push(format!("flite=text='camera {cam}, {clock}':voice=kal"));
+        a.extend(["-f", "lavfi", "-i"].map(String::from));
+        a.push(format!(
+            "anoisesrc=color=pink:amplitude=0.02:d={seconds}:r=48000"
+        ));
+        a.push("-filter_complex".into());
+        a.push(format!(
+            "[1:a]aresample=48000,apad,atrim=0:{seconds}[v];[v][2:a]amix=inputs=2:duration=longest:normalize=0[a]"
+        ));
+        a.extend(["-map", "0:v", "-map", "[a]"].map(String::from));
+    }
+    a.extend(["-c:a", "aac", "-b:a", "48k", "-ac", "1", "-ar", "48000"].map(String::from));
+    a
 }
 
 async fn admin<B: serde::Serialize, T: serde::de::DeserializeOwned>(
@@ -395,6 +442,10 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             let file = o
                 .work
                 .join(format!("{}-{:05}.mp4", cam.id, cam.links.len()));
+            let look = Look {
+                night,
+                muted: *fault == Some(Fault::Mute) && (0.2..0.5).contains(&frac),
+            };
             make_video(
                 &file,
                 *c,
@@ -402,7 +453,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                 cam.links.len() as u64,
                 Timestamp(t),
                 o.segment_seconds,
-                night,
+                &look,
             )?;
             let link = cam.segment(&file, t, seg_ms, night)?;
             if *fault == Some(Fault::Lose) && (i == count / 2 || i == count / 2 + 1) {
@@ -419,7 +470,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
                     link.body().seq() + 1000,
                     Timestamp(t),
                     o.segment_seconds,
-                    night,
+                    &look,
                 )?;
                 let (sha256, size) = hash_file(&other)?;
                 let LinkBody::Segment(mut twin) = link.body().clone() else {

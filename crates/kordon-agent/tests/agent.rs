@@ -484,3 +484,197 @@ async fn low_storage_and_battery_are_signed_events_and_nothing_is_deleted() {
     assert_eq!(kinds(&c), Vec::<String>::new(), "{c}");
     s.stop().await;
 }
+
+/// Runs ffmpeg over `file` with `args` and answers its standard output and error.
+fn ffmpeg_text(file: &Path, args: &[&str]) -> String {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(file)
+        .args(args)
+        .output()
+        .expect("ffmpeg");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Times (s) of the frames brighter than mid-grey: the flashes.
+fn flashes(file: &Path) -> Vec<f64> {
+    let text = ffmpeg_text(
+        file,
+        &[
+            "-an",
+            "-vf",
+            "signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-",
+            "-f",
+            "null",
+            "-",
+        ],
+    );
+    let mut out = Vec::new();
+    let mut t = None;
+    for l in text.lines() {
+        if let Some(p) = l.split("pts_time:").nth(1) {
+            t = p.trim().parse::<f64>().ok();
+        } else if let Some(y) = l.strip_prefix("lavfi.signalstats.YAVG=")
+            && y.trim().parse::<f64>().is_ok_and(|y| y > 100.0)
+            && let Some(t) = t
+        {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// Times (s) where a beep starts: the ends of silences.
+fn beeps(file: &Path) -> Vec<f64> {
+    ffmpeg_text(
+        file,
+        &[
+            "-vn",
+            "-af",
+            "silencedetect=n=-30dB:d=0.05",
+            "-f",
+            "null",
+            "-",
+        ],
+    )
+    .lines()
+    .filter_map(|l| {
+        l.split("silence_end:")
+            .nth(1)?
+            .split('|')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    })
+    .collect()
+}
+
+/// The segments in the spool, oldest first, and their manifests' text.
+fn spooled(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut segs: Vec<(u64, PathBuf)> = std::fs::read_dir(dir.join("spool/pending"))
+        .expect("pending")
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            let seq = p.file_stem()?.to_str()?.parse().ok()?;
+            (p.extension()? == "seg").then_some((seq, p))
+        })
+        .collect();
+    segs.sort_unstable();
+    segs.into_iter()
+        .map(|(_, p)| {
+            let note = std::fs::read_to_string(p.with_extension("note")).expect("note");
+            (p, note)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_synchronised_sound_and_says_when_there_is_none() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let s = Server::start(&tmp.path().join("data"), port()).await;
+    // A clapperboard: a white frame and a 1 kHz beep at every whole second from 1 s.
+    let src = tmp.path().join("clap.mp4");
+    assert!(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-i"])
+            .arg("color=c=black:s=320x240:r=25:d=7,drawbox=c=white:t=fill:enable='lt(mod(t+0.02,1),0.04)*gte(t,0.5)'")
+            .args(["-f", "lavfi", "-i"])
+            .arg("aevalsrc='if(lt(mod(t,1),0.1)*gte(t,0.5),sin(2*PI*1000*t),0)':s=48000:d=7")
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", "-y"])
+            .arg(&src)
+            .status()
+            .expect("ffmpeg")
+            .success()
+    );
+    let dir = tmp.path().join("agent");
+    init(&s, &dir, "cam-av-01", &[]).await;
+    let source = format!("file:{}", src.display());
+    let (code, out) = agent(
+        &dir,
+        &[
+            "record",
+            "--source",
+            &source,
+            "--segment-seconds",
+            "2",
+            "--no-upload",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let segs = spooled(&dir);
+    assert!(segs.len() >= 3, "{segs:?}");
+    for (_, note) in &segs {
+        assert!(note.starts_with("kordon.segment/v2\n"), "{note}");
+        assert!(note.contains("\naudio: present\n"), "{note}");
+    }
+    // Joined as an evidence package joins them, every flash has its beep within 40 ms.
+    let list = tmp.path().join("list.txt");
+    std::fs::write(
+        &list,
+        segs.iter()
+            .map(|(p, _)| format!("file '{}'\n", p.display()))
+            .collect::<String>(),
+    )
+    .expect("list");
+    let joined = tmp.path().join("joined.mp4");
+    let args = kordon_core::derive::concat_copy_args(
+        list.to_str().expect("utf8"),
+        joined.to_str().expect("utf8"),
+    );
+    assert!(
+        Command::new("ffmpeg")
+            .args(args)
+            .status()
+            .expect("ffmpeg")
+            .success()
+    );
+    let (f, b) = (flashes(&joined), beeps(&joined));
+    assert!(f.len() >= 5, "flashes {f:?}");
+    for t in &f {
+        let d = b
+            .iter()
+            .map(|x| x - t)
+            .min_by(|x, y| x.abs().total_cmp(&y.abs()))
+            .unwrap_or(f64::MAX);
+        assert!(
+            d.abs() <= 0.040,
+            "A/V offset {d:+.3} s at {t} s; flashes {f:?} beeps {b:?}"
+        );
+    }
+
+    // A camera without a microphone says so in every manifest, and its files have no track.
+    let mute = tmp.path().join("mute");
+    init(&s, &mute, "cam-av-02", &[]).await;
+    let (code, out) = agent(
+        &mute,
+        &[
+            "record",
+            "--source",
+            &source,
+            "--segment-seconds",
+            "2",
+            "--no-upload",
+            "--audio",
+            "none",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let segs = spooled(&mute);
+    assert!(!segs.is_empty());
+    for (file, note) in &segs {
+        assert!(note.contains("\naudio: none\n"), "{note}");
+        assert!(!ffmpeg_text(file, &[]).contains(": Audio:"));
+    }
+    let (code, out) = agent(&mute, &["record", "--audio", "loud"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("\"loud\": expected source, alsa:<device>, pulse:<device> or none"),
+        "{out}"
+    );
+    s.stop().await;
+}

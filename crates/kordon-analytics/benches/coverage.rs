@@ -82,10 +82,9 @@ fn timeline(segments: &[(i64, i64, bool)]) -> CameraTimeline {
     CameraTimeline {
         recorded: SpanSet::from_spans(segments.iter().map(|s| Span::new(s.0, s.1))),
         night: SpanSet::from_spans(segments.iter().filter(|s| s.2).map(|s| Span::new(s.0, s.1))),
-        missing: SpanSet::new(),
-        stops: Vec::new(),
         uploaded_until: segments.last().map(|s| s.1),
         ends_stopped: true,
+        ..CameraTimeline::default()
     }
 }
 

@@ -3,8 +3,11 @@
 //! An instant of the inspection is *covered* when a verified segment of a camera that was
 //! assigned to one of its officers at that instant spans it. Every uncovered instant gets
 //! one class; when several cameras could explain it, the most specific wins, in this
-//! order: not yet uploaded, missing segments, device fault, stopped by wearer, no
-//! recording; an instant no officer had a camera for is "not assigned".
+//! order: recorded without sound, not yet uploaded, missing segments, device fault,
+//! stopped by wearer, no recording; an instant no officer had a camera for is "not
+//! assigned". Video whose segments say `audio: silent` or `none` for a run longer than
+//! the camera timeline's `audio_gap_ms` is not covered: it is a gap of class "no audio"
+//! (wearers cannot mute; what was said is evidence too).
 
 use std::collections::HashMap;
 
@@ -19,6 +22,8 @@ use crate::span::{Span, SpanSet};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum GapClass {
+    /// Video was recorded but its sound is silent or missing for longer than allowed.
+    NoAudio,
     /// No camera was assigned to any of the inspection's officers.
     NotAssigned,
     /// The camera's chain ends before this time: footage may still be on the way.
@@ -37,6 +42,7 @@ impl GapClass {
     /// Stable name, used in reports and the API.
     pub fn as_str(self) -> &'static str {
         match self {
+            GapClass::NoAudio => "no_audio",
             GapClass::NotAssigned => "not_assigned",
             GapClass::NotYetUploaded => "not_yet_uploaded",
             GapClass::MissingSegments => "missing_segments",
@@ -47,7 +53,8 @@ impl GapClass {
     }
 
     /// Most specific first.
-    const PRIORITY: [GapClass; 5] = [
+    const PRIORITY: [GapClass; 6] = [
+        GapClass::NoAudio,
         GapClass::NotYetUploaded,
         GapClass::MissingSegments,
         GapClass::DeviceFault,
@@ -57,12 +64,16 @@ impl GapClass {
 }
 
 /// What one camera's verified chain says about time.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraTimeline {
     /// Time spanned by verified segments.
     pub recorded: SpanSet,
     /// Time spanned by verified night-mode segments.
     pub night: SpanSet,
+    /// Time spanned by verified segments whose audio is silent or missing.
+    pub muted: SpanSet,
+    /// A muted run at least this long (ms) is a "no audio" gap; shorter ones are covered.
+    pub audio_gap_ms: i64,
     /// Time between the neighbours of missing links.
     pub missing: SpanSet,
     /// Events that end recording, by time: `(time, kind)`.
@@ -74,7 +85,36 @@ pub struct CameraTimeline {
     pub ends_stopped: bool,
 }
 
+/// The default of [`CameraTimeline::audio_gap_ms`]: 30 s.
+pub const AUDIO_GAP_MS: i64 = 30_000;
+
+impl Default for CameraTimeline {
+    fn default() -> Self {
+        CameraTimeline {
+            recorded: SpanSet::new(),
+            night: SpanSet::new(),
+            muted: SpanSet::new(),
+            audio_gap_ms: AUDIO_GAP_MS,
+            missing: SpanSet::new(),
+            stops: Vec::new(),
+            uploaded_until: None,
+            ends_stopped: false,
+        }
+    }
+}
+
 impl CameraTimeline {
+    /// The muted runs long enough to be gaps.
+    fn muted_runs(&self) -> SpanSet {
+        SpanSet::from_spans(
+            self.muted
+                .spans()
+                .iter()
+                .filter(|s| s.len() >= self.audio_gap_ms)
+                .copied(),
+        )
+    }
+
     /// Builds the timeline from a verified chain (only links that hold are used).
     pub fn from_chain(report: &ChainReport) -> Self {
         Self::from_links(&report.links)
@@ -86,6 +126,7 @@ impl CameraTimeline {
     pub fn from_links(links: &[Link]) -> Self {
         let mut recorded = Vec::new();
         let mut night = Vec::new();
+        let mut muted = Vec::new();
         let mut missing = Vec::new();
         let mut stops = Vec::new();
         let mut prev: Option<(u64, i64)> = None;
@@ -104,6 +145,9 @@ impl CameraTimeline {
                     if s.night {
                         night.push(Span::new(s.start.0, s.end.0));
                     }
+                    if s.audio.is_muted() {
+                        muted.push(Span::new(s.start.0, s.end.0));
+                    }
                 }
                 LinkBody::Event(e) if e.kind.ends_recording() => stops.push((e.time.0, e.kind)),
                 LinkBody::Event(_) => {}
@@ -116,6 +160,8 @@ impl CameraTimeline {
         CameraTimeline {
             recorded: SpanSet::from_spans(recorded),
             night: SpanSet::from_spans(night),
+            muted: SpanSet::from_spans(muted),
+            audio_gap_ms: AUDIO_GAP_MS,
             missing: SpanSet::from_spans(missing),
             stops,
             uploaded_until: until,
@@ -250,7 +296,9 @@ pub fn coverage(
                 }),
         );
         let rec = cam.recorded.clip(&window);
-        covered = covered.union(&rec);
+        let mute = cam.muted_runs().clip(&window);
+        pieces.extend(mute.spans().iter().map(|s| (*s, GapClass::NoAudio)));
+        covered = covered.union(&rec.subtract(&mute));
         night = night.union(&cam.night.clip(&window));
         cam.classify(&SpanSet::from_spans([window]).subtract(&rec), &mut pieces);
     }

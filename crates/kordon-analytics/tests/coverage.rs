@@ -6,7 +6,7 @@ use kordon_analytics::coverage::{Assignment, CameraTimeline, Coverage, GapClass,
 use kordon_analytics::span::Span;
 use kordon_core::chain::{ChainOptions, verify_chain};
 use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
 
@@ -21,6 +21,8 @@ enum Step {
     Ev(i64, EventKind),
     /// A segment that was signed but never arrived.
     Lost(i64, i64),
+    /// A `kordon.segment/v2` segment stating its audio.
+    Sound(i64, i64, Audio),
 }
 
 /// Signs a chain for `camera` and returns the timeline of what arrived.
@@ -32,7 +34,7 @@ fn timeline(camera: &str, steps: &[Step]) -> CameraTimeline {
         let seq = links.len() as u64;
         let prev = links.last().map_or_else(|| genesis(camera), Link::hash);
         let (body, keep) = match s {
-            Step::Seg(a, b, _) | Step::Lost(a, b) => (
+            Step::Seg(a, b, _) | Step::Lost(a, b) | Step::Sound(a, b, _) => (
                 LinkBody::Segment(Segment {
                     device: camera.into(),
                     seq,
@@ -41,6 +43,10 @@ fn timeline(camera: &str, steps: &[Step]) -> CameraTimeline {
                     size: 1,
                     sha256: sha256(&seq.to_be_bytes()),
                     night: matches!(s, Step::Seg(_, _, true)),
+                    audio: match s {
+                        Step::Sound(_, _, audio) => *audio,
+                        _ => Audio::Unstated,
+                    },
                     attested: Attestation::Device,
                     prev,
                 }),
@@ -250,4 +256,52 @@ fn night_share_counts_recorded_night_time_only() {
     assert_eq!(c.night_ms, 2 * 60_000);
     assert_eq!(c.covered_ms, 4 * 60_000);
     assert_eq!(gaps(&c), vec![(5, 10, GapClass::NotYetUploaded)]);
+}
+
+#[test]
+fn video_without_sound_for_longer_than_allowed_is_a_gap_of_its_own() {
+    use Audio::{None as NoTrack, Present, Silent};
+    let steps = vec![
+        Step::Sound(0, 1, Present),
+        Step::Sound(1, 2, Present),
+        Step::Sound(2, 3, Silent),
+        Step::Sound(3, 4, Silent),
+        Step::Sound(4, 5, NoTrack),
+        Step::Sound(5, 6, Present),
+        // One muted minute: shorter than the 90 s allowed here, so covered.
+        Step::Sound(6, 7, Silent),
+        Step::Sound(7, 8, Present),
+        // v1 segments state nothing: never counted as silent.
+        Step::Seg(8, 9, false),
+        Step::Ev(9, EventKind::RecordStop),
+    ];
+    let mut a = timeline("A", &steps);
+    a.audio_gap_ms = 90_000;
+    let c = run(
+        (0, 9),
+        &["O1"],
+        &[assign("A", "O1", 0, 60)],
+        vec![("A", a.clone())],
+    );
+    assert_eq!(gaps(&c), vec![(2, 5, GapClass::NoAudio)]);
+    assert_eq!(c.covered_ms, 6 * 60_000);
+    // A second officer's camera heard minute 3: only the rest stays without sound.
+    let b = timeline(
+        "B",
+        &[
+            Step::Sound(3, 4, Present),
+            Step::Ev(4, EventKind::RecordStop),
+        ],
+    );
+    let c = run(
+        (0, 9),
+        &["O1", "O2"],
+        &[assign("A", "O1", 0, 60), assign("B", "O2", 0, 60)],
+        vec![("A", a), ("B", b)],
+    );
+    assert_eq!(
+        gaps(&c),
+        vec![(2, 3, GapClass::NoAudio), (4, 5, GapClass::NoAudio)]
+    );
+    assert_eq!(c.covered_ms, 7 * 60_000);
 }

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use bytes::Bytes;
 use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
 use sha2::{Digest as _, Sha256};
@@ -229,6 +229,7 @@ async fn upload_all(
                         size: SEG as u64,
                         sha256: hashes[n],
                         night: false,
+                        audio: Audio::Unstated,
                         attested: Attestation::Device,
                         prev,
                     });

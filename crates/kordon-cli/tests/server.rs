@@ -11,7 +11,7 @@ use base64::Engine as _;
 use kordon_core::Hash;
 use kordon_core::checkpoint;
 use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::merkle::{self, leaf_hash};
 use kordon_core::note::{SignerKey, VerifierKey};
 use kordon_core::tiles::{TileId, decode_bundle, tiles_for_size};
@@ -113,6 +113,7 @@ impl Camera {
             size: bytes.len() as u64,
             sha256: sha256(bytes),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: self.prev(),
         });
@@ -637,6 +638,7 @@ async fn bad_uploads_are_refused_with_clear_errors_and_leave_nothing() {
         size: 3 << 30,
         sha256: sha256(b"x"),
         night: false,
+        audio: Audio::Unstated,
         attested: Attestation::Device,
         prev: big.prev(),
     });

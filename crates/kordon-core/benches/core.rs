@@ -17,7 +17,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use kordon_core::Hash;
 use kordon_core::chain::{ChainOptions, verify_chain};
 use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Link, LinkBody, Segment, genesis};
 use kordon_core::merkle::{self, HashReader, MemoryHashes, ReadError, leaf_hash, node_hash};
 use kordon_core::note::{Note, SignerKey};
 use kordon_core::time::Timestamp;
@@ -219,6 +219,7 @@ fn chain_benches(c: &mut Criterion) {
             size: 4_000_000,
             sha256: sha256(&seq.to_be_bytes()),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: links.last().map_or_else(|| genesis("cam-01"), Link::hash),
         });

@@ -23,6 +23,7 @@
 //! randomness. Time and key seeds are parameters; storage is reached through the
 //! [`merkle::HashReader`] trait that callers implement.
 
+pub mod audio;
 pub mod audit_state;
 pub mod chain;
 pub mod checkpoint;

@@ -14,8 +14,10 @@ use crate::hash::{Hash, sha256, sha256_parts};
 use crate::note::{Note, NoteError, SignNoteError, SignerKey, VerifierKey};
 use crate::time::Timestamp;
 
-/// First line of a segment manifest.
+/// First line of a segment manifest without an `audio` field (written before audio).
 pub const SEGMENT_V1: &str = "kordon.segment/v1";
+/// First line of a segment manifest that states its audio and may be `attested: system`.
+pub const SEGMENT_V2: &str = "kordon.segment/v2";
 /// First line of a device event.
 pub const EVENT_V1: &str = "kordon.event/v1";
 /// The largest link note, signature included.
@@ -32,6 +34,9 @@ pub enum Attestation {
     Device,
     /// Signed by a dock that imported it from a camera that cannot sign.
     Dock,
+    /// Received from a body-worn system's controller (e.g. an Axis system controller) and
+    /// signed by the crossing point server that received it (`kordon.segment/v2` only).
+    System,
 }
 
 impl Attestation {
@@ -40,7 +45,38 @@ impl Attestation {
         match self {
             Attestation::Device => "device",
             Attestation::Dock => "dock",
+            Attestation::System => "system",
         }
+    }
+}
+
+/// What a segment says of its sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audio {
+    /// A `kordon.segment/v1` manifest: written before cameras stated their audio.
+    Unstated,
+    /// An audio track with sound in it.
+    Present,
+    /// An audio track that stays below the silence level (−60 dBFS) throughout.
+    Silent,
+    /// No audio track: a camera without a microphone, or the track is missing.
+    None,
+}
+
+impl Audio {
+    /// The spelling in a `kordon.segment/v2` manifest (`""` for [`Audio::Unstated`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audio::Unstated => "",
+            Audio::Present => "present",
+            Audio::Silent => "silent",
+            Audio::None => "none",
+        }
+    }
+
+    /// Whether the segment's time has no sound that could be heard (silent or no track).
+    pub fn is_muted(self) -> bool {
+        matches!(self, Audio::Silent | Audio::None)
     }
 }
 
@@ -61,6 +97,9 @@ pub struct Segment {
     pub sha256: Hash,
     /// Recorded in night (IR) mode.
     pub night: bool,
+    /// Its sound; [`Audio::Unstated`] is written as `kordon.segment/v1`, anything else as
+    /// `kordon.segment/v2`.
+    pub audio: Audio,
     /// Who signed it.
     pub attested: Attestation,
     /// Hash of the previous link, or [`genesis`] for `seq` 0.
@@ -304,7 +343,7 @@ impl LinkBody {
         let device = device.to_owned();
         let seq = f.u64("seq")?;
         let body = match version {
-            SEGMENT_V1 => {
+            SEGMENT_V1 | SEGMENT_V2 => {
                 let start = f.time("start")?;
                 let end = f.time("end")?;
                 if end < start {
@@ -317,9 +356,22 @@ impl LinkBody {
                     "no" => false,
                     _ => return Err(bad("night", "must be yes or no")),
                 };
+                let v2 = version == SEGMENT_V2;
+                let audio = if v2 {
+                    match f.next("audio")? {
+                        "present" => Audio::Present,
+                        "silent" => Audio::Silent,
+                        "none" => Audio::None,
+                        _ => return Err(bad("audio", "must be present, silent or none")),
+                    }
+                } else {
+                    Audio::Unstated
+                };
                 let attested = match f.next("attested")? {
                     "device" => Attestation::Device,
                     "dock" => Attestation::Dock,
+                    "system" if v2 => Attestation::System,
+                    _ if v2 => return Err(bad("attested", "must be device, dock or system")),
                     _ => return Err(bad("attested", "must be device or dock")),
                 };
                 let prev = f.hash("prev")?;
@@ -331,6 +383,7 @@ impl LinkBody {
                     size,
                     sha256,
                     night,
+                    audio,
                     attested,
                     prev,
                 })
@@ -375,8 +428,15 @@ impl LinkBody {
                 if s.end < s.start {
                     return Err(bad("end", "is before start"));
                 }
+                let (version, audio) = match s.audio {
+                    Audio::Unstated if s.attested == Attestation::System => {
+                        return Err(bad("audio", "attested: system needs kordon.segment/v2"));
+                    }
+                    Audio::Unstated => (SEGMENT_V1, String::new()),
+                    a => (SEGMENT_V2, format!("audio: {}\n", a.as_str())),
+                };
                 format!(
-                    "{SEGMENT_V1}\ndevice: {}\nseq: {}\nstart: {}\nend: {}\nsize: {}\nsha256: {}\nnight: {}\nattested: {}\nprev: {}\n",
+                    "{version}\ndevice: {}\nseq: {}\nstart: {}\nend: {}\nsize: {}\nsha256: {}\nnight: {}\n{audio}attested: {}\nprev: {}\n",
                     s.device,
                     s.seq,
                     fmt_time("start", s.start)?,

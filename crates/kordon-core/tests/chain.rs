@@ -3,7 +3,7 @@
 use kordon_core::chain::{ChainOptions, ChainProblem, ChainReport, verify_chain};
 use kordon_core::hash::sha256;
 use kordon_core::link::{
-    Attestation, Event, EventKind, Link, LinkBody, LinkError, Segment, genesis,
+    Attestation, Audio, Event, EventKind, Link, LinkBody, LinkError, Segment, genesis,
 };
 use kordon_core::note::{Note, SignerKey};
 use kordon_core::time::Timestamp;
@@ -43,6 +43,7 @@ impl Builder {
             size: 1000 + seq,
             sha256: sha256(&seq.to_be_bytes()),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: self.prev(),
         });

@@ -9,7 +9,7 @@ use kordon_core::Hash;
 use kordon_core::checkpoint::Checkpoint;
 use kordon_core::cosignature::cosign;
 use kordon_core::hash::sha256;
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::merkle::{MemoryHashes, inclusion_proof, verify_consistency, verify_inclusion};
 use kordon_core::note::{Note, SignerKey, VerifierKey, VerifyError};
 use kordon_core::policy::Policy;
@@ -177,6 +177,7 @@ fn kordon_vectors() -> Vec<(&'static str, Vec<u8>)> {
             size: 1_048_576,
             sha256: sha256(b"segment 0"),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: genesis("cam-0001"),
         }),
@@ -204,6 +205,7 @@ fn kordon_vectors() -> Vec<(&'static str, Vec<u8>)> {
             size: 5_000_000,
             sha256: sha256(b"p256 segment"),
             night: true,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: genesis("cam-p256-0001"),
         }),
@@ -219,10 +221,29 @@ fn kordon_vectors() -> Vec<(&'static str, Vec<u8>)> {
             size: 73_400_320,
             sha256: sha256(b"legacy file"),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Dock,
             prev: genesis("legacy-cam-7"),
         }),
         &dock,
+    )
+    .expect("sign");
+    // A body-worn system's clip, received and signed by the crossing point server
+    // (kordon.segment/v2: states its audio; not in the example tree).
+    let a0 = Link::sign(
+        LinkBody::Segment(Segment {
+            device: "axis-B8A44F000001".into(),
+            seq: 0,
+            start: t0,
+            end: Timestamp(t0.0 + 60_000),
+            size: 9_437_184,
+            sha256: sha256(b"axis clip"),
+            night: false,
+            audio: Audio::Present,
+            attested: Attestation::System,
+            prev: genesis("axis-B8A44F000001"),
+        }),
+        &log,
     )
     .expect("sign");
 
@@ -264,6 +285,7 @@ fn kordon_vectors() -> Vec<(&'static str, Vec<u8>)> {
         ("links/event-record-stop.note", e1.bytes().to_vec()),
         ("links/segment-p256.note", p0.bytes().to_vec()),
         ("links/segment-dock.note", d0.bytes().to_vec()),
+        ("links/segment-v2-system.note", a0.bytes().to_vec()),
         ("links/checkpoint.note", note.to_bytes()),
         ("links/event-record-stop.tlog-proof", proof.to_bytes()),
         ("links/policy.txt", policy.into_bytes()),
@@ -297,6 +319,7 @@ fn kordon_vectors_are_stable_and_verify() {
         ("links/event-record-stop.note", &keys[0]),
         ("links/segment-p256.note", &keys[1]),
         ("links/segment-dock.note", &keys[2]),
+        ("links/segment-v2-system.note", &keys[3]),
     ] {
         Link::parse(&read(rel))
             .expect("parses")

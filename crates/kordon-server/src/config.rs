@@ -30,6 +30,10 @@ pub struct Config {
     /// Longest silence between two segments that needs no explaining event, in
     /// milliseconds. Env: `KORDON_MAX_GAP_MS`. Default 2000.
     pub max_gap_ms: i64,
+    /// Longest run of recorded video without sound (segments saying `audio: silent` or
+    /// `none`) that coverage still counts as covered, in seconds; a longer run is a gap of
+    /// class `no_audio`. Env: `KORDON_AUDIO_GAP_S`. Default 30.
+    pub audio_gap_s: i64,
     /// How far in the future (by the server's clock) a link may end before it is refused
     /// (`link_in_future`), in seconds. Old links are always accepted: docks import late.
     /// Env: `KORDON_MAX_CLOCK_SKEW_S`. Default 300.
@@ -221,6 +225,7 @@ impl Default for Config {
             log_batch: 4096,
             log_partial_grace_s: 60,
             max_gap_ms: 2000,
+            audio_gap_s: 30,
             max_clock_skew_s: 300,
             coverage_refresh_ms: 2000,
             max_connections: 1024,
@@ -331,6 +336,7 @@ impl Config {
         env("KORDON_LOG_BATCH", &mut c.log_batch)?;
         env("KORDON_LOG_PARTIAL_GRACE_S", &mut c.log_partial_grace_s)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
+        env("KORDON_AUDIO_GAP_S", &mut c.audio_gap_s)?;
         env("KORDON_MAX_CLOCK_SKEW_S", &mut c.max_clock_skew_s)?;
         env("KORDON_COVERAGE_REFRESH_MS", &mut c.coverage_refresh_ms)?;
         env("KORDON_MAX_CONNECTIONS", &mut c.max_connections)?;

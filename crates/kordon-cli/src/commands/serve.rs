@@ -153,8 +153,9 @@ pub(crate) struct DemoArgs {
     /// Listen address host:port.
     #[arg(long, default_value = "127.0.0.1:8420")]
     listen: SocketAddr,
-    /// Simulated cameras.
-    #[arg(long, default_value_t = 4)]
+    /// Simulated cameras (the first five each show one fault: stop, lose, crash,
+    /// equivocate, mute).
+    #[arg(long, default_value_t = 5)]
     cameras: usize,
     /// Minutes of simulated shift.
     #[arg(long, default_value_t = 5)]

@@ -11,6 +11,7 @@ fn segment() -> LinkBody {
         size: 1234,
         sha256: sha256(b"video"),
         night: true,
+        audio: Audio::Unstated,
         attested: Attestation::Device,
         prev: genesis("cam-0001"),
     })
@@ -33,6 +34,39 @@ fn a_segment_round_trips_byte_for_byte() {
 }
 
 #[test]
+fn a_v2_segment_states_its_audio_and_may_be_system_attested() {
+    let key = SignerKey::ed25519_from_seed("kordon-edge", [2; 32]).expect("key");
+    for (audio, word) in [
+        (Audio::Present, "present"),
+        (Audio::Silent, "silent"),
+        (Audio::None, "none"),
+    ] {
+        let LinkBody::Segment(mut s) = segment() else {
+            unreachable!()
+        };
+        s.audio = audio;
+        s.attested = Attestation::System;
+        let l = Link::sign(LinkBody::Segment(s.clone()), &key).expect("sign");
+        let text = std::str::from_utf8(l.bytes()).expect("utf8");
+        assert!(text.starts_with("kordon.segment/v2\n"), "{text}");
+        assert!(
+            text.contains(&format!("night: yes\naudio: {word}\nattested: system\n")),
+            "{text}"
+        );
+        assert_eq!(Link::parse(l.bytes()).expect("parse"), l);
+    }
+    // A system attestation cannot be written without stating the audio.
+    let LinkBody::Segment(mut s) = segment() else {
+        unreachable!()
+    };
+    s.attested = Attestation::System;
+    assert_eq!(
+        LinkBody::Segment(s).to_text().err(),
+        Some(bad("audio", "attested: system needs kordon.segment/v2"))
+    );
+}
+
+#[test]
 fn strict_fields() {
     let key = SignerKey::ed25519_from_seed("cam-0001", [1; 32]).expect("key");
     let good = segment().to_text().expect("text");
@@ -46,8 +80,32 @@ fn strict_fields() {
             bad("night", "must be yes or no"),
         ),
         (
+            good.replace("kordon.segment/v1", "kordon.segment/v3"),
+            LinkError::UnknownVersion("kordon.segment/v3".into()),
+        ),
+        // v2 needs the audio line; v1 refuses it and the system attestation.
+        (
             good.replace("kordon.segment/v1", "kordon.segment/v2"),
-            LinkError::UnknownVersion("kordon.segment/v2".into()),
+            LinkError::MissingField {
+                line: 9,
+                expected: "audio",
+            },
+        ),
+        (
+            good.replace("night: yes\n", "night: yes\naudio: present\n"),
+            LinkError::MissingField {
+                line: 9,
+                expected: "attested",
+            },
+        ),
+        (
+            good.replace("attested: device", "attested: system"),
+            bad("attested", "must be device or dock"),
+        ),
+        (
+            good.replace("kordon.segment/v1", "kordon.segment/v2")
+                .replace("night: yes\n", "night: yes\naudio: loud\n"),
+            bad("audio", "must be present, silent or none"),
         ),
         (
             good.replace("size: 1234\n", ""),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use kordon_analytics::coverage::{Assignment, CameraTimeline, Coverage, coverage};
 use kordon_analytics::span::Span;
 use kordon_api::inspections::{GapReasonRef, InspectionCoverage, InspectionStop, Uncovered};
+use kordon_core::link::Link;
 use kordon_core::time::Timestamp;
 use kordon_store::meta::{GapReason, LatestInspection};
 
@@ -21,14 +22,24 @@ pub(crate) async fn camera_timeline(
     camera: &str,
     span: Span,
 ) -> Result<CameraTimeline, ApiError> {
+    Ok(camera_window(app, camera, span).await?.0)
+}
+
+/// [`camera_timeline`] and the links it was built from.
+pub(crate) async fn camera_window(
+    app: &App,
+    camera: &str,
+    span: Span,
+) -> Result<(CameraTimeline, Vec<Link>), ApiError> {
     let Some(state) = app.meta.chain_state(camera).await? else {
-        return Ok(CameraTimeline::default());
+        return Ok((CameraTimeline::default(), Vec::new()));
     };
     let links = app.meta.links_around(camera, span.start, span.end).await?;
     let mut t = CameraTimeline::from_links(&links);
+    t.audio_gap_ms = app.config.audio_gap_s.saturating_mul(1000);
     t.uploaded_until = Some(state.max_end_ms);
     t.ends_stopped = app.meta.ends_stopped(camera, state.last_seq).await?;
-    Ok(t)
+    Ok((t, links))
 }
 
 /// Computes coverage, or takes the stored result when it is current; builds each

@@ -165,6 +165,7 @@ pub(crate) fn local_midnight(tz: &jiff::tz::TimeZone, date: jiff::civil::Date) -
 
 pub(crate) fn class_color(class: &str) -> &'static str {
     match class {
+        "no_audio" => "#00695c",
         "not_assigned" => "#9e9e9e",
         "not_yet_uploaded" => "#1565c0",
         "missing_segments" => "#c62828",

@@ -142,6 +142,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("back", "Назад", "Back"),
     ("night", "ніч", "night"),
     ("recorded", "записано", "recorded"),
+    ("no_audio", "без звуку", "no sound"),
     ("not_assigned", "камеру не видано", "camera not assigned"),
     ("not_yet_uploaded", "ще не завантажено", "not yet uploaded"),
     ("missing_segments", "бракує фрагментів", "missing segments"),

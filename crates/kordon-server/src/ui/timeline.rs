@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use kordon_analytics::coverage::{Assignment, CameraTimeline, coverage};
+use kordon_analytics::coverage::{Assignment, coverage};
 use kordon_analytics::span::Span;
 use kordon_core::link::LinkBody;
 use kordon_store::now_ms;
@@ -139,25 +139,9 @@ pub(super) async fn timeline(
     });
     let shown = shifts.unwrap_or(day);
     // Only the links of that view are read (the camera's history is not).
-    let links = app
-        .meta
-        .links_around(&device, shown.start, shown.end)
+    let (cam, links) = crate::ops::coverage::camera_window(&app, &device, shown)
         .await
-        .map_err(|e| f(e.into()))?;
-    let mut cam = CameraTimeline::from_links(&links);
-    if let Some(state) = app
-        .meta
-        .chain_state(&device)
-        .await
-        .map_err(|e| f(e.into()))?
-    {
-        cam.uploaded_until = Some(state.max_end_ms);
-        cam.ends_stopped = app
-            .meta
-            .ends_stopped(&device, state.last_seq)
-            .await
-            .map_err(|e| f(e.into()))?;
-    }
+        .map_err(&f)?;
     // Narrowed to the recordings and shifts in it.
     let mut lo = i64::MAX;
     let mut hi = i64::MIN;
@@ -253,7 +237,7 @@ pub(super) async fn timeline(
             li { span.sw style="background:#2e7d32" {} (t(lang, "recorded")) }
             li { span.sw style="background:#0d47a1" {} (t(lang, "night")) }
             li { span.sw style="background:#ffb300" {} (t(lang, "inspections")) }
-            @for c in ["not_assigned", "not_yet_uploaded", "missing_segments", "device_fault", "stopped_by_wearer", "no_recording"] {
+            @for c in ["no_audio", "not_assigned", "not_yet_uploaded", "missing_segments", "device_fault", "stopped_by_wearer", "no_recording"] {
                 li { span.sw style=(format!("background:{}", class_color(c))) {} (t(lang, c)) }
             }
         }

@@ -4,7 +4,7 @@
 //! `postgres://kordon:kordon@127.0.0.1:5432/postgres`; a camera that signs real links.
 
 use kordon_core::hash::{Hash, sha256};
-use kordon_core::link::{Attestation, Event, EventKind, Link, LinkBody, Segment, genesis};
+use kordon_core::link::{Attestation, Audio, Event, EventKind, Link, LinkBody, Segment, genesis};
 use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
 use sha2::Digest as _;
@@ -111,6 +111,7 @@ impl TestCamera {
             size: 1000 + seq,
             sha256: sha256(format!("{}/{seq}", self.device).as_bytes()),
             night: seq % 2 == 1,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev,
         }))
@@ -151,6 +152,7 @@ impl TestCamera {
             size: bytes.len() as u64,
             sha256: sha256(bytes),
             night: false,
+            audio: Audio::Unstated,
             attested: Attestation::Device,
             prev: self.prev,
         }));
