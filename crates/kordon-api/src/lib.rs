@@ -17,6 +17,7 @@
 //! What it does not do: IO of any kind, validation beyond the shape (the server checks
 //! the values and answers [`Error`] with a code).
 
+pub mod axis;
 pub mod cases;
 pub mod devices;
 pub mod edges;

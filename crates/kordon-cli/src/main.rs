@@ -9,7 +9,9 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 
-use commands::{backup, case, device, inspections, jobs, log, reference, search, serve, tsa, user};
+use commands::{
+    axis, backup, case, device, inspections, jobs, log, reference, search, serve, tsa, user,
+};
 
 #[derive(Parser)]
 #[command(
@@ -63,6 +65,9 @@ enum Command {
     Bookmark(search::BookmarkArgs),
     /// The transparency log.
     Log(log::LogArgs),
+    /// Be the content destination of an AXIS Body Worn system: its connection file, and
+    /// its users mapped to officers.
+    Axis(axis::AxisArgs),
     /// An independent witness that cosigns a log's checkpoints (C2SP tlog-witness).
     Witness(serve::WitnessArgs),
     /// A local RFC 3161 time-stamping authority for demos and tests (openssl ts; not a
@@ -96,6 +101,7 @@ fn main() {
         Command::User(a) => user::user(a),
         Command::Bookmark(a) => search::bookmark(a),
         Command::Log(a) => log::log(a),
+        Command::Axis(a) => axis::axis(a),
         Command::Witness(a) => serve::witness(a),
         Command::Tsa(a) => tsa::tsa(a),
         Command::Demo(a) => serve::demo(a),

@@ -36,6 +36,7 @@ pub mod merkle;
 pub mod note;
 pub mod package;
 pub mod policy;
+pub mod signed_video;
 pub mod tiles;
 pub mod time;
 pub mod timestamp;

@@ -339,3 +339,21 @@ fn kordon_vectors_are_stable_and_verify() {
             .is_err()
     );
 }
+
+#[test]
+fn in_stream_signatures_are_found_in_the_onvif_vectors() {
+    use kordon_core::signed_video::{Scanner, Signing};
+    for (file, want) in [
+        ("signed_bodycam_h264.mp4", Some(Signing::Onvif)),
+        ("cut_start_h264.mp4", Some(Signing::Onvif)),
+        ("reencoded_h264.mp4", None),
+        ("bodycam_h264.mp4", None),
+    ] {
+        let bytes = read(&format!("onvif-media-signing/{file}"));
+        let mut s = Scanner::default();
+        for chunk in bytes.chunks(65_536) {
+            s.update(chunk);
+        }
+        assert_eq!(s.found(), want, "{file}");
+    }
+}

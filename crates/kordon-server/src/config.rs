@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod axis;
+pub use axis::{AxisCategory, AxisConfig};
+
 /// Everything `kordon serve` can be told.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -130,6 +133,10 @@ pub struct Config {
     /// its certificate first) and private key (PEM, Ed25519). Table `[c2pa]`: `chain`,
     /// `key`. Env: `KORDON_C2PA_CHAIN`, `KORDON_C2PA_KEY`. Default: none.
     pub c2pa: Option<C2paConfig>,
+    /// Be the content destination of an AXIS Body Worn system (`docs/axis.md`): table
+    /// `[axis]` (see [`AxisConfig`]). Env: `KORDON_AXIS_USER` (turns it on),
+    /// `KORDON_AXIS_URL`, `KORDON_AXIS_SITE`, `KORDON_AXIS_CROSSING_POINT`. Default: none.
+    pub axis: Option<AxisConfig>,
     /// At a central server: the log keys (verifier keys) of the crossing-point servers
     /// allowed to forward to it. Env: `KORDON_EDGES` as `key,key`. Default: none.
     pub edges: Vec<String>,
@@ -252,6 +259,7 @@ impl Default for Config {
             database_url: None,
             forward: None,
             c2pa: None,
+            axis: None,
             edges: Vec::new(),
             test_retention_floor_days: None,
             source: None,
@@ -403,6 +411,7 @@ impl Config {
                 key: key.into(),
             });
         }
+        c.axis = AxisConfig::from_env(c.axis.take())?;
         if let Ok(endpoint) = std::env::var("KORDON_S3_ENDPOINT") {
             let var = |k: &str| std::env::var(k).unwrap_or_default();
             c.s3 = Some(kordon_store::blob::S3Settings {
@@ -510,6 +519,9 @@ impl Config {
                     ),
                 });
             }
+        }
+        if let Some(a) = &self.axis {
+            a.check()?;
         }
         for t in &self.tsa {
             if t.name.is_empty()

@@ -38,5 +38,5 @@ mod ui;
 
 pub use axum::Router;
 pub use routes::{openapi, router, run, serve_router};
-pub use startup::{StartError, log_key, open, open_on, reload_edges};
+pub use startup::{StartError, axis_key, log_key, open, open_on, reload_edges};
 pub use state::App;

@@ -66,6 +66,53 @@ fn opaque_key(log_key: &SignerKey) -> Result<[u8; 32], StartError> {
     Ok(kordon_core::sha256(&n.to_bytes()).0)
 }
 
+/// The key that signs what a body-worn system delivers (`attested: system`): its seed is
+/// the SHA-256 of a fixed note signed with the log key, so it is restored with the log
+/// key and needs no file of its own; its name is `<origin>/received`.
+pub(crate) fn receiver_key(log_key: &SignerKey) -> Result<SignerKey, StartError> {
+    let mut n = kordon_core::note::Note::new("kordon.system-receiver/v1\n")
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    n.sign(log_key)
+        .map_err(|e| StartError::Keys(e.to_string()))?;
+    let name = format!("{}/received", log_key.verifier().name());
+    SignerKey::ed25519_from_seed(&name, kordon_core::sha256(&n.to_bytes()).0)
+        .map_err(|e| StartError::Keys(e.to_string()))
+}
+
+/// The key a body-worn system's controller authenticates with (`keys/axis-key`), made
+/// the first time it is needed (the server's first start with `[axis]`, or
+/// `kordon axis connection-file`).
+///
+/// # Errors
+/// The key file cannot be written or read, or others can read it.
+pub fn axis_key(data: &Path) -> Result<String, StartError> {
+    let path = data.join("keys/axis-key");
+    if !path.exists() {
+        std::fs::create_dir_all(data.join("keys"))?;
+        write_secret(
+            &path,
+            &hex::encode(random_bytes().map_err(std::io::Error::other)?),
+        )?;
+    }
+    read_secret(&path)
+}
+
+fn axis_state(
+    config: &Config,
+    log_key: &SignerKey,
+) -> Result<Option<crate::state::AxisState>, StartError> {
+    let Some(a) = &config.axis else {
+        return Ok(None);
+    };
+    Ok(Some(crate::state::AxisState {
+        key_sha256: Sha256::digest(axis_key(&config.data)?.as_bytes()).into(),
+        receiver: receiver_key(log_key)?,
+        tokens: std::sync::Mutex::default(),
+        uploads: Arc::new(tokio::sync::Semaphore::new(a.max_uploads)),
+        chain: tokio::sync::Mutex::new(()),
+    }))
+}
+
 fn read_secret(path: &Path) -> Result<String, StartError> {
     use std::os::unix::fs::PermissionsExt as _;
     let meta = std::fs::metadata(path)
@@ -216,6 +263,7 @@ pub async fn open_on(
     let edges = config.edges.clone();
     let tsas = crate::jobs::timestamp::load(&config.tsa).map_err(StartError::Keys)?;
     let c2pa = c2pa_credentials(&config).map_err(StartError::Keys)?;
+    let axis = axis_state(&config, &log_key)?;
     let app = Arc::new(App {
         config,
         meta,
@@ -227,6 +275,7 @@ pub async fn open_on(
         witnessed,
         tsas,
         c2pa,
+        axis,
         scrub: std::sync::Mutex::default(),
         views: std::sync::Mutex::default(),
         audits: std::sync::Mutex::default(),

@@ -40,6 +40,8 @@ pub struct App {
     /// The crossing point's C2PA signing credentials (`[c2pa]`), read at start.
     #[cfg_attr(not(feature = "c2pa"), allow(dead_code))]
     pub(crate) c2pa: Option<C2paCredentials>,
+    /// Being the content destination of a body-worn system (`[axis]`).
+    pub(crate) axis: Option<AxisState>,
     /// Progress of the scrubber.
     pub(crate) scrub: Mutex<ScrubProgress>,
     /// Footage views already in the custody trail: (person, link hash, reason).
@@ -62,6 +64,21 @@ pub struct App {
     pub(crate) logging: tokio::sync::RwLock<()>,
     /// An append failed since the last relog: some stored row may have no log index.
     pub(crate) stranded: std::sync::atomic::AtomicBool,
+}
+
+/// What the content destination of a body-worn system holds while it runs.
+pub(crate) struct AxisState {
+    /// SHA-256 of the key the system controller authenticates with.
+    pub(crate) key_sha256: [u8; 32],
+    /// Signs the links of what a body-worn system delivers (`attested: system`); derived
+    /// from the log key, named `<origin>/received`.
+    pub(crate) receiver: SignerKey,
+    /// Tokens handed out: SHA-256 of the token → expiry, Unix ms.
+    pub(crate) tokens: Mutex<HashMap<[u8; 32], i64>>,
+    /// Clips being received; one more than `max_uploads` is answered 503.
+    pub(crate) uploads: Arc<tokio::sync::Semaphore>,
+    /// Held while a link is signed and stored, so each camera's chain grows one at a time.
+    pub(crate) chain: tokio::sync::Mutex<()>,
 }
 
 /// A C2PA signing certificate chain and private key, PEM.

@@ -16,6 +16,7 @@ use sqlx::Executor as _;
 use sqlx::any::AnyPoolOptions;
 
 mod assignments;
+mod axis;
 mod backup;
 mod cases;
 mod chain;
@@ -34,6 +35,7 @@ mod timestamps;
 mod users;
 
 pub use assignments::Assignment;
+pub use axis::{AxisDevice, AxisObject, AxisRecording, AxisUser, GnssPoint};
 pub use devices::Device;
 pub use gap_reasons::GapReason;
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};

@@ -1,6 +1,7 @@
 //! One module per command family; each exposes its clap arguments and a
 //! `fn(args) -> Result<exit code>`.
 
+pub(crate) mod axis;
 pub(crate) mod backup;
 pub(crate) mod case;
 mod demo;

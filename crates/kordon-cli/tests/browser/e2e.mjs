@@ -111,6 +111,8 @@ try {
     }, first, { timeout: 20000 });
     const next = await officer.$eval("#player", (v) => v.dataset.seq);
     check(Number(next) > Number(first), `went from ${first} to ${next}`);
+    // The cameras record sound: Chromium decodes the segment's AAC track as it plays.
+    await officer.waitForFunction(() => document.getElementById("player").webkitAudioDecodedByteCount > 0, null, { timeout: 10000 });
     console.log(`  played segment ${first}, then ${next} without a click`);
     await shot(officer, "timeline");
   });

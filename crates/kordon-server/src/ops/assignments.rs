@@ -55,7 +55,35 @@ pub(crate) async fn assign(
         end_ms: None,
     };
     app.meta.assign(&a, &who.name).await?;
-    logged(app, who, "assign", &a).await
+    logged(app, &who.name, "assign", &a).await
+}
+
+/// The longest pause between two recordings of one wearer with one camera that still
+/// counts as one assignment (a body-worn system says who wore the camera only while it
+/// recorded).
+const SAME_WEARER_MS: i64 = 12 * 3_600_000;
+
+/// A body-worn system says who wore a camera from `start` to `end`: the camera is
+/// assigned then and returned then — or, when the same officer's assignment of that
+/// camera ended less than 12 h before, that assignment is extended — logged as by `by`.
+pub(crate) async fn worn(app: &App, by: &str, a: &Row) -> Result<(), ApiError> {
+    let end = a.end_ms.unwrap_or(a.start_ms);
+    let last = app.meta.latest_assignments(&a.device_id, 1).await?.pop();
+    if let Some(prev) = last
+        && prev.officer == a.officer
+        && prev
+            .end_ms
+            .is_some_and(|e| e <= a.start_ms && a.start_ms - e <= SAME_WEARER_MS)
+    {
+        let longer = app.meta.extend_assignment(&prev.id, end, by).await?;
+        logged(app, by, "return", &longer).await?;
+        return Ok(());
+    }
+    app.meta.assign(a, by).await?;
+    logged(app, by, "assign", a).await?;
+    let back = app.meta.return_device(&a.device_id, end, by).await?;
+    logged(app, by, "return", &back).await?;
+    Ok(())
 }
 
 /// Takes a camera back.
@@ -69,16 +97,11 @@ pub(crate) async fn give_back(
         .meta
         .return_device(&req.device, effective_time(req.at.as_deref())?, &who.name)
         .await?;
-    logged(app, who, "return", &a).await
+    logged(app, &who.name, "return", &a).await
 }
 
 /// Logs a hand-out or hand-back as a custody event.
-async fn logged(
-    app: &App,
-    who: &Principal,
-    action: &str,
-    a: &Row,
-) -> Result<AssignmentLogged, ApiError> {
+async fn logged(app: &App, by: &str, action: &str, a: &Row) -> Result<AssignmentLogged, ApiError> {
     let at = if action == "return" {
         a.end_ms.unwrap_or(a.start_ms)
     } else {
@@ -92,12 +115,7 @@ async fn logged(
         Timestamp(at)
     );
     let log_index = app
-        .custody(
-            &who.name,
-            action,
-            &format!("device {}", a.device_id),
-            &detail,
-        )
+        .custody(by, action, &format!("device {}", a.device_id), &detail)
         .await?;
     Ok(AssignmentLogged {
         assignment: assignment(a),

@@ -208,6 +208,13 @@ pub(crate) async fn put_segment(
     record(app, &link).await
 }
 
+/// A link this server signed for what it received from a body-worn system (its segment's
+/// bytes already stored): stored and logged like any camera's.
+pub(crate) async fn record_received(app: &App, link: &Link) -> Result<Accepted, ApiError> {
+    precheck(app, link).await?;
+    record(app, link).await
+}
+
 /// An event: the signed `kordon.event/v1` note.
 pub(crate) async fn put_event(
     app: &App,

@@ -8,6 +8,7 @@
 //! Nothing here knows HTTP: no headers, no status codes, no extractors.
 
 pub(crate) mod assignments;
+pub(crate) mod axis;
 pub(crate) mod cases;
 pub(crate) mod coverage;
 pub(crate) mod devices;

@@ -1,12 +1,11 @@
 //! Cameras over HTTP: enrollment, uploads, revocation, assignment, continuity.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use futures_util::StreamExt as _;
+use kordon_api::axis::{AxisUser, AxisUsers, MapUser};
 use kordon_api::devices::{
     Accepted, AssignRequest, AssignmentLogged, Continuity, Device, DeviceList, EnrollRequest,
     EnrollToken, Enrolled, Page, Recheck, RecheckRequest, ReturnRequest, Revoked, Stored,
@@ -14,8 +13,7 @@ use kordon_api::devices::{
 
 use super::extract::{Body, Caller, Params};
 use crate::error::ApiError;
-use crate::ops::ingest::BodyStream;
-use crate::ops::{assignments, devices, ingest};
+use crate::ops::{assignments, axis, devices, ingest};
 use crate::state::App;
 
 /// A one-time enrollment token (administrator).
@@ -140,13 +138,6 @@ fn answer(a: Accepted) -> (StatusCode, Json<Accepted>) {
     (status, Json(a))
 }
 
-/// How much of an upload's unread body (a refusal, or a retry of a stored segment) is read
-/// and discarded so that the client sees the answer instead of a reset connection.
-/// Within this time at most: a body that trickles in is cut off and answered (the
-/// connection is then closed instead of kept alive).
-const DRAIN_LIMIT: u64 = 64 << 20;
-const DRAIN_TIME: Duration = Duration::from_secs(5);
-
 /// A segment: the signed manifest in `Kordon-Manifest` (standard base64), the bytes as
 /// the body. 201 new, 200 a retry.
 #[utoipa::path(put, path = "/v1/devices/{device}/segments/{seq}", tag = "devices",
@@ -161,48 +152,13 @@ pub(crate) async fn put_segment(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    // Drop uploads that stall, or that trickle slower than the minimum rate once they have
-    // run as long as the idle timeout (a connection held open a byte at a time).
-    let idle = Duration::from_secs(app.config.upload_idle_timeout_s);
-    let min_rate = app.config.upload_min_bytes_per_s;
-    let started = std::time::Instant::now();
-    let mut stream: BodyStream = Box::pin(
-        futures_util::stream::unfold(
-            (body.into_data_stream(), 0u64),
-            move |(mut s, got)| async move {
-                match tokio::time::timeout(idle, s.next()).await {
-                    Ok(Some(Ok(chunk))) => {
-                        let got = got + chunk.len() as u64;
-                        let secs = started.elapsed().as_secs();
-                        if secs >= idle.as_secs() && got < min_rate.saturating_mul(secs) {
-                            let e = format!(
-                                "upload slower than {min_rate} bytes/s ({got} bytes in {secs} s)"
-                            );
-                            return Some((Err(e), (s, got)));
-                        }
-                        Some((Ok(chunk), (s, got)))
-                    }
-                    Ok(Some(Err(e))) => Some((Err(e.to_string()), (s, got))),
-                    Ok(None) => None,
-                    Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), (s, got))),
-                }
-            },
-        )
-        .fuse(),
-    );
+    let mut stream = super::extract::upload_stream(&app, body);
     let manifest = headers.get("kordon-manifest").and_then(|v| v.to_str().ok());
     let result = ingest::put_segment(&app, &device, seq, manifest, &mut stream).await;
     // Whatever the answer — a refusal, or a retry of a segment already stored that was
     // answered without reading it — read what is left of the body, so that the
     // connection stays usable for the camera's next upload.
-    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
-    let mut drained = 0u64;
-    while drained < DRAIN_LIMIT {
-        match tokio::time::timeout_at(deadline, stream.next()).await {
-            Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
-            _ => break,
-        }
-    }
+    super::extract::drain(&mut stream).await;
     result.map(answer)
 }
 
@@ -220,4 +176,29 @@ pub(crate) async fn put_event(
     ingest::put_event(&app, &device, seq, &body)
         .await
         .map(answer)
+}
+
+/// The body-worn system's users and the officers they are mapped to (who hands cameras
+/// out at its crossing point).
+#[utoipa::path(get, path = "/v1/axis/users", tag = "devices", params(Page),
+    responses((status = 200, body = AxisUsers), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn axis_users(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Params(page): Params<Page>,
+) -> Result<Json<AxisUsers>, ApiError> {
+    Ok(Json(axis::users::list(&app, &who, &page).await?))
+}
+
+/// Maps a body-worn system's user to an officer (`null`: unmaps); a custody event.
+#[utoipa::path(put, path = "/v1/axis/users/{uuid}", tag = "devices",
+    params(("uuid" = String, Path)), request_body = MapUser,
+    responses((status = 200, body = AxisUser), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn axis_map_user(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(uuid): Path<String>,
+    Body(req): Body<MapUser>,
+) -> Result<Json<AxisUser>, ApiError> {
+    Ok(Json(axis::users::map(&app, &who, &uuid, req).await?))
 }

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 
 use crate::auth::{Principal, signed_in};
 use crate::error::ApiError;
+use crate::ops::ingest::BodyStream;
 use crate::state::App;
 
 /// The signed-in caller (bearer token or session cookie; unsafe methods with a session
@@ -50,5 +51,59 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(r: axum::extract::rejection::QueryRejection) -> Self {
         ApiError::BadRequest("bad_query", r.body_text())
+    }
+}
+
+/// How much of an upload's unread body (a refusal, or a retry of a stored segment) is read
+/// and discarded so that the client sees the answer instead of a reset connection.
+/// Within this time at most: a body that trickles in is cut off and answered (the
+/// connection is then closed instead of kept alive).
+const DRAIN_LIMIT: u64 = 64 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// An upload's body as a stream that fails when it stalls for the idle timeout, or
+/// trickles slower than the minimum rate once it has run that long (a connection held
+/// open a byte at a time).
+pub(crate) fn upload_stream(app: &App, body: axum::body::Body) -> BodyStream {
+    use futures_util::StreamExt as _;
+    let idle = std::time::Duration::from_secs(app.config.upload_idle_timeout_s);
+    let min_rate = app.config.upload_min_bytes_per_s;
+    let started = std::time::Instant::now();
+    Box::pin(
+        futures_util::stream::unfold(
+            (body.into_data_stream(), 0u64),
+            move |(mut s, got)| async move {
+                match tokio::time::timeout(idle, s.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        let got = got + chunk.len() as u64;
+                        let secs = started.elapsed().as_secs();
+                        if secs >= idle.as_secs() && got < min_rate.saturating_mul(secs) {
+                            let e = format!(
+                                "upload slower than {min_rate} bytes/s ({got} bytes in {secs} s)"
+                            );
+                            return Some((Err(e), (s, got)));
+                        }
+                        Some((Ok(chunk), (s, got)))
+                    }
+                    Ok(Some(Err(e))) => Some((Err(e.to_string()), (s, got))),
+                    Ok(None) => None,
+                    Err(_) => Some((Err(format!("no data for {} s", idle.as_secs())), (s, got))),
+                }
+            },
+        )
+        .fuse(),
+    )
+}
+
+/// Reads and discards what is left of an upload (see [`DRAIN_LIMIT`]).
+pub(crate) async fn drain(stream: &mut BodyStream) {
+    use futures_util::StreamExt as _;
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    let mut drained = 0u64;
+    while drained < DRAIN_LIMIT {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => drained += chunk.len() as u64,
+            _ => break,
+        }
     }
 }

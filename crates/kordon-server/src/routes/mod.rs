@@ -5,6 +5,7 @@
 //! [`crate::ui`].
 
 mod admin;
+mod axis;
 mod cases;
 mod devices;
 pub(crate) mod extract;
@@ -81,6 +82,8 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(devices::put_event))
         .routes(routes!(devices::assign))
         .routes(routes!(devices::give_back))
+        .routes(routes!(devices::axis_users))
+        .routes(routes!(devices::axis_map_user))
         .routes(routes!(footage::get_blob))
         .routes(routes!(footage::start_audit))
         .routes(routes!(reference::crossing_points))
@@ -197,6 +200,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/log/checkpoint", get(log::checkpoint))
         .route("/log/verifier-key", get(log::verifier_key))
         .route("/log/tile/{*path}", get(log::tile))
+        .merge(axis::routes())
         .merge(api)
         .merge(crate::ui::routes(&readers))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

@@ -143,6 +143,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("night", "ніч", "night"),
     ("recorded", "записано", "recorded"),
     ("no_audio", "без звуку", "no sound"),
+    (
+        "location",
+        "Місцезнаходження камери (GNSS)",
+        "Camera location (GNSS)",
+    ),
+    ("latitude", "Широта", "Latitude"),
+    ("longitude", "Довгота", "Longitude"),
     ("not_assigned", "камеру не видано", "camera not assigned"),
     ("not_yet_uploaded", "ще не завантажено", "not yet uploaded"),
     ("missing_segments", "бракує фрагментів", "missing segments"),

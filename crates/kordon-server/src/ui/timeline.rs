@@ -160,7 +160,7 @@ pub(super) async fn timeline(
         lo = lo.min(b.start().0);
         hi = hi.max(b.end().0);
         if let LinkBody::Segment(s) = b {
-            segments.push(json!({"seq": s.seq, "start": s.start.0, "end": s.end.0, "night": s.night, "src": format!("/v1/blobs/{}", s.sha256.to_hex()), "label": show(s.start.0, &tz)}));
+            segments.push(json!({"seq": s.seq, "start": s.start.0, "end": s.end.0, "night": s.night, "muted": s.audio.is_muted(), "src": format!("/v1/blobs/{}", s.sha256.to_hex()), "label": show(s.start.0, &tz)}));
         }
     }
     if let Some(s) = shifts {
@@ -205,6 +205,12 @@ pub(super) async fn timeline(
             }
         }
     }
+    // Where the camera was (a body-worn system's GNSS trail), at most 200 points.
+    let trail = app
+        .meta
+        .gnss(&device, window.start, window.end, 200)
+        .await
+        .map_err(|e| f(e.into()))?;
     let data = json!({"device": device, "window": [window.start, window.end], "segments": segments, "reason_needed": t(lang, "reason_needed")});
     let body = html! {
         (form)
@@ -246,7 +252,21 @@ pub(super) async fn timeline(
         h2 { (t(lang, "segments")) }
         ol #segment-list {
             @for s in &segments {
-                li { button type="button" .play data-seq=(s["seq"]) { (t(lang, "play")) } " " (s["label"].as_str().unwrap_or("")) }
+                li {
+                    button type="button" .play data-seq=(s["seq"]) { (t(lang, "play")) } " " (s["label"].as_str().unwrap_or(""))
+                    @if s["muted"] == true { " — " (t(lang, "no_audio")) }
+                }
+            }
+        }
+        @if !trail.is_empty() {
+            h2 { (t(lang, "location")) }
+            table.trail {
+                thead { tr { th { (t(lang, "time")) } th { (t(lang, "latitude")) } th { (t(lang, "longitude")) } } }
+                tbody {
+                    @for pt in &trail {
+                        tr { td { (show(pt.at_ms, &tz)) } td { (format!("{:.6}", pt.lat_e7 as f64 / 1e7)) } td { (format!("{:.6}", pt.lon_e7 as f64 / 1e7)) } }
+                    }
+                }
             }
         }
         p { a href=(format!("/ui/custody?subject=device%20{device}")) { (t(lang, "custody")) } }

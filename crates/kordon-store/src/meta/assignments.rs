@@ -103,6 +103,56 @@ impl Meta {
         Ok(a)
     }
 
+    /// Moves the end of a returned assignment later (a body-worn system delivered the
+    /// same wearer's next recording with the camera); returns it as it now is.
+    ///
+    /// # Errors
+    /// [`MetaError::Assignment`] if it is open, would end earlier, or would overlap the
+    /// camera's next assignment.
+    pub async fn extend_assignment(
+        &self,
+        id: &str,
+        end_ms: i64,
+        by: &str,
+    ) -> Result<Assignment, MetaError> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT * FROM assignments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| MetaError::Assignment(format!("no assignment {id}")))?;
+        let mut a = Assignment::from_row(&row)?;
+        if a.end_ms.is_none_or(|e| e > end_ms) {
+            return Err(MetaError::Assignment(format!(
+                "assignment {id} is open or ends after the new end"
+            )));
+        }
+        let later = sqlx::query(
+            "SELECT 1 FROM assignments WHERE device_id = $1 AND start_ms > $2 AND start_ms < $3",
+        )
+        .bind(&a.device_id)
+        .bind(a.start_ms)
+        .bind(end_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if later.is_some() {
+            return Err(MetaError::Assignment(format!(
+                "camera {} was assigned again before that",
+                a.device_id
+            )));
+        }
+        sqlx::query("UPDATE assignments SET end_ms = $1, returned_by = $2 WHERE id = $3")
+            .bind(end_ms)
+            .bind(by)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        a.end_ms = Some(end_ms);
+        inspections::invalidate_assignment(&mut tx, &a).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
     /// A device's assignments, oldest first.
     ///
     /// # Errors

@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 28] = [
+const TABLES: [&str; 34] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -36,6 +36,12 @@ const TABLES: [&str; 28] = [
     "forward_holes",
     "edge_holes",
     "timestamps",
+    "axis_systems",
+    "axis_users",
+    "axis_devices",
+    "axis_recordings",
+    "axis_objects",
+    "gnss_points",
     // Last: copying the tables above fills the target's change feed through its triggers;
     // those rows are dropped and the source's feed copied as it is.
     "outbox",

@@ -80,6 +80,26 @@ impl Meta {
         Ok(())
     }
 
+    /// Registers a device whose links this server signs (a camera of a body-worn system,
+    /// `attested: system`); nothing if it is registered already.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn register_device(
+        &self,
+        device_id: &str,
+        vkey: &str,
+        now: i64,
+    ) -> Result<(), MetaError> {
+        sqlx::query("INSERT INTO devices (id, vkey, enrolled_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
+            .bind(device_id)
+            .bind(vkey)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// One device.
     ///
     /// # Errors
