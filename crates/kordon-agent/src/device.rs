@@ -213,6 +213,38 @@ pub fn probe_audio(file: &Path) -> Result<Audio> {
     )
 }
 
+/// The lowest capacity (percent) of any battery under `dir`, if there is one.
+pub fn battery_percent(dir: &Path) -> Option<u32> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| std::fs::read_to_string(p.join("type")).is_ok_and(|t| t.trim() == "Battery"))
+        .filter_map(|p| {
+            std::fs::read_to_string(p.join("capacity"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .min()
+}
+
+/// What the camera says of itself with every upload (`Kordon-Health`): battery (from
+/// `/sys/class/power_supply`), free spool space, upload backlog, agent version.
+pub fn health_report(spool: &crate::spool::Spool) -> kordon_api::devices::HealthReport {
+    let (links, bytes) = spool.backlog().unwrap_or((0, 0));
+    kordon_api::devices::HealthReport {
+        battery: battery_percent(Path::new("/sys/class/power_supply")).map(i64::from),
+        free_mib: fs4::available_space(spool.dir())
+            .ok()
+            .map(|b| i64::try_from(b >> 20).unwrap_or(i64::MAX)),
+        backlog_links: i64::try_from(links).ok(),
+        backlog_bytes: i64::try_from(bytes).ok(),
+        docked: None,
+        firmware: Some(format!("kordon-agent/{}", env!("CARGO_PKG_VERSION"))),
+    }
+}
+
 /// SHA-256 and size of a file, streamed.
 ///
 /// # Errors

@@ -107,22 +107,6 @@ struct Health {
     battery_low: bool,
 }
 
-/// The lowest capacity (percent) of any battery under `dir`, if there is one.
-fn battery_percent(dir: &Path) -> Option<u32> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| std::fs::read_to_string(p.join("type")).is_ok_and(|t| t.trim() == "Battery"))
-        .filter_map(|p| {
-            std::fs::read_to_string(p.join("capacity"))
-                .ok()?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .min()
-}
-
 /// An event noticed while a segment was open, written after that segment is sealed.
 type Noticed = (EventKind, String, Timestamp);
 
@@ -136,7 +120,7 @@ impl Health {
             out.push((EventKind::StorageFull, detail, now()));
         }
         self.storage_low = low;
-        let battery = battery_percent(&o.power_supply);
+        let battery = crate::device::battery_percent(&o.power_supply);
         let low = battery.is_some_and(|b| b <= 15);
         if low && !self.battery_low {
             out.push((

@@ -26,7 +26,7 @@ enum Outcome {
     Retry(String),
 }
 
-async fn send(http: &reqwest::Client, server: &str, p: &Pending) -> Result<Outcome> {
+async fn send(http: &reqwest::Client, server: &str, p: &Pending, health: &str) -> Result<Outcome> {
     let note = tokio::fs::read(&p.note).await?;
     let link = kordon_core::link::Link::parse(&note)?;
     let segment = match &p.segment {
@@ -37,7 +37,8 @@ async fn send(http: &reqwest::Client, server: &str, p: &Pending) -> Result<Outco
         }
         None => None,
     };
-    let req = crate::api::link_request(http, server, &link, segment);
+    let req = crate::api::link_request(http, server, &link, segment)
+        .header(kordon_api::devices::HEALTH_HEADER, health);
     let res = match req.send().await {
         Ok(r) => r,
         Err(e) => return Ok(Outcome::Retry(e.to_string())),
@@ -78,8 +79,9 @@ pub async fn pass(
     } else {
         None
     };
+    let health = crate::device::health_report(spool).to_header();
     for p in &pending {
-        match send(http, server, p).await? {
+        match send(http, server, p, &health).await? {
             Outcome::Confirmed => {
                 spool.confirm(p)?;
                 out.confirmed += 1;

@@ -147,6 +147,23 @@ async fn records_a_test_pattern_and_a_file_into_a_clean_chain() {
     let c = s.continuity("cam-rec-01").await;
     assert!(c["segments"].as_u64().expect("n") >= 2, "{c}");
     assert_eq!(kinds(&c), Vec::<String>::new(), "{c}");
+    // The camera said how it is with every upload; its test pattern has a sound track (the
+    // last segment, cut by the stop within a second, may hold no audible sample).
+    assert!(
+        c["health"]["firmware"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("kordon-agent/")),
+        "{c}"
+    );
+    assert!(
+        matches!(c["health"]["audio"].as_str(), Some("present" | "silent")),
+        "{c}"
+    );
+    assert_eq!(
+        c["health"]["backlog_links"].as_i64().map(|n| n >= 0),
+        Some(true),
+        "{c}"
+    );
     let stops: Vec<&str> = c["stops"]
         .as_array()
         .expect("stops")

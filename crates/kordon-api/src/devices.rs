@@ -324,6 +324,99 @@ pub struct Continuity {
     pub equivocations: Vec<RefusedTwin>,
     /// Who wore it: the latest 50 assignments, oldest first.
     pub assignments: Vec<Assignment>,
+    /// What the camera last said of itself.
+    pub health: DeviceHealth,
+}
+
+/// What a camera last said of itself (an agent with every upload, a body-worn system with
+/// every clip) and when the server last heard from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeviceHealth {
+    /// When the latest link arrived (RFC 3339), if any did.
+    pub last_contact: Option<String>,
+    /// Battery, percent.
+    pub battery: Option<i64>,
+    /// Free storage on the camera, MiB.
+    pub free_mib: Option<i64>,
+    /// Links waiting on the camera to be uploaded.
+    pub backlog_links: Option<i64>,
+    /// Their bytes.
+    pub backlog_bytes: Option<i64>,
+    /// In its dock, when known.
+    pub docked: Option<bool>,
+    /// Firmware or agent version.
+    pub firmware: Option<String>,
+    /// The latest segment's sound: `present`, `silent` or `none`.
+    pub audio: Option<String>,
+    /// When the camera last reported (RFC 3339).
+    pub reported_at: Option<String>,
+}
+
+/// What a camera reports with every upload (header `Kordon-Health`,
+/// `key=value;key=value`): not signed, advisory — the chain is the evidence.
+pub const HEALTH_HEADER: &str = "kordon-health";
+
+/// The `Kordon-Health` header's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthReport {
+    /// `battery`: percent.
+    pub battery: Option<i64>,
+    /// `free_mib`: free storage.
+    pub free_mib: Option<i64>,
+    /// `backlog_links`.
+    pub backlog_links: Option<i64>,
+    /// `backlog_bytes`.
+    pub backlog_bytes: Option<i64>,
+    /// `docked`: `1` or `0`.
+    pub docked: Option<bool>,
+    /// `firmware`: up to 64 printable characters.
+    pub firmware: Option<String>,
+}
+
+impl HealthReport {
+    /// The header value.
+    pub fn to_header(&self) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("battery", self.battery),
+            ("free_mib", self.free_mib),
+            ("backlog_links", self.backlog_links),
+            ("backlog_bytes", self.backlog_bytes),
+            ("docked", self.docked.map(i64::from)),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        }
+        if let Some(f) = &self.firmware {
+            parts.push(format!("firmware={f}"));
+        }
+        parts.join(";")
+    }
+
+    /// Reads a header value; unknown keys and bad values are left out (it is advisory).
+    pub fn parse(v: &str) -> Self {
+        let mut r = HealthReport::default();
+        for (k, v) in v.split(';').filter_map(|p| p.trim().split_once('=')) {
+            let n = v.trim().parse::<i64>().ok().filter(|n| *n >= 0);
+            match k.trim() {
+                "battery" => r.battery = n.filter(|n| *n <= 100),
+                "free_mib" => r.free_mib = n,
+                "backlog_links" => r.backlog_links = n,
+                "backlog_bytes" => r.backlog_bytes = n,
+                "docked" => r.docked = n.filter(|n| *n <= 1).map(|n| n == 1),
+                "firmware" => {
+                    let f = v.trim();
+                    r.firmware = (!f.is_empty()
+                        && f.len() <= 64
+                        && f.chars().all(|c| c.is_ascii_graphic() || c == ' '))
+                    .then(|| f.to_owned());
+                }
+                _ => {}
+            }
+        }
+        r
+    }
 }
 
 /// One camera in `GET /v1/devices`.
@@ -349,6 +442,8 @@ pub struct DeviceSummary {
     pub problems: usize,
     /// The officer wearing it now.
     pub assigned_to: Option<String>,
+    /// What it last said of itself.
+    pub health: DeviceHealth,
 }
 
 /// `GET /v1/devices`: one page of cameras by id (`?after=<next>&limit=`).
@@ -430,4 +525,24 @@ pub struct Recheck {
     pub differences: Vec<String>,
     /// Whether the kept state was replaced.
     pub repaired: bool,
+}
+
+#[cfg(test)]
+mod health_tests {
+    use super::HealthReport;
+
+    #[test]
+    fn the_health_header_round_trips_and_drops_what_is_wrong() {
+        let r = HealthReport {
+            battery: Some(87),
+            free_mib: Some(1200),
+            backlog_links: Some(3),
+            backlog_bytes: Some(4096),
+            docked: Some(false),
+            firmware: Some("kordon-agent/0.1.0".into()),
+        };
+        assert_eq!(HealthReport::parse(&r.to_header()), r);
+        let bad = HealthReport::parse("battery=180;free_mib=-1;docked=2;firmware=;x=1;garbage");
+        assert_eq!(bad, HealthReport::default());
+    }
 }

@@ -801,6 +801,31 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
         "the signed clip is kept byte for byte"
     );
 
+    // Camera health from the recordings' metadata: firmware, docked, sound.
+    let (code, out) = kordon(&[
+        "device", "status", CAMERA, "--server", &url, "--data", &data_s,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("docked yes")
+            && out.contains("firmware 11.5.64")
+            && out.contains("sound present"),
+        "{out}"
+    );
+    let cameras = http
+        .get(format!("{url}/ui/cameras"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        cameras.contains(CAMERA) && cameras.contains("11.5.64"),
+        "the camera list shows it"
+    );
+
     // An evidence package of the inspection verifies, clips byte for byte.
     let (st, v) = api
         .call(

@@ -37,6 +37,10 @@ pub struct Config {
     /// `none`) that coverage still counts as covered, in seconds; a longer run is a gap of
     /// class `no_audio`. Env: `KORDON_AUDIO_GAP_S`. Default 30.
     pub audio_gap_s: i64,
+    /// A camera on shift (handed out, not returned) from which nothing arrived for this
+    /// many seconds is "silent on shift": listed on the camera page, counted in
+    /// `kordon_cameras_silent_on_shift`. Env: `KORDON_CAMERA_SILENCE_S`. Default 3600.
+    pub camera_silence_s: i64,
     /// How far in the future (by the server's clock) a link may end before it is refused
     /// (`link_in_future`), in seconds. Old links are always accepted: docks import late.
     /// Env: `KORDON_MAX_CLOCK_SKEW_S`. Default 300.
@@ -233,6 +237,7 @@ impl Default for Config {
             log_partial_grace_s: 60,
             max_gap_ms: 2000,
             audio_gap_s: 30,
+            camera_silence_s: 3600,
             max_clock_skew_s: 300,
             coverage_refresh_ms: 2000,
             max_connections: 1024,
@@ -345,6 +350,7 @@ impl Config {
         env("KORDON_LOG_PARTIAL_GRACE_S", &mut c.log_partial_grace_s)?;
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_AUDIO_GAP_S", &mut c.audio_gap_s)?;
+        env("KORDON_CAMERA_SILENCE_S", &mut c.camera_silence_s)?;
         env("KORDON_MAX_CLOCK_SKEW_S", &mut c.max_clock_skew_s)?;
         env("KORDON_COVERAGE_REFRESH_MS", &mut c.coverage_refresh_ms)?;
         env("KORDON_MAX_CONNECTIONS", &mut c.max_connections)?;
@@ -552,48 +558,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_documented_example_is_the_default() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/kordon.toml.example");
-        assert_eq!(
-            Config::load(Some(&path)).expect("example parses"),
-            Config::default()
-        );
-    }
-
-    #[test]
-    fn unknown_fields_and_bad_values_are_named() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let p = dir.path().join("k.toml");
-        std::fs::write(&p, "listn = \"1.2.3.4:5\"\n").expect("write");
-        let e = Config::load(Some(&p))
-            .expect_err("typo refused")
-            .to_string();
-        assert!(e.contains("unknown field `listn`"), "{e}");
-        std::fs::write(&p, "listen = \"nowhere\"\n").expect("write");
-        assert!(Config::load(Some(&p)).is_err());
-        // A crossing point's log may not share this server's origin.
-        let edge = kordon_core::note::SignerKey::ed25519_from_seed("kordon.local/log", [1; 32])
-            .expect("key");
-        std::fs::write(&p, format!("edges = [\"{}\"]\n", edge.verifier())).expect("write");
-        let e = Config::load(Some(&p)).expect_err("same origin").to_string();
-        assert!(e.contains("give each server its own origin"), "{e}");
-        // Retention below the floor is refused, naming the setting and the floor.
-        std::fs::write(&p, "retention_days = 0\n").expect("write");
-        let e = Config::load(Some(&p)).expect_err("floor").to_string();
-        assert_eq!(
-            e,
-            "setting retention_days: 0 days is below the retention floor of 30 days (footage is kept at least 30 days; only a test may lower the floor, with KORDON_TEST_RETENTION_FLOOR_DAYS)"
-        );
-        let lowered = Config {
-            retention_days: 0,
-            retention_inspection_days: 0,
-            test_retention_floor_days: Some(0),
-            ..Config::default()
-        };
-        assert!(lowered.check().is_ok());
-    }
-}
+mod tests;

@@ -296,6 +296,7 @@ pub async fn open_on(
     crate::jobs::coverage::spawn(app.clone());
     crate::jobs::relog::spawn(app.clone());
     crate::jobs::timestamp::spawn(app.clone());
+    crate::jobs::cameras::spawn(app.clone());
     metrics::gauge!("kordon_log_size").set(app.log.published().size as f64);
     Ok(app)
 }

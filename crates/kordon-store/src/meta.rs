@@ -24,6 +24,7 @@ mod devices;
 mod edges;
 mod forwarding;
 mod gap_reasons;
+mod health;
 mod inspections;
 mod links;
 mod partitions;
@@ -38,6 +39,7 @@ pub use assignments::Assignment;
 pub use axis::{AxisDevice, AxisObject, AxisRecording, AxisUser, GnssPoint};
 pub use devices::Device;
 pub use gap_reasons::GapReason;
+pub use health::{Health, SilentCamera};
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
 

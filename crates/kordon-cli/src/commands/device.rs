@@ -148,6 +148,18 @@ async fn status(c: &Client, device: &str) -> Result<i32> {
                 opt(v.head),
                 opt(v.last_link)
             );
+            let h = &v.health;
+            let or = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
+            println!(
+                "  last contact {}  battery {}  free {}  backlog {}  docked {}  firmware {}  sound {}",
+                or(h.last_contact.clone()),
+                or(h.battery.map(|b| format!("{b}%"))),
+                or(h.free_mib.map(|m| format!("{m} MiB"))),
+                or(h.backlog_links.map(|l| format!("{l} links"))),
+                or(h.docked.map(|d| if d { "yes".into() } else { "no".into() })),
+                or(h.firmware.clone()),
+                or(h.audio.clone()),
+            );
             for s in &v.stops {
                 println!(
                     "  stop  seq {} at {}: {} ({})",

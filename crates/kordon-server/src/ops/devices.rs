@@ -1,8 +1,9 @@
 //! Cameras: enrollment, revocation, their keys and continuity.
 
 use kordon_api::devices::{
-    Assignment, ChainProblem as Problem, Continuity, Device, DeviceList, DeviceSummary,
-    EnrollRequest, EnrollToken, Enrolled, Page, Recheck, RefusedTwin, Revoked, Stop,
+    Assignment, ChainProblem as Problem, Continuity, Device, DeviceHealth, DeviceList,
+    DeviceSummary, EnrollRequest, EnrollToken, Enrolled, HealthReport, Page, Recheck, RefusedTwin,
+    Revoked, Stop,
 };
 use kordon_core::chain::{ChainOptions, ChainProblem, ChainScan};
 use kordon_core::hash::Hash;
@@ -193,6 +194,49 @@ fn stop(l: &Link) -> Option<Stop> {
     }
 }
 
+/// A camera's health in the API's terms, from its latest report and chain state.
+fn health(h: Option<&kordon_store::meta::Health>, last_received_ms: Option<i64>) -> DeviceHealth {
+    let mut d = DeviceHealth {
+        last_contact: last_received_ms.map(|t| Timestamp(t).to_string()),
+        ..DeviceHealth::default()
+    };
+    if let Some(h) = h {
+        d.battery = h.battery;
+        d.free_mib = h.free_mib;
+        d.backlog_links = h.backlog_links;
+        d.backlog_bytes = h.backlog_bytes;
+        d.docked = h.docked.map(|v| v != 0);
+        d.firmware = (!h.firmware.is_empty()).then(|| h.firmware.clone());
+        d.audio = (!h.audio.is_empty()).then(|| h.audio.clone());
+        d.reported_at = Some(Timestamp(h.reported_at).to_string());
+    }
+    d
+}
+
+/// Keeps what a camera said of itself with an upload (`Kordon-Health`) and the sound of
+/// the segment it sent.
+pub(crate) async fn report_health(
+    app: &App,
+    device: &str,
+    report: &HealthReport,
+    audio: kordon_core::link::Audio,
+) -> Result<(), ApiError> {
+    app.meta
+        .put_health(&kordon_store::meta::Health {
+            device_id: device.to_owned(),
+            battery: report.battery,
+            free_mib: report.free_mib,
+            backlog_links: report.backlog_links,
+            backlog_bytes: report.backlog_bytes,
+            docked: report.docked.map(i64::from),
+            firmware: report.firmware.clone().unwrap_or_default(),
+            audio: audio.as_str().to_owned(),
+            reported_at: kordon_store::now_ms(),
+        })
+        .await?;
+    Ok(())
+}
+
 /// The continuity of one camera from its chain state: counters, head, a page of its
 /// problems, its latest stops, its refused twins, who wore it.
 pub(crate) async fn continuity(
@@ -228,7 +272,10 @@ pub(crate) async fn continuity(
         .map(|(seq, refused_link)| RefusedTwin { seq, refused_link })
         .collect();
     let stops = app.meta.latest_stops(device, 50).await?;
+    let report = app.meta.health_of(&[device]).await?;
+    let received = (state.links > 0).then_some(state.last_received_ms);
     Ok(Continuity {
+        health: health(report.get(device), received),
         device: device.to_owned(),
         revoked: dev.revoked_at.is_some(),
         links: state.links as usize,
@@ -291,11 +338,16 @@ pub(crate) async fn list(app: &App, page: &Page) -> Result<DeviceList, ApiError>
     });
     let ids: Vec<&str> = rows.iter().map(|r| r.0.id.as_str()).collect();
     let wearers = app.meta.current_wearers(&ids).await?;
+    let reports = app.meta.health_of(&ids).await?;
     let devices = rows
         .into_iter()
         .map(|(d, state)| {
             let state = state.unwrap_or_default();
             DeviceSummary {
+                health: health(
+                    reports.get(&d.id),
+                    (state.links > 0).then_some(state.last_received_ms),
+                ),
                 assigned_to: wearers.get(&d.id).cloned(),
                 revoked: d.revoked_at.is_some(),
                 key: Some(d.vkey),

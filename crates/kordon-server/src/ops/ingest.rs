@@ -169,6 +169,7 @@ pub(crate) async fn put_segment(
     device: &str,
     seq: u64,
     manifest: Option<&str>,
+    health: Option<&str>,
     body: &mut BodyStream,
 ) -> Result<Accepted, ApiError> {
     let manifest = manifest.ok_or_else(|| {
@@ -205,7 +206,19 @@ pub(crate) async fn put_segment(
         // this very link, which proved them before, is answered without reading).
         kordon_store::blob::check_body(seg.size, seg.sha256, body).await?;
     }
-    record(app, &link).await
+    let accepted = record(app, &link).await?;
+    reported(app, device, health, seg.audio).await;
+    Ok(accepted)
+}
+
+/// Keeps what the camera said of itself with an upload; a failure to keep it is logged
+/// and costs the upload nothing.
+async fn reported(app: &App, device: &str, health: Option<&str>, audio: kordon_core::link::Audio) {
+    let Some(h) = health else { return };
+    let report = kordon_api::devices::HealthReport::parse(h);
+    if let Err(e) = crate::ops::devices::report_health(app, device, &report, audio).await {
+        tracing::warn!(device, error = %e, "camera health report not kept");
+    }
 }
 
 /// A link this server signed for what it received from a body-worn system (its segment's
@@ -221,6 +234,7 @@ pub(crate) async fn put_event(
     device: &str,
     seq: u64,
     note: &[u8],
+    health: Option<&str>,
 ) -> Result<Accepted, ApiError> {
     let link = authenticate(app, device, seq, note).await?;
     if !matches!(link.body(), LinkBody::Event(_)) {
@@ -230,5 +244,7 @@ pub(crate) async fn put_event(
         ));
     }
     precheck(app, &link).await?;
-    record(app, &link).await
+    let accepted = record(app, &link).await?;
+    reported(app, device, health, kordon_core::link::Audio::Unstated).await;
+    Ok(accepted)
 }

@@ -154,7 +154,10 @@ pub(crate) async fn put_segment(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let mut stream = super::extract::upload_stream(&app, body);
     let manifest = headers.get("kordon-manifest").and_then(|v| v.to_str().ok());
-    let result = ingest::put_segment(&app, &device, seq, manifest, &mut stream).await;
+    let health = headers
+        .get(kordon_api::devices::HEALTH_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let result = ingest::put_segment(&app, &device, seq, manifest, health, &mut stream).await;
     // Whatever the answer — a refusal, or a retry of a segment already stored that was
     // answered without reading it — read what is left of the body, so that the
     // connection stays usable for the camera's next upload.
@@ -171,9 +174,13 @@ pub(crate) async fn put_segment(
 pub(crate) async fn put_event(
     State(app): State<Arc<App>>,
     Path((device, seq)): Path<(String, u64)>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    ingest::put_event(&app, &device, seq, &body)
+    let health = headers
+        .get(kordon_api::devices::HEALTH_HEADER)
+        .and_then(|v| v.to_str().ok());
+    ingest::put_event(&app, &device, seq, &body, health)
         .await
         .map(answer)
 }

@@ -10,6 +10,7 @@
 //! action.
 
 mod admin;
+mod cameras;
 mod custody;
 mod dashboard;
 mod frame;
@@ -63,6 +64,7 @@ fn pages(readers: &crate::state::Readers) -> Router<Arc<App>> {
         .route("/ui/search", get(search::search))
         .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
+        .route("/ui/cameras", get(cameras::cameras))
         .route("/ui/admin", get(admin::admin))
         .layer(axum::middleware::from_fn(
             crate::state::analytics_off_workers,

@@ -18,12 +18,18 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `f` changes first.
+    pub async fn start_with(f: impl FnOnce(&mut kordon_server::config::Config)) -> Self {
         let dir = tempfile::tempdir().expect("tmp");
         let data = dir.path().join("data");
-        let config = kordon_server::config::Config {
+        let mut config = kordon_server::config::Config {
             data: data.clone(),
             ..Default::default()
         };
+        f(&mut config);
         let app = kordon_server::open(config).await.expect("open");
         let l = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

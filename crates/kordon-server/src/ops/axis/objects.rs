@@ -278,6 +278,13 @@ async fn clip(
     });
     let link = Link::sign(body, &a.receiver).map_err(|e| ApiError::Internal(e.to_string()))?;
     crate::ops::ingest::record_received(app, &link).await?;
+    // A body-worn system's cameras upload from their dock; the recording names the firmware.
+    let report = kordon_api::devices::HealthReport {
+        docked: Some(true),
+        firmware: super::parse_meta(&rec.meta).get("firmwareversion").cloned(),
+        ..Default::default()
+    };
+    crate::ops::devices::report_health(app, &rec.serial, &report, audio).await?;
     metrics::counter!("kordon_axis_clips_total").increment(1);
     metrics::counter!("kordon_upload_bytes_total").increment(r.size);
     Ok(seq)

@@ -1,4 +1,4 @@
--- A body-worn system (AXIS Body Worn) pushing to kordon as its content destination
+-- Cameras in the field (issue 17). A body-worn system (AXIS Body Worn) pushing to kordon as its content destination
 -- (docs/axis.md, issue 17). Flags are 0/1.
 CREATE TABLE axis_systems (
     system_id     TEXT PRIMARY KEY,           -- the system's UUID
@@ -52,4 +52,17 @@ CREATE TABLE gnss_points (
     lat_e7    BIGINT NOT NULL,
     source    TEXT NOT NULL,                  -- the trail object it came from
     PRIMARY KEY (device_id, at_ms, source)
+);
+-- What each camera last said of itself (an agent with every upload, a body-worn system
+-- with every clip): the camera list and `kordon device status` show it.
+CREATE TABLE device_health (
+    device_id     TEXT PRIMARY KEY,
+    battery       BIGINT,                     -- percent, when the camera says
+    free_mib      BIGINT,                     -- free storage on the camera
+    backlog_links BIGINT,                     -- links waiting on the camera
+    backlog_bytes BIGINT,
+    docked        BIGINT,                     -- 0/1, when known
+    firmware      TEXT NOT NULL,
+    audio         TEXT NOT NULL,              -- the latest segment's audio word ('' if v1)
+    reported_at   BIGINT NOT NULL
 );
