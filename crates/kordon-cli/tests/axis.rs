@@ -181,6 +181,11 @@ impl Controller {
     }
 }
 
+/// Metadata as the request builder takes it.
+fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
 fn iso(ms: i64) -> String {
     Timestamp(ms).to_string()
 }
@@ -450,7 +455,6 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
             ("Status".to_owned(), "Transferring".to_owned()),
         ]
     };
-    let pairs = |v: &[(String, String)]| -> Vec<(String, String)> { v.to_vec() };
 
     // An unknown camera is never storable.
     let (st, v) = scu
@@ -468,8 +472,8 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
 
     // Recording 1: three clips, the middle one signed in the stream.
     let rec1 = name(t0, CAMERA);
-    let m1 = pairs(&rec_meta(t0, t0 + 30_000));
-    let m1r: Vec<(&str, &str)> = m1.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let m1 = rec_meta(t0, t0 + 30_000);
+    let m1r = refs(&m1);
     assert_eq!(
         scu.container(reqwest::Method::PUT, &rec1, &m1r).await.0,
         StatusCode::CREATED
@@ -539,7 +543,7 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
     let m = clip_meta(1);
-    let mr: Vec<(&str, &str)> = m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mr = refs(&m);
     let (st, v, retry) = scu
         .put(&format!("{rec1}/{}", clip_name(1)), &mr, clips[1].clone())
         .await;
@@ -554,7 +558,7 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
         .await;
     assert_eq!((st, retries), (StatusCode::CREATED, 0));
     let m = clip_meta(2);
-    let mr: Vec<(&str, &str)> = m.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mr = refs(&m);
     assert_eq!(
         scu.put_retrying(&format!("{rec1}/{}", clip_name(2)), &mr, clips[2].clone())
             .await
@@ -635,8 +639,8 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
 
     // Recording 2, half a minute after the wearer stopped: one clip.
     let rec2 = name(t0 + 60_000, CAMERA);
-    let m2 = pairs(&rec_meta(t0 + 60_000, t0 + 70_000));
-    let m2r: Vec<(&str, &str)> = m2.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let m2 = rec_meta(t0 + 60_000, t0 + 70_000);
+    let m2r = refs(&m2);
     assert_eq!(
         scu.container(reqwest::Method::PUT, &rec2, &m2r).await.0,
         StatusCode::CREATED

@@ -23,6 +23,13 @@ pub const SEGMENT_V1: &str = "kordon.segment/v1";
 pub const SEGMENT_V2: &str = "kordon.segment/v2";
 /// First line of a device event.
 pub const EVENT_V1: &str = "kordon.event/v1";
+/// Whether a note's first line (without its newline) is one of the link versions.
+pub fn is_link_version(first_line: &[u8]) -> bool {
+    [SEGMENT_V1, SEGMENT_V2, EVENT_V1]
+        .iter()
+        .any(|v| v.as_bytes() == first_line)
+}
+
 /// The largest link note, signature included.
 pub const MAX_LINK_BYTES: usize = 4096;
 /// The longest event detail.

@@ -133,6 +133,8 @@ async fn the_camera_page_and_user_mapping_need_the_role_and_the_crossing_point()
     let s = Server::start_with(|c| {
         c.axis = Some(kordon_server::config::AxisConfig {
             crossing_point: "UA-AXIS-01".into(),
+            // More free space than any disk has: every clip is answered 507.
+            min_free_mib: 1 << 40,
             ..Default::default()
         });
     })
@@ -248,4 +250,86 @@ async fn the_camera_page_and_user_mapping_need_the_role_and_the_crossing_point()
         401,
         "the admin token is not the controller's key"
     );
+
+    // A full disk: the clip is answered 507 (the controller keeps it and retries) and
+    // nothing of it is stored; the recording's start is.
+    let key = std::fs::read_to_string(s.data.join("keys/axis-key")).expect("axis key");
+    let r = s
+        .http
+        .get(format!("{}/axis/auth/v1.0", s.url))
+        .header("X-Auth-User", "axis")
+        .header("X-Auth-Key", key.trim())
+        .send()
+        .await
+        .expect("auth");
+    assert_eq!(r.status().as_u16(), 200);
+    let token = r.headers()["x-auth-token"]
+        .to_str()
+        .expect("token")
+        .to_owned();
+    // The storage URL names `public_url` (left at its default here): the same path on
+    // this test's server.
+    let named = r.headers()["x-storage-url"].to_str().expect("url");
+    assert_eq!(named, "http://127.0.0.1:8420/axis/v1/AUTH_kordon");
+    let storage = format!("{}/axis/v1/AUTH_kordon", s.url);
+    let put = |path: &str, meta: &[(&str, String)]| {
+        let mut b = s
+            .http
+            .put(format!("{storage}/{path}"))
+            .header("X-Auth-Token", &token);
+        for (k, v) in meta {
+            b = b.header(*k, v);
+        }
+        b
+    };
+    let user = "6f1c2b0a-1111-4a4a-9b9b-0000000000aa";
+    for path in [format!("Users/{user}"), "Devices/B8A44F0000AA".to_owned()] {
+        let st = put(&path, &[("X-Object-Meta-Name", "x".into())])
+            .send()
+            .await
+            .expect("put")
+            .status();
+        assert_eq!(st.as_u16(), 201, "{path}");
+    }
+    let t0 = now_ms() - 600_000;
+    let on = kordon_core::time::Timestamp(t0).to_string();
+    let compact: String = on[..19]
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    let container = format!("{user}_B8A44F0000AA_{compact}Z");
+    let st = put(
+        &container,
+        &[("X-Container-Meta-Triggerontimeiso", on.clone())],
+    )
+    .send()
+    .await
+    .expect("put")
+    .status();
+    assert_eq!(st.as_u16(), 201);
+    let r = put(
+        &format!("{container}/clip_1.mp4"),
+        &[
+            ("X-Object-Meta-Starttimeiso", on),
+            (
+                "X-Object-Meta-Stoptimeiso",
+                kordon_core::time::Timestamp(t0 + 10_000).to_string(),
+            ),
+        ],
+    )
+    .body(vec![0u8; 4096])
+    .send()
+    .await
+    .expect("clip");
+    assert_eq!(r.status().as_u16(), 507);
+    let c = s.continuity("B8A44F0000AA", "").await;
+    assert_eq!((c.links, c.segments), (1, 0), "only the recording's start");
+    // The administrator sees the system's users on the administration page.
+    let (st, html) = page(&s, "/ui/admin", &s.admin).await;
+    assert_eq!(st, 200);
+    let table = html
+        .split("id=\"axis-users\"")
+        .nth(1)
+        .expect("axis users table");
+    assert!(table.contains(user), "{table}");
 }

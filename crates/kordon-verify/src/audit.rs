@@ -287,7 +287,7 @@ pub fn audit_from(
                     _ => {}
                 }
             }
-            b"kordon.segment/v1" | b"kordon.event/v1" => match Link::parse(e) {
+            v if kordon_core::link::is_link_version(v) => match Link::parse(e) {
                 Ok(l) => {
                     if let LinkBody::Segment(s) = l.body() {
                         segments.push(NamedSegment {

@@ -190,7 +190,7 @@ pub(crate) async fn put_segment(
     let LinkBody::Segment(seg) = link.body() else {
         return Err(ApiError::BadRequest(
             "not_a_segment",
-            "the manifest is not a kordon.segment/v1 note".into(),
+            "the manifest is not a kordon.segment note".into(),
         ));
     };
     if seg.size > app.config.max_segment_bytes {

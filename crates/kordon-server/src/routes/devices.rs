@@ -142,7 +142,7 @@ fn answer(a: Accepted) -> (StatusCode, Json<Accepted>) {
 /// the body. 201 new, 200 a retry.
 #[utoipa::path(put, path = "/v1/devices/{device}/segments/{seq}", tag = "devices",
     params(("device" = String, Path), ("seq" = u64, Path),
-        ("Kordon-Manifest" = String, Header, description = "the signed kordon.segment/v1 note, standard base64")),
+        ("Kordon-Manifest" = String, Header, description = "the signed kordon.segment/v1 or v2 note, standard base64")),
     request_body(content = Vec<u8>, content_type = "video/mp4"),
     responses((status = 201, body = Accepted), (status = 200, body = Accepted),
         (status = "4XX", body = kordon_api::Error), (status = "5XX", body = kordon_api::Error)))]

@@ -63,6 +63,13 @@ pub(super) async fn admin(
         .flatten();
     let devices = app.meta.device_ids().await.map_err(|e| f(e.into()))?;
     let crossing_points = app.meta.crossing_points().await.map_err(|e| f(e.into()))?;
+    // A body-worn system's users, for those who may map them (its crossing point in scope).
+    let axis_users =
+        match ops::axis::users::list(&app, &p, &kordon_api::devices::Page::default()).await {
+            Ok(u) => Some(u),
+            Err(ApiError::Forbidden(_) | ApiError::NotFound(_)) => None,
+            Err(e) => return Err(f(e)),
+        };
     let hidden = html! { input type="hidden" name="csrf" value=(csrf); };
     let body = html! {
         @if p.may(Op::ManageUsers) {
@@ -116,6 +123,17 @@ pub(super) async fn admin(
             }
             h2 { (t(lang, "return")) }
             form method="post" action="/ui/admin/return" .row { (hidden) label { (t(lang, "device")) " " input name="device" required; } button type="submit" { (t(lang, "return")) } }
+        }
+        @if let Some(list) = &axis_users {
+            h2 { (t(lang, "axis_users")) }
+            table #axis-users { thead { tr { th { "UUID" } th { (t(lang, "name")) } th { (t(lang, "axis_user_id")) } th { (t(lang, "officer")) } } }
+                tbody { @for u in &list.users { tr { td { code { (u.uuid) } } td { (u.name) } td { (u.user_id) } td { (u.officer.clone().unwrap_or_else(|| "—".into())) } } } } }
+            form method="post" action="/ui/admin/axis-map-user" .row {
+                (hidden)
+                label { "UUID " input name="uuid" required; }
+                label { (t(lang, "officer")) " " input name="officer"; }
+                button type="submit" { (t(lang, "save")) }
+            }
         }
     };
     Ok(page(lang, Some(&p), t(lang, "admin"), body).into_response())
@@ -190,6 +208,22 @@ pub(super) async fn admin_action(
                 };
                 ops::assignments::give_back(&app, &p, b).await?;
                 format!("{} returned", get("device"))
+            }
+            "axis-map-user" => {
+                let officer = Some(get("officer")).filter(|o| !o.is_empty());
+                let u = ops::axis::users::map(
+                    &app,
+                    &p,
+                    &get("uuid"),
+                    kordon_api::axis::MapUser { officer },
+                )
+                .await?;
+                format!(
+                    "{} ({}): {}",
+                    u.uuid,
+                    u.name,
+                    u.officer.as_deref().unwrap_or("—")
+                )
             }
             other => return Err(ApiError::NotFound(format!("no action {other}"))),
         })

@@ -145,6 +145,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("no_audio", "без звуку", "no sound"),
     ("cameras", "Камери", "Cameras"),
     (
+        "axis_users",
+        "Користувачі системи нагрудних камер",
+        "Body-worn system users",
+    ),
+    ("axis_user_id", "Власний ідентифікатор", "Own id"),
+    (
         "silent_on_shift",
         "Камери на зміні без зв’язку",
         "Cameras on shift not heard from",

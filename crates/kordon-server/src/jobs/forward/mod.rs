@@ -128,7 +128,7 @@ impl Item {
                     key: e.public_detail()?.to_owned(),
                 })
             }
-            b"kordon.segment/v1" | b"kordon.event/v1" => Some(match Link::parse(entry) {
+            v if kordon_core::link::is_link_version(v) => Some(match Link::parse(entry) {
                 Ok(l) => Item::Link(l),
                 Err(e) => Item::Unreadable(e.to_string()),
             }),
