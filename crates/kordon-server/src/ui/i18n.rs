@@ -160,7 +160,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Усі камери на зміні вчасно передають записи.",
         "Every camera on shift is uploading.",
     ),
-    ("officer", "Інспектор", "Officer"),
     ("shift_start", "Початок зміни", "Shift start"),
     ("last_contact", "Останній зв’язок", "Last contact"),
     ("battery", "Заряд", "Battery"),
