@@ -263,6 +263,14 @@ async fn clip(
     })?;
     keep(app, r).await?;
     let _chain = a.chain.lock().await;
+    // The link of a clip an earlier attempt stored before failing (the log briefly
+    // unavailable: the controller retries) is not signed twice.
+    if let Some(l) = app.meta.link_by_blob(&r.sha256.to_hex()).await?
+        && l.device_id == rec.serial
+        && (l.start_ms, l.end_ms) == (start, end)
+    {
+        return Ok(l.seq);
+    }
     let (seq, prev) = chain_next(app, &rec.serial).await?;
     let body = LinkBody::Segment(Segment {
         device: rec.serial.clone(),
