@@ -2,7 +2,7 @@
 //! the Swift subset) against the native path (kordon's agent uploading signed segments),
 //! measured in the same run on the same `kordon serve` (release build), loopback.
 //!
-//! Both upload 16 distinct real clips (10 s, 1280×720, 25 fps, H.264 ~8 Mbit/s with AAC
+//! Both upload 16 (`KORDON_BENCH_CLIPS`) distinct real clips (10 s, 1280×720, 25 fps, H.264 ~8 Mbit/s with AAC
 //! sound) from 4 concurrent streams (the controller's stream per camera, the agent's per
 //! camera). The native path checks the camera's signature and stores; the content
 //! destination also measures each clip's sound with ffmpeg, scans it for in-stream
@@ -21,7 +21,13 @@ use kordon_core::note::SignerKey;
 use kordon_core::time::Timestamp;
 use sha2::{Digest as _, Sha256};
 
-const CLIPS: usize = 16;
+/// Clips per path (`KORDON_BENCH_CLIPS`, default 16).
+fn clips_per_path() -> usize {
+    std::env::var("KORDON_BENCH_CLIPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
+}
 const STREAMS: usize = 4;
 
 struct Proc(Child);
@@ -32,8 +38,8 @@ impl Drop for Proc {
     }
 }
 
-fn make_clips(dir: &Path, from: usize) -> Vec<Vec<u8>> {
-    (from..from + CLIPS)
+fn make_clips(dir: &Path, from: usize, n: usize) -> Vec<Vec<u8>> {
+    (from..from + n)
         .map(|i| {
             let out = dir.join(format!("clip-{i}.mp4"));
             let ok = Command::new("ffmpeg")
@@ -264,13 +270,14 @@ fn main() {
         .join(format!("kordon-bench-axis-{}", std::process::id()));
     std::fs::create_dir_all(&root).expect("dir");
     let made = Instant::now();
-    let native_clips = make_clips(&root, 0);
-    let axis_clips = make_clips(&root, CLIPS);
+    let clips = clips_per_path();
+    let native_clips = make_clips(&root, 0, clips);
+    let axis_clips = make_clips(&root, clips, clips);
     let mb = |c: &[Vec<u8>]| c.iter().map(Vec::len).sum::<usize>() as f64 / 1e6;
     eprintln!(
         "{} + {} clips made in {:.0} s ({:.1} + {:.1} MB)",
-        CLIPS,
-        CLIPS,
+        clips,
+        clips,
         made.elapsed().as_secs_f64(),
         mb(&native_clips),
         mb(&axis_clips)
@@ -321,12 +328,12 @@ fn main() {
         println!(
             "native agent upload:      {:>7.1} MB/s  {:>5.1} clips/s  ({n:.2} s)",
             nr,
-            CLIPS as f64 / n
+            clips as f64 / n
         );
         println!(
             "content destination path: {:>7.1} MB/s  {:>5.1} clips/s  ({a:.2} s)",
             ar,
-            CLIPS as f64 / a
+            clips as f64 / a
         );
         println!("ratio content destination / native: {:.2}", ar / nr);
     });
