@@ -33,10 +33,6 @@ struct Controller {
     storage: String,
 }
 
-fn enc(v: &str) -> String {
-    url_encode(v)
-}
-
 fn url_encode(v: &str) -> String {
     v.bytes()
         .map(|b| {
@@ -100,7 +96,7 @@ impl Controller {
                 &k[..1].to_uppercase(),
                 k[1..].to_lowercase()
             );
-            b = b.header(key, enc(v));
+            b = b.header(key, url_encode(v));
         }
         b
     }

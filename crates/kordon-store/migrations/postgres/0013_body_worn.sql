@@ -66,3 +66,5 @@ CREATE TABLE device_health (
     audio         TEXT NOT NULL,              -- the latest segment's audio word ('' if v1)
     reported_at   BIGINT NOT NULL
 );
+-- The cameras on shift now (open assignments): read without scanning years of shifts.
+CREATE INDEX assignments_open ON assignments (device_id) WHERE end_ms IS NULL;

@@ -76,13 +76,13 @@ async fn keep(app: &App, r: &Received) -> Result<(), ApiError> {
         return Ok(());
     }
     let f = tokio::fs::File::open(&r.file).await.map_err(io)?;
-    let stream = tokio_util_stream(f);
+    let stream = file_stream(f);
     app.blobs.put_stream(r.size, r.sha256, stream).await?;
     Ok(())
 }
 
 /// A file as a stream of chunks.
-fn tokio_util_stream(
+fn file_stream(
     f: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin {
     Box::pin(futures_util::stream::unfold(f, |mut f| async move {
