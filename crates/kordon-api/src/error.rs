@@ -38,6 +38,8 @@ pub enum ErrorCode {
     Conflict,
     /// 409: a crossing point sent a history that does not extend what the centre holds.
     EdgeRewritten,
+    /// 410: it was there and is no more (`share_expired`, `share_revoked`).
+    Gone,
     /// 413: the body is larger than allowed.
     TooLarge,
     /// 400: the body's size differs from the manifest's.
@@ -70,6 +72,7 @@ impl ErrorCode {
             ErrorCode::Equivocation => "equivocation",
             ErrorCode::Conflict => "conflict",
             ErrorCode::EdgeRewritten => "edge_rewritten",
+            ErrorCode::Gone => "gone",
             ErrorCode::TooLarge => "too_large",
             ErrorCode::SizeMismatch => "size_mismatch",
             ErrorCode::HashMismatch => "hash_mismatch",
@@ -92,6 +95,7 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::BadSignature | ErrorCode::DeviceRevoked => 403,
             ErrorCode::UnknownDevice | ErrorCode::NotFound => 404,
             ErrorCode::Equivocation | ErrorCode::Conflict | ErrorCode::EdgeRewritten => 409,
+            ErrorCode::Gone => 410,
             ErrorCode::TooLarge => 413,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Internal => 500,

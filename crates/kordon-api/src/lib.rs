@@ -26,6 +26,7 @@ pub mod inspections;
 pub mod jobs;
 pub mod log;
 pub mod reference;
+pub mod release;
 pub mod reports;
 pub mod users;
 

@@ -14,17 +14,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use common::{Killed, port, wait_for};
-
-type Files = BTreeMap<String, Vec<u8>>;
+use common::{Files, Killed, port, read_zip, wait_for, write_zip};
 
 /// `kordon tsa serve` in `dir` on `port`; answers the process, its URL and chain.
 fn tsa(dir: &Path, name: &str, expired: bool, p: u16) -> (Killed, String, PathBuf) {
@@ -39,36 +35,6 @@ fn tsa(dir: &Path, name: &str, expired: bool, p: u16) -> (Killed, String, PathBu
     let k = Killed(cmd.spawn().expect("tsa"));
     wait_for(p);
     (k, format!("http://127.0.0.1:{p}"), dir.join("chain.pem"))
-}
-
-fn read_zip(p: &Path) -> Files {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(p).expect("open")).expect("zip");
-    let names: Vec<String> = z
-        .file_names()
-        .map(|n| n.expect("name").into_owned())
-        .collect();
-    names
-        .into_iter()
-        .map(|n| {
-            let mut b = Vec::new();
-            z.by_name(&n)
-                .expect("member")
-                .read_to_end(&mut b)
-                .expect("read");
-            (n, b)
-        })
-        .collect()
-}
-
-fn write_zip(p: &Path, files: &Files) {
-    let mut w = zip::ZipWriter::new(std::fs::File::create(p).expect("create"));
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (n, b) in files {
-        w.start_file(n.as_str(), opts).expect("start");
-        w.write_all(b).expect("write");
-    }
-    w.finish().expect("finish");
 }
 
 fn chain(p: &Path) -> kordon_core::timestamp::TsaChain {

@@ -21,6 +21,20 @@ pub fn derived_path(device: &str, first: u64, last: u64) -> String {
     format!("derived/{device}/{first:010}-{last:010}.mp4")
 }
 
+/// Where a redacted copy ([`crate::redact::REDACT`]) of a range is in a package: named
+/// by the first 16 hex digits of its redaction's digest, so copies of one range differ.
+pub fn redacted_path(device: &str, first: u64, last: u64, recipe: &Hash) -> String {
+    format!(
+        "derived/{device}/{first:010}-{last:010}.redacted-{}.mp4",
+        &recipe.to_hex()[..16]
+    )
+}
+
+/// Where a redaction's text form is in a package.
+pub fn recipe_path(recipe: &Hash) -> String {
+    format!("redactions/{}.txt", recipe.to_hex())
+}
+
 /// Where the [`C2PA_SIGN`] file of a range is in an evidence package.
 pub fn credentialed_path(device: &str, first: u64, last: u64) -> String {
     format!("derived/{device}/{first:010}-{last:010}.c2pa.mp4")
@@ -91,6 +105,9 @@ pub struct Derivation {
     pub sources: u64,
     /// [`sources_digest`] of them.
     pub sources_sha256: Hash,
+    /// For a [`crate::redact::REDACT`]: the digest of the redaction applied
+    /// ([`crate::redact::Redaction::digest`]); `None` for the other operations.
+    pub recipe: Option<Hash>,
     /// SHA-256 of the derived file.
     pub result: Hash,
     /// Its size in bytes.
@@ -103,13 +120,16 @@ impl Derivation {
     /// The detail line of the custody event.
     pub fn to_detail(&self) -> String {
         format!(
-            "{} device {} seq {}-{} sources {} {} result {} size {} tool {}",
+            "{} device {} seq {}-{} sources {} {}{} result {} size {} tool {}",
             self.operation,
             self.device,
             self.first,
             self.last,
             self.sources,
             self.sources_sha256.to_hex(),
+            self.recipe
+                .map(|r| format!(" ops {}", r.to_hex()))
+                .unwrap_or_default(),
             self.result.to_hex(),
             self.size,
             self.tool
@@ -119,7 +139,16 @@ impl Derivation {
     /// Reads a detail line back; `None` unless it is exactly what [`Self::to_detail`]
     /// writes.
     pub fn parse(detail: &str) -> Option<Self> {
-        let w: Vec<&str> = detail.split(' ').collect();
+        let mut w: Vec<&str> = detail.split(' ').collect();
+        // A redaction names its operations after the sources.
+        let recipe = match w.get(8..10) {
+            Some(["ops", hex]) => {
+                let h = Hash::from_hex(hex).ok()?;
+                w.drain(8..10);
+                Some(h)
+            }
+            _ => None,
+        };
         let [
             op,
             "device",
@@ -147,6 +176,7 @@ impl Derivation {
             last: last.parse().ok()?,
             sources: n.parse().ok()?,
             sources_sha256: Hash::from_hex(digest).ok()?,
+            recipe,
             result: Hash::from_hex(result).ok()?,
             size: size.parse().ok()?,
             tool: (*tool).to_owned(),
@@ -154,16 +184,17 @@ impl Derivation {
         (is_valid_device_id(&d.device)
             && d.first <= d.last
             && !d.tool.is_empty()
+            && (d.operation == crate::redact::REDACT) == d.recipe.is_some()
             && d.to_detail() == detail)
             .then_some(d)
     }
 
     /// Where its file is in a package.
     pub fn path(&self) -> String {
-        if self.operation == C2PA_SIGN {
-            credentialed_path(&self.device, self.first, self.last)
-        } else {
-            derived_path(&self.device, self.first, self.last)
+        match (self.operation.as_str(), &self.recipe) {
+            (C2PA_SIGN, _) => credentialed_path(&self.device, self.first, self.last),
+            (_, Some(r)) => redacted_path(&self.device, self.first, self.last, r),
+            _ => derived_path(&self.device, self.first, self.last),
         }
     }
 }
@@ -181,6 +212,7 @@ mod tests {
             last: 9,
             sources: 6,
             sources_sha256: sources_digest(&[sha256(b"a"), sha256(b"b")]),
+            recipe: None,
             result: sha256(b"mp4"),
             size: 1234,
             tool: "ffmpeg-5.1.9-0+deb12u1".into(),
@@ -202,6 +234,24 @@ mod tests {
         ] {
             assert_eq!(Derivation::parse(&bad), None, "{bad}");
         }
+        // A redaction names its operations, and only a redaction does.
+        let r = Derivation {
+            operation: crate::redact::REDACT.into(),
+            recipe: Some(sha256(b"ops")),
+            ..d.clone()
+        };
+        let text = r.to_detail();
+        assert!(text.contains(" ops "), "{text}");
+        assert_eq!(Derivation::parse(&text), Some(r.clone()));
+        assert!(r.path().contains(".redacted-"), "{}", r.path());
+        assert_eq!(
+            Derivation::parse(&text.replace("redact ", "mp4-concat-copy ")),
+            None
+        );
+        assert_eq!(
+            Derivation::parse(&d.to_detail().replace("mp4-concat-copy", "redact")),
+            None
+        );
         // The sources' order is part of what is named.
         assert_ne!(
             sources_digest(&[sha256(b"a"), sha256(b"b")]),

@@ -16,6 +16,7 @@
 //! | [`custody`] | kordon's `kordon.custody/v1` custody events (`docs/spec/custody.md`) |
 //! | [`link`] | kordon's `kordon.segment/v1` and `kordon.event/v1` chain links (`docs/spec/`) |
 //! | [`derive`] | kordon's derived playable files and their `derive` custody events (`docs/spec/derived.md`) |
+//! | [`redact`] | kordon's redactions: boxes, blur, muted sound, watermark (`docs/spec/redaction.md`) |
 //! | [`timestamp`] | RFC 3161 time-stamp tokens over checkpoints (`docs/spec/timestamps.md`) |
 //! | [`chain`] | verification of one device's chain of links |
 //!
@@ -36,6 +37,7 @@ pub mod merkle;
 pub mod note;
 pub mod package;
 pub mod policy;
+pub mod redact;
 pub mod signed_video;
 pub mod tiles;
 pub mod time;

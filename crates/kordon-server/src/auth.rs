@@ -130,11 +130,21 @@ pub enum Op {
     ManageUsers,
     /// Run retention or scrubbing now.
     RunJobs,
+    /// Make a redacted copy of footage.
+    Redact,
+    /// Share a redacted copy with a named recipient, list and revoke shares.
+    Share,
+    /// Ask for footage to be preserved (an officer: his own).
+    RequestPreservation,
+    /// Approve or refuse a preservation request.
+    DecidePreservation,
+    /// See who viewed footage (an officer: his own).
+    SeeViewers,
 }
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 17] = [
+    pub const ALL: [Op; 22] = [
         Op::ViewDashboard,
         Op::ViewReports,
         Op::Search,
@@ -152,6 +162,11 @@ impl Op {
         Op::AssignDevices,
         Op::ManageUsers,
         Op::RunJobs,
+        Op::Redact,
+        Op::Share,
+        Op::RequestPreservation,
+        Op::DecidePreservation,
+        Op::SeeViewers,
     ];
 }
 
@@ -172,6 +187,10 @@ pub fn allowed(role: Role, op: Op) -> bool {
             matches!(role, Administrator)
         }
         Op::AssignDevices => matches!(role, Supervisor | Administrator),
+        Op::Redact | Op::Share => matches!(role, Supervisor | Analyst),
+        Op::RequestPreservation => matches!(role, Officer | Supervisor),
+        Op::DecidePreservation => matches!(role, Supervisor),
+        Op::SeeViewers => matches!(role, Officer | Supervisor | Analyst | Auditor),
     }
 }
 
@@ -420,7 +439,7 @@ mod tests {
     #[test]
     fn every_role_and_operation_pair() {
         use Op::*;
-        let table: [(Op, [bool; 6]); 17] = [
+        let table: [(Op, [bool; 6]); 22] = [
             //                  officer supervisor analyst auditor admin integration
             (ViewDashboard, [false, true, true, true, true, false]),
             (ViewReports, [true, true, true, true, false, false]),
@@ -439,6 +458,17 @@ mod tests {
             (AssignDevices, [false, true, false, false, true, false]),
             (ManageUsers, [false, false, false, false, true, false]),
             (RunJobs, [false, false, false, false, true, false]),
+            (Redact, [false, true, true, false, false, false]),
+            (Share, [false, true, true, false, false, false]),
+            (
+                RequestPreservation,
+                [true, true, false, false, false, false],
+            ),
+            (
+                DecidePreservation,
+                [false, true, false, false, false, false],
+            ),
+            (SeeViewers, [true, true, true, true, false, false]),
         ];
         assert_eq!(table.len(), Op::ALL.len());
         for (op, row) in table {

@@ -44,6 +44,9 @@ pub enum ApiError {
         /// Hash of the link that holds it.
         existing: String,
     },
+    /// It was there and is no more (a share expired or revoked): the stable code names why.
+    #[error("{1}")]
+    Gone(&'static str, String),
     /// A state conflict (assignment open, device enrolled).
     #[error("{0}")]
     Conflict(String),
@@ -93,6 +96,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Equivocation { .. } => (StatusCode::CONFLICT, "equivocation"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Gone(code, _) => (StatusCode::GONE, code),
             ApiError::EdgeRewritten(_) => (StatusCode::CONFLICT, "edge_rewritten"),
             ApiError::TooLarge(..) | ApiError::BodyTooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large")

@@ -30,6 +30,7 @@ mod links;
 mod partitions;
 mod problems;
 mod reference;
+mod release;
 mod sql;
 pub mod testing;
 mod timestamps;
@@ -42,6 +43,7 @@ pub use gap_reasons::GapReason;
 pub use health::{Health, SilentCamera};
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
+pub use release::{Preservation, RedactionRow, ShareRow};
 
 pub use cases::{Case, CaseItem, CustodyRow};
 pub use chain::ChainState;

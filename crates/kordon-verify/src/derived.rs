@@ -16,8 +16,10 @@ pub(crate) const DERIVED: &str = "derived/";
 /// credentialed file the joined file it was made from.
 pub(crate) fn check(
     r: &mut Report,
+    z: &mut crate::archive::Zip,
     files: &BTreeMap<String, (Hash, u64)>,
     derivations: &[Derivation],
+    stated: &BTreeMap<String, Hash>,
 ) {
     for (p, (h, size)) in files.iter().filter(|(p, _)| p.starts_with(DERIVED)) {
         let named: Vec<&Derivation> = derivations.iter().filter(|d| d.path() == *p).collect();
@@ -31,6 +33,17 @@ pub(crate) fn check(
                     .get(&derive::derived_path(&d.device, d.first, d.last))
                     .map(|(h, _)| vec![*h])
                     .unwrap_or_default()
+            } else if let Some(recipe) = &d.recipe {
+                // A redacted copy: from the segments the package's verified links state
+                // (the originals themselves are withheld), by the redaction it holds.
+                if let Err(e) = redaction(z, files, recipe) {
+                    r.check(p.clone(), Err(e));
+                    continue;
+                }
+                (d.first..=d.last)
+                    .filter_map(|seq| stated.get(&package::segment_path(&d.device, seq)))
+                    .copied()
+                    .collect()
             } else {
                 (d.first..=d.last)
                     .filter_map(|seq| files.get(&package::segment_path(&d.device, seq)))
@@ -40,10 +53,22 @@ pub(crate) fn check(
             if sources.len() as u64 == d.sources
                 && derive::sources_digest(&sources) == d.sources_sha256
             {
-                Ok(format!(
-                    "derived by {} with {} from {} source(s) in this package (camera {}, {}..={}), as logged",
-                    d.operation, d.tool, d.sources, d.device, d.first, d.last
-                ))
+                Ok(if d.recipe.is_some() {
+                    format!(
+                        "derived by redaction ({}) with {} from the {} logged segment(s) of camera {} ({}..={}) whose signed links are in this package, as logged",
+                        derive::recipe_path(d.recipe.as_ref().unwrap_or(&d.result)),
+                        d.tool,
+                        d.sources,
+                        d.device,
+                        d.first,
+                        d.last
+                    )
+                } else {
+                    format!(
+                        "derived by {} with {} from {} source(s) in this package (camera {}, {}..={}), as logged",
+                        d.operation, d.tool, d.sources, d.device, d.first, d.last
+                    )
+                })
             } else {
                 Err(format!(
                     "the derivation in the log used {} source(s) of camera {} ({}..={}) that are not the {} in this package",
@@ -64,6 +89,52 @@ pub(crate) fn check(
         };
         r.check(p.clone(), res);
     }
+}
+
+/// Why a segment's original may be absent from a redacted package: a redacted copy in it
+/// was derived from it (the note to show), or `None`.
+pub(crate) fn withheld(
+    derivations: &[Derivation],
+    device: &str,
+    seq: u64,
+    files: &BTreeMap<String, (Hash, u64)>,
+) -> Option<String> {
+    derivations
+        .iter()
+        .find(|d| {
+            d.operation == kordon_core::redact::REDACT
+                && d.device == device
+                && (d.first..=d.last).contains(&seq)
+                && files.contains_key(&d.path())
+        })
+        .map(|d| {
+            format!(
+                "withheld: the original is not released; {} in this package was derived by redaction from it",
+                d.path()
+            )
+        })
+}
+
+/// The redaction a copy names is in the package, listed, and is a canonical
+/// `kordon.redaction/v1` text with that digest.
+fn redaction(
+    z: &mut crate::archive::Zip,
+    files: &BTreeMap<String, (Hash, u64)>,
+    recipe: &Hash,
+) -> Result<(), String> {
+    let path = derive::recipe_path(recipe);
+    if !files.contains_key(&path) {
+        return Err(format!(
+            "the redaction it was made by, {path}, is not in the package"
+        ));
+    }
+    let text = String::from_utf8(z.read(&path)?).map_err(|_| format!("{path} is not UTF-8"))?;
+    let red = kordon_core::redact::Redaction::parse(&text)
+        .map_err(|e| format!("{path} is not a redaction: {e}"))?;
+    if red.digest() != *recipe {
+        return Err(format!("{path} is not the redaction the derivation names"));
+    }
+    Ok(())
 }
 
 /// `ffmpeg-<version>` of this machine's ffmpeg, as the server logs it.

@@ -61,6 +61,7 @@ pub fn verify_package(path: &Path, o: &VerifyOptions) -> Result<Report, OpenErro
         },
         names,
         footage: Vec::new(),
+        stated: BTreeMap::new(),
     };
     // 0. The archive is one reading: no member twice, no bytes outside its directory that
     // a player reading local headers would see.
@@ -79,10 +80,10 @@ pub fn verify_package(path: &Path, o: &VerifyOptions) -> Result<Report, OpenErro
     let keys = v.device_keys(&mut z, &facts.enrolled);
     // 6. Every link is its camera's, proven, and the chains hold together;
     // 7. every segment file is what its link states (or a tombstone says it was purged).
-    v.links_and_segments(&mut z, &policy, &keys, &files, &facts.tombstones, &listed);
+    v.links_and_segments(&mut z, &policy, &keys, &files, &facts, &listed);
     // 8. Every derived file is the one a derivation in the log states, made from the
-    // package's segments.
-    crate::derived::check(&mut v.r, &files, &facts.derivations);
+    // package's segments (a redacted copy: from the segments its links state).
+    crate::derived::check(&mut v.r, &mut z, &files, &facts.derivations, &v.stated);
     if o.rederive {
         crate::derived::rederive(&mut v.r, &mut z, &files, &facts.derivations);
     }
@@ -98,6 +99,8 @@ struct Verification {
     names: BTreeSet<String>,
     /// The footage links verified: where each is in the log and the time it states.
     footage: Vec<crate::timestamps::Logged>,
+    /// The SHA-256 each verified segment link states, by its segment's path.
+    stated: BTreeMap<String, Hash>,
 }
 
 /// What the custody events prove: enrolled keys per device, tombstones by subject,
@@ -456,7 +459,7 @@ impl Verification {
         policy: &Policy,
         keys: &BTreeMap<String, VerifierKey>,
         files: &BTreeMap<String, (Hash, u64)>,
-        tombstones: &BTreeMap<String, String>,
+        facts: &Facts,
         listed: &BTreeMap<String, (Hash, u64)>,
     ) {
         let mut by_device: BTreeMap<String, Vec<(String, Vec<u8>)>> = BTreeMap::new();
@@ -495,7 +498,8 @@ impl Verification {
                 if let LinkBody::Segment(s) = link.body() {
                     let file = package::segment_path(device, s.seq);
                     segment_files.remove(&file);
-                    self.segment(&file, s, files, tombstones, device);
+                    self.stated.insert(file.clone(), s.sha256);
+                    self.segment(&file, s, files, facts, device);
                 }
             }
         }
@@ -554,13 +558,14 @@ impl Verification {
     }
 
     /// Step 7: a segment file has the hash and size its link states, or a tombstone in
-    /// the log says retention purged it.
+    /// the log says retention purged it, or — in a redacted package — a redacted copy in
+    /// it was derived from it and the original was withheld.
     fn segment(
         &mut self,
         file: &str,
         s: &kordon_core::link::Segment,
         files: &BTreeMap<String, (Hash, u64)>,
-        tombstones: &BTreeMap<String, String>,
+        facts: &Facts,
         device: &str,
     ) {
         let seq = s.seq;
@@ -574,19 +579,21 @@ impl Verification {
                 s.sha256.to_hex(),
                 s.size
             )),
-            None => match tombstones.get(&package::tombstone_subject(device, seq)) {
-                Some(d) if d.contains(&s.sha256.to_hex()) => {
-                    self.r.push(
-                        Outcome::Note,
-                        file,
-                        format!("purged by retention, not missing: tombstone in the log ({d})"),
-                    );
-                    return;
+            None => {
+                let purged = (facts
+                    .tombstones
+                    .get(&package::tombstone_subject(device, seq)))
+                .filter(|d| d.contains(&s.sha256.to_hex()))
+                .map(|d| format!("purged by retention, not missing: tombstone in the log ({d})"));
+                match purged
+                    .or_else(|| crate::derived::withheld(&facts.derivations, device, seq, files))
+                {
+                    Some(note) => return self.r.push(Outcome::Note, file, note),
+                    None => Err(format!(
+                        "missing: link {seq} states a segment that is not in the package and no tombstone says it was purged"
+                    )),
                 }
-                _ => Err(format!(
-                    "missing: link {seq} states a segment that is not in the package and no tombstone says it was purged"
-                )),
-            },
+            }
         };
         self.r.check(file, res);
     }

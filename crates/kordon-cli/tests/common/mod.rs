@@ -152,3 +152,40 @@ pub async fn upload(
     let st = r.status().as_u16();
     (st, r.json().await.unwrap_or(serde_json::Value::Null))
 }
+
+/// A zip's members by name.
+pub type Files = std::collections::BTreeMap<String, Vec<u8>>;
+
+/// Every member of a zip.
+pub fn read_zip(p: &std::path::Path) -> Files {
+    use std::io::Read as _;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(p).expect("open")).expect("zip");
+    let names: Vec<String> = z
+        .file_names()
+        .map(|n| n.expect("name").into_owned())
+        .collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let mut b = Vec::new();
+            z.by_name(&n)
+                .expect("member")
+                .read_to_end(&mut b)
+                .expect("read");
+            (n, b)
+        })
+        .collect()
+}
+
+/// A zip of these members (stored).
+pub fn write_zip(p: &std::path::Path, files: &Files) {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(p).expect("create"));
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (n, b) in files {
+        w.start_file(n.as_str(), opts).expect("start");
+        w.write_all(b).expect("write");
+    }
+    w.finish().expect("finish");
+}

@@ -16,6 +16,7 @@ use kordon_core::time::Timestamp;
 use kordon_store::meta::{Case, CaseItem};
 use kordon_store::now_ms;
 
+use super::one_line;
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
 use crate::localtime::rfc3339;
@@ -35,16 +36,6 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 
 fn bad(m: impl Into<String>) -> ApiError {
     ApiError::BadRequest("bad_request", m.into())
-}
-
-fn one_line(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
-    let v = v.trim();
-    if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
-        return Err(bad(format!(
-            "{field} must be 1-{max} characters on one line"
-        )));
-    }
-    Ok(v.to_owned())
 }
 
 /// The crossing point a case opened by `who` belongs to: the one asked for, in their
@@ -131,6 +122,10 @@ pub(crate) async fn subject_in_scope(
             )))
         }),
         (Some("case"), Some(c)) => reachable(app, who, c).await.is_ok(),
+        (Some("share"), Some(id)) => (app.meta.share(id).await?.map(|s| s.crossing_point))
+            .is_some_and(|cp| who.sees_crossing_point(&cp)),
+        (Some("redaction"), Some(id)) => (app.meta.redaction(id).await?.map(|r| r.crossing_point))
+            .is_some_and(|cp| who.sees_crossing_point(&cp)),
         (Some("inspection"), Some(i)) => app
             .meta
             .inspection(i)
@@ -369,7 +364,11 @@ pub(crate) async fn add_item(
 
 /// Puts the stored segments of the items' footage on the bucket's legal hold, or takes
 /// them off where nothing holds them any more (another open case, a violation).
-async fn set_bucket_holds(app: &App, items: &[CaseItem], on: bool) -> Result<(), ApiError> {
+pub(crate) async fn set_bucket_holds(
+    app: &App,
+    items: &[CaseItem],
+    on: bool,
+) -> Result<(), ApiError> {
     for i in items {
         if let (Some(d), Some(f), Some(t)) = (&i.device_id, i.from_ms, i.to_ms) {
             for l in app.meta.links_covering(d, f, t).await? {

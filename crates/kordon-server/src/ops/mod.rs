@@ -18,9 +18,12 @@ pub(crate) mod ingest;
 pub(crate) mod inspections;
 pub(crate) mod jobs;
 pub(crate) mod log;
+pub(crate) mod preservation;
+pub(crate) mod redactions;
 pub(crate) mod reference;
 pub(crate) mod reports;
 pub(crate) mod search;
+pub(crate) mod shares;
 pub(crate) mod users;
 
 use crate::error::ApiError;
@@ -29,4 +32,16 @@ use crate::error::ApiError;
 pub(crate) fn new_id(bytes: usize) -> Result<String, ApiError> {
     let r = kordon_store::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(hex::encode(&r[..bytes.min(r.len())]))
+}
+
+/// A field of one line, 1 to `max` bytes, trimmed.
+pub(crate) fn one_line(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
+    let v = v.trim();
+    if v.is_empty() || v.len() > max || v.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            format!("{field} must be 1-{max} characters on one line"),
+        ));
+    }
+    Ok(v.to_owned())
 }

@@ -99,6 +99,7 @@ pub(super) async fn credential(
         operation: C2PA_SIGN.to_owned(),
         sources: 1,
         sources_sha256: derive::sources_digest(&[plain.sha256]),
+        recipe: None,
         result: sha256,
         size: std::fs::metadata(&out).map_err(internal)?.len(),
         tool: format!("c2pa-rs-{}", c2pa::VERSION),

@@ -16,7 +16,7 @@ use crate::error::ApiError;
 use crate::state::App;
 
 /// `ffmpeg-<version>`, or why ffmpeg cannot be run.
-async fn tool() -> Result<&'static str, String> {
+pub(super) async fn tool() -> Result<&'static str, String> {
     static TOOL: OnceCell<Result<String, String>> = OnceCell::const_new();
     TOOL.get_or_init(|| async {
         let out = tokio::process::Command::new("ffmpeg")
@@ -66,7 +66,7 @@ fn ranges<'a>(
 }
 
 /// Joins `sources` (local files, in order) into `out` with ffmpeg.
-async fn join(dir: &Path, sources: &[&Path], out: &Path) -> Result<(), String> {
+pub(crate) async fn join(dir: &Path, sources: &[&Path], out: &Path) -> Result<(), String> {
     let list = out.with_extension("txt");
     let mut text = String::new();
     for s in sources {
@@ -179,6 +179,7 @@ pub(super) async fn derive_all(
             last,
             sources: hashes.len() as u64,
             sources_sha256: derive::sources_digest(&hashes),
+            recipe: None,
             result: sha256,
             size,
             tool: tool.to_owned(),

@@ -8,8 +8,9 @@
 
 #[cfg(feature = "c2pa")]
 pub(crate) mod c2pa;
-mod derive;
+pub(crate) mod derive;
 pub(crate) mod proofs;
+pub(crate) mod redacted;
 mod report;
 mod timestamps;
 

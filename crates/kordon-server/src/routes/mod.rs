@@ -13,6 +13,7 @@ mod footage;
 mod inspections;
 mod log;
 mod reference;
+mod release;
 mod reports;
 
 use std::future::Future;
@@ -48,6 +49,7 @@ use crate::state::App;
         (name = "inspections", description = "customs inspections, coverage, gap reasons, search, bookmarks"),
         (name = "reports", description = "coverage, gaps and clearance reports"),
         (name = "cases", description = "cases, evidence packages, releases"),
+        (name = "release", description = "redacted copies, shares with named recipients, preservation requests"),
         (name = "admin", description = "people, tokens, jobs, forwarding"),
         (name = "log", description = "proofs from the transparency log")
     )
@@ -103,6 +105,16 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(cases::download))
         .routes(routes!(cases::receipts))
         .routes(routes!(cases::segment_evidence))
+        .routes(routes!(release::redact))
+        .routes(routes!(release::redaction))
+        .routes(routes!(release::redaction_video))
+        .routes(routes!(release::share, release::list_shares))
+        .routes(routes!(release::revoke_share))
+        .routes(routes!(
+            release::request_preservation,
+            release::preservations
+        ))
+        .routes(routes!(release::decide_preservation))
         .routes(routes!(admin::users, admin::put_user))
         .routes(routes!(admin::token))
         .routes(routes!(admin::revoke_token))

@@ -55,6 +55,7 @@ pub(crate) fn page(lang: Lang, who: Option<&Principal>, title: &str, body: Marku
                             @if p.may(Op::Search) { a href="/ui/search" { (t(lang, "search")) } }
                             @if p.may(Op::ViewFootage) { a href="/ui/timeline" { (t(lang, "timeline")) } }
                             @if p.may(Op::AssignDevices) { a href="/ui/cameras" { (t(lang, "cameras")) } }
+                            @if p.may(Op::RequestPreservation) || p.may(Op::DecidePreservation) { a href="/ui/preservation" { (t(lang, "preservation")) } }
                             @if p.may(Op::ManageUsers) || p.may(Op::AssignDevices) { a href="/ui/admin" { (t(lang, "admin")) } }
                         }
                         span.spacer {}

@@ -40,6 +40,24 @@ pub(super) async fn inspection(
         .await
         .map_err(&f)?;
     let reasons = app.meta.gap_reasons(&id).await.map_err(|e| f(e.into()))?;
+    let (cameras, redacted) = if p.may(Op::Redact) {
+        let mut cams = Vec::new();
+        for o in &li.row.officers {
+            for a in app
+                .meta
+                .worn_by(o, li.row.start_ms, li.row.end_ms)
+                .await
+                .map_err(|e| f(e.into()))?
+            {
+                cams.push((o.clone(), a.device_id));
+            }
+        }
+        let done = app.meta.redactions_of(&id).await.map_err(|e| f(e.into()))?;
+        (cams, done)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let ts = |ms: i64| kordon_core::time::Timestamp(ms).to_string();
     let r = &li.row;
     let x = |t: i64| 1000.0 * (t - r.start_ms) as f64 / (r.end_ms - r.start_ms).max(1) as f64;
     let csrf = p.csrf.clone().unwrap_or_default();
@@ -61,6 +79,17 @@ pub(super) async fn inspection(
         }
         @for o in &r.officers {
             p { a href=(format!("/ui/timeline?officer={o}&date={}", kordon_analytics::aggregate::local_day(r.start_ms, &tz))) { (t(lang, "timeline")) ": " (o) } }
+        }
+        @if !cameras.is_empty() {
+            h2 { (t(lang, "redactions")) }
+            ul #redactions {
+                @for (o, d) in &cameras {
+                    li { a href=(format!("/ui/redact?inspection={id}&device={d}&from={}&to={}", ts(r.start_ms).replace(':', "%3A"), ts(r.end_ms).replace(':', "%3A"))) { (t(lang, "redact")) ": " (d) " (" (o) ")" } }
+                }
+                @for x in &redacted {
+                    li { a href=(format!("/ui/redactions/{}", x.id)) { (t(lang, "redaction")) " " (x.device_id) ", " (show(x.created_at, &tz)) ", " (x.created_by) } }
+                }
+            }
         }
         h2 { (t(lang, "gaps")) }
         table #gaps {

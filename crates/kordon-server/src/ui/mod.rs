@@ -16,8 +16,11 @@ mod dashboard;
 mod frame;
 mod i18n;
 mod inspection;
+mod preserve;
+mod release;
 mod search;
 mod session;
+mod shared;
 mod timeline;
 
 use std::sync::Arc;
@@ -44,7 +47,23 @@ pub(crate) fn routes(readers: &crate::state::Readers) -> Router<Arc<App>> {
             "/ui/app.css",
             get(|| async { asset(include_str!("app.css"), "text/css") }),
         )
+        .route(
+            "/ui/redact.js",
+            get(|| async { asset(include_str!("redact.js"), "text/javascript") }),
+        )
         .merge(pages(readers))
+        .route("/ui/redact", get(release::editor).post(release::create))
+        .route("/ui/redact/source.mp4", get(release::source))
+        .route("/ui/redactions/{id}", get(release::redaction))
+        .route("/ui/redactions/{id}/share", post(release::share))
+        .route("/ui/shares/{id}/revoke", post(release::revoke))
+        .route(
+            "/ui/preservation",
+            get(preserve::preservation_page).post(preserve::request),
+        )
+        .route("/ui/preservation/{id}", post(preserve::decide))
+        .route("/shared/{id}", get(shared::shared).post(shared::enter_code))
+        .route("/shared/{id}/package.zip", get(shared::download))
         .route(
             "/ui/inspections/{id}/reasons",
             post(inspection::file_reason),

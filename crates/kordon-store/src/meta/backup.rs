@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 35] = [
+const TABLES: [&str; 38] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -43,6 +43,9 @@ const TABLES: [&str; 35] = [
     "axis_objects",
     "gnss_points",
     "device_health",
+    "redactions",
+    "shares",
+    "preservation_requests",
     // Last: copying the tables above fills the target's change feed through its triggers;
     // those rows are dropped and the source's feed copied as it is.
     "outbox",

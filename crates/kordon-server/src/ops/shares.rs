@@ -1,0 +1,326 @@
+//! Sharing a redacted copy with a named recipient: the copy rendered again with a
+//! watermark naming the recipient and the share, packed as a redacted package the
+//! recipient can verify; a link and a one-time code the operator hands over; every
+//! opening and download a custody event; revocable; dead after its expiry.
+
+use std::path::PathBuf;
+
+use kordon_api::release::{ShareCreated, ShareIn, ShareList, ShareOut};
+use kordon_core::redact::Redaction;
+use kordon_core::time::Timestamp;
+use kordon_store::meta::ShareRow;
+use kordon_store::now_ms;
+
+use super::new_id;
+use super::one_line;
+use super::redactions;
+use crate::auth::{Op, Principal, new_secret, secret_hash};
+use crate::error::ApiError;
+use crate::localtime::rfc3339;
+use crate::package::redacted;
+use crate::state::App;
+
+/// Longest a share may live.
+pub(crate) const MAX_LIFE_MS: i64 = 90 * 24 * 3_600_000;
+/// Wrong codes after which a share is locked.
+pub(crate) const MAX_FAILURES: i64 = 5;
+/// A page of the list.
+const PAGE: u32 = 50;
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// The folder shared packages are kept in.
+pub(crate) fn folder(app: &App) -> Result<PathBuf, ApiError> {
+    let dir = app.config.data.join("shares");
+    std::fs::create_dir_all(&dir).map_err(internal)?;
+    Ok(dir)
+}
+
+/// The watermark of a share's copy.
+pub(crate) fn watermark(recipient: &str, id: &str) -> String {
+    format!("{recipient} · share {id} · kordon")
+}
+
+/// The code as the recipient may type it: `abcd-ef01-2345`, any case, dashes optional.
+fn normal(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Shares a redacted copy.
+///
+/// # Errors
+/// `bad_request` (recipient, purpose, expiry), forbidden outside the scope, not found.
+pub(crate) async fn create(
+    app: &App,
+    who: &Principal,
+    b: ShareIn,
+) -> Result<ShareCreated, ApiError> {
+    who.require(Op::Share)?;
+    let r = redactions::get(app, who, &b.redaction).await?;
+    let recipient = one_line("recipient", &b.recipient, 120)?;
+    let purpose = one_line("purpose", &b.purpose, 300)?;
+    let expires =
+        rfc3339("expires_at", &b.expires_at).map_err(|m| ApiError::BadRequest("bad_request", m))?;
+    let now = now_ms();
+    if expires <= now || expires - now > MAX_LIFE_MS {
+        return Err(ApiError::BadRequest(
+            "bad_request",
+            "expires_at must be in the future, at most 90 days away".into(),
+        ));
+    }
+    let id = new_id(8)?;
+    let code = new_id(6)?;
+    let mut ops = Redaction::parse(&r.ops).map_err(internal)?;
+    ops.watermark = Some(watermark(&recipient, &id));
+    ops.check(u32::MAX, u32::MAX, u64::MAX)
+        .map_err(|e| ApiError::BadRequest("bad_request", format!("recipient: {e}")))?;
+    let dir = folder(app)?;
+    let s = redacted::sources(app, &r.device_id, r.from_ms, r.to_ms, &dir).await?;
+    let made = async {
+        if (
+            s.segments[0].seq as i64,
+            s.segments[s.segments.len() - 1].seq as i64,
+        ) != (r.first_seq, r.last_seq)
+        {
+            return Err(ApiError::Conflict(format!(
+                "the segments of redaction {} are no longer {}..={}",
+                r.id, r.first_seq, r.last_seq
+            )));
+        }
+        let video = dir.join(format!(".{id}.mp4"));
+        let subject = format!("share {id}");
+        let copy = redacted::derive_copy(app, &who.name, &subject, &s, &ops, &video).await?;
+        let packed = redacted::package(app, &who.name, &id, &s, &copy, &ops, &dir).await;
+        let _ = std::fs::remove_file(&video);
+        let (_, sha, size) = packed?;
+        app.custody(
+            &who.name,
+            "share",
+            &subject,
+            &format!(
+                "redaction {} to {recipient} for {purpose} until {}",
+                r.id,
+                Timestamp(expires)
+            ),
+        )
+        .await?;
+        Ok((sha, size))
+    }
+    .await;
+    s.clean();
+    let (sha, size) = made?;
+    app.meta
+        .put_share(&ShareRow {
+            id: id.clone(),
+            crossing_point: r.crossing_point,
+            redaction_id: r.id,
+            recipient,
+            purpose,
+            code_sha256: secret_hash(&code),
+            created_by: who.name.clone(),
+            created_at: now,
+            expires_at: expires,
+            revoked_at: None,
+            revoked_by: None,
+            failures: 0,
+            opened_at: None,
+            session_sha256: None,
+            file_sha256: sha.to_hex(),
+            size: size as i64,
+            downloads: 0,
+        })
+        .await?;
+    Ok(ShareCreated {
+        link: format!("/shared/{id}"),
+        id,
+        code: format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]),
+        expires_at: Timestamp(expires).to_string(),
+        sha256: sha.to_hex(),
+        size,
+    })
+}
+
+/// A page of the shares in `who`'s scope, newest first.
+///
+/// # Errors
+/// Forbidden without the permission.
+pub(crate) async fn list(
+    app: &App,
+    who: &Principal,
+    before: Option<i64>,
+) -> Result<ShareList, ApiError> {
+    who.require(Op::Share)?;
+    let rows = app.meta.shares(before, PAGE).await?;
+    let next = (rows.len() == PAGE as usize)
+        .then(|| rows.last().map(|s| s.created_at))
+        .flatten();
+    let now = now_ms();
+    Ok(ShareList {
+        shares: rows
+            .into_iter()
+            .filter(|s| who.sees_crossing_point(&s.crossing_point))
+            .map(|s| out_of(s, now))
+            .collect(),
+        next,
+    })
+}
+
+/// The state a share is in.
+pub(crate) fn state(s: &ShareRow, now: i64) -> &'static str {
+    if s.revoked_at.is_some() {
+        "revoked"
+    } else if now >= s.expires_at {
+        "expired"
+    } else if s.opened_at.is_some() {
+        "opened"
+    } else if s.failures >= MAX_FAILURES {
+        "locked"
+    } else {
+        "waiting"
+    }
+}
+
+fn out_of(s: ShareRow, now: i64) -> ShareOut {
+    ShareOut {
+        state: state(&s, now).to_owned(),
+        id: s.id,
+        redaction: s.redaction_id,
+        recipient: s.recipient,
+        purpose: s.purpose,
+        created_by: s.created_by,
+        created_at: Timestamp(s.created_at).to_string(),
+        expires_at: Timestamp(s.expires_at).to_string(),
+        downloads: s.downloads as u64,
+    }
+}
+
+/// Revokes a share: its link refuses from now on.
+///
+/// # Errors
+/// Not found, forbidden outside the scope, conflict if already revoked.
+pub(crate) async fn revoke(app: &App, who: &Principal, id: &str) -> Result<u64, ApiError> {
+    who.require(Op::Share)?;
+    let s = app
+        .meta
+        .share(id)
+        .await?
+        .filter(|s| who.sees_crossing_point(&s.crossing_point))
+        .ok_or_else(|| ApiError::NotFound(format!("no share {id} in your scope")))?;
+    if !app.meta.revoke_share(&s.id, &who.name, now_ms()).await? {
+        return Err(ApiError::Conflict(format!("share {id} is revoked already")));
+    }
+    app.custody(&who.name, "share-revoke", &format!("share {id}"), "revoked")
+        .await
+}
+
+/// The recipient's side: a share that is still live, or why not.
+///
+/// # Errors
+/// Not found; `share_revoked`, `share_expired` (410).
+pub(crate) async fn live(app: &App, id: &str) -> Result<ShareRow, ApiError> {
+    let s = app
+        .meta
+        .share(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no share {id}")))?;
+    match state(&s, now_ms()) {
+        "revoked" => Err(ApiError::Gone(
+            "share_revoked",
+            format!("share {id} was revoked by the sender"),
+        )),
+        "expired" => Err(ApiError::Gone(
+            "share_expired",
+            format!("share {id} expired at {}", Timestamp(s.expires_at)),
+        )),
+        _ => Ok(s),
+    }
+}
+
+/// Whether `session` (the recipient's cookie) opens share `s`.
+pub(crate) fn admitted(s: &ShareRow, session: Option<&str>) -> bool {
+    session.is_some_and(|v| s.session_sha256.as_deref() == Some(secret_hash(v).as_str()))
+}
+
+/// The recipient types the one-time code: answers a session secret for his browser.
+///
+/// # Errors
+/// `wrong_code` (attempts left named), `code_used`, `share_locked`, and [`live`]'s.
+pub(crate) async fn enter_code(app: &App, id: &str, code: &str) -> Result<String, ApiError> {
+    let s = live(app, id).await?;
+    if s.opened_at.is_some() {
+        return Err(ApiError::Forbidden(format!(
+            "the code of share {id} was used already; ask the sender for a new share"
+        )));
+    }
+    if s.failures >= MAX_FAILURES {
+        return Err(ApiError::TooManyRequests(format!(
+            "share {id} is locked after {MAX_FAILURES} wrong codes; ask the sender for a new share"
+        )));
+    }
+    if secret_hash(&normal(code)) != s.code_sha256 {
+        let n = app.meta.share_failed(id).await?;
+        app.custody(
+            "recipient",
+            "share-refused",
+            &format!("share {id}"),
+            "wrong code",
+        )
+        .await?;
+        return Err(ApiError::BadRequest(
+            "wrong_code",
+            format!(
+                "that is not the code of share {id}; {} attempt(s) left",
+                (MAX_FAILURES - n).max(0)
+            ),
+        ));
+    }
+    let session = new_secret()?;
+    if !app
+        .meta
+        .open_share(id, &secret_hash(&session), now_ms())
+        .await?
+    {
+        return Err(ApiError::Forbidden(format!(
+            "the code of share {id} was used already; ask the sender for a new share"
+        )));
+    }
+    app.custody(
+        "recipient",
+        "share-open",
+        &format!("share {id}"),
+        "code accepted",
+    )
+    .await?;
+    Ok(session)
+}
+
+/// The package, for the recipient's session: a `share-download` custody event each time.
+///
+/// # Errors
+/// Forbidden without the session; [`live`]'s.
+pub(crate) async fn download(
+    app: &App,
+    id: &str,
+    session: Option<&str>,
+) -> Result<PathBuf, ApiError> {
+    let s = live(app, id).await?;
+    if !admitted(&s, session) {
+        return Err(ApiError::Forbidden(format!(
+            "open share {id} with its code first"
+        )));
+    }
+    app.custody(
+        "recipient",
+        "share-download",
+        &format!("share {id}"),
+        &format!("redacted package {} downloaded", s.file_sha256),
+    )
+    .await?;
+    app.meta.share_downloaded(id).await?;
+    Ok(folder(app)?.join(format!("{id}.zip")))
+}

@@ -1,0 +1,174 @@
+//! Preserving footage: an officer asks for his recordings over a time range to be kept and
+//! sees his requests decided and who viewed his footage; a supervisor decides the pending
+//! requests of his crossing points (never his own).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use kordon_api::release::{PreservationDecision, PreservationIn};
+use kordon_core::time::Timestamp;
+use maud::html;
+
+use super::frame::{Page, back_to_referer, error_page, fail, page, poster, show, who, zone_of};
+use super::i18n::t;
+use crate::auth::{Op, Principal};
+use crate::error::ApiError;
+use crate::ops::preservation;
+use crate::state::App;
+
+#[derive(serde::Deserialize)]
+pub(super) struct ViewQuery {
+    /// Whose viewers (a supervisor's choice; an officer sees his own).
+    officer: Option<String>,
+    /// Older views: before this log index.
+    before: Option<i64>,
+}
+
+pub(super) async fn preservation_page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(q): Query<ViewQuery>,
+) -> Page {
+    let (p, lang) = who(&app, &headers, Op::SeeViewers).await?;
+    let f = fail(lang, &p);
+    let zones = crate::localtime::zones(&app).await.map_err(&f)?;
+    let tz = zone_of(&zones, p.crossing_points.first().map_or("", String::as_str));
+    let csrf = p.csrf.clone().unwrap_or_default();
+    let requests = if p.may(Op::RequestPreservation) || p.may(Op::DecidePreservation) {
+        preservation::list(&app, &p, false, None)
+            .await
+            .map_err(&f)?
+            .requests
+    } else {
+        Vec::new()
+    };
+    let viewers = match (&p.officer, &q.officer) {
+        (None, None) => None,
+        (_, o) => Some(
+            preservation::viewers(&app, &p, o.as_deref(), q.before)
+                .await
+                .map_err(&f)?,
+        ),
+    };
+    let body = html! {
+        @if p.may(Op::RequestPreservation) {
+            h2 { (t(lang, "ask_preserve")) }
+            form #preserve-form method="post" action="/ui/preservation" {
+                input type="hidden" name="csrf" value=(csrf);
+                @if p.officer.is_none() {
+                    label { (t(lang, "officer")) " " input name="officer" required; }
+                }
+                label { (t(lang, "from")) " " input name="from" type="datetime-local" required; }
+                label { (t(lang, "to")) " " input name="to" type="datetime-local" required; }
+                label { (t(lang, "reason")) " " input name="reason" required maxlength="300"; }
+                button type="submit" { (t(lang, "ask_preserve")) }
+            }
+            p.note { (tz.iana_name().unwrap_or("UTC")) }
+        }
+        h2 { (t(lang, "requests")) }
+        table #requests {
+            thead { tr { th { (t(lang, "officer")) } th { (t(lang, "from")) } th { (t(lang, "to")) } th { (t(lang, "reason")) } th { (t(lang, "status")) } th { (t(lang, "comment")) } th {} } }
+            tbody {
+                @for r in &requests {
+                    @let from = crate::localtime::rfc3339("from", &r.from).unwrap_or(0);
+                    @let to = crate::localtime::rfc3339("to", &r.to).unwrap_or(0);
+                    tr {
+                        td { (r.officer) } td { (show(from, &tz)) } td { (show(to, &tz)) } td { (r.reason) }
+                        td.request-state { (t(lang, &format!("state_{}", r.state))) @if let Some(d) = &r.decided_by { " (" (d) ")" } }
+                        td { (r.comment.clone().unwrap_or_default()) @if let Some(c) = &r.case { " " (t(lang, "case")) " " (c) } }
+                        td { @if r.state == "pending" && p.may(Op::DecidePreservation) && r.requested_by != p.name {
+                            form method="post" action=(format!("/ui/preservation/{}", r.id)) .inline {
+                                input type="hidden" name="csrf" value=(csrf);
+                                label { (t(lang, "comment")) " " input name="comment" maxlength="300"; }
+                                button type="submit" name="decision" value="approve" aria-label=(format!("{} {}", t(lang, "approve"), r.officer)) { (t(lang, "approve")) }
+                                button type="submit" name="decision" value="refuse" aria-label=(format!("{} {}", t(lang, "reject"), r.officer)) { (t(lang, "reject")) }
+                            }
+                        } }
+                    }
+                }
+            }
+        }
+        @if let Some((officer, rows)) = &viewers {
+            h2 { (t(lang, "viewers")) ": " (officer) }
+            @if rows.is_empty() { p #no-views { (t(lang, "nobody_viewed")) } }
+            @else {
+                table #viewers {
+                    thead { tr { th { (t(lang, "time")) } th { (t(lang, "who")) } th { (t(lang, "subject")) } th { (t(lang, "reason")) } } }
+                    tbody {
+                        @for c in rows.iter().filter_map(|r| r.event().ok()) {
+                            tr { td { (show(c.time.0, &tz)) } td { (c.actor) } td { (c.subject) } td { (c.detail) } }
+                        }
+                    }
+                }
+                @if rows.len() == preservation::PAGE as usize {
+                    @if let Some(i) = rows.last().and_then(|r| r.log_index) {
+                        p { a href=(format!("/ui/preservation?officer={officer}&before={i}")) { (t(lang, "older")) " →" } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(lang, Some(&p), t(lang, "preservation"), body).into_response())
+}
+
+/// A `datetime-local` value in the zone named, as RFC 3339.
+fn instant(v: &str, tz: &jiff::tz::TimeZone) -> Result<String, ApiError> {
+    let dt: jiff::civil::DateTime = v.parse().map_err(|e| {
+        ApiError::BadRequest("bad_request", format!("{v:?} is not a date and time: {e}"))
+    })?;
+    let z = dt
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| ApiError::BadRequest("bad_request", e.to_string()))?;
+    Ok(Timestamp(z.timestamp().as_millisecond()).to_string())
+}
+
+pub(super) async fn request(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (p, lang) = match poster(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    match file(&app, &p, &form).await {
+        Ok(()) => back_to_referer(&headers),
+        Err(e) => error_page(lang, Some(&p), &e),
+    }
+}
+
+async fn file(app: &App, p: &Principal, form: &HashMap<String, String>) -> Result<(), ApiError> {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let zones = crate::localtime::zones(app).await?;
+    let tz = zone_of(&zones, p.crossing_points.first().map_or("", String::as_str));
+    let b = PreservationIn {
+        officer: Some(get("officer")).filter(|o| !o.is_empty()),
+        from: instant(&get("from"), &tz)?,
+        to: instant(&get("to"), &tz)?,
+        reason: get("reason"),
+    };
+    preservation::request(app, p, b).await.map(|_| ())
+}
+
+pub(super) async fn decide(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (p, lang) = match poster(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(page) => return page,
+    };
+    let d = PreservationDecision {
+        approve: form.get("decision").is_some_and(|d| d == "approve"),
+        comment: form.get("comment").cloned().unwrap_or_default(),
+    };
+    match preservation::decide(&app, &p, &id, d).await {
+        Ok(_) => back_to_referer(&headers),
+        Err(e) => error_page(lang, Some(&p), &e),
+    }
+}
