@@ -10,7 +10,8 @@ mod commands;
 use clap::{Parser, Subcommand};
 
 use commands::{
-    axis, backup, case, device, inspections, jobs, log, reference, search, serve, tsa, user,
+    axis, backup, case, device, inspections, jobs, log, reference, release, search, serve, tsa,
+    user,
 };
 
 #[derive(Parser)]
@@ -63,6 +64,12 @@ enum Command {
     User(user::UserArgs),
     /// Bookmarks on inspections and footage.
     Bookmark(search::BookmarkArgs),
+    /// A redacted copy of a camera's footage (boxes, blur, muted sound) for release.
+    Redact(release::RedactArgs),
+    /// Share a redacted copy with a named recipient; list and revoke shares.
+    Share(release::ShareArgs),
+    /// An officer's request that his footage be preserved, and its decision.
+    Preserve(release::PreserveArgs),
     /// The transparency log.
     Log(log::LogArgs),
     /// Be the content destination of an AXIS Body Worn system: its connection file, and
@@ -100,6 +107,9 @@ fn main() {
         Command::Scrub(a) => jobs::scrub(a),
         Command::User(a) => user::user(a),
         Command::Bookmark(a) => search::bookmark(a),
+        Command::Redact(a) => release::redact(a),
+        Command::Share(a) => release::share(a),
+        Command::Preserve(a) => release::preserve(a),
         Command::Log(a) => log::log(a),
         Command::Axis(a) => axis::axis(a),
         Command::Witness(a) => serve::witness(a),

@@ -107,6 +107,10 @@ fn every_role_in_a_real_browser() {
         "supervisor approves the officer's reason",
         "the interface switches between Ukrainian and English",
         "auditor sees who viewed the footage and why",
+        "supervisor redacts two boxes and a sound span",
+        "the recipient opens the link with the code and downloads the package",
+        "a share past its expiry refuses its link",
+        "an officer asks for his footage to be preserved",
     ] {
         assert!(
             out.lines()
@@ -121,10 +125,51 @@ fn every_role_in_a_real_browser() {
         "search",
         "custody",
         "admin",
+        "redact",
+        "shared",
+        "preservation",
     ] {
         let f = shots.join(format!("{name}.png"));
         let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "screenshot {} is {len} bytes", f.display());
     }
+    // The package the recipient downloaded holds under kordon-verify, and not with one
+    // byte of the redacted copy changed.
+    let pkg = shots.join("shared-package.zip");
+    let verify = |p: &Path| {
+        let r = kordon_verify::verify_package(
+            p,
+            &kordon_verify::VerifyOptions {
+                threads: 1,
+                ..Default::default()
+            },
+        )
+        .expect("a zip");
+        let lines: Vec<String> = r.lines.iter().map(ToString::to_string).collect();
+        (r.holds(), lines)
+    };
+    let (holds, lines) = verify(&pkg);
+    assert!(holds, "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("derived by redaction")),
+        "{lines:#?}"
+    );
+    let mut files = common::read_zip(&pkg);
+    let copy = files
+        .keys()
+        .find(|k| k.contains(".redacted-"))
+        .expect("the copy")
+        .clone();
+    if let Some(b) = files.get_mut(&copy) {
+        let at = b.len() / 3;
+        b[at] ^= 0x20;
+    }
+    let tampered = dir.path().join("tampered.zip");
+    common::write_zip(&tampered, &files);
+    let (holds, lines) = verify(&tampered);
+    assert!(
+        !holds && lines.iter().any(|l| l.starts_with(&format!("FAIL {copy}"))),
+        "{lines:#?}"
+    );
     drop(server);
 }

@@ -13,6 +13,7 @@ pub(crate) mod log;
 mod output;
 mod progress;
 pub(crate) mod reference;
+pub(crate) mod release;
 pub(crate) mod search;
 pub(crate) mod serve;
 pub(crate) mod tsa;

@@ -225,6 +225,111 @@ try {
     check((await statusOf(auditor, "/ui/admin")) === 403, "admin not refused");
   });
 
+  // Release: the supervisor redacts two boxes and a sound span, shares the copy with a
+  // named recipient, who opens it with the code and downloads it; an expired link refuses.
+  let shared = null;
+  await step("supervisor redacts two boxes and a sound span on an inspection", async () => {
+    await sup.goto(`${URL}/ui/inspections/${INSPECTION}`);
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#redactions a[href^='/ui/redact?']")]);
+    await sup.waitForFunction(() => document.getElementById("source").readyState >= 1, null, { timeout: 30000 });
+    const seek = async (t) => {
+      await sup.evaluate((t) => new Promise((ok) => {
+        const v = document.getElementById("source");
+        v.addEventListener("seeked", () => ok(), { once: true });
+        v.currentTime = t;
+      }), t);
+    };
+    const drag = async (x1, y1, x2, y2) => {
+      const b = await sup.locator("#boxes").boundingBox();
+      await sup.mouse.move(b.x + b.width * x1, b.y + b.height * y1);
+      await sup.mouse.down();
+      await sup.mouse.move(b.x + b.width * x2, b.y + b.height * y2, { steps: 4 });
+      await sup.mouse.up();
+    };
+    await seek(1);
+    await drag(0.1, 0.1, 0.35, 0.35);
+    await seek(4);
+    await drag(0.4, 0.3, 0.65, 0.55);
+    await sup.click("#new-box");
+    await sup.selectOption("#box-style", "black");
+    await seek(2);
+    await drag(0.6, 0.6, 0.85, 0.85);
+    await seek(1);
+    await sup.click("#sound-from");
+    await seek(3);
+    await sup.click("#sound-to");
+    const ops = JSON.parse(await sup.inputValue("#ops"));
+    check(ops.boxes.length === 2 && ops.boxes[0].keys.length === 2 && ops.boxes[1].style === "black", `boxes ${JSON.stringify(ops.boxes)}`);
+    check(ops.bleep.length === 1 && ops.bleep[0].from_ms === 1000 && ops.bleep[0].to_ms === 3000, `sound ${JSON.stringify(ops)}`);
+    check((await sup.locator("#op-list li").count()) === 3, "operations not listed");
+    await accessible(sup);
+    await shot(sup, "redact");
+    await sup.fill("input[name=reason]", "e2e: copy for the complainant");
+    await Promise.all([sup.waitForURL((u) => u.pathname.startsWith("/ui/redactions/")), sup.click("#redact-form button[type=submit]")]);
+    await sup.waitForFunction(() => document.getElementById("copy").readyState >= 1, null, { timeout: 30000 });
+    check((await sup.textContent("main pre")).includes("bleep 1000 3000"), "operations not shown");
+  });
+  await step("supervisor shares the copy with a named recipient", async () => {
+    await sup.fill("input[name=recipient]", "Олена Коваль, адвокатка");
+    await sup.fill("input[name=purpose]", "e2e: скарга");
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#share-form button[type=submit]")]);
+    shared = { link: (await sup.textContent("#share-link")).trim(), code: (await sup.textContent("#share-code")).trim() };
+    check(/^http:\/\/.+\/shared\/[0-9a-f]{16}$/.test(shared.link) && /^[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$/.test(shared.code), JSON.stringify(shared));
+  });
+  await step("the recipient opens the link with the code and downloads the package", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+    const rec = await ctx.newPage();
+    await rec.goto(shared.link);
+    await rec.fill("input[name=code]", shared.code);
+    await Promise.all([rec.waitForLoadState("load"), rec.click("#code-form button[type=submit]")]);
+    check((await rec.locator("#verdict.ok").count()) === 1, `not verified: ${await rec.textContent("main")}`);
+    check((await rec.textContent("#recipient")).includes("Олена Коваль"), "recipient not named");
+    await accessible(rec);
+    await shot(rec, "shared");
+    const [dl] = await Promise.all([rec.waitForEvent("download"), rec.click("#download")]);
+    const file = `${SHOTS}/shared-package.zip`;
+    await dl.saveAs(file);
+    console.log(`  downloaded ${file}`);
+    // The code opened it once: another browser cannot use it again.
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(shared.link);
+    await other.fill("input[name=code]", shared.code);
+    const [res] = await Promise.all([other.waitForResponse((r) => r.request().method() === "POST"), other.click("#code-form button[type=submit]")]);
+    check(res.status() === 403, `code used twice: ${res.status()}`);
+  });
+  await step("a share past its expiry refuses its link", async () => {
+    const redaction = sup.url().split("/ui/redactions/")[1].split("/")[0];
+    const csrf = await sup.getAttribute("input[name=csrf]", "value");
+    const expires = new Date(Date.now() + 2000).toISOString();
+    const made = await sup.evaluate(async ([redaction, csrf, expires]) => {
+      const r = await fetch("/v1/shares", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ redaction, recipient: "e2e", purpose: "expiry", expires_at: expires }) });
+      return [r.status, await r.json()];
+    }, [redaction, csrf, expires]);
+    check(made[0] === 201, `share: ${JSON.stringify(made)}`);
+    await new Promise((ok) => setTimeout(ok, 2500));
+    const page = await (await browser.newContext()).newPage();
+    const res = await page.goto(`${URL}${made[1].link}`);
+    check(res.status() === 410 && (await page.textContent("main")).includes("expired"), `expired link answered ${res.status()}`);
+  });
+  await step("an officer asks for his footage to be preserved and a supervisor approves", async () => {
+    const local = (ms) => new Date(ms).toLocaleString("sv-SE", { timeZone: "Europe/Kyiv" }).replace(" ", "T").slice(0, 16);
+    await officer.goto(`${URL}/ui/preservation`);
+    await officer.fill("#preserve-form input[name=from]", local(Date.now() - 3 * 3600e3));
+    await officer.fill("#preserve-form input[name=to]", local(Date.now()));
+    await officer.fill("#preserve-form input[name=reason]", "e2e: скарга на мене");
+    await Promise.all([officer.waitForLoadState("load"), officer.click("#preserve-form button[type=submit]")]);
+    check((await officer.textContent("#requests .request-state")).includes("очікує"), "request not pending");
+    check((await officer.locator("#requests form").count()) === 0, "the officer offered a decision");
+    check((await officer.locator("#viewers, #no-views").count()) === 1, "who viewed his footage not shown");
+    await accessible(officer);
+    await shot(officer, "preservation");
+    await sup.goto(`${URL}/ui/preservation`);
+    await sup.fill("#requests input[name=comment]", "e2e: зберегти");
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#requests button[value=approve]")]);
+    check((await sup.textContent("#requests .request-state")).includes("схвалено"), "not approved");
+  });
+
   // Administrator: people, crossing points, devices; no footage.
   const admin = await signIn("administrator");
   await step("administrator manages crossing points and users but sees no footage", async () => {

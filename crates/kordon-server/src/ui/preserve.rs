@@ -34,8 +34,7 @@ pub(super) async fn preservation_page(
 ) -> Page {
     let (p, lang) = who(&app, &headers, Op::SeeViewers).await?;
     let f = fail(lang, &p);
-    let zones = crate::localtime::zones(&app).await.map_err(&f)?;
-    let tz = zone_of(&zones, p.crossing_points.first().map_or("", String::as_str));
+    let tz = zone(&app, &p).await.map_err(&f)?;
     let csrf = p.csrf.clone().unwrap_or_default();
     let requests = if p.may(Op::RequestPreservation) || p.may(Op::DecidePreservation) {
         preservation::list(&app, &p, false, None)
@@ -114,6 +113,24 @@ pub(super) async fn preservation_page(
     Ok(page(lang, Some(&p), t(lang, "preservation"), body).into_response())
 }
 
+/// The zone times are entered and shown in: an officer's crossing point's, else the first
+/// crossing point in scope's, else UTC.
+async fn zone(app: &App, p: &Principal) -> Result<jiff::tz::TimeZone, ApiError> {
+    let zones = crate::localtime::zones(app).await?;
+    let mut cp = p.crossing_points.first().cloned().unwrap_or_default();
+    if let Some(no) = &p.officer
+        && let Some(o) = app
+            .meta
+            .officers()
+            .await?
+            .into_iter()
+            .find(|o| &o.service_no == no)
+    {
+        cp = o.crossing_point;
+    }
+    Ok(zone_of(&zones, &cp))
+}
+
 /// A `datetime-local` value in the zone named, as RFC 3339.
 fn instant(v: &str, tz: &jiff::tz::TimeZone) -> Result<String, ApiError> {
     let dt: jiff::civil::DateTime = v.parse().map_err(|e| {
@@ -142,8 +159,7 @@ pub(super) async fn request(
 
 async fn file(app: &App, p: &Principal, form: &HashMap<String, String>) -> Result<(), ApiError> {
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let zones = crate::localtime::zones(app).await?;
-    let tz = zone_of(&zones, p.crossing_points.first().map_or("", String::as_str));
+    let tz = zone(app, p).await?;
     let b = PreservationIn {
         officer: Some(get("officer")).filter(|o| !o.is_empty()),
         from: instant(&get("from"), &tz)?,

@@ -7,6 +7,7 @@
   const ops = document.getElementById('ops');
   const list = document.getElementById('op-list');
   if (!video || !canvas || !ops) return;
+  const words = list.dataset;
   let state = { boxes: [], blur: [], mute: [], bleep: [] };
   let current = -1;
   let soundFrom = null;
@@ -62,16 +63,17 @@
       const b = document.createElement('button');
       b.type = 'button';
       b.textContent = '×';
-      b.setAttribute('aria-label', 'remove ' + text);
+      b.setAttribute('aria-label', `${words.remove}: ${text}`);
       b.addEventListener('click', () => { remove(); show(); });
       li.append(b);
       list.append(li);
     };
     const s = (ms) => (ms / 1000).toFixed(1) + ' s';
-    state.boxes.forEach((b, i) => item(`box ${i + 1} ${b.style}: ${b.keys.map((k) => s(k.t_ms)).join(', ')}`,
+    state.boxes.forEach((b, i) => item(`${words.box} ${i + 1} (${words[b.style] || b.style}): ${b.keys.map((k) => s(k.t_ms)).join(', ')}`,
       () => { state.boxes.splice(i, 1); current = -1; }));
     for (const kind of ['blur', 'mute', 'bleep']) {
-      state[kind].forEach((x, i) => item(`${kind} ${s(x.from_ms)}–${s(x.to_ms)}`, () => state[kind].splice(i, 1)));
+      const name = kind === 'blur' ? words.frame : words[kind];
+      state[kind].forEach((x, i) => item(`${name} ${s(x.from_ms)}–${s(x.to_ms)}`, () => state[kind].splice(i, 1)));
     }
     draw();
   }

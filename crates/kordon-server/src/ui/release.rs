@@ -74,7 +74,9 @@ pub(super) async fn editor(
             button type="button" #sound-from { (t(lang, "sound_from")) }
             button type="button" #sound-to { (t(lang, "sound_to")) }
         }
-        ul #op-list aria-live="polite" {}
+        ul #op-list aria-live="polite" data-box=(t(lang, "box")) data-blur=(t(lang, "style_blur"))
+            data-black=(t(lang, "style_black")) data-frame=(t(lang, "frame_blur"))
+            data-mute=(t(lang, "mute")) data-bleep=(t(lang, "bleep")) data-remove=(t(lang, "remove")) {}
         form #redact-form method="post" action="/ui/redact" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="device" value=(q.device);
