@@ -242,3 +242,21 @@ pub struct PreservationList {
     /// Pass as `before` for the next page; absent on the last.
     pub next: Option<i64>,
 }
+
+/// An evidence package of a case that holds an inspection the officer worked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OwnPackage {
+    /// The case.
+    pub case: String,
+    /// The package (`GET /v1/me/packages/{file}`).
+    pub file: String,
+    /// Its size.
+    pub size: u64,
+}
+
+/// `GET /v1/me/packages`: what an officer may take for his defence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OwnPackages {
+    /// Newest case first; the latest package of each.
+    pub packages: Vec<OwnPackage>,
+}

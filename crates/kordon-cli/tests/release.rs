@@ -691,6 +691,34 @@ async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_prese
         .await;
     assert_eq!(st, StatusCode::OK, "his footage outlived retention");
 
+    // A case names his inspection: he may take its evidence package for his defence.
+    let (st, v) = api.call(off, "GET", "/v1/me/packages", None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let file = v["packages"][0]["file"]
+        .as_str()
+        .expect("the demo case's package")
+        .to_owned();
+    assert_eq!(v["packages"][0]["case"], case.as_str(), "{v}");
+    let res = api
+        .http
+        .get(format!("{}/v1/me/packages/{file}", api.url))
+        .bearer_auth(off)
+        .send()
+        .await
+        .expect("package");
+    assert_eq!(res.status(), StatusCode::OK);
+    let got = res.bytes().await.expect("zip");
+    assert_eq!(
+        got.as_ref(),
+        std::fs::read(data.join("exports").join(&file))
+            .expect("file")
+            .as_slice()
+    );
+    let (st, _) = api
+        .call(off, "GET", "/v1/me/packages/other-1.zip", None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "only a case naming him");
+
     // He sees who viewed it (the supervisor just did).
     let res = api
         .http

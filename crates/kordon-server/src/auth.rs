@@ -140,11 +140,13 @@ pub enum Op {
     DecidePreservation,
     /// See who viewed footage (an officer: his own).
     SeeViewers,
+    /// Take the evidence package of a case that holds an inspection one worked.
+    TakeOwnPackage,
 }
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 22] = [
+    pub const ALL: [Op; 23] = [
         Op::ViewDashboard,
         Op::ViewReports,
         Op::Search,
@@ -167,6 +169,7 @@ impl Op {
         Op::RequestPreservation,
         Op::DecidePreservation,
         Op::SeeViewers,
+        Op::TakeOwnPackage,
     ];
 }
 
@@ -191,6 +194,7 @@ pub fn allowed(role: Role, op: Op) -> bool {
         Op::RequestPreservation => matches!(role, Officer | Supervisor),
         Op::DecidePreservation => matches!(role, Supervisor),
         Op::SeeViewers => matches!(role, Officer | Supervisor | Analyst | Auditor),
+        Op::TakeOwnPackage => matches!(role, Officer),
     }
 }
 
@@ -439,7 +443,7 @@ mod tests {
     #[test]
     fn every_role_and_operation_pair() {
         use Op::*;
-        let table: [(Op, [bool; 6]); 22] = [
+        let table: [(Op, [bool; 6]); 23] = [
             //                  officer supervisor analyst auditor admin integration
             (ViewDashboard, [false, true, true, true, true, false]),
             (ViewReports, [true, true, true, true, false, false]),
@@ -469,6 +473,7 @@ mod tests {
                 [false, true, false, false, false, false],
             ),
             (SeeViewers, [true, true, true, true, false, false]),
+            (TakeOwnPackage, [true, false, false, false, false, false]),
         ];
         assert_eq!(table.len(), Op::ALL.len());
         for (op, row) in table {

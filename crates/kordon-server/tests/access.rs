@@ -247,6 +247,7 @@ fn request(op: Op) -> (Method, String, Option<Value>) {
             Some(json!({"approve": true})),
         ),
         Op::SeeViewers => (Method::GET, "/ui/preservation".into(), None),
+        Op::TakeOwnPackage => (Method::GET, "/v1/me/packages".into(), None),
     }
 }
 

@@ -5,7 +5,8 @@
 //! "Release".
 
 use kordon_api::release::{
-    PreservationDecision, PreservationIn, PreservationList, PreservationOut,
+    OwnPackage, OwnPackages, PreservationDecision, PreservationIn, PreservationList,
+    PreservationOut,
 };
 use kordon_core::time::Timestamp;
 use kordon_store::meta::{Case, CaseItem, CustodyRow, Preservation};
@@ -337,4 +338,75 @@ pub(crate) async fn viewers(
         }
     }
     Ok((officer, his))
+}
+
+/// The latest evidence package of each case that holds an inspection `who` (an officer)
+/// worked: what he may take for his defence.
+///
+/// # Errors
+/// Forbidden to anyone but an officer.
+pub(crate) async fn own_packages(app: &App, who: &Principal) -> Result<OwnPackages, ApiError> {
+    who.require(Op::TakeOwnPackage)?;
+    let Some(officer) = &who.officer else {
+        return Ok(OwnPackages {
+            packages: Vec::new(),
+        });
+    };
+    let cases = app.meta.cases_naming(officer).await?;
+    let mut latest: std::collections::HashMap<String, (String, u64)> = Default::default();
+    if let Ok(dir) = std::fs::read_dir(app.config.data.join("exports")) {
+        for e in dir.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some((case, stamp)) = name
+                .strip_suffix(".zip")
+                .and_then(|n| n.rsplit_once('-'))
+                .filter(|(c, s)| {
+                    cases.iter().any(|x| x == c) && s.bytes().all(|b| b.is_ascii_digit())
+                })
+            else {
+                continue;
+            };
+            let size = e.metadata().map_or(0, |m| m.len());
+            let newer = latest
+                .get(case)
+                .is_none_or(|(n, _)| n.as_str() < name.as_str());
+            if newer && !stamp.is_empty() {
+                latest.insert(case.to_owned(), (name.clone(), size));
+            }
+        }
+    }
+    Ok(OwnPackages {
+        packages: cases
+            .into_iter()
+            .filter_map(|case| {
+                let (file, size) = latest.remove(&case)?;
+                Some(OwnPackage { case, file, size })
+            })
+            .collect(),
+    })
+}
+
+/// One of [`own_packages`], to download: a `download` custody event each time.
+///
+/// # Errors
+/// Not found unless it is one of his.
+pub(crate) async fn own_package(
+    app: &App,
+    who: &Principal,
+    file: &str,
+) -> Result<std::path::PathBuf, ApiError> {
+    let mine = own_packages(app, who).await?;
+    let p = mine
+        .packages
+        .iter()
+        .find(|p| p.file == file)
+        .ok_or_else(|| ApiError::NotFound(format!("no package {file} of a case naming you")))?;
+    app.custody(
+        &who.name,
+        "download",
+        &format!("case {}", p.case),
+        &format!("package {file} taken by the officer it names"),
+    )
+    .await?;
+    Ok(app.config.data.join("exports").join(file))
 }

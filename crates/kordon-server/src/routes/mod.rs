@@ -115,6 +115,8 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
             release::preservations
         ))
         .routes(routes!(release::decide_preservation))
+        .routes(routes!(release::own_packages))
+        .routes(routes!(release::own_package))
         .routes(routes!(admin::users, admin::put_user))
         .routes(routes!(admin::token))
         .routes(routes!(admin::revoke_token))

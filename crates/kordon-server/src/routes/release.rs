@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use kordon_api::Logged;
 use kordon_api::release::{
-    PreservationDecision, PreservationIn, PreservationList, PreservationOut, RedactionIn,
-    RedactionOut, ShareCreated, ShareIn, ShareList,
+    OwnPackages, PreservationDecision, PreservationIn, PreservationList, PreservationOut,
+    RedactionIn, RedactionOut, ShareCreated, ShareIn, ShareList,
 };
 use tower::ServiceExt as _;
 
@@ -154,4 +154,27 @@ pub(crate) async fn decide_preservation(
     Body(b): Body<PreservationDecision>,
 ) -> Result<Json<PreservationOut>, ApiError> {
     Ok(Json(preservation::decide(&app, &who, &id, b).await?))
+}
+
+/// The evidence packages of the cases that hold an inspection the officer worked.
+#[utoipa::path(get, path = "/v1/me/packages", tag = "release",
+    responses((status = 200, body = OwnPackages), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn own_packages(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+) -> Result<Json<OwnPackages>, ApiError> {
+    Ok(Json(preservation::own_packages(&app, &who).await?))
+}
+
+/// One of them (a `download` custody event).
+#[utoipa::path(get, path = "/v1/me/packages/{file}", tag = "release", params(("file" = String, Path)),
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>),
+        (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn own_package(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(name): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    file(preservation::own_package(&app, &who, &name).await?, request).await
 }

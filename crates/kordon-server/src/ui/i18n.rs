@@ -110,6 +110,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("state_approved", "схвалено", "approved"),
     ("state_refused", "відмовлено", "refused"),
     ("comment", "Коментар", "Comment"),
+    (
+        "my_packages",
+        "Пакети доказів у справах щодо ваших оглядів",
+        "Evidence packages of cases about your inspections",
+    ),
     ("viewers", "Хто переглядав записи", "Who viewed the footage"),
     (
         "nobody_viewed",

@@ -44,6 +44,14 @@ pub(super) async fn preservation_page(
     } else {
         Vec::new()
     };
+    let packages = if p.may(Op::TakeOwnPackage) {
+        preservation::own_packages(&app, &p)
+            .await
+            .map_err(&f)?
+            .packages
+    } else {
+        Vec::new()
+    };
     let viewers = match (&p.officer, &q.officer) {
         (None, None) => None,
         (_, o) => Some(
@@ -87,6 +95,14 @@ pub(super) async fn preservation_page(
                             }
                         } }
                     }
+                }
+            }
+        }
+        @if p.may(Op::TakeOwnPackage) {
+            h2 { (t(lang, "my_packages")) }
+            ul #my-packages {
+                @for k in &packages {
+                    li { a href=(format!("/v1/me/packages/{}", k.file)) download=(k.file) { (t(lang, "case")) " " (k.case) ": " (k.file) } " (" (k.size) " B)" }
                 }
             }
         }
