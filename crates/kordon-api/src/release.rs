@@ -80,8 +80,8 @@ pub struct RedactionIn {
     pub reason: String,
 }
 
-/// A redacted copy: `POST /v1/redactions` → 201, `GET /v1/redactions/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A redacted copy: `POST /v1/redactions` → 202 (rendering), `GET /v1/redactions/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RedactionOut {
     /// Id.
     pub id: String,
@@ -101,10 +101,16 @@ pub struct RedactionOut {
     pub ops: String,
     /// Their SHA-256.
     pub ops_sha256: String,
-    /// SHA-256 of the rendered copy.
-    pub sha256: String,
+    /// `rendering` (in the background: ask again), `ready` or `failed`.
+    pub state: String,
+    /// While rendering: the share done, 0 to 1 (0 while waiting for its turn).
+    pub progress: Option<f64>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// SHA-256 of the rendered copy, once ready.
+    pub sha256: Option<String>,
     /// Its size.
-    pub size: u64,
+    pub size: Option<u64>,
     /// Why.
     pub reason: String,
     /// Who made it.
@@ -129,7 +135,8 @@ pub struct ShareIn {
     pub expires_at: String,
 }
 
-/// `POST /v1/shares` → 201: what the operator hands over. The code is shown once.
+/// `POST /v1/shares` → 201: what the operator hands over. The code is shown once; the
+/// package is prepared in the background (`GET /v1/shares/{id}` says when it is ready).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ShareCreated {
     /// Id.
@@ -140,10 +147,6 @@ pub struct ShareCreated {
     pub code: String,
     /// Until when, RFC 3339 UTC.
     pub expires_at: String,
-    /// SHA-256 of the redacted package.
-    pub sha256: String,
-    /// Its size.
-    pub size: u64,
 }
 
 /// A share, as listed.
@@ -163,11 +166,17 @@ pub struct ShareOut {
     pub created_at: String,
     /// Until when.
     pub expires_at: String,
-    /// `waiting` (code not used), `opened`, `expired`, `revoked` or `locked` (too many
-    /// wrong codes).
+    /// `preparing` (the package is being made), `failed`, `waiting` (code not used),
+    /// `opened`, `expired`, `revoked` or `locked` (too many wrong codes).
     pub state: String,
     /// Downloads so far.
     pub downloads: u64,
+    /// SHA-256 of the redacted package, once ready.
+    pub sha256: Option<String>,
+    /// Its size.
+    pub size: Option<u64>,
+    /// Why preparing it failed.
+    pub error: Option<String>,
 }
 
 /// `GET /v1/shares`.

@@ -85,6 +85,21 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Asks `path` until `done` holds of the answer (a minute at most).
+    async fn until(&self, token: &str, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..240 {
+            let (st, v) = self.call(token, "GET", path, None).await;
+            assert_eq!(st, StatusCode::OK, "{path}: {v}");
+            if done(&v) {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("{path} did not get there in a minute");
+    }
+}
+
 /// ffmpeg's measure of a filter over `file` (the stderr line holding `key`).
 fn measure(file: &Path, args: &[&str], key: &str) -> f64 {
     let out = Command::new("ffmpeg")
@@ -268,7 +283,20 @@ async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_prese
     let (st, r) = api
         .call(sup, "POST", "/v1/redactions", Some(redaction(ops)))
         .await;
-    assert_eq!(st, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        (st, r["state"].as_str()),
+        (StatusCode::ACCEPTED, Some("rendering")),
+        "{r}"
+    );
+    // Rendered in the background; its progress is reported until it is ready.
+    let r = api
+        .until(
+            sup,
+            &format!("/v1/redactions/{}", r["id"].as_str().expect("id")),
+            |v| v["state"] != "rendering",
+        )
+        .await;
+    assert_eq!(r["state"], "ready", "{r}");
     let id = r["id"].as_str().expect("id");
     let video = api
         .http
@@ -316,6 +344,14 @@ async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_prese
         .call(sup, "POST", "/v1/shares", Some(share_body(&expires)))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{s}");
+    let ready = api
+        .until(
+            sup,
+            &format!("/v1/shares/{}", s["id"].as_str().expect("id")),
+            |v| v["state"] != "preparing",
+        )
+        .await;
+    assert_eq!(ready["state"], "waiting", "{ready}");
     let (link, code) = (
         s["link"].as_str().expect("link"),
         s["code"].as_str().expect("code"),
@@ -366,7 +402,7 @@ async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_prese
     std::fs::write(&pkg, res.bytes().await.expect("zip")).expect("write");
     assert_eq!(
         kordon_core::sha256(&std::fs::read(&pkg).expect("read")).to_hex(),
-        s["sha256"].as_str().expect("sha")
+        ready["sha256"].as_str().expect("sha")
     );
 
     // The recipient checks it: derived by redaction from logged segments, originals withheld.

@@ -290,6 +290,16 @@ pub async fn open_on(
         .await
         .map_err(|e| StartError::Reconcile(e.to_string()))?;
     backfill_chain_state(&app).await?;
+    // A render a stop interrupted is not resumed: its row says so, it is made again.
+    for t in [
+        kordon_store::meta::Renders::Redactions,
+        kordon_store::meta::Renders::Shares,
+    ] {
+        app.meta
+            .render_failed(t, None, "interrupted by a restart; make it again")
+            .await
+            .map_err(|e| StartError::Reconcile(e.to_string()))?;
+    }
     crate::jobs::retention::spawn(app.clone());
     crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
     crate::jobs::forward::spawn(app.clone());

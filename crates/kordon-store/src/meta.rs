@@ -43,7 +43,7 @@ pub use gap_reasons::GapReason;
 pub use health::{Health, SilentCamera};
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
-pub use release::{Preservation, RedactionRow, ShareRow};
+pub use release::{Preservation, RedactionRow, Renders, ShareRow};
 
 pub use cases::{Case, CaseItem, CustodyRow};
 pub use chain::ChainState;

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use kordon_api::Logged;
 use kordon_api::release::{
     OpsIn, PreservationDecision, PreservationIn, PreservationList, PreservationOut, RedactionIn,
-    RedactionOut, ShareCreated, ShareIn, ShareList,
+    RedactionOut, ShareCreated, ShareIn, ShareList, ShareOut,
 };
 
 use super::{output, progress};
@@ -60,21 +60,30 @@ pub(crate) fn redact(a: RedactArgs) -> Result<i32> {
             ops,
             reason: a.reason,
         };
-        let pb = progress::spinner("rendering the redacted copy");
-        let r: Result<RedactionOut> = c.post("/v1/redactions", &body).await;
+        let mut r: RedactionOut = c.post("/v1/redactions", &body).await?;
+        // Rendered in the background: follow it.
+        let pb = progress::bar(100, "rendering");
+        while r.state == "rendering" {
+            pb.set_position((r.progress.unwrap_or(0.0) * 100.0) as u64);
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            r = c.get(&format!("/v1/redactions/{}", r.id)).await?;
+        }
         pb.finish_and_clear();
-        let r = r?;
+        let (Some(sha), Some(size)) = (&r.sha256, r.size) else {
+            bail!(
+                "redaction {} failed: {}",
+                r.id,
+                r.error.as_deref().unwrap_or("no reason given")
+            );
+        };
         println!(
-            "redaction {}: camera {} segments {}..={}, {} bytes, SHA-256 {} (operations {}); the originals are untouched",
-            r.id, r.device, r.first_seq, r.last_seq, r.size, r.sha256, r.ops_sha256
+            "redaction {}: camera {} segments {}..={}, {size} bytes, SHA-256 {sha} (operations {}); the originals are untouched",
+            r.id, r.device, r.first_seq, r.last_seq, r.ops_sha256
         );
         if let Some(out) = &a.out {
-            let sha = c.download(&r.video, out).await?;
-            if sha != r.sha256 {
-                bail!(
-                    "the downloaded copy's SHA-256 {sha} is not the server's {}",
-                    r.sha256
-                );
+            let got = c.download(&r.video, out).await?;
+            if got != *sha {
+                bail!("the downloaded copy's SHA-256 {got} is not the server's {sha}");
             }
             println!("{}: the redacted copy", out.display());
         }
@@ -139,19 +148,32 @@ pub(crate) fn share(a: ShareArgs) -> Result<i32> {
                     purpose,
                     expires_at: expires,
                 };
-                let pb = progress::spinner("rendering the watermarked copy and its package");
-                let s: Result<ShareCreated> = c.post("/v1/shares", &body).await;
-                pb.finish_and_clear();
-                let s = s?;
+                let s: ShareCreated = c.post("/v1/shares", &body).await?;
                 println!("link: {base}{}", s.link);
                 println!(
                     "code: {}   (shown once: hand it over apart from the link)",
                     s.code
                 );
-                println!(
-                    "until {}; package SHA-256 {} ({} bytes)",
-                    s.expires_at, s.sha256, s.size
-                );
+                let pb = progress::spinner("rendering the watermarked copy and its package");
+                let mut o: ShareOut = c.get(&format!("/v1/shares/{}", s.id)).await?;
+                while o.state == "preparing" {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    o = c.get(&format!("/v1/shares/{}", s.id)).await?;
+                }
+                pb.finish_and_clear();
+                match (&o.sha256, o.size) {
+                    (Some(sha), Some(size)) => {
+                        println!(
+                            "until {}; package SHA-256 {sha} ({size} bytes)",
+                            s.expires_at
+                        );
+                    }
+                    _ => bail!(
+                        "share {}: its package could not be made: {}",
+                        s.id,
+                        o.error.as_deref().unwrap_or(&o.state)
+                    ),
+                }
             }
             ShareCommand::List { format } => {
                 let v: ShareList = c.get("/v1/shares").await?;

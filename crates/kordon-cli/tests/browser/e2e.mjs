@@ -266,6 +266,8 @@ try {
     await shot(sup, "redact");
     await sup.fill("input[name=reason]", "e2e: copy for the complainant");
     await Promise.all([sup.waitForURL((u) => u.pathname.startsWith("/ui/redactions/")), sup.click("#redact-form button[type=submit]")]);
+    // Rendered in the background: the page shows its progress and reloads until it plays.
+    await sup.waitForSelector("#copy", { timeout: 90000 });
     await sup.waitForFunction(() => document.getElementById("copy").readyState >= 1, null, { timeout: 30000 });
     check((await sup.textContent("main pre")).includes("bleep 1000 3000"), "operations not shown");
   });
@@ -282,6 +284,7 @@ try {
     await rec.goto(shared.link);
     await rec.fill("input[name=code]", shared.code);
     await Promise.all([rec.waitForLoadState("load"), rec.click("#code-form button[type=submit]")]);
+    await rec.waitForSelector("#verdict", { timeout: 90000 });
     check((await rec.locator("#verdict.ok").count()) === 1, `not verified: ${await rec.textContent("main")}`);
     check((await rec.textContent("#recipient")).includes("Олена Коваль"), "recipient not named");
     await accessible(rec);

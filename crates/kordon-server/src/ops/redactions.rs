@@ -3,12 +3,14 @@
 //! `derive` event (public: hashes) and a `redact` event (private: who and why). The
 //! originals are untouched.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use kordon_api::release::{OpsIn, RedactionIn, RedactionOut};
 use kordon_core::redact::{BoxStyle, Key, Redaction, Sound, Span, Track};
 use kordon_core::time::Timestamp;
-use kordon_store::meta::RedactionRow;
+use kordon_store::meta::{RedactionRow, Renders};
 use kordon_store::now_ms;
 
 use super::{new_id, one_line};
@@ -102,14 +104,67 @@ pub(crate) fn folder(app: &App) -> Result<PathBuf, ApiError> {
     Ok(dir)
 }
 
-/// Makes a redacted copy.
+/// Renders waiting or running, by subject (`redaction <id>`, `share <id>`), with the
+/// share done (0 to 1).
+static RENDERS: LazyLock<Mutex<HashMap<String, f64>>> = LazyLock::new(Mutex::default);
+/// One render at a time: ffmpeg's encoder takes every core.
+static RENDERER: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// Renders queued at most; more are refused until one is done.
+pub(crate) const MAX_QUEUED: usize = 8;
+
+/// The progress of a queued or running render.
+pub(crate) fn progress(subject: &str) -> Option<f64> {
+    RENDERS.lock().ok()?.get(subject).copied()
+}
+
+/// A place in the render queue for `subject`; answers how its render reports progress.
+///
+/// # Errors
+/// `too_many_attempts` (429) when [`MAX_QUEUED`] wait already.
+pub(crate) fn reserve(subject: &str) -> Result<Box<dyn Fn(f64) + Send + Sync>, ApiError> {
+    let mut q = RENDERS
+        .lock()
+        .map_err(|_| ApiError::Internal("render queue".into()))?;
+    if q.len() >= MAX_QUEUED {
+        return Err(ApiError::TooManyRequests(format!(
+            "{MAX_QUEUED} copies are being rendered; try again when one is done"
+        )));
+    }
+    q.insert(subject.to_owned(), 0.0);
+    let key = subject.to_owned();
+    Ok(Box::new(move |f| {
+        if let Ok(mut q) = RENDERS.lock() {
+            q.insert(key.clone(), f);
+        }
+    }))
+}
+
+/// Gives a place back.
+pub(crate) fn unreserve(subject: &str) {
+    if let Ok(mut q) = RENDERS.lock() {
+        q.remove(subject);
+    }
+}
+
+/// Runs a reserved render in the background, one at a time.
+pub(crate) fn spawn(subject: String, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    tokio::spawn(async move {
+        let permit = RENDERER.acquire().await;
+        work.await;
+        drop(permit);
+        unreserve(&subject);
+    });
+}
+
+/// Makes a redacted copy: checked now, rendered in the background (its state says when
+/// it is ready).
 ///
 /// # Errors
 /// `bad_request` (times, reason), `bad_redaction` (an operation that does not fit the
 /// video, named), `footage_incomplete`, `too_large`, forbidden outside the scope, not
-/// found, unavailable without ffmpeg.
+/// found, `too_many_attempts` when the render queue is full.
 pub(crate) async fn create(
-    app: &App,
+    app: &Arc<App>,
     who: &Principal,
     b: RedactionIn,
 ) -> Result<RedactionOut, ApiError> {
@@ -132,40 +187,73 @@ pub(crate) async fn create(
     let r = redaction_of(&b.ops)?;
     let dir = folder(app)?;
     let s = redacted::sources(app, &b.device, from, to, &dir).await?;
-    let made = async {
-        r.check(s.width, s.height, s.duration_ms())
-            .map_err(|e| bad("bad_redaction", e.to_string()))?;
-        let id = new_id(8)?;
-        let out = dir.join(format!("{id}.mp4"));
-        let copy =
-            redacted::derive_copy(app, &who.name, &format!("redaction {id}"), &s, &r, &out).await?;
-        app.custody(&who.name, "redact", &format!("redaction {id}"), &reason)
-            .await?;
-        let (first, last) = (&s.segments[0], &s.segments[s.segments.len() - 1]);
-        let row = RedactionRow {
-            id,
-            crossing_point,
-            inspection_id: b.inspection.clone(),
-            device_id: b.device.clone(),
-            first_seq: first.seq as i64,
-            last_seq: last.seq as i64,
-            from_ms: first.start_ms,
-            to_ms: last.end_ms,
-            ops: r.to_text(),
-            ops_sha256: r.digest().to_hex(),
-            reason,
-            created_by: who.name.clone(),
-            created_at: now_ms(),
-            result_sha256: copy.sha256.to_hex(),
-            size: std::fs::metadata(&out).map_or(0, |m| m.len() as i64),
-            event_hash: copy.event.hash.clone(),
-        };
+    if let Err(e) = r.check(s.width, s.height, s.duration_ms()) {
+        s.clean();
+        return Err(bad("bad_redaction", e.to_string()));
+    }
+    let (first, last) = (&s.segments[0], &s.segments[s.segments.len() - 1]);
+    let row = RedactionRow {
+        id: new_id(8)?,
+        crossing_point,
+        inspection_id: b.inspection.clone(),
+        device_id: b.device.clone(),
+        first_seq: first.seq as i64,
+        last_seq: last.seq as i64,
+        from_ms: first.start_ms,
+        to_ms: last.end_ms,
+        ops: r.to_text(),
+        ops_sha256: r.digest().to_hex(),
+        reason,
+        created_by: who.name.clone(),
+        created_at: now_ms(),
+        state: "rendering".into(),
+        error: None,
+        result_sha256: None,
+        size: None,
+        event_hash: None,
+    };
+    let subject = format!("redaction {}", row.id);
+    let progress = match reserve(&subject) {
+        Ok(p) => p,
+        Err(e) => {
+            s.clean();
+            return Err(e);
+        }
+    };
+    let recorded = async {
         app.meta.put_redaction(&row).await?;
-        Ok::<_, ApiError>(row)
+        app.custody(&who.name, "redact", &subject, &row.reason)
+            .await
     }
     .await;
-    s.clean();
-    Ok(out_of(made?))
+    if let Err(e) = recorded {
+        unreserve(&subject);
+        s.clean();
+        return Err(e);
+    }
+    let (app, who, id) = (app.clone(), who.name.clone(), row.id.clone());
+    let out = dir.join(format!("{id}.mp4"));
+    spawn(subject.clone(), async move {
+        let res = redacted::derive_copy(&app, &who, &subject, &s, &r, &out, &*progress).await;
+        s.clean();
+        let done = match res {
+            Ok(copy) => {
+                let size = std::fs::metadata(&out).map_or(0, |m| m.len() as i64);
+                app.meta
+                    .redaction_ready(&id, &copy.sha256.to_hex(), size, &copy.event.hash)
+                    .await
+            }
+            Err(e) => app
+                .meta
+                .render_failed(Renders::Redactions, Some(&id), &e.to_string())
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = done {
+            tracing::error!(redaction = id, "a rendered copy could not be recorded: {e}");
+        }
+    });
+    Ok(out_of(row))
 }
 
 /// A redaction in `who`'s scope.
@@ -195,6 +283,12 @@ pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<Redactio
 pub(crate) async fn video(app: &App, who: &Principal, id: &str) -> Result<PathBuf, ApiError> {
     let r = get(app, who, id).await?;
     let path = folder(app)?.join(format!("{}.mp4", r.id));
+    if r.state != "ready" {
+        return Err(ApiError::Conflict(format!(
+            "redaction {id} is {}, not ready to play",
+            r.state
+        )));
+    }
     if !path.exists() {
         return Err(ApiError::NotFound(format!(
             "the copy of redaction {id} is not on this server"
@@ -219,6 +313,11 @@ pub(crate) async fn video(app: &App, who: &Principal, id: &str) -> Result<PathBu
 /// The API's view of a stored redaction.
 pub(crate) fn out_of(r: RedactionRow) -> RedactionOut {
     RedactionOut {
+        progress: (r.state == "rendering")
+            .then(|| progress(&format!("redaction {}", r.id)))
+            .flatten(),
+        state: r.state,
+        error: r.error,
         video: format!("/v1/redactions/{}/video", r.id),
         id: r.id,
         device: r.device_id,
@@ -230,7 +329,7 @@ pub(crate) fn out_of(r: RedactionRow) -> RedactionOut {
         ops: r.ops,
         ops_sha256: r.ops_sha256,
         sha256: r.result_sha256,
-        size: r.size as u64,
+        size: r.size.map(|s| s as u64),
         reason: r.reason,
         created_by: r.created_by,
         created_at: Timestamp(r.created_at).to_string(),

@@ -4,11 +4,12 @@
 //! opening and download a custody event; revocable; dead after its expiry.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use kordon_api::release::{ShareCreated, ShareIn, ShareList, ShareOut};
 use kordon_core::redact::Redaction;
 use kordon_core::time::Timestamp;
-use kordon_store::meta::ShareRow;
+use kordon_store::meta::{RedactionRow, Renders, ShareRow};
 use kordon_store::now_ms;
 
 use super::new_id;
@@ -51,17 +52,25 @@ fn normal(code: &str) -> String {
         .collect()
 }
 
-/// Shares a redacted copy.
+/// Shares a redacted copy: the share exists at once (its code shown once); its
+/// watermarked copy and package are made in the background (its state says when).
 ///
 /// # Errors
-/// `bad_request` (recipient, purpose, expiry), forbidden outside the scope, not found.
+/// `bad_request` (recipient, purpose, expiry), forbidden outside the scope, not found,
+/// conflict if the copy is not ready, `too_many_attempts` when the render queue is full.
 pub(crate) async fn create(
-    app: &App,
+    app: &Arc<App>,
     who: &Principal,
     b: ShareIn,
 ) -> Result<ShareCreated, ApiError> {
     who.require(Op::Share)?;
     let r = redactions::get(app, who, &b.redaction).await?;
+    if r.state != "ready" {
+        return Err(ApiError::Conflict(format!(
+            "redaction {} is {}: share it once it is ready",
+            r.id, r.state
+        )));
+    }
     let recipient = one_line("recipient", &b.recipient, 120)?;
     let purpose = one_line("purpose", &b.purpose, 300)?;
     let expires =
@@ -79,6 +88,85 @@ pub(crate) async fn create(
     ops.watermark = Some(watermark(&recipient, &id));
     ops.check(u32::MAX, u32::MAX, u64::MAX)
         .map_err(|e| ApiError::BadRequest("bad_request", format!("recipient: {e}")))?;
+    let subject = format!("share {id}");
+    let progress = redactions::reserve(&subject)?;
+    let recorded = async {
+        app.meta
+            .put_share(&ShareRow {
+                id: id.clone(),
+                crossing_point: r.crossing_point.clone(),
+                redaction_id: r.id.clone(),
+                recipient: recipient.clone(),
+                purpose: purpose.clone(),
+                code_sha256: secret_hash(&code),
+                created_by: who.name.clone(),
+                created_at: now,
+                expires_at: expires,
+                revoked_at: None,
+                revoked_by: None,
+                failures: 0,
+                opened_at: None,
+                session_sha256: None,
+                state: "preparing".into(),
+                error: None,
+                file_sha256: None,
+                size: None,
+                downloads: 0,
+            })
+            .await?;
+        app.custody(
+            &who.name,
+            "share",
+            &subject,
+            &format!(
+                "redaction {} to {recipient} for {purpose} until {}",
+                r.id,
+                Timestamp(expires)
+            ),
+        )
+        .await
+    }
+    .await;
+    if let Err(e) = recorded {
+        redactions::unreserve(&subject);
+        return Err(e);
+    }
+    let (app2, who2, id2) = (app.clone(), who.name.clone(), id.clone());
+    redactions::spawn(subject.clone(), async move {
+        let res = prepare(&app2, &who2, &id2, &r, &ops, &*progress).await;
+        let done = match res {
+            Ok((sha, size)) => {
+                app2.meta
+                    .share_ready(&id2, &sha.to_hex(), size as i64)
+                    .await
+            }
+            Err(e) => app2
+                .meta
+                .render_failed(Renders::Shares, Some(&id2), &e.to_string())
+                .await
+                .map(|_| ()),
+        };
+        if let Err(e) = done {
+            tracing::error!(share = id2, "a share's package could not be recorded: {e}");
+        }
+    });
+    Ok(ShareCreated {
+        link: format!("/shared/{id}"),
+        id,
+        code: format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]),
+        expires_at: Timestamp(expires).to_string(),
+    })
+}
+
+/// Renders a share's watermarked copy and writes its package: answers its SHA-256 and size.
+async fn prepare(
+    app: &App,
+    who: &str,
+    id: &str,
+    r: &RedactionRow,
+    ops: &Redaction,
+    progress: &(dyn Fn(f64) + Send + Sync),
+) -> Result<(kordon_core::Hash, u64), ApiError> {
     let dir = folder(app)?;
     let s = redacted::sources(app, &r.device_id, r.from_ms, r.to_ms, &dir).await?;
     let made = async {
@@ -94,55 +182,15 @@ pub(crate) async fn create(
         }
         let video = dir.join(format!(".{id}.mp4"));
         let subject = format!("share {id}");
-        let copy = redacted::derive_copy(app, &who.name, &subject, &s, &ops, &video).await?;
-        let packed = redacted::package(app, &who.name, &id, &s, &copy, &ops, &dir).await;
+        let copy = redacted::derive_copy(app, who, &subject, &s, ops, &video, progress).await?;
+        let packed = redacted::package(app, who, id, &s, &copy, ops, &dir).await;
         let _ = std::fs::remove_file(&video);
         let (_, sha, size) = packed?;
-        app.custody(
-            &who.name,
-            "share",
-            &subject,
-            &format!(
-                "redaction {} to {recipient} for {purpose} until {}",
-                r.id,
-                Timestamp(expires)
-            ),
-        )
-        .await?;
         Ok((sha, size))
     }
     .await;
     s.clean();
-    let (sha, size) = made?;
-    app.meta
-        .put_share(&ShareRow {
-            id: id.clone(),
-            crossing_point: r.crossing_point,
-            redaction_id: r.id,
-            recipient,
-            purpose,
-            code_sha256: secret_hash(&code),
-            created_by: who.name.clone(),
-            created_at: now,
-            expires_at: expires,
-            revoked_at: None,
-            revoked_by: None,
-            failures: 0,
-            opened_at: None,
-            session_sha256: None,
-            file_sha256: sha.to_hex(),
-            size: size as i64,
-            downloads: 0,
-        })
-        .await?;
-    Ok(ShareCreated {
-        link: format!("/shared/{id}"),
-        id,
-        code: format!("{}-{}-{}", &code[..4], &code[4..8], &code[8..]),
-        expires_at: Timestamp(expires).to_string(),
-        sha256: sha.to_hex(),
-        size,
-    })
+    made
 }
 
 /// A page of the shares in `who`'s scope, newest first.
@@ -170,12 +218,30 @@ pub(crate) async fn list(
     })
 }
 
+/// A share in `who`'s scope.
+///
+/// # Errors
+/// Not found (or outside the scope).
+pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<ShareOut, ApiError> {
+    who.require(Op::Share)?;
+    app.meta
+        .share(id)
+        .await?
+        .filter(|s| who.sees_crossing_point(&s.crossing_point))
+        .map(|s| out_of(s, now_ms()))
+        .ok_or_else(|| ApiError::NotFound(format!("no share {id} in your scope")))
+}
+
 /// The state a share is in.
 pub(crate) fn state(s: &ShareRow, now: i64) -> &'static str {
     if s.revoked_at.is_some() {
         "revoked"
     } else if now >= s.expires_at {
         "expired"
+    } else if s.state == "preparing" {
+        "preparing"
+    } else if s.state == "failed" {
+        "failed"
     } else if s.opened_at.is_some() {
         "opened"
     } else if s.failures >= MAX_FAILURES {
@@ -196,6 +262,9 @@ fn out_of(s: ShareRow, now: i64) -> ShareOut {
         created_at: Timestamp(s.created_at).to_string(),
         expires_at: Timestamp(s.expires_at).to_string(),
         downloads: s.downloads as u64,
+        sha256: s.file_sha256,
+        size: s.size.map(|n| n as u64),
+        error: s.error,
     }
 }
 
@@ -314,11 +383,17 @@ pub(crate) async fn download(
             "open share {id} with its code first"
         )));
     }
+    let Some(sha) = s.file_sha256.as_deref().filter(|_| s.state == "ready") else {
+        return Err(ApiError::Conflict(format!(
+            "the package of share {id} is {}; try again in a minute",
+            s.state
+        )));
+    };
     app.custody(
         "recipient",
         "share-download",
         &format!("share {id}"),
-        &format!("redacted package {} downloaded", s.file_sha256),
+        &format!("redacted package {sha} downloaded"),
     )
     .await?;
     app.meta.share_downloaded(id).await?;

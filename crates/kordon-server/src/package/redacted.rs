@@ -170,8 +170,13 @@ async fn probe(path: &Path) -> Result<(u32, u32, bool), String> {
 }
 
 /// Renders `r` over the sources into `out` (a folder of its own holds the list, the
-/// graph and the watermark's text while ffmpeg runs).
-pub(crate) async fn render(s: &Sources, r: &Redaction, out: &Path) -> Result<(), ApiError> {
+/// graph and the watermark's text while ffmpeg runs), telling `progress` the share done.
+pub(crate) async fn render(
+    s: &Sources,
+    r: &Redaction,
+    out: &Path,
+    progress: &(dyn Fn(f64) + Send + Sync),
+) -> Result<(), ApiError> {
     let work = out.with_extension("work");
     std::fs::create_dir_all(&work).map_err(internal)?;
     let result = async {
@@ -196,20 +201,12 @@ pub(crate) async fn render(s: &Sources, r: &Redaction, out: &Path) -> Result<(),
         let graph = r.filter_graph(s.audio, &utf8(&mark_path)?, FONT);
         std::fs::write(&graph_path, graph).map_err(|e| e.to_string())?;
         let (l, g, o) = (utf8(&list_path)?, utf8(&graph_path)?, utf8(out)?);
-        let res = tokio::process::Command::new("ffmpeg")
-            .args(kordon_core::redact::render_args(&l, &g, s.audio, &o))
-            .kill_on_drop(true)
-            .output()
-            .await
-            .map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
-        if !res.status.success() {
-            return Err(format!(
-                "ffmpeg {}: {}",
-                res.status,
-                String::from_utf8_lossy(&res.stderr).trim()
-            ));
-        }
-        Ok(())
+        ffmpeg(
+            &kordon_core::redact::render_args(&l, &g, s.audio, &o),
+            s.duration_ms(),
+            progress,
+        )
+        .await
     }
     .await;
     let _ = std::fs::remove_dir_all(&work);
@@ -217,6 +214,49 @@ pub(crate) async fn render(s: &Sources, r: &Redaction, out: &Path) -> Result<(),
         let _ = std::fs::remove_file(out);
         ApiError::Unavailable(format!("the redacted copy could not be rendered: {e}"))
     })
+}
+
+/// Runs ffmpeg with `args`, reading its progress reports (`-progress pipe:1`) against
+/// the output's expected length.
+async fn ffmpeg(
+    args: &[&str],
+    duration_ms: u64,
+    progress: &(dyn Fn(f64) + Send + Sync),
+) -> Result<(), String> {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+    let mut child = tokio::process::Command::new("ffmpeg")
+        .args(["-progress", "pipe:1", "-nostats"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
+    let stderr = child.stderr.take();
+    let errors = tokio::spawn(async move {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut text).await;
+        }
+        text
+    });
+    if let Some(out) = child.stdout.take() {
+        let mut lines = tokio::io::BufReader::new(out).lines();
+        while let Ok(Some(l)) = lines.next_line().await {
+            if let Some(us) = l
+                .strip_prefix("out_time_us=")
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                progress((us as f64 / 1000.0 / duration_ms.max(1) as f64).min(1.0));
+            }
+        }
+    }
+    let status = child.wait().await.map_err(|e| e.to_string())?;
+    let errors = errors.await.unwrap_or_default();
+    if !status.success() {
+        return Err(format!("ffmpeg {status}: {}", errors.trim()));
+    }
+    Ok(())
 }
 
 /// Renders and logs a redacted copy: the `derive` event (public: the sources' and result's
@@ -229,9 +269,10 @@ pub(crate) async fn derive_copy(
     s: &Sources,
     r: &Redaction,
     out: &Path,
+    progress: &(dyn Fn(f64) + Send + Sync),
 ) -> Result<Derived, ApiError> {
     let tool = super::derive::tool().await.map_err(ApiError::Unavailable)?;
-    render(s, r, out).await?;
+    render(s, r, out, progress).await?;
     let sha256 = hash_file(out.to_path_buf()).await?;
     let size = std::fs::metadata(out).map_err(internal)?.len();
     let hashes = s.hashes()?;

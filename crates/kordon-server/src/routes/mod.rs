@@ -109,6 +109,7 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(release::redaction))
         .routes(routes!(release::redaction_video))
         .routes(routes!(release::share, release::list_shares))
+        .routes(routes!(release::get_share))
         .routes(routes!(release::revoke_share))
         .routes(routes!(
             release::request_preservation,

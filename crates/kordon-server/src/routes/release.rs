@@ -9,7 +9,7 @@ use axum::response::{IntoResponse as _, Response};
 use kordon_api::Logged;
 use kordon_api::release::{
     OwnPackages, PreservationDecision, PreservationIn, PreservationList, PreservationOut,
-    RedactionIn, RedactionOut, ShareCreated, ShareIn, ShareList,
+    RedactionIn, RedactionOut, ShareCreated, ShareIn, ShareList, ShareOut,
 };
 use tower::ServiceExt as _;
 
@@ -38,16 +38,17 @@ async fn file(path: std::path::PathBuf, request: Request) -> Result<Response, Ap
     Ok(res.into_response())
 }
 
-/// Makes a redacted copy (supervisor, analyst): rendered now, logged as a `derive` event.
+/// Makes a redacted copy (supervisor, analyst): checked now, rendered in the background
+/// (`state`, `progress`), logged as a `derive` event when done.
 #[utoipa::path(post, path = "/v1/redactions", tag = "release", request_body = RedactionIn,
-    responses((status = 201, body = RedactionOut), (status = "4XX", body = kordon_api::Error)))]
+    responses((status = 202, body = RedactionOut), (status = "4XX", body = kordon_api::Error)))]
 pub(crate) async fn redact(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
     Body(b): Body<RedactionIn>,
 ) -> Result<(StatusCode, Json<RedactionOut>), ApiError> {
     Ok((
-        StatusCode::CREATED,
+        StatusCode::ACCEPTED,
         Json(redactions::create(&app, &who, b).await?),
     ))
 }
@@ -101,6 +102,17 @@ pub(crate) async fn list_shares(
     Params(p): Params<Page>,
 ) -> Result<Json<ShareList>, ApiError> {
     Ok(Json(shares::list(&app, &who, p.before).await?))
+}
+
+/// A share: its state (`preparing` until its package is made), downloads.
+#[utoipa::path(get, path = "/v1/shares/{id}", tag = "release", params(("id" = String, Path)),
+    responses((status = 200, body = ShareOut), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn get_share(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ShareOut>, ApiError> {
+    Ok(Json(shares::get(&app, &who, &id).await?))
 }
 
 /// Revokes a share: its link refuses from now on.

@@ -55,6 +55,23 @@ const WORDS: &[(&str, &str, &str)] = &[
         "The original recordings are not changed: the copy is a derived file whose making is logged.",
     ),
     ("share", "Передати", "Share"),
+    (
+        "rendering",
+        "Копія створюється",
+        "The copy is being rendered",
+    ),
+    (
+        "render_failed",
+        "Не вдалося створити копію",
+        "The copy could not be made",
+    ),
+    (
+        "preparing_note",
+        "Пакет для отримувача готується; сторінка оновиться сама.",
+        "The recipient's package is being prepared; this page reloads by itself.",
+    ),
+    ("state_preparing", "готується", "being prepared"),
+    ("state_failed", "помилка", "failed"),
     ("recipient", "Отримувач", "Recipient"),
     ("purpose", "Мета", "Purpose"),
     ("valid_hours", "Діє, годин", "Valid for, hours"),

@@ -168,17 +168,25 @@ pub(super) async fn redaction(
     let now = kordon_store::now_ms();
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
-        video #copy controls preload="metadata" src=(format!("/v1/redactions/{id}/video")) {}
+        @match r.state.as_str() {
+            "ready" => { video #copy controls preload="metadata" src=(format!("/v1/redactions/{id}/video")) {} }
+            "rendering" => {
+                meta http-equiv="refresh" content="2";
+                @let done = redactions::progress(&format!("redaction {id}")).unwrap_or(0.0);
+                p #rendering role="status" { (t(lang, "rendering")) " " progress max="100" value=(format!("{:.0}", done * 100.0)) {} " " (format!("{:.0} %", done * 100.0)) }
+            }
+            _ => { p.error role="alert" { (t(lang, "render_failed")) ": " (r.error.clone().unwrap_or_default()) } }
+        }
         dl.record {
             dt { (t(lang, "device")) } dd { (r.device_id) " " (r.first_seq) "–" (r.last_seq) }
             dt { (t(lang, "from")) } dd { (show(r.from_ms, &tz)) }
             dt { (t(lang, "to")) } dd { (show(r.to_ms, &tz)) }
             dt { (t(lang, "reason")) } dd { (r.reason) }
             dt { (t(lang, "who")) } dd { (r.created_by) ", " (show(r.created_at, &tz)) }
-            dt { "SHA-256" } dd { code #copy-sha256 { (r.result_sha256) } }
+            @if let Some(sha) = &r.result_sha256 { dt { "SHA-256" } dd { code #copy-sha256 { (sha) } } }
         }
         details { summary { (t(lang, "operations")) } pre { (r.ops) } }
-        @if p.may(Op::Share) {
+        @if p.may(Op::Share) && r.state == "ready" {
             h2 { (t(lang, "share")) }
             form #share-form method="post" action=(format!("/ui/redactions/{id}/share")) {
                 input type="hidden" name="csrf" value=(csrf);
@@ -209,7 +217,7 @@ fn share_table(
                     @let state = shares::state(s, now);
                     tr {
                         td { (s.recipient) } td { (s.purpose) } td { (show(s.expires_at, tz)) }
-                        td.share-state { (t(lang, &format!("state_{state}"))) } td { (s.downloads) }
+                        td.share-state { (t(lang, &format!("state_{state}"))) @if let Some(e) = &s.error { ": " (e) } } td { (s.downloads) }
                         td { @if state != "revoked" && state != "expired" {
                             form method="post" action=(format!("/ui/shares/{}/revoke", s.id)) .inline {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -268,8 +276,8 @@ fn created(
                 dt { (t(lang, "share_link")) } dd { code #share-link { "http://" (host) (s.link) } }
                 dt { (t(lang, "share_code")) } dd { code #share-code { (s.code) } }
                 dt { (t(lang, "expires")) } dd { (s.expires_at) }
-                dt { "SHA-256" } dd { code { (s.sha256) } }
             }
+            p.note { (t(lang, "preparing_note")) }
         },
     )
 }

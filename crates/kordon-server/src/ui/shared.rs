@@ -40,6 +40,17 @@ pub(super) async fn shared(
         };
         return page(lang, None, t(lang, "shared_title"), body).into_response();
     }
+    if s.state != "ready" {
+        let body = html! {
+            @if s.state == "failed" {
+                p.error role="alert" { (t(lang, "render_failed")) }
+            } @else {
+                meta http-equiv="refresh" content="3";
+                p #preparing role="status" { (t(lang, "preparing_note")) }
+            }
+        };
+        return page(lang, None, t(lang, "shared_title"), body).into_response();
+    }
     let r = match app.meta.redaction(&s.redaction_id).await {
         Ok(Some(r)) => r,
         Ok(None) => return error_page(lang, None, &ApiError::NotFound(format!("no share {id}"))),
@@ -76,7 +87,7 @@ pub(super) async fn shared(
             dt { (t(lang, "purpose")) } dd { (s.purpose) }
             dt { (t(lang, "redaction")) } dd { (t(lang, "device")) " " (r.device_id) ", " (show(r.from_ms, &tz)) " – " (show(r.to_ms, &tz)) }
             dt { (t(lang, "expires")) } dd { (show(s.expires_at, &tz)) }
-            dt { "SHA-256" } dd { code #package-sha256 { (s.file_sha256) } " (" (s.size) " B)" }
+            dt { "SHA-256" } dd { code #package-sha256 { (s.file_sha256.clone().unwrap_or_default()) } " (" (s.size.unwrap_or(0)) " B)" }
         }
         h2 { (t(lang, "verification")) }
         @if holds {

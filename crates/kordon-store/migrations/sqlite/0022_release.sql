@@ -14,9 +14,11 @@ CREATE TABLE redactions (
     reason         TEXT NOT NULL,
     created_by     TEXT NOT NULL,
     created_at     BIGINT NOT NULL,
-    result_sha256  TEXT NOT NULL,              -- the rendered copy (redactions/<id>.mp4)
-    size           BIGINT NOT NULL,
-    event_hash     TEXT NOT NULL               -- its derive event
+    state          TEXT NOT NULL,              -- rendering | ready | failed
+    error          TEXT,                       -- why it failed
+    result_sha256  TEXT,                       -- the rendered copy (redactions/<id>.mp4), once ready
+    size           BIGINT,
+    event_hash     TEXT                        -- its derive event
 );
 CREATE INDEX redactions_inspection ON redactions (inspection_id, created_at);
 CREATE TABLE shares (
@@ -34,8 +36,10 @@ CREATE TABLE shares (
     failures       BIGINT NOT NULL,            -- wrong codes in a row
     opened_at      BIGINT,                     -- when the code was used
     session_sha256 TEXT,                       -- the recipient's session, hashed
-    file_sha256    TEXT NOT NULL,              -- the redacted package (shares/<id>.zip)
-    size           BIGINT NOT NULL,
+    state          TEXT NOT NULL,              -- preparing | ready | failed
+    error          TEXT,
+    file_sha256    TEXT,                       -- the redacted package (shares/<id>.zip), once ready
+    size           BIGINT,
     downloads      BIGINT NOT NULL
 );
 CREATE INDEX shares_created ON shares (created_at);

@@ -34,12 +34,16 @@ pub struct RedactionRow {
     pub created_by: String,
     /// When.
     pub created_at: i64,
-    /// SHA-256 of the rendered copy, hex.
-    pub result_sha256: String,
+    /// `rendering`, `ready` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// SHA-256 of the rendered copy, hex, once ready.
+    pub result_sha256: Option<String>,
     /// Its size.
-    pub size: i64,
+    pub size: Option<i64>,
     /// Its `derive` custody event, hex.
-    pub event_hash: String,
+    pub event_hash: Option<String>,
 }
 
 /// A share: a redacted copy handed to a named recipient.
@@ -73,12 +77,25 @@ pub struct ShareRow {
     pub opened_at: Option<i64>,
     /// SHA-256 of the recipient's session secret, hex.
     pub session_sha256: Option<String>,
-    /// SHA-256 of the redacted package, hex.
-    pub file_sha256: String,
+    /// `preparing`, `ready` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// SHA-256 of the redacted package, hex, once ready.
+    pub file_sha256: Option<String>,
     /// Its size.
-    pub size: i64,
+    pub size: Option<i64>,
     /// Downloads so far.
     pub downloads: i64,
+}
+
+/// The tables whose rows a background render finishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renders {
+    /// Redacted copies.
+    Redactions,
+    /// Shares' packages.
+    Shares,
 }
 
 /// An officer's request that footage of his be preserved.
@@ -163,8 +180,8 @@ impl Meta {
     /// Database errors.
     pub async fn put_redaction(&self, r: &RedactionRow) -> Result<(), MetaError> {
         sqlx::query(
-            "INSERT INTO redactions (id, crossing_point, inspection_id, device_id, first_seq, last_seq, from_ms, to_ms, ops, ops_sha256, reason, created_by, created_at, result_sha256, size, event_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            "INSERT INTO redactions (id, crossing_point, inspection_id, device_id, first_seq, last_seq, from_ms, to_ms, ops, ops_sha256, reason, created_by, created_at, state)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'rendering')",
         )
         .bind(&r.id)
         .bind(&r.crossing_point)
@@ -179,12 +196,71 @@ impl Meta {
         .bind(&r.reason)
         .bind(&r.created_by)
         .bind(r.created_at)
-        .bind(&r.result_sha256)
-        .bind(r.size)
-        .bind(&r.event_hash)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// A redaction rendered: its copy and `derive` event.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn redaction_ready(
+        &self,
+        id: &str,
+        sha256: &str,
+        size: i64,
+        event: &str,
+    ) -> Result<(), MetaError> {
+        sqlx::query(
+            "UPDATE redactions SET state = 'ready', result_sha256 = $1, size = $2, event_hash = $3 WHERE id = $4",
+        )
+        .bind(sha256)
+        .bind(size)
+        .bind(event)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A share's package written.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn share_ready(&self, id: &str, sha256: &str, size: i64) -> Result<(), MetaError> {
+        sqlx::query("UPDATE shares SET state = 'ready', file_sha256 = $1, size = $2 WHERE id = $3")
+            .bind(sha256)
+            .bind(size)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A render that failed (`table` is `redactions` or `shares`), or — with no id — every
+    /// render a restart interrupted.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn render_failed(
+        &self,
+        table: Renders,
+        id: Option<&str>,
+        error: &str,
+    ) -> Result<u64, MetaError> {
+        let (t, busy) = match table {
+            Renders::Redactions => ("redactions", "rendering"),
+            Renders::Shares => ("shares", "preparing"),
+        };
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {t} SET state = 'failed', error = $1 WHERE state = '{busy}' AND ($2 IS NULL OR id = $2)"
+        )))
+        .bind(error)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// A redaction by id.
@@ -223,8 +299,8 @@ impl Meta {
     /// Database errors.
     pub async fn put_share(&self, s: &ShareRow) -> Result<(), MetaError> {
         sqlx::query(
-            "INSERT INTO shares (id, crossing_point, redaction_id, recipient, purpose, code_sha256, created_by, created_at, expires_at, failures, file_sha256, size, downloads)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, 0)",
+            "INSERT INTO shares (id, crossing_point, redaction_id, recipient, purpose, code_sha256, created_by, created_at, expires_at, failures, state, downloads)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'preparing', 0)",
         )
         .bind(&s.id)
         .bind(&s.crossing_point)
@@ -235,8 +311,6 @@ impl Meta {
         .bind(&s.created_by)
         .bind(s.created_at)
         .bind(s.expires_at)
-        .bind(&s.file_sha256)
-        .bind(s.size)
         .execute(&self.pool)
         .await?;
         Ok(())
