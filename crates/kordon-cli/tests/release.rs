@@ -133,22 +133,38 @@ fn verify(pkg: &Path) -> (bool, Vec<String>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_preserved() {
+async fn on_sqlite() {
+    scenario(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres() {
+    scenario(true).await;
+}
+
+/// A redacted copy is shared, verified, revoked and expired, and an officer's footage
+/// preserved, with the metadata in SQLite or PostgreSQL.
+async fn scenario(postgres: bool) {
     let dir = tempfile::tempdir().expect("tmp");
     let d = dir.path();
     let data = d.join("data");
     let data_s = data.to_str().expect("utf8");
-    common::demo(data_s, 2, &[]);
+    let mut env: Vec<(&str, String)> = Vec::new();
+    if postgres {
+        env.push((
+            "KORDON_DATABASE_URL",
+            kordon_store::meta::testing::fresh_database().await,
+        ));
+    }
+    common::demo(data_s, 2, &env);
     let zero = "0".to_owned();
-    let (_server, url) = common::serve(
-        data_s,
-        &[
-            ("KORDON_RETENTION_DAYS", zero.clone()),
-            ("KORDON_RETENTION_INSPECTION_DAYS", zero.clone()),
-            ("KORDON_TEST_RETENTION_FLOOR_DAYS", zero),
-            ("KORDON_RETENTION_INTERVAL_S", "86400".to_owned()),
-        ],
-    );
+    env.extend([
+        ("KORDON_RETENTION_DAYS", zero.clone()),
+        ("KORDON_RETENTION_INSPECTION_DAYS", zero.clone()),
+        ("KORDON_TEST_RETENTION_FLOOR_DAYS", zero),
+        ("KORDON_RETENTION_INTERVAL_S", "86400".to_owned()),
+    ]);
+    let (_server, url) = common::serve(data_s, &env);
     let admin = common::admin_token(&data);
     let api = Api {
         url,
@@ -516,6 +532,7 @@ async fn a_redacted_copy_is_shared_verified_revoked_and_an_officer_footage_prese
         .as_array()
         .expect("shares")
         .iter()
+        .filter(|x| x["id"] == s["id"] || x["id"] == s2["id"])
         .filter_map(|s| s["state"].as_str())
         .collect();
     assert_eq!(states, ["expired", "revoked"], "{list}");

@@ -9,6 +9,10 @@ use anyhow::{Context as _, Result, bail};
 use kordon_agent::simulate::{Fault, SimOptions, simulate};
 use kordon_api::Created;
 use kordon_api::cases::{CaseIn, Exported, ItemIn, ItemsAdded};
+use kordon_api::release::{
+    BoxIn, KeyIn, OpsIn, PreservationIn, PreservationOut, RedactionIn, RedactionOut, ShareCreated,
+    ShareIn, SpanIn,
+};
 use kordon_api::users::{UserCreated, UserIn};
 use kordon_server::config::Config;
 
@@ -110,6 +114,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         .map(|c| c.1.clone())
         .unwrap_or_default();
     demo_users(&client, &officer).await?;
+    let shared = demo_release(&client, &package, &officer).await?;
     println!();
     println!(
         "crossing point {DEMO_CP}: {} cameras, {} segments of real H.264 uploaded, signed and logged",
@@ -163,6 +168,13 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     println!("web interface: {url}/ui/  (password of every demo user: {DEMO_PASSWORD})");
     println!(
         "  supervisor, analyst, auditor, administrator, officer (officer {officer}: own recordings only)"
+    );
+    println!(
+        "  a redacted copy of the case's inspection shared with a demo recipient: {url}{}  code {}",
+        shared.link, shared.code
+    );
+    println!(
+        "  a preservation request of officer {officer} waits for a supervisor: {url}/ui/preservation"
     );
     if o.serve {
         println!();
@@ -304,6 +316,74 @@ async fn demo_case(
     let _: ItemsAdded = c.post(&format!("/v1/cases/{id}/items"), &item).await?;
     let e: Exported = c.post_empty(&format!("/v1/cases/{id}/export")).await?;
     Ok(data.join("exports").join(e.file))
+}
+
+/// A redacted copy of the demo case's footage (a blurred box that moves, a bleep), shared
+/// with a demo recipient, and a preservation request of the officer waiting for a
+/// supervisor: every release queue has something to look at.
+async fn demo_release(
+    c: &Client,
+    package: &std::path::Path,
+    officer: &str,
+) -> Result<ShareCreated> {
+    let case = package
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".zip"))
+        .and_then(|n| n.rsplit_once('-'))
+        .map(|(c, _)| c.to_owned())
+        .context("the demo package's name")?;
+    let v: kordon_api::cases::Case = c.get(&format!("/v1/cases/{case}")).await?;
+    let item = v.items.first().context("the demo case holds nothing")?;
+    let (Some(device), Some(from), Some(to)) = (&item.device, &item.from, &item.to) else {
+        anyhow::bail!("the demo case's item names no footage");
+    };
+    let key = |t_ms, x, y| KeyIn {
+        t_ms,
+        x,
+        y,
+        w: 48,
+        h: 36,
+    };
+    let body = RedactionIn {
+        device: device.clone(),
+        from: from.clone(),
+        to: to.clone(),
+        inspection: item.inspection_id.clone(),
+        ops: OpsIn {
+            boxes: vec![BoxIn {
+                style: "blur".into(),
+                keys: vec![key(0, 10, 10), key(20_000, 100, 70)],
+            }],
+            bleep: vec![SpanIn {
+                from_ms: 2_000,
+                to_ms: 5_000,
+            }],
+            ..OpsIn::default()
+        },
+        reason: "demo: a copy for the complainant, other travellers hidden".into(),
+    };
+    let mut r: RedactionOut = c.post("/v1/redactions", &body).await?;
+    while r.state == "rendering" {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        r = c.get(&format!("/v1/redactions/{}", r.id)).await?;
+    }
+    let expires = kordon_core::time::Timestamp(kordon_store::now_ms() + 30 * 86_400_000);
+    let share = ShareIn {
+        redaction: r.id,
+        recipient: "Олена Коваль, адвокатка (демо)".into(),
+        purpose: "demo: скарга ДЕМО-1".into(),
+        expires_at: expires.to_string(),
+    };
+    let shared: ShareCreated = c.post("/v1/shares", &share).await?;
+    let request = PreservationIn {
+        officer: Some(officer.to_owned()),
+        from: from.clone(),
+        to: to.clone(),
+        reason: "demo: скарга на огляд, прошу зберегти записи".into(),
+    };
+    let _: PreservationOut = c.post("/v1/preservations", &request).await?;
+    Ok(shared)
 }
 
 /// The password of the demo's users (demo data only; shown to the newcomer).

@@ -328,9 +328,10 @@ try {
     await accessible(officer);
     await shot(officer, "preservation");
     await sup.goto(`${URL}/ui/preservation`);
-    await sup.fill("#requests input[name=comment]", "e2e: зберегти");
-    await Promise.all([sup.waitForLoadState("load"), sup.click("#requests button[value=approve]")]);
-    check((await sup.textContent("#requests .request-state")).includes("схвалено"), "not approved");
+    const row = () => sup.locator("#requests tbody tr", { hasText: "e2e: скарга на мене" });
+    await row().locator("input[name=comment]").fill("e2e: зберегти");
+    await Promise.all([sup.waitForLoadState("load"), row().locator("button[value=approve]").click()]);
+    check((await row().locator(".request-state").textContent()).includes("схвалено"), "not approved");
   });
 
   // Administrator: people, crossing points, devices; no footage.

@@ -65,12 +65,13 @@ fn sample() -> Redaction {
 fn the_vector_is_the_canonical_text_and_reads_back() {
     let r = sample();
     assert_eq!(r.to_text(), VECTOR);
-    let back = Redaction::parse(VECTOR).unwrap();
+    let back = Redaction::parse(VECTOR).expect("the vector reads");
     assert_eq!(back.to_text(), VECTOR);
     assert_eq!(back.digest(), sha256(VECTOR.as_bytes()));
     assert_eq!(back.boxes.len(), 2);
     assert_eq!(back.boxes[0].keys.len(), 2);
-    back.check(160, 120, 10_000).unwrap();
+    back.check(160, 120, 10_000)
+        .expect("it fits a 160×120 clip");
 }
 
 #[test]

@@ -326,9 +326,9 @@ pub(crate) async fn viewers(
         };
         let start = kordon_core::link::Link::parse(&link.body)
             .ok()
-            .and_then(|l| match l.body() {
-                kordon_core::link::LinkBody::Segment(s) => Some(s.start.0),
-                kordon_core::link::LinkBody::Event(e) => Some(e.time.0),
+            .map(|l| match l.body() {
+                kordon_core::link::LinkBody::Segment(s) => s.start.0,
+                kordon_core::link::LinkBody::Event(e) => e.time.0,
             });
         if start.is_some_and(|t| {
             worn.iter()
