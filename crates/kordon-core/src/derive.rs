@@ -51,11 +51,10 @@ pub fn sources_digest(sources: &[Hash]) -> Hash {
     sha256(text.as_bytes())
 }
 
-/// The ffmpeg arguments of [`CONCAT_COPY`]: `list` is an ffmpeg concat list naming the
-/// sources in order (`file '<path>'` lines), `out` the result. Bit-exact, no metadata
-/// carried over, the index at the front so players start at once.
-pub fn concat_copy_args<'a>(list: &'a str, out: &'a str) -> Vec<&'a str> {
-    vec![
+/// The ffmpeg arguments that read the sources of a derivation: quiet, no terminal input,
+/// `list` an ffmpeg concat list naming them in order.
+pub fn concat_input(list: &str) -> [&str; 10] {
+    [
         "-hide_banner",
         "-loglevel",
         "error",
@@ -66,6 +65,15 @@ pub fn concat_copy_args<'a>(list: &'a str, out: &'a str) -> Vec<&'a str> {
         "0",
         "-i",
         list,
+    ]
+}
+
+/// The ffmpeg arguments of [`CONCAT_COPY`]: `list` is an ffmpeg concat list naming the
+/// sources in order (`file '<path>'` lines), `out` the result. Bit-exact, no metadata
+/// carried over, the index at the front so players start at once.
+pub fn concat_copy_args<'a>(list: &'a str, out: &'a str) -> Vec<&'a str> {
+    let mut a = concat_input(list).to_vec();
+    a.extend([
         "-map",
         "0",
         "-c",
@@ -78,7 +86,8 @@ pub fn concat_copy_args<'a>(list: &'a str, out: &'a str) -> Vec<&'a str> {
         "+faststart",
         "-y",
         out,
-    ]
+    ]);
+    a
 }
 
 /// The tool word of a [`CONCAT_COPY`] derivation (`ffmpeg-<version>`), read from what

@@ -418,22 +418,8 @@ impl Redaction {
 /// sources in order, `graph` the file holding [`Redaction::filter_graph`], `out` the
 /// result. Re-encoded (H.264, AAC); no metadata carried over.
 pub fn render_args<'a>(list: &'a str, graph: &'a str, audio: bool, out: &'a str) -> Vec<&'a str> {
-    let mut a = vec![
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-nostdin",
-        "-f",
-        "concat",
-        "-safe",
-        "0",
-        "-i",
-        list,
-        "-filter_complex_script",
-        graph,
-        "-map",
-        "[v]",
-    ];
+    let mut a = crate::derive::concat_input(list).to_vec();
+    a.extend(["-filter_complex_script", graph, "-map", "[v]"]);
     if audio {
         a.extend(["-map", "[a]", "-c:a", "aac", "-b:a", "96k"]);
     }

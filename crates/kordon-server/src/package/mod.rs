@@ -111,6 +111,60 @@ impl Package {
     }
 }
 
+/// The proof files of a package, with its contents list and export event.
+struct Proven {
+    contents: Contents,
+    export: Vec<u8>,
+    note: Vec<u8>,
+    policy: String,
+    proofs: Vec<(Hash, Vec<u8>)>,
+    /// Files beside them (time-stamps).
+    extra: Vec<(String, Vec<u8>)>,
+}
+
+impl Package {
+    /// Adds the files that prove the contents and closes the zip (on a blocking thread);
+    /// answers its size.
+    async fn seal(mut self, p: Proven) -> Result<u64, ApiError> {
+        tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
+            self.add_unlisted(package::CONTENTS, p.contents.to_text().as_bytes())?;
+            self.add_unlisted(package::EXPORT_EVENT, &p.export)?;
+            self.add_unlisted(package::CHECKPOINT, &p.note)?;
+            self.add_unlisted(package::POLICY, p.policy.as_bytes())?;
+            for (h, b) in &p.proofs {
+                self.add_unlisted(&package::proof_path(h), b)?;
+            }
+            for (path, b) in &p.extra {
+                self.add_unlisted(path, b)?;
+            }
+            let f = self.zip.finish().map_err(internal)?;
+            f.sync_all().map_err(internal)?;
+            Ok(f.metadata().map_err(internal)?.len())
+        })
+        .await
+        .map_err(internal)?
+    }
+}
+
+/// The log entries a package proves: each row's (it must be in the log by now), then
+/// the export event's.
+fn entries<'a>(
+    rows: impl Iterator<Item = (&'a String, Option<i64>)>,
+    export: (&str, u64),
+) -> Result<Vec<(Hash, u64)>, ApiError> {
+    let mut out = Vec::new();
+    for (h, i) in rows {
+        let i = i.ok_or_else(|| {
+            ApiError::Unavailable(format!(
+                "entry {h} is not in the log yet; try again in a moment"
+            ))
+        })?;
+        out.push((Hash::from_hex(h).map_err(internal)?, i as u64));
+    }
+    out.push((Hash::from_hex(export.0).map_err(internal)?, export.1));
+    Ok(out)
+}
+
 /// What goes into a package, read from the database.
 struct Gathered {
     case: Case,
@@ -322,25 +376,13 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
     )
     .await?;
     let export_hash = export_note.hash.clone();
-    let mut entries: Vec<(Hash, u64)> = Vec::new();
     let rows = g
         .links
         .values()
         .flatten()
         .map(|l| (&l.hash, l.log_index))
         .chain(g.custody.iter().map(|c| (&c.hash, c.log_index)));
-    for (h, i) in rows {
-        let i = i.ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "entry {h} is not in the log yet; try again in a moment"
-            ))
-        })?;
-        entries.push((Hash::from_hex(h).map_err(internal)?, i as u64));
-    }
-    entries.push((
-        Hash::from_hex(&export_hash).map_err(internal)?,
-        export_index,
-    ));
+    let entries = entries(rows, (&export_hash, export_index))?;
     let (note, proofs) = proofs_under_policy(app, entries).await?;
     let size =
         kordon_core::checkpoint::Checkpoint::parse(Note::parse(&note).map_err(internal)?.text())
@@ -356,23 +398,16 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         .map_or(0, |i| i as u64 + 1);
     let stamps = timestamps::files(app, size, &note, covered).await?;
     let stamped = stamps.iter().filter(|(p, _)| p.ends_with(".tsr")).count() as u64;
-    let file = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
-        pkg.add_unlisted(package::CONTENTS, contents.to_text().as_bytes())?;
-        pkg.add_unlisted(package::EXPORT_EVENT, &export_note.body)?;
-        pkg.add_unlisted(package::CHECKPOINT, &note)?;
-        pkg.add_unlisted(package::POLICY, policy.as_bytes())?;
-        for (h, p) in &proofs {
-            pkg.add_unlisted(&package::proof_path(h), p)?;
-        }
-        for (path, bytes) in &stamps {
-            pkg.add_unlisted(path, bytes)?;
-        }
-        let f = pkg.zip.finish().map_err(internal)?;
-        f.sync_all().map_err(internal)?;
-        Ok(f.metadata().map_err(internal)?.len())
-    })
-    .await
-    .map_err(internal)??;
+    let file = pkg
+        .seal(Proven {
+            contents,
+            export: export_note.body,
+            note,
+            policy,
+            proofs,
+            extra: stamps,
+        })
+        .await?;
     std::fs::rename(&tmp, &final_path).map_err(internal)?;
     let sha = hash_file(final_path.clone()).await?;
     // Which package a release receipt may name: the packages this server wrote of the case.

@@ -398,40 +398,23 @@ pub(crate) async fn package(
         &package::export_detail(&contents.case, &contents.digest()),
     )
     .await?;
-    let mut entries = Vec::new();
     let rows = s
         .links
         .iter()
         .map(|l| (&l.hash, l.log_index))
         .chain(custody.iter().map(|c| (&c.hash, c.log_index)));
-    for (h, i) in rows {
-        let i = i.ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "entry {h} is not in the log yet; try again in a moment"
-            ))
-        })?;
-        entries.push((Hash::from_hex(h).map_err(internal)?, i as u64));
-    }
-    entries.push((
-        Hash::from_hex(&export.hash).map_err(internal)?,
-        export_index,
-    ));
+    let entries = super::entries(rows, (&export.hash, export_index))?;
     let (note, proofs) = super::proofs::proofs_under_policy(app, entries).await?;
-    let policy = super::proofs::policy_text(app)?;
-    let size = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
-        pkg.add_unlisted(package::CONTENTS, contents.to_text().as_bytes())?;
-        pkg.add_unlisted(package::EXPORT_EVENT, &export.body)?;
-        pkg.add_unlisted(package::CHECKPOINT, &note)?;
-        pkg.add_unlisted(package::POLICY, policy.as_bytes())?;
-        for (h, p) in &proofs {
-            pkg.add_unlisted(&package::proof_path(h), p)?;
-        }
-        let f = pkg.zip.finish().map_err(internal)?;
-        f.sync_all().map_err(internal)?;
-        Ok(f.metadata().map_err(internal)?.len())
-    })
-    .await
-    .map_err(internal)??;
+    let size = pkg
+        .seal(super::Proven {
+            contents,
+            export: export.body,
+            note,
+            policy: super::proofs::policy_text(app)?,
+            proofs,
+            extra: Vec::new(),
+        })
+        .await?;
     let path = dir.join(format!("{name}.zip"));
     std::fs::rename(&tmp, &path).map_err(internal)?;
     let sha = hash_file(path.clone()).await?;
