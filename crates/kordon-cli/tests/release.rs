@@ -164,9 +164,9 @@ async fn scenario(postgres: bool) {
         ("KORDON_TEST_RETENTION_FLOOR_DAYS", zero),
         ("KORDON_RETENTION_INTERVAL_S", "86400".to_owned()),
     ]);
-    let (_server, url) = common::serve(data_s, &env);
+    let (server, url) = common::serve(data_s, &env);
     let admin = common::admin_token(&data);
-    let api = Api {
+    let mut api = Api {
         url,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -784,5 +784,46 @@ async fn scenario(postgres: bool) {
     assert!(
         page.contains("id=\"viewers\"") && page.contains("<td>supervisor</td>"),
         "{page}"
+    );
+
+    // Killed while copies render: at the next start the unfinished ones say so; none is
+    // left "rendering" for ever, and none half-written is served.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (st, v) = api
+            .call(
+                sup,
+                "POST",
+                "/v1/redactions",
+                Some(redaction(json!({"mute": [{"from_ms": 0, "to_ms": 1000}]}))),
+            )
+            .await;
+        assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+        ids.push(v["id"].as_str().expect("id").to_owned());
+    }
+    drop(server);
+    let (_server, url) = common::serve(data_s, &env);
+    api.url = url;
+    let mut interrupted = 0;
+    for id in &ids {
+        let (_, v) = api
+            .call(sup, "GET", &format!("/v1/redactions/{id}"), None)
+            .await;
+        match v["state"].as_str() {
+            Some("ready") => {}
+            Some("failed") => {
+                assert_eq!(v["error"], "interrupted by a restart; make it again", "{v}");
+                let (st, _) = api
+                    .call(sup, "GET", &format!("/v1/redactions/{id}/video"), None)
+                    .await;
+                assert_eq!(st, StatusCode::CONFLICT, "a failed copy is not served");
+                interrupted += 1;
+            }
+            _ => panic!("{v}"),
+        }
+    }
+    assert!(
+        interrupted >= 1,
+        "the queue was killed before its last render finished"
     );
 }

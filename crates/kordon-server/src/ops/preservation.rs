@@ -293,25 +293,31 @@ pub(crate) async fn viewers(
     who: &Principal,
     officer: Option<&str>,
     before: Option<i64>,
-) -> Result<(String, Vec<CustodyRow>), ApiError> {
+) -> Result<Viewers, ApiError> {
     who.require(Op::SeeViewers)?;
     let (officer, _) = officer_of(app, who, officer).await?;
     let worn = app.meta.worn_by(&officer, 0, i64::MAX).await?;
     let mut devices: Vec<&str> = worn.iter().map(|a| a.device_id.as_str()).collect();
     devices.sort_unstable();
     devices.dedup();
+    // A page of each camera's trail, merged: the newest PAGE entries of them all.
     let mut rows = Vec::new();
+    let mut more = false;
     for d in &devices {
-        rows.extend(
-            app.meta
-                .custody_trail(&format!("device {d}"), before, PAGE)
-                .await?
-                .into_iter()
-                .filter(|c| c.action == "view"),
-        );
+        let page = app
+            .meta
+            .custody_trail(&format!("device {d}"), before, PAGE)
+            .await?;
+        more |= page.len() == PAGE as usize;
+        rows.extend(page);
     }
     rows.sort_by_key(|c| std::cmp::Reverse(c.log_index));
+    more |= rows.len() > PAGE as usize;
     rows.truncate(PAGE as usize);
+    let next = more
+        .then(|| rows.last().and_then(|c| c.log_index))
+        .flatten();
+    rows.retain(|c| c.action == "view");
     // Only what was recorded while he wore the camera: others wore it on other shifts.
     let mut his = Vec::new();
     for c in rows {
@@ -337,7 +343,21 @@ pub(crate) async fn viewers(
             his.push(c);
         }
     }
-    Ok((officer, his))
+    Ok(Viewers {
+        officer,
+        rows: his,
+        next,
+    })
+}
+
+/// Who viewed an officer's footage: a page, and the cursor of the next.
+pub(crate) struct Viewers {
+    /// The officer.
+    pub officer: String,
+    /// The `view` events, newest first.
+    pub rows: Vec<CustodyRow>,
+    /// `before` for the next page.
+    pub next: Option<i64>,
 }
 
 /// The latest evidence package of each case that holds an inspection `who` (an officer)

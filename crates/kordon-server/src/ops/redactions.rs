@@ -338,8 +338,8 @@ pub(crate) fn out_of(r: RedactionRow) -> RedactionOut {
 
 /// The originals of `device` over `[from, to)` joined into one file (streams copied) for
 /// the redaction editor: time 0 is the start of the first segment, as in the operations.
-/// Each segment opened is a `view` custody event with the reason "redaction". Cached by
-/// the sources' digest.
+/// Each segment opened is a `view` custody event with the reason "redaction". Kept a day
+/// under `redactions/previews/`, by the sources' digest.
 ///
 /// # Errors
 /// As [`create`]'s footage errors.
@@ -361,6 +361,9 @@ pub(crate) async fn source(
     }
     footage_scope(app, who, device, from, to).await?;
     let dir = folder(app)?;
+    let previews = dir.join("previews");
+    std::fs::create_dir_all(&previews).map_err(|e| ApiError::Internal(e.to_string()))?;
+    forget_old(&previews);
     let s = redacted::sources(app, device, from, to, &dir).await?;
     let joined = async {
         let hashes = s.hashes()?;
@@ -368,11 +371,11 @@ pub(crate) async fn source(
             super::footage::open(app, who, &h.to_hex(), Some("redaction"), None).await?;
         }
         let digest = kordon_core::derive::sources_digest(&hashes).to_hex();
-        let out = dir.join(format!("source-{}.mp4", &digest[..32]));
+        let out = previews.join(format!("{}.mp4", &digest[..32]));
         if !out.exists() {
-            let tmp = dir.join(format!(".source-{}-{}.mp4", &digest[..32], new_id(4)?));
+            let tmp = previews.join(format!(".{}-{}.mp4", &digest[..32], new_id(4)?));
             let paths: Vec<&std::path::Path> = s.files.iter().map(|(p, _)| p.as_path()).collect();
-            crate::package::derive::join(&dir, &paths, &tmp)
+            crate::package::derive::join(&previews, &paths, &tmp)
                 .await
                 .map_err(ApiError::Unavailable)?;
             std::fs::rename(&tmp, &out).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -382,4 +385,26 @@ pub(crate) async fn source(
     .await;
     s.clean();
     joined
+}
+
+/// How long an editor's preview is kept after it was made.
+const PREVIEW_MS: u128 = 24 * 3_600_000;
+
+/// Removes the previews made more than [`PREVIEW_MS`] ago (the folder holds only the
+/// previews of the last day: as many as the editors opened).
+fn forget_old(previews: &std::path::Path) {
+    let Ok(dir) = std::fs::read_dir(previews) else {
+        return;
+    };
+    for e in dir.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_millis() > PREVIEW_MS);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }

@@ -111,6 +111,7 @@ pub(crate) async fn create(
                 error: None,
                 file_sha256: None,
                 size: None,
+                verdict: None,
                 downloads: 0,
             })
             .await?;
@@ -135,9 +136,9 @@ pub(crate) async fn create(
     redactions::spawn(subject.clone(), async move {
         let res = prepare(&app2, &who2, &id2, &r, &ops, &*progress).await;
         let done = match res {
-            Ok((sha, size)) => {
+            Ok((sha, size, verdict)) => {
                 app2.meta
-                    .share_ready(&id2, &sha.to_hex(), size as i64)
+                    .share_ready(&id2, &sha.to_hex(), size as i64, &verdict)
                     .await
             }
             Err(e) => app2
@@ -158,7 +159,9 @@ pub(crate) async fn create(
     })
 }
 
-/// Renders a share's watermarked copy and writes its package: answers its SHA-256 and size.
+/// Renders a share's watermarked copy, writes its package and checks it as its recipient
+/// will (`kordon-verify`'s checks, once: the package does not change): answers its
+/// SHA-256, size and the verdict (`holds`, or the failures).
 async fn prepare(
     app: &App,
     who: &str,
@@ -166,7 +169,7 @@ async fn prepare(
     r: &RedactionRow,
     ops: &Redaction,
     progress: &(dyn Fn(f64) + Send + Sync),
-) -> Result<(kordon_core::Hash, u64), ApiError> {
+) -> Result<(kordon_core::Hash, u64, String), ApiError> {
     let dir = folder(app)?;
     let s = redacted::sources(app, &r.device_id, r.from_ms, r.to_ms, &dir).await?;
     let made = async {
@@ -185,8 +188,27 @@ async fn prepare(
         let copy = redacted::derive_copy(app, who, &subject, &s, ops, &video, progress).await?;
         let packed = redacted::package(app, who, id, &s, &copy, ops, &dir).await;
         let _ = std::fs::remove_file(&video);
-        let (_, sha, size) = packed?;
-        Ok((sha, size))
+        let (path, sha, size) = packed?;
+        let policy = crate::package::proofs::policy_text(app)?;
+        let verdict = tokio::task::spawn_blocking(move || {
+            let options = kordon_verify::VerifyOptions {
+                policy: Some(&policy),
+                threads: 1,
+                ..Default::default()
+            };
+            match kordon_verify::verify_package(&path, &options) {
+                Ok(r) if r.holds() => "holds".to_owned(),
+                Ok(r) => r
+                    .failures()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Err(e) => e.to_string(),
+            }
+        })
+        .await
+        .map_err(internal)?;
+        Ok((sha, size, verdict))
     }
     .await;
     s.clean();

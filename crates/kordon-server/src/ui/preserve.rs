@@ -106,23 +106,21 @@ pub(super) async fn preservation_page(
                 }
             }
         }
-        @if let Some((officer, rows)) = &viewers {
-            h2 { (t(lang, "viewers")) ": " (officer) }
-            @if rows.is_empty() { p #no-views { (t(lang, "nobody_viewed")) } }
+        @if let Some(v) = &viewers {
+            h2 { (t(lang, "viewers")) ": " (v.officer) }
+            @if v.rows.is_empty() { p #no-views { (t(lang, "nobody_viewed")) } }
             @else {
                 table #viewers {
                     thead { tr { th { (t(lang, "time")) } th { (t(lang, "who")) } th { (t(lang, "subject")) } th { (t(lang, "reason")) } } }
                     tbody {
-                        @for c in rows.iter().filter_map(|r| r.event().ok()) {
+                        @for c in v.rows.iter().filter_map(|r| r.event().ok()) {
                             tr { td { (show(c.time.0, &tz)) } td { (c.actor) } td { (c.subject) } td { (c.detail) } }
                         }
                     }
                 }
-                @if rows.len() == preservation::PAGE as usize {
-                    @if let Some(i) = rows.last().and_then(|r| r.log_index) {
-                        p { a href=(format!("/ui/preservation?officer={officer}&before={i}")) { (t(lang, "older")) " →" } }
-                    }
-                }
+            }
+            @if let Some(i) = v.next {
+                p { a href=(format!("/ui/preservation?officer={}&before={i}", v.officer)) { (t(lang, "older")) " →" } }
             }
         }
     };

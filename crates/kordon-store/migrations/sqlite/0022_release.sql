@@ -40,6 +40,7 @@ CREATE TABLE shares (
     error          TEXT,
     file_sha256    TEXT,                       -- the redacted package (shares/<id>.zip), once ready
     size           BIGINT,
+    verdict        TEXT,                       -- kordon-verify on it when made: 'holds', or its failures
     downloads      BIGINT NOT NULL
 );
 CREATE INDEX shares_created ON shares (created_at);

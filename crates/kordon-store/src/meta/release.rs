@@ -85,6 +85,9 @@ pub struct ShareRow {
     pub file_sha256: Option<String>,
     /// Its size.
     pub size: Option<i64>,
+    /// What `kordon-verify`'s checks said of it when it was made: `holds`, or the
+    /// failures, one a line.
+    pub verdict: Option<String>,
     /// Downloads so far.
     pub downloads: i64,
 }
@@ -228,10 +231,19 @@ impl Meta {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn share_ready(&self, id: &str, sha256: &str, size: i64) -> Result<(), MetaError> {
-        sqlx::query("UPDATE shares SET state = 'ready', file_sha256 = $1, size = $2 WHERE id = $3")
+    pub async fn share_ready(
+        &self,
+        id: &str,
+        sha256: &str,
+        size: i64,
+        verdict: &str,
+    ) -> Result<(), MetaError> {
+        sqlx::query(
+            "UPDATE shares SET state = 'ready', file_sha256 = $1, size = $2, verdict = $3 WHERE id = $4",
+        )
             .bind(sha256)
             .bind(size)
+            .bind(verdict)
             .bind(id)
             .execute(&self.pool)
             .await?;
