@@ -121,12 +121,17 @@ pub struct RedactionOut {
     pub video: String,
 }
 
-/// Body of `POST /v1/shares`.
+/// Body of `POST /v1/shares`: a redacted copy, or a case's whole evidence package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareIn {
-    /// The redacted copy shared.
-    pub redaction: String,
+    /// The redacted copy shared (supervisor, analyst), or
+    #[serde(default)]
+    pub redaction: Option<String>,
+    /// the case whose evidence package is shared, originals included, its playable files
+    /// watermarked (analyst).
+    #[serde(default)]
+    pub case: Option<String>,
     /// Who receives it (a person and their organisation).
     pub recipient: String,
     /// Why it is shared.
@@ -154,8 +159,10 @@ pub struct ShareCreated {
 pub struct ShareOut {
     /// Id.
     pub id: String,
-    /// The redacted copy.
-    pub redaction: String,
+    /// The redacted copy shared, or
+    pub redaction: Option<String>,
+    /// the case whose package is shared.
+    pub case: Option<String>,
     /// Who receives it.
     pub recipient: String,
     /// Why.

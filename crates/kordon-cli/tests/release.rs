@@ -537,6 +537,87 @@ async fn scenario(postgres: bool) {
         .collect();
     assert_eq!(states, ["expired", "revoked"], "{list}");
 
+    // A case's whole evidence package shared with a prosecutor over the network: the
+    // originals in it, its playable files watermarked with the recipient. An analyst's
+    // (cases are his); a supervisor may not; one thing at a time.
+    let prosecutor = "Прокуратура Київської області";
+    let case_share = json!({"case": case, "recipient": prosecutor, "purpose": "провадження 42", "expires_at": expires});
+    let (st, _) = api
+        .call(sup, "POST", "/v1/shares", Some(case_share.clone()))
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a supervisor does not share a case"
+    );
+    let mut both = case_share.clone();
+    both["redaction"] = json!(id);
+    let (st, v) = api
+        .call(&tokens["analyst"], "POST", "/v1/shares", Some(both))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, cs) = api
+        .call(&tokens["analyst"], "POST", "/v1/shares", Some(case_share))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{cs}");
+    let ready = api
+        .until(
+            &tokens["analyst"],
+            &format!("/v1/shares/{}", cs["id"].as_str().expect("id")),
+            |v| v["state"] != "preparing",
+        )
+        .await;
+    assert_eq!(
+        (ready["state"].as_str(), ready["case"].as_str()),
+        (Some("waiting"), Some(case.as_str())),
+        "{ready}"
+    );
+    let clink = cs["link"].as_str().expect("link");
+    let (st, ccookie, _) = api
+        .recipient(
+            "POST",
+            clink,
+            None,
+            Some(&[("code", cs["code"].as_str().expect("code"))]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let ccookie = ccookie.expect("session");
+    let (_, _, page) = api.recipient("GET", clink, Some(&ccookie), None).await;
+    assert!(
+        page.contains("id=\"case\"") && page.contains("class=\"ok\" id=\"verdict\""),
+        "{page}"
+    );
+    let res = api
+        .http
+        .get(format!("{}{clink}/package.zip", api.url))
+        .header(reqwest::header::COOKIE, &ccookie)
+        .send()
+        .await
+        .expect("download");
+    let cpkg = d.join("case-share.zip");
+    std::fs::write(&cpkg, res.bytes().await.expect("zip")).expect("write");
+    let (holds, lines) = verify(&cpkg);
+    assert!(holds, "{lines:#?}");
+    let cfiles = read_zip(&cpkg);
+    assert!(
+        cfiles.keys().any(|k| k.starts_with("segments/")),
+        "the originals are in it"
+    );
+    assert!(
+        cfiles.keys().any(|k| k.contains(".redacted-")),
+        "{:?}",
+        cfiles.keys()
+    );
+    let recipe = cfiles
+        .iter()
+        .find(|(k, _)| k.starts_with("redactions/"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .expect("the watermark's redaction");
+    assert!(
+        recipe.contains(&format!("watermark {prosecutor} · share ")) && !recipe.contains("box "),
+        "{recipe}"
+    );
     // The officer's defence: he asks; he cannot decide; a supervisor must comment to refuse.
     let off = &tokens["officer"];
     let (st, p) = api

@@ -370,7 +370,8 @@ async fn demo_release(
     }
     let expires = kordon_core::time::Timestamp(kordon_store::now_ms() + 30 * 86_400_000);
     let share = ShareIn {
-        redaction: r.id,
+        redaction: Some(r.id),
+        case: None,
         recipient: "Олена Коваль, адвокатка (демо)".into(),
         purpose: "demo: скарга ДЕМО-1".into(),
         expires_at: expires.to_string(),

@@ -102,12 +102,16 @@ pub(crate) struct ShareArgs {
 
 #[derive(Subcommand)]
 enum ShareCommand {
-    /// Share a redacted copy with a named recipient: prints the link and the one-time code
-    /// to hand over (the code is shown once).
+    /// Share a redacted copy, or a case's evidence package, with a named recipient: prints
+    /// the link and the one-time code to hand over (the code is shown once).
     Create {
         /// The redacted copy.
-        #[arg(long)]
-        redaction: String,
+        #[arg(long, group = "what", required = true)]
+        redaction: Option<String>,
+        /// Or the case whose evidence package (originals included, playable files
+        /// watermarked) is shared.
+        #[arg(long, group = "what")]
+        case: Option<String>,
         /// Who receives it.
         #[arg(long)]
         recipient: String,
@@ -138,12 +142,14 @@ pub(crate) fn share(a: ShareArgs) -> Result<i32> {
         match a.command {
             ShareCommand::Create {
                 redaction,
+                case,
                 recipient,
                 purpose,
                 expires,
             } => {
                 let body = ShareIn {
                     redaction,
+                    case,
                     recipient,
                     purpose,
                     expires_at: expires,

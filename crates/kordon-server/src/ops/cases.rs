@@ -76,7 +76,7 @@ async fn scope_of_new(
 
 /// A case and its items, if `who` may reach it: its crossing point is in their scope (a
 /// national case: they have no scope). Every case operation goes through here.
-async fn reachable(
+pub(crate) async fn reachable(
     app: &App,
     who: &Principal,
     id: &str,

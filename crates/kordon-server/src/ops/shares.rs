@@ -52,8 +52,53 @@ fn normal(code: &str) -> String {
         .collect()
 }
 
-/// Shares a redacted copy: the share exists at once (its code shown once); its
-/// watermarked copy and package are made in the background (its state says when).
+/// What a share hands over.
+enum What {
+    /// A redacted copy, in a redacted package (no originals).
+    Copy(Box<RedactionRow>, Redaction),
+    /// A case's evidence package, originals included.
+    Case(String),
+}
+
+impl What {
+    fn name(&self) -> String {
+        match self {
+            What::Copy(r, _) => format!("redaction {}", r.id),
+            What::Case(c) => format!("case {c}"),
+        }
+    }
+}
+
+/// What `b` asks to share, if `who` may: a ready copy in scope, or a case he may export.
+async fn what(app: &App, who: &Principal, b: &ShareIn) -> Result<(What, String), ApiError> {
+    match (&b.redaction, &b.case) {
+        (Some(id), None) => {
+            let r = redactions::get(app, who, id).await?;
+            if r.state != "ready" {
+                return Err(ApiError::Conflict(format!(
+                    "redaction {} is {}: share it once it is ready",
+                    r.id, r.state
+                )));
+            }
+            let ops = Redaction::parse(&r.ops).map_err(internal)?;
+            let cp = r.crossing_point.clone();
+            Ok((What::Copy(Box::new(r), ops), cp))
+        }
+        (None, Some(id)) => {
+            who.require(Op::ExportCase)?;
+            let (case, _) = super::cases::reachable(app, who, id).await?;
+            Ok((What::Case(case.id), case.crossing_point.unwrap_or_default()))
+        }
+        _ => Err(ApiError::BadRequest(
+            "bad_request",
+            "say what to share: a redaction or a case, one of them".into(),
+        )),
+    }
+}
+
+/// Shares a redacted copy or a case's evidence package: the share exists at once (its
+/// code shown once); its watermarked copy and package are made in the background (its
+/// state says when).
 ///
 /// # Errors
 /// `bad_request` (recipient, purpose, expiry), forbidden outside the scope, not found,
@@ -64,13 +109,7 @@ pub(crate) async fn create(
     b: ShareIn,
 ) -> Result<ShareCreated, ApiError> {
     who.require(Op::Share)?;
-    let r = redactions::get(app, who, &b.redaction).await?;
-    if r.state != "ready" {
-        return Err(ApiError::Conflict(format!(
-            "redaction {} is {}: share it once it is ready",
-            r.id, r.state
-        )));
-    }
+    let (what, crossing_point) = what(app, who, &b).await?;
     let recipient = one_line("recipient", &b.recipient, 120)?;
     let purpose = one_line("purpose", &b.purpose, 300)?;
     let expires =
@@ -84,9 +123,11 @@ pub(crate) async fn create(
     }
     let id = new_id(8)?;
     let code = new_id(6)?;
-    let mut ops = Redaction::parse(&r.ops).map_err(internal)?;
-    ops.watermark = Some(watermark(&recipient, &id));
-    ops.check(u32::MAX, u32::MAX, u64::MAX)
+    let mark = Redaction {
+        watermark: Some(watermark(&recipient, &id)),
+        ..Redaction::default()
+    };
+    mark.check(u32::MAX, u32::MAX, u64::MAX)
         .map_err(|e| ApiError::BadRequest("bad_request", format!("recipient: {e}")))?;
     let subject = format!("share {id}");
     let progress = redactions::reserve(&subject)?;
@@ -94,8 +135,15 @@ pub(crate) async fn create(
         app.meta
             .put_share(&ShareRow {
                 id: id.clone(),
-                crossing_point: r.crossing_point.clone(),
-                redaction_id: r.id.clone(),
+                crossing_point,
+                redaction_id: match &what {
+                    What::Copy(r, _) => Some(r.id.clone()),
+                    What::Case(_) => None,
+                },
+                case_id: match &what {
+                    What::Case(c) => Some(c.clone()),
+                    What::Copy(..) => None,
+                },
                 recipient: recipient.clone(),
                 purpose: purpose.clone(),
                 code_sha256: secret_hash(&code),
@@ -120,8 +168,8 @@ pub(crate) async fn create(
             "share",
             &subject,
             &format!(
-                "redaction {} to {recipient} for {purpose} until {}",
-                r.id,
+                "{} to {recipient} for {purpose} until {}",
+                what.name(),
                 Timestamp(expires)
             ),
         )
@@ -134,7 +182,14 @@ pub(crate) async fn create(
     }
     let (app2, who2, id2) = (app.clone(), who.name.clone(), id.clone());
     redactions::spawn(subject.clone(), async move {
-        let res = prepare(&app2, &who2, &id2, &r, &ops, &*progress).await;
+        let mark = mark.watermark.unwrap_or_default();
+        let res = match what {
+            What::Copy(r, mut ops) => {
+                ops.watermark = Some(mark);
+                prepare(&app2, &who2, &id2, &r, &ops, &*progress).await
+            }
+            What::Case(case) => prepare_case(&app2, &who2, &id2, &case, mark).await,
+        };
         let done = match res {
             Ok((sha, size, verdict)) => {
                 app2.meta
@@ -189,30 +244,57 @@ async fn prepare(
         let packed = redacted::package(app, who, id, &s, &copy, ops, &dir).await;
         let _ = std::fs::remove_file(&video);
         let (path, sha, size) = packed?;
-        let policy = crate::package::proofs::policy_text(app)?;
-        let verdict = tokio::task::spawn_blocking(move || {
-            let options = kordon_verify::VerifyOptions {
-                policy: Some(&policy),
-                threads: 1,
-                ..Default::default()
-            };
-            match kordon_verify::verify_package(&path, &options) {
-                Ok(r) if r.holds() => "holds".to_owned(),
-                Ok(r) => r
-                    .failures()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Err(e) => e.to_string(),
-            }
-        })
-        .await
-        .map_err(internal)?;
-        Ok((sha, size, verdict))
+        Ok((sha, size, verdict(app, path).await?))
     }
     .await;
     s.clean();
     made
+}
+
+/// A case's evidence package written for share `id`, its playable files watermarked.
+async fn prepare_case(
+    app: &App,
+    who: &str,
+    id: &str,
+    case: &str,
+    mark: String,
+) -> Result<(kordon_core::Hash, u64, String), ApiError> {
+    let target = crate::package::Target {
+        dir: folder(app)?,
+        name: format!("{id}.zip"),
+        watermark: Some(mark),
+    };
+    let e = crate::package::write(app, who, case, &target).await?;
+    let sha = kordon_core::Hash::from_hex(&e.sha256).map_err(internal)?;
+    Ok((
+        sha,
+        e.size,
+        verdict(app, target.dir.join(&target.name)).await?,
+    ))
+}
+
+/// What `kordon-verify`'s checks say of a package, against this server's policy:
+/// `holds`, or its failures, one a line.
+async fn verdict(app: &App, path: PathBuf) -> Result<String, ApiError> {
+    let policy = crate::package::proofs::policy_text(app)?;
+    tokio::task::spawn_blocking(move || {
+        let options = kordon_verify::VerifyOptions {
+            policy: Some(&policy),
+            threads: 1,
+            ..Default::default()
+        };
+        match kordon_verify::verify_package(&path, &options) {
+            Ok(r) if r.holds() => "holds".to_owned(),
+            Ok(r) => r
+                .failures()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(e) => e.to_string(),
+        }
+    })
+    .await
+    .map_err(internal)
 }
 
 /// A page of the shares in `who`'s scope, newest first.
@@ -278,6 +360,7 @@ fn out_of(s: ShareRow, now: i64) -> ShareOut {
         state: state(&s, now).to_owned(),
         id: s.id,
         redaction: s.redaction_id,
+        case: s.case_id,
         recipient: s.recipient,
         purpose: s.purpose,
         created_by: s.created_by,

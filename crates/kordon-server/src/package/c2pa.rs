@@ -11,7 +11,7 @@ use kordon_core::derive::{self, C2PA_SIGN, DERIVE_ACTION, Derivation};
 use kordon_store::meta::LinkRow;
 use serde_json::json;
 
-use super::{Derived, hash_file, internal, logged};
+use super::parts::{Derived, hash_file, internal, logged};
 use crate::error::ApiError;
 use crate::state::{App, C2paCredentials};
 
@@ -118,5 +118,6 @@ pub(super) async fn credential(
         path: signed.path(),
         sha256,
         event,
+        recipe: None,
     })
 }

@@ -9,28 +9,17 @@ use std::path::{Path, PathBuf};
 use kordon_core::derive::{self, CONCAT_COPY, DERIVE_ACTION, Derivation};
 use kordon_core::hash::Hash;
 use kordon_store::meta::{CaseItem, LinkRow};
-use tokio::sync::OnceCell;
 
-use super::{Derived, hash_file, internal, logged};
+use super::parts::{Derived, hash_file, internal, logged};
 use crate::error::ApiError;
 use crate::state::App;
 
-/// `ffmpeg-<version>`, or why ffmpeg cannot be run.
-pub(super) async fn tool() -> Result<&'static str, String> {
-    static TOOL: OnceCell<Result<String, String>> = OnceCell::const_new();
-    TOOL.get_or_init(|| async {
-        let out = tokio::process::Command::new("ffmpeg")
-            .arg("-version")
-            .output()
-            .await
-            .map_err(|e| format!("ffmpeg cannot be run: {e}"))?;
-        derive::ffmpeg_tool(&String::from_utf8_lossy(&out.stdout))
-            .ok_or_else(|| "ffmpeg -version says no version".to_owned())
-    })
-    .await
-    .as_deref()
-    .map_err(Clone::clone)
-}
+/// What a case holds: its items, the links of their cameras, the segments' local files.
+pub(super) type Held<'a> = (
+    &'a [CaseItem],
+    &'a BTreeMap<String, Vec<LinkRow>>,
+    &'a HashMap<String, (PathBuf, bool)>,
+);
 
 /// The segments each held range joins, in order: those of the range's camera whose time
 /// overlaps it and whose bytes are here. Ranges with the same sources are made once.
@@ -104,9 +93,8 @@ pub(super) async fn derive_all(
     who: &str,
     id: &str,
     dir: &Path,
-    items: &[CaseItem],
-    links: &BTreeMap<String, Vec<LinkRow>>,
-    files: &HashMap<String, (PathBuf, bool)>,
+    (items, links, files): Held<'_>,
+    watermark: Option<&str>,
 ) -> Result<Vec<Derived>, ApiError> {
     // A range is copied once more (twice with Content Credentials): past the limit, its
     // segments are the only way to play it.
@@ -133,7 +121,10 @@ pub(super) async fn derive_all(
     if todo.is_empty() {
         return Ok(Vec::new());
     }
-    let tool = match tool().await {
+    if let Some(mark) = watermark {
+        return super::redacted::watermarked(app, who, id, dir, todo, files, mark).await;
+    }
+    let tool = match super::parts::tool().await {
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(case = id, "no playable file in the package: {e}");
@@ -197,6 +188,7 @@ pub(super) async fn derive_all(
             path: d.path(),
             sha256,
             event,
+            recipe: None,
         };
         #[cfg(feature = "c2pa")]
         if let Some(credentials) = &app.c2pa {

@@ -9,160 +9,36 @@
 #[cfg(feature = "c2pa")]
 pub(crate) mod c2pa;
 pub(crate) mod derive;
+pub(crate) mod parts;
 pub(crate) mod proofs;
 pub(crate) mod redacted;
 mod report;
 mod timestamps;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write as _;
 
 use kordon_api::cases::Exported;
 use kordon_core::hash::Hash;
 use kordon_core::note::Note;
-use kordon_core::package::{self, Contents, Entry};
+use kordon_core::package::{self, Contents};
 use kordon_store::meta::{Case, CaseItem, CustodyRow, LinkRow};
 use kordon_store::now_ms;
-use sha2::{Digest as _, Sha256};
 
 use crate::error::ApiError;
 use crate::localtime;
 use crate::state::App;
+use parts::{Package, Proven, entries, hash_file, internal, logged};
 use proofs::{policy_text, proofs_under_policy};
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
-}
-
-/// A derived file made for a package: where it is now, where it goes, its event.
-pub(crate) struct Derived {
-    pub file: std::path::PathBuf,
-    pub path: String,
-    pub sha256: Hash,
-    pub event: CustodyRow,
-}
-
-/// A zip being written, with its contents list.
-struct Package {
-    zip: zip::ZipWriter<std::fs::File>,
-    contents: Vec<Entry>,
-}
-
-fn stored() -> zip::write::SimpleFileOptions {
-    zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true)
-}
-
-impl Package {
-    /// Adds a file that is listed in the contents.
-    fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
-        self.add_unlisted(path, bytes)?;
-        self.contents.push(Entry {
-            path: path.to_owned(),
-            sha256: kordon_core::sha256(bytes),
-            size: bytes.len() as u64,
-        });
-        Ok(())
-    }
-
-    /// Adds one of the files that prove the contents (not listed in them).
-    fn add_unlisted(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
-        self.zip.start_file(path, stored()).map_err(internal)?;
-        self.zip.write_all(bytes).map_err(internal)
-    }
-
-    /// Copies a file in (a stored segment, a derived file), hashing it on the way; refuses
-    /// bytes that do not match.
-    fn add_file(
-        &mut self,
-        path: &str,
-        from: &std::path::Path,
-        want: &Hash,
-    ) -> Result<(), ApiError> {
-        let mut f = std::fs::File::open(from).map_err(internal)?;
-        self.zip.start_file(path, stored()).map_err(internal)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = std::io::Read::read(&mut f, &mut buf).map_err(internal)?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            self.zip.write_all(&buf[..n]).map_err(internal)?;
-            size += n as u64;
-        }
-        let got = Hash(h.finalize().into());
-        if got != *want {
-            return Err(ApiError::Internal(format!(
-                "stored blob {} does not match its hash (read {}): the scrubber should quarantine it; export stopped",
-                want.to_hex(),
-                got.to_hex()
-            )));
-        }
-        self.contents.push(Entry {
-            path: path.to_owned(),
-            sha256: got,
-            size,
-        });
-        Ok(())
-    }
-}
-
-/// The proof files of a package, with its contents list and export event.
-struct Proven {
-    contents: Contents,
-    export: Vec<u8>,
-    note: Vec<u8>,
-    policy: String,
-    proofs: Vec<(Hash, Vec<u8>)>,
-    /// Files beside them (time-stamps).
-    extra: Vec<(String, Vec<u8>)>,
-}
-
-impl Package {
-    /// Adds the files that prove the contents and closes the zip (on a blocking thread);
-    /// answers its size.
-    async fn seal(mut self, p: Proven) -> Result<u64, ApiError> {
-        tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
-            self.add_unlisted(package::CONTENTS, p.contents.to_text().as_bytes())?;
-            self.add_unlisted(package::EXPORT_EVENT, &p.export)?;
-            self.add_unlisted(package::CHECKPOINT, &p.note)?;
-            self.add_unlisted(package::POLICY, p.policy.as_bytes())?;
-            for (h, b) in &p.proofs {
-                self.add_unlisted(&package::proof_path(h), b)?;
-            }
-            for (path, b) in &p.extra {
-                self.add_unlisted(path, b)?;
-            }
-            let f = self.zip.finish().map_err(internal)?;
-            f.sync_all().map_err(internal)?;
-            Ok(f.metadata().map_err(internal)?.len())
-        })
-        .await
-        .map_err(internal)?
-    }
-}
-
-/// The log entries a package proves: each row's (it must be in the log by now), then
-/// the export event's.
-fn entries<'a>(
-    rows: impl Iterator<Item = (&'a String, Option<i64>)>,
-    export: (&str, u64),
-) -> Result<Vec<(Hash, u64)>, ApiError> {
-    let mut out = Vec::new();
-    for (h, i) in rows {
-        let i = i.ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "entry {h} is not in the log yet; try again in a moment"
-            ))
-        })?;
-        out.push((Hash::from_hex(h).map_err(internal)?, i as u64));
-    }
-    out.push((Hash::from_hex(export.0).map_err(internal)?, export.1));
-    Ok(out)
+/// Where an export goes and what its playable files show.
+pub(crate) struct Target {
+    /// The folder it is written in.
+    pub dir: std::path::PathBuf,
+    /// Its file name there.
+    pub name: String,
+    /// A line drawn over every frame of its playable files (a share's recipient): they are
+    /// then rendered (`redact`), not joined.
+    pub watermark: Option<String>,
 }
 
 /// What goes into a package, read from the database.
@@ -241,11 +117,32 @@ async fn gather(app: &App, id: &str) -> Result<Gathered, ApiError> {
 /// Writes the evidence package of case `id` into `<data>/exports/`, in `who`'s name;
 /// answers where it is.
 pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, ApiError> {
+    let target = Target {
+        dir: app.config.data.join("exports"),
+        name: format!("{id}-{}.zip", now_ms()),
+        watermark: None,
+    };
+    let e = write(app, who, id, &target).await?;
+    // Which package a release receipt may name: the packages this server wrote of the case.
+    std::fs::write(
+        target.dir.join(format!("{}.sha256", target.name)),
+        &e.sha256,
+    )
+    .map_err(internal)?;
+    Ok(e)
+}
+
+/// Writes the evidence package of case `id` as `target` says, in `who`'s name.
+pub(crate) async fn write(
+    app: &App,
+    who: &str,
+    id: &str,
+    target: &Target,
+) -> Result<Exported, ApiError> {
     let g = gather(app, id).await?;
-    let dir = app.config.data.join("exports");
+    let dir = target.dir.clone();
     std::fs::create_dir_all(&dir).map_err(internal)?;
-    let stamp = now_ms();
-    let name = format!("{id}-{stamp}.zip");
+    let name = target.name.clone();
     let tmp = dir.join(format!(".{name}.tmp"));
     let final_path = dir.join(&name);
     // The segments as local files (a bucket's are fetched into the exports folder first).
@@ -283,7 +180,15 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             "exporting a case whose segments are missing from storage: marked missing in the package"
         );
     }
-    let derived = derive::derive_all(app, who, id, &dir, &g.items, &g.links, &files).await;
+    let derived = derive::derive_all(
+        app,
+        who,
+        id,
+        &dir,
+        (&g.items, &g.links, &files),
+        target.watermark.as_deref(),
+    )
+    .await;
     let mut g = g;
     let derived = match derived {
         Ok(d) => d,
@@ -350,6 +255,10 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
             }
             for d in &derived {
                 pkg.add_file(&d.path, &d.file, &d.sha256)?;
+                if let Some(text) = &d.recipe {
+                    let h = kordon_core::sha256(text.as_bytes());
+                    pkg.add(&kordon_core::derive::recipe_path(&h), text.as_bytes())?;
+                }
             }
             pkg.add(package::REPORT, report.as_bytes())?;
             Ok((g, pkg))
@@ -410,8 +319,6 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         .await?;
     std::fs::rename(&tmp, &final_path).map_err(internal)?;
     let sha = hash_file(final_path.clone()).await?;
-    // Which package a release receipt may name: the packages this server wrote of the case.
-    std::fs::write(dir.join(format!("{name}.sha256")), sha.to_hex()).map_err(internal)?;
     Ok(Exported {
         case: id.to_owned(),
         file: name,
@@ -424,25 +331,6 @@ pub(crate) async fn export(app: &App, who: &str, id: &str) -> Result<Exported, A
         derived: derived_count,
         timestamps: stamped,
     })
-}
-
-/// Logs a custody event about a case; answers its index and its stored row.
-async fn logged(
-    app: &App,
-    who: &str,
-    action: &str,
-    subject: &str,
-    detail: &str,
-) -> Result<(u64, CustodyRow), ApiError> {
-    let (index, hash) = app.custody_entry(who, action, subject, detail).await?;
-    let row = app
-        .meta
-        .custody_about(&[subject.to_owned()])
-        .await?
-        .into_iter()
-        .find(|c| c.hash == hash)
-        .ok_or_else(|| ApiError::Internal(format!("{action} event not found after logging")))?;
-    Ok((index, row))
 }
 
 /// The segments fetched from a bucket for an export (copies to remove afterwards).
@@ -470,21 +358,4 @@ pub(crate) fn exported(app: &App, id: &str, sha: &Hash) -> bool {
                 .all(|b| b.is_ascii_digit())
             && std::fs::read_to_string(e.path()).is_ok_and(|t| t.trim() == sha.to_hex())
     })
-}
-
-async fn hash_file(path: std::path::PathBuf) -> Result<Hash, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let mut f = std::fs::File::open(path).map_err(internal)?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = std::io::Read::read(&mut f, &mut buf).map_err(internal)?;
-            if n == 0 {
-                return Ok(Hash(h.finalize().into()));
-            }
-            h.update(&buf[..n]);
-        }
-    })
-    .await
-    .map_err(internal)?
 }

@@ -12,7 +12,7 @@ use kordon_core::package::{self, Contents};
 use kordon_core::redact::{REDACT, Redaction};
 use kordon_store::meta::LinkRow;
 
-use super::{Derived, Package, hash_file, internal, logged};
+use super::parts::{Derived, Package, hash_file, internal, logged};
 use crate::error::ApiError;
 use crate::state::App;
 
@@ -140,7 +140,7 @@ pub(crate) async fn sources(
 }
 
 /// A video's picture size and whether it has sound, by ffprobe.
-async fn probe(path: &Path) -> Result<(u32, u32, bool), String> {
+pub(super) async fn probe(path: &Path) -> Result<(u32, u32, bool), String> {
     let out = tokio::process::Command::new("ffprobe")
         .args([
             "-v",
@@ -271,7 +271,7 @@ pub(crate) async fn derive_copy(
     out: &Path,
     progress: &(dyn Fn(f64) + Send + Sync),
 ) -> Result<Derived, ApiError> {
-    let tool = super::derive::tool().await.map_err(ApiError::Unavailable)?;
+    let tool = super::parts::tool().await.map_err(ApiError::Unavailable)?;
     render(s, r, out, progress).await?;
     let sha256 = hash_file(out.to_path_buf()).await?;
     let size = std::fs::metadata(out).map_err(internal)?.len();
@@ -294,6 +294,7 @@ pub(crate) async fn derive_copy(
         path: d.path(),
         sha256,
         event,
+        recipe: Some(r.to_text()),
     })
 }
 
@@ -403,10 +404,10 @@ pub(crate) async fn package(
         .iter()
         .map(|l| (&l.hash, l.log_index))
         .chain(custody.iter().map(|c| (&c.hash, c.log_index)));
-    let entries = super::entries(rows, (&export.hash, export_index))?;
+    let entries = super::parts::entries(rows, (&export.hash, export_index))?;
     let (note, proofs) = super::proofs::proofs_under_policy(app, entries).await?;
     let size = pkg
-        .seal(super::Proven {
+        .seal(super::parts::Proven {
             contents,
             export: export.body,
             note,
@@ -419,4 +420,53 @@ pub(crate) async fn package(
     std::fs::rename(&tmp, &path).map_err(internal)?;
     let sha = hash_file(path.clone()).await?;
     Ok((path, sha, size))
+}
+
+/// The playable files of a package shared with someone: each range rendered with the
+/// watermark naming the recipient (a `redact` derivation whose only operation is the
+/// watermark), not joined. A range that cannot be rendered stops the share.
+pub(super) async fn watermarked(
+    app: &App,
+    who: &str,
+    id: &str,
+    dir: &Path,
+    todo: Vec<(String, Vec<&LinkRow>)>,
+    files: &std::collections::HashMap<String, (PathBuf, bool)>,
+    mark: &str,
+) -> Result<Vec<Derived>, ApiError> {
+    let r = kordon_core::redact::Redaction {
+        watermark: Some(mark.to_owned()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for (device, sources) in todo {
+        // The export removes the fetched copies itself: none is marked a copy here.
+        let paths: Vec<(PathBuf, bool)> = sources
+            .iter()
+            .filter_map(|l| files.get(l.blob_sha256.as_deref().unwrap_or("")))
+            .map(|(p, _)| {
+                (
+                    std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()),
+                    false,
+                )
+            })
+            .collect();
+        let first = paths
+            .first()
+            .ok_or_else(|| ApiError::Internal("no source".into()))?;
+        let (width, height, audio) = probe(&first.0).await.map_err(ApiError::Unavailable)?;
+        let segments: Vec<LinkRow> = sources.iter().map(|l| (*l).clone()).collect();
+        let s = Sources {
+            links: segments.clone(),
+            segments,
+            files: paths,
+            width,
+            height,
+            audio,
+        };
+        let file = dir.join(format!(".{id}-{device}-{}.mp4", kordon_store::now_ms()));
+        let subject = format!("case {id}");
+        out.push(derive_copy(app, who, &subject, &s, &r, &file, &|_| {}).await?);
+    }
+    Ok(out)
 }

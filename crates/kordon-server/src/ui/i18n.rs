@@ -101,8 +101,13 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("verification", "Перевірка", "Verification"),
     (
         "package_holds",
-        "Пакет цілісний: копія походить із записів камери, зафіксованих у журналі.",
-        "The package holds: the copy derives from camera recordings proven in the log.",
+        "Пакет цілісний: записи камер і похідні файли в ньому — ті, що зафіксовані в журналі.",
+        "The package holds: its recordings and derived files are the ones proven in the log.",
+    ),
+    (
+        "case_package",
+        "пакет доказів з оригінальними записами; відтворювані файли з водяним знаком",
+        "evidence package with the original recordings; playable files watermarked",
     ),
     (
         "package_fails",

@@ -245,7 +245,8 @@ pub(super) async fn share(
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let hours: i64 = get("hours").parse().unwrap_or(0);
     let b = ShareIn {
-        redaction: id,
+        redaction: Some(id),
+        case: None,
         recipient: get("recipient"),
         purpose: get("purpose"),
         expires_at: Timestamp(kordon_store::now_ms() + hours.clamp(0, 2160) * 3_600_000)

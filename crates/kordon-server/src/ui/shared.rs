@@ -51,13 +51,15 @@ pub(super) async fn shared(
         };
         return page(lang, None, t(lang, "shared_title"), body).into_response();
     }
-    let r = match app.meta.redaction(&s.redaction_id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return error_page(lang, None, &ApiError::NotFound(format!("no share {id}"))),
-        Err(e) => return error_page(lang, None, &e.into()),
+    let copy = match &s.redaction_id {
+        Some(r) => match app.meta.redaction(r).await {
+            Ok(r) => r,
+            Err(e) => return error_page(lang, None, &e.into()),
+        },
+        None => None,
     };
     let zones = crate::localtime::zones(&app).await.unwrap_or_default();
-    let tz = zone_of(&zones, &r.crossing_point);
+    let tz = zone_of(&zones, &s.crossing_point);
     // Checked once, when it was made: the package does not change.
     let verdict = s.verdict.clone().unwrap_or_default();
     let holds = verdict == "holds";
@@ -71,7 +73,12 @@ pub(super) async fn shared(
         dl.record {
             dt { (t(lang, "recipient")) } dd #recipient { (s.recipient) }
             dt { (t(lang, "purpose")) } dd { (s.purpose) }
-            dt { (t(lang, "redaction")) } dd { (t(lang, "device")) " " (r.device_id) ", " (show(r.from_ms, &tz)) " – " (show(r.to_ms, &tz)) }
+            @if let Some(r) = &copy {
+                dt { (t(lang, "redaction")) } dd { (t(lang, "device")) " " (r.device_id) ", " (show(r.from_ms, &tz)) " – " (show(r.to_ms, &tz)) }
+            }
+            @if let Some(c) = &s.case_id {
+                dt { (t(lang, "case")) } dd #case { (c) ": " (t(lang, "case_package")) }
+            }
             dt { (t(lang, "expires")) } dd { (show(s.expires_at, &tz)) }
             dt { "SHA-256" } dd { code #package-sha256 { (s.file_sha256.clone().unwrap_or_default()) } " (" (s.size.unwrap_or(0)) " B)" }
         }

@@ -24,7 +24,8 @@ CREATE INDEX redactions_inspection ON redactions (inspection_id, created_at);
 CREATE TABLE shares (
     id             TEXT PRIMARY KEY,
     crossing_point TEXT NOT NULL,
-    redaction_id   TEXT NOT NULL,
+    redaction_id   TEXT,                       -- a redacted copy shared, or
+    case_id        TEXT,                       -- a case's evidence package shared (one of the two)
     recipient      TEXT NOT NULL,
     purpose        TEXT NOT NULL,
     code_sha256    TEXT NOT NULL,              -- the one-time code, hashed

@@ -53,8 +53,10 @@ pub struct ShareRow {
     pub id: String,
     /// The crossing point of the footage.
     pub crossing_point: String,
-    /// What is shared.
-    pub redaction_id: String,
+    /// The redacted copy shared, or
+    pub redaction_id: Option<String>,
+    /// the case whose evidence package is shared.
+    pub case_id: Option<String>,
     /// Who receives it.
     pub recipient: String,
     /// Why.
@@ -311,12 +313,13 @@ impl Meta {
     /// Database errors.
     pub async fn put_share(&self, s: &ShareRow) -> Result<(), MetaError> {
         sqlx::query(
-            "INSERT INTO shares (id, crossing_point, redaction_id, recipient, purpose, code_sha256, created_by, created_at, expires_at, failures, state, downloads)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'preparing', 0)",
+            "INSERT INTO shares (id, crossing_point, redaction_id, case_id, recipient, purpose, code_sha256, created_by, created_at, expires_at, failures, state, downloads)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 'preparing', 0)",
         )
         .bind(&s.id)
         .bind(&s.crossing_point)
         .bind(&s.redaction_id)
+        .bind(&s.case_id)
         .bind(&s.recipient)
         .bind(&s.purpose)
         .bind(&s.code_sha256)
