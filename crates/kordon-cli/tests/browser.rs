@@ -107,7 +107,7 @@ fn every_role_in_a_real_browser() {
         "supervisor approves the officer's reason",
         "the interface switches between Ukrainian and English",
         "auditor sees who viewed the footage and why",
-        "supervisor redacts two boxes and a sound span",
+        "supervisor redacts two boxes, a sound span and a blurred span",
         "the recipient opens the link with the code and downloads the package",
         "a share past its expiry refuses its link",
         "an officer asks for his footage to be preserved",

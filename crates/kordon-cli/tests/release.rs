@@ -907,4 +907,11 @@ async fn scenario(postgres: bool) {
         interrupted >= 1,
         "the queue was killed before its last render finished"
     );
+    let left: Vec<String> = std::fs::read_dir(data.join("redactions"))
+        .expect("redactions")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.ends_with(".work"))
+        .collect();
+    assert!(left.is_empty(), "half-written renders left: {left:?}");
 }

@@ -290,7 +290,8 @@ pub async fn open_on(
         .await
         .map_err(|e| StartError::Reconcile(e.to_string()))?;
     backfill_chain_state(&app).await?;
-    // A render a stop interrupted is not resumed: its row says so, it is made again.
+    // A render a stop interrupted is not resumed: its row says so, it is made again, and
+    // what it left half-written goes.
     for t in [
         kordon_store::meta::Renders::Redactions,
         kordon_store::meta::Renders::Shares,
@@ -300,6 +301,7 @@ pub async fn open_on(
             .await
             .map_err(|e| StartError::Reconcile(e.to_string()))?;
     }
+    crate::package::redacted::sweep(&app);
     crate::jobs::retention::spawn(app.clone());
     crate::jobs::mirror::spawn(app.log.clone(), &app.blobs);
     crate::jobs::forward::spawn(app.clone());

@@ -228,7 +228,7 @@ try {
   // Release: the supervisor redacts two boxes and a sound span, shares the copy with a
   // named recipient, who opens it with the code and downloads it; an expired link refuses.
   let shared = null;
-  await step("supervisor redacts two boxes and a sound span on an inspection", async () => {
+  await step("supervisor redacts two boxes, a sound span and a blurred span on an inspection", async () => {
     await sup.goto(`${URL}/ui/inspections/${INSPECTION}`);
     await Promise.all([sup.waitForLoadState("load"), sup.click("#redactions a[href^='/ui/redact?']")]);
     await sup.waitForFunction(() => document.getElementById("source").readyState >= 1, null, { timeout: 30000 });
@@ -258,10 +258,16 @@ try {
     await sup.click("#sound-from");
     await seek(3);
     await sup.click("#sound-to");
+    await sup.selectOption("#sound-kind", "blur");
+    await seek(5);
+    await sup.click("#sound-from");
+    await seek(6);
+    await sup.click("#sound-to");
     const ops = JSON.parse(await sup.inputValue("#ops"));
+    check(ops.blur.length === 1 && ops.blur[0].from_ms === 5000, `frame blur ${JSON.stringify(ops.blur)}`);
     check(ops.boxes.length === 2 && ops.boxes[0].keys.length === 2 && ops.boxes[1].style === "black", `boxes ${JSON.stringify(ops.boxes)}`);
     check(ops.bleep.length === 1 && ops.bleep[0].from_ms === 1000 && ops.bleep[0].to_ms === 3000, `sound ${JSON.stringify(ops)}`);
-    check((await sup.locator("#op-list li").count()) === 3, "operations not listed");
+    check((await sup.locator("#op-list li").count()) === 4, "operations not listed");
     await accessible(sup);
     await shot(sup, "redact");
     await sup.fill("input[name=reason]", "e2e: copy for the complainant");

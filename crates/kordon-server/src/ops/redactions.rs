@@ -232,10 +232,19 @@ pub(crate) async fn create(
         return Err(e);
     }
     let (app, who, id) = (app.clone(), who.name.clone(), row.id.clone());
-    let out = dir.join(format!("{id}.mp4"));
+    // Written under a dot name, renamed once logged: a stop leaves no half copy in view.
+    let (part, out) = (
+        dir.join(format!(".{id}.mp4")),
+        dir.join(format!("{id}.mp4")),
+    );
     spawn(subject.clone(), async move {
-        let res = redacted::derive_copy(&app, &who, &subject, &s, &r, &out, &*progress).await;
+        let res = redacted::derive_copy(&app, &who, &subject, &s, &r, &part, &*progress).await;
         s.clean();
+        let res = res.and_then(|copy| {
+            std::fs::rename(&part, &out)
+                .map(|()| copy)
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        });
         let done = match res {
             Ok(copy) => {
                 let size = std::fs::metadata(&out).map_or(0, |m| m.len() as i64);

@@ -470,3 +470,22 @@ pub(super) async fn watermarked(
     }
     Ok(out)
 }
+
+/// Removes what renders a stop interrupted left behind: their work folders and
+/// half-written copies and packages (renders write `.name` files, renamed when done).
+pub(crate) fn sweep(app: &App) {
+    for dir in ["redactions", "shares"] {
+        let Ok(entries) = std::fs::read_dir(app.config.data.join(dir)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            if name.ends_with(".work") {
+                let _ = std::fs::remove_dir_all(&path);
+            } else if name.starts_with('.') {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}

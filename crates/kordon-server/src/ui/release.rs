@@ -67,9 +67,10 @@ pub(super) async fn editor(
                 }
             }
             button type="button" #new-box { (t(lang, "new_box")) }
-            label { " " select #sound-kind aria-label=(t(lang, "sound")) {
+            label { (t(lang, "span_kind")) " " select #sound-kind {
                 option value="bleep" { (t(lang, "bleep")) }
                 option value="mute" { (t(lang, "mute")) }
+                option value="blur" { (t(lang, "frame_blur")) }
             } }
             button type="button" #sound-from { (t(lang, "sound_from")) }
             button type="button" #sound-to { (t(lang, "sound_to")) }
