@@ -815,15 +815,29 @@ async fn scenario(postgres: bool) {
             },
         )
         .expect("a segment link");
-    let (st, _) = api
-        .call(
-            sup,
-            "GET",
-            &format!("/v1/blobs/{seg}?reason=preservation%20check"),
-            None,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "his footage outlived retention");
+    // It outlived retention, byte for byte what the camera signed: redacting and sharing
+    // changed nothing of it.
+    let res = api
+        .http
+        .get(format!(
+            "{}/v1/blobs/{seg}?reason=preservation%20check",
+            api.url
+        ))
+        .bearer_auth(sup)
+        .send()
+        .await
+        .expect("segment");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "his footage outlived retention"
+    );
+    let bytes = res.bytes().await.expect("bytes");
+    assert_eq!(
+        kordon_core::sha256(&bytes).to_hex(),
+        seg,
+        "the original unchanged"
+    );
 
     // A case names his inspection: he may take its evidence package for his defence.
     let (st, v) = api.call(off, "GET", "/v1/me/packages", None).await;
