@@ -668,7 +668,38 @@ async fn scenario(postgres: bool) {
         .await;
     let far = v["token"].as_str().expect("token").to_owned();
     let sid2 = s2["id"].as_str().expect("id");
+    let range = format!("device={device}&from={from}&to={to}").replace(':', "%3A");
     for (method, path, body, want) in [
+        (
+            "GET",
+            format!("/v1/shares/{sid2}"),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "GET",
+            format!("/ui/redactions/{id}"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "GET",
+            format!("/ui/redact?{range}"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "GET",
+            format!("/ui/redact/source.mp4?{range}"),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "GET",
+            "/ui/preservation?officer=UA-1000".to_owned(),
+            None,
+            StatusCode::FORBIDDEN,
+        ),
         (
             "POST",
             "/v1/redactions".to_owned(),
@@ -717,6 +748,8 @@ async fn scenario(postgres: bool) {
     }
     let (_, v) = api.call(&far, "GET", "/v1/shares", None).await;
     assert_eq!(v["shares"], json!([]), "{v}");
+    let (_, v) = api.call(&far, "GET", "/v1/preservations", None).await;
+    assert_eq!(v["requests"], json!([]), "{v}");
     let (st, _) = api
         .call(
             &tokens["analyst"],

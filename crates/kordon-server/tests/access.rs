@@ -342,6 +342,150 @@ async fn the_forwarding_routes_need_the_role_and_every_crossing_point() {
     }
 }
 
+/// Every route of release to others (redacted copies, shares, preservation, the officer's
+/// packages; the API and the pages and forms), for every role, about things that do not
+/// exist: a role that may gets "not there" or a refusal of the input, never 403; a role
+/// that may not gets 403 whatever the input; nobody signed in gets 401 (a page: the login).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_release_route_checks_the_role() {
+    let s = server(1800, 43_200).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let name = format!("r-{}", role.as_str());
+        let extra = if role == Role::Officer {
+            json!({"officer": "UA-0"})
+        } else {
+            json!({})
+        };
+        s.add_user(&name, role.as_str(), extra).await;
+        tokens.push((role, s.token_of(&name).await.0));
+    }
+    let range = "device=cam-none&from=2026-01-01T10%3A00%3A00Z&to=2026-01-01T10%3A05%3A00Z";
+    let form = "csrf=x&ops=%7B%7D&reason=r&recipient=x&purpose=y&hours=1&from=2026-01-01T10%3A00&to=2026-01-01T11%3A00&decision=approve&comment=c";
+    // (who may: any of these, method, path, a form body)
+    let routes: Vec<(&[Op], Method, String, bool)> = vec![
+        (
+            &[Op::Redact],
+            Method::GET,
+            "/v1/redactions/no-such".into(),
+            false,
+        ),
+        (
+            &[Op::Redact],
+            Method::GET,
+            "/v1/redactions/no-such/video".into(),
+            false,
+        ),
+        (&[Op::Share], Method::GET, "/v1/shares".into(), false),
+        (
+            &[Op::Share],
+            Method::GET,
+            "/v1/shares/no-such".into(),
+            false,
+        ),
+        (
+            &[Op::Share],
+            Method::POST,
+            "/v1/shares/no-such/revoke".into(),
+            false,
+        ),
+        (
+            &[Op::RequestPreservation, Op::DecidePreservation],
+            Method::GET,
+            "/v1/preservations".into(),
+            false,
+        ),
+        (
+            &[Op::TakeOwnPackage],
+            Method::GET,
+            "/v1/me/packages/x-1.zip".into(),
+            false,
+        ),
+        (
+            &[Op::Redact],
+            Method::GET,
+            format!("/ui/redact?{range}"),
+            false,
+        ),
+        (
+            &[Op::Redact],
+            Method::GET,
+            format!("/ui/redact/source.mp4?{range}"),
+            false,
+        ),
+        (&[Op::Redact], Method::POST, "/ui/redact".into(), true),
+        (
+            &[Op::Redact],
+            Method::GET,
+            "/ui/redactions/no-such".into(),
+            false,
+        ),
+        (
+            &[Op::Share],
+            Method::POST,
+            "/ui/redactions/no-such/share".into(),
+            true,
+        ),
+        (
+            &[Op::Share],
+            Method::POST,
+            "/ui/shares/no-such/revoke".into(),
+            true,
+        ),
+        (
+            &[Op::RequestPreservation],
+            Method::POST,
+            "/ui/preservation".into(),
+            true,
+        ),
+        (
+            &[Op::DecidePreservation],
+            Method::POST,
+            "/ui/preservation/no-such".into(),
+            true,
+        ),
+    ];
+    for (ops, method, path, is_form) in &routes {
+        let send = |token: Option<&str>| {
+            let mut rb = s.http.request(method.clone(), format!("{}{path}", s.url));
+            if let Some(t) = token {
+                rb = rb.bearer_auth(t);
+            }
+            if *is_form {
+                rb = rb
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .body(form);
+            }
+            rb.send()
+        };
+        for (role, token) in &tokens {
+            let st = send(Some(token)).await.expect("request").status();
+            if ops.iter().any(|op| allowed(*role, *op)) {
+                assert!(
+                    st != StatusCode::FORBIDDEN && st != StatusCode::UNAUTHORIZED,
+                    "{role:?} may: {method} {path} answered {st}"
+                );
+            } else {
+                assert_eq!(
+                    st,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} may not: {method} {path}"
+                );
+            }
+        }
+        let st = send(None).await.expect("request").status();
+        let want = if path.starts_with("/ui/") {
+            StatusCode::SEE_OTHER
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(st, want, "{method} {path} without credentials");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_and_operation_pair_over_http() {
     let s = server(1800, 43_200).await;

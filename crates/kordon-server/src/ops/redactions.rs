@@ -89,8 +89,12 @@ pub(crate) async fn footage_scope(
             .map(|a| (a.crossing_point.as_str(), a.officer.as_str()))
     };
     match during.first() {
+        // Nothing there is "nothing there", not "not allowed".
+        None => Err(ApiError::NotFound(format!(
+            "camera {device} was not worn by anyone at these times"
+        ))),
         Some(a) if who.sees_footage(pairs()) => Ok(a.crossing_point.clone()),
-        _ => Err(ApiError::Forbidden(format!(
+        Some(_) => Err(ApiError::Forbidden(format!(
             "footage of {device} at these times is outside what {} may see",
             who.name
         ))),

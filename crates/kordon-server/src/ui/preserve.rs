@@ -172,6 +172,7 @@ pub(super) async fn request(
 }
 
 async fn file(app: &App, p: &Principal, form: &HashMap<String, String>) -> Result<(), ApiError> {
+    p.require(Op::RequestPreservation)?;
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let tz = zone(app, p).await?;
     let b = PreservationIn {

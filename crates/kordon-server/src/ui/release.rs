@@ -129,6 +129,10 @@ pub(super) async fn create(
         Ok(x) => x,
         Err(page) => return page,
     };
+    // The permission first: nobody learns what is wrong with a form he may not send.
+    if let Err(e) = p.require(Op::Redact) {
+        return error_page(lang, Some(&p), &e);
+    }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     let ops: OpsIn = match serde_json::from_str(&get("ops")) {
         Ok(o) => o,
