@@ -101,13 +101,6 @@ pub(crate) async fn footage_scope(
     }
 }
 
-/// The folder redacted copies are kept in.
-pub(crate) fn folder(app: &App) -> Result<PathBuf, ApiError> {
-    let dir = app.config.data.join("redactions");
-    std::fs::create_dir_all(&dir).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(dir)
-}
-
 /// Renders waiting or running, by subject (`redaction <id>`, `share <id>`), with the
 /// share done (0 to 1).
 static RENDERS: LazyLock<Mutex<HashMap<String, f64>>> = LazyLock::new(Mutex::default);
@@ -189,7 +182,7 @@ pub(crate) async fn create(
         return Err(ApiError::NotFound(format!("no inspection {i}")));
     }
     let r = redaction_of(&b.ops)?;
-    let dir = folder(app)?;
+    let dir = redacted::folder(app, redacted::COPIES)?;
     let s = redacted::sources(app, &b.device, from, to, &dir).await?;
     if let Err(e) = r.check(s.width, s.height, s.duration_ms()) {
         s.clean();
@@ -295,7 +288,7 @@ pub(crate) async fn get(app: &App, who: &Principal, id: &str) -> Result<Redactio
 /// As [`get`]; not found if the file is gone.
 pub(crate) async fn video(app: &App, who: &Principal, id: &str) -> Result<PathBuf, ApiError> {
     let r = get(app, who, id).await?;
-    let path = folder(app)?.join(format!("{}.mp4", r.id));
+    let path = redacted::folder(app, redacted::COPIES)?.join(format!("{}.mp4", r.id));
     if r.state != "ready" {
         return Err(ApiError::Conflict(format!(
             "redaction {id} is {}, not ready to play",
@@ -373,7 +366,7 @@ pub(crate) async fn source(
         ));
     }
     footage_scope(app, who, device, from, to).await?;
-    let dir = folder(app)?;
+    let dir = redacted::folder(app, redacted::COPIES)?;
     let previews = dir.join("previews");
     std::fs::create_dir_all(&previews).map_err(|e| ApiError::Internal(e.to_string()))?;
     forget_old(&previews);

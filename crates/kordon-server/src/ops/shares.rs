@@ -32,13 +32,6 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-/// The folder shared packages are kept in.
-pub(crate) fn folder(app: &App) -> Result<PathBuf, ApiError> {
-    let dir = app.config.data.join("shares");
-    std::fs::create_dir_all(&dir).map_err(internal)?;
-    Ok(dir)
-}
-
 /// The watermark of a share's copy.
 pub(crate) fn watermark(recipient: &str, id: &str) -> String {
     format!("{recipient} · share {id} · kordon")
@@ -225,7 +218,7 @@ async fn prepare(
     ops: &Redaction,
     progress: &(dyn Fn(f64) + Send + Sync),
 ) -> Result<(kordon_core::Hash, u64, String), ApiError> {
-    let dir = folder(app)?;
+    let dir = redacted::folder(app, redacted::SHARES)?;
     let s = redacted::sources(app, &r.device_id, r.from_ms, r.to_ms, &dir).await?;
     let made = async {
         if (
@@ -241,7 +234,7 @@ async fn prepare(
         let video = dir.join(format!(".{id}.mp4"));
         let subject = format!("share {id}");
         let copy = redacted::derive_copy(app, who, &subject, &s, ops, &video, progress).await?;
-        let packed = redacted::package(app, who, id, &s, &copy, ops, &dir).await;
+        let packed = redacted::package(app, who, id, &s, &copy, &dir).await;
         let _ = std::fs::remove_file(&video);
         let (path, sha, size) = packed?;
         Ok((sha, size, verdict(app, path).await?))
@@ -260,7 +253,7 @@ async fn prepare_case(
     mark: String,
 ) -> Result<(kordon_core::Hash, u64, String), ApiError> {
     let target = crate::package::Target {
-        dir: folder(app)?,
+        dir: redacted::folder(app, redacted::SHARES)?,
         name: format!("{id}.zip"),
         watermark: Some(mark),
     };
@@ -502,5 +495,5 @@ pub(crate) async fn download(
     )
     .await?;
     app.meta.share_downloaded(id).await?;
-    Ok(folder(app)?.join(format!("{id}.zip")))
+    Ok(redacted::folder(app, redacted::SHARES)?.join(format!("{id}.zip")))
 }

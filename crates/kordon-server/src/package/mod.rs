@@ -254,11 +254,7 @@ pub(crate) async fn write(
                 }
             }
             for d in &derived {
-                pkg.add_file(&d.path, &d.file, &d.sha256)?;
-                if let Some(text) = &d.recipe {
-                    let h = kordon_core::sha256(text.as_bytes());
-                    pkg.add(&kordon_core::derive::recipe_path(&h), text.as_bytes())?;
-                }
+                pkg.add_derived(d)?;
             }
             pkg.add(package::REPORT, report.as_bytes())?;
             Ok((g, pkg))

@@ -18,6 +18,7 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
 
 /// A derived file made for a package: where it is now, where it goes, its event, and
 /// for a redacted copy the redaction's text (a member of the package too).
+#[derive(Clone)]
 pub(crate) struct Derived {
     pub file: std::path::PathBuf,
     pub path: String,
@@ -54,6 +55,16 @@ impl Package {
     pub(crate) fn add_unlisted(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
         self.zip.start_file(path, stored()).map_err(internal)?;
         self.zip.write_all(bytes).map_err(internal)
+    }
+
+    /// Adds a derived file, and the redaction it was made by, if any.
+    pub(crate) fn add_derived(&mut self, d: &Derived) -> Result<(), ApiError> {
+        self.add_file(&d.path, &d.file, &d.sha256)?;
+        if let Some(text) = &d.recipe {
+            let h = kordon_core::sha256(text.as_bytes());
+            self.add(&kordon_core::derive::recipe_path(&h), text.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// Copies a file in (a stored segment, a derived file), hashing it on the way; refuses

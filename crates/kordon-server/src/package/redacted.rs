@@ -322,7 +322,6 @@ pub(crate) async fn package(
     name: &str,
     s: &Sources,
     copy: &Derived,
-    recipe: &Redaction,
     dir: &Path,
 ) -> Result<(PathBuf, Hash, u64), ApiError> {
     let device = &s.segments[0].device_id;
@@ -349,13 +348,7 @@ pub(crate) async fn package(
         .collect();
     custody.push(copy.event.clone());
     let tmp = dir.join(format!(".{name}.zip.tmp"));
-    let recipe_text = recipe.to_text();
-    let (links, copy_file, copy_path, copy_sha) = (
-        s.links.clone(),
-        copy.file.clone(),
-        copy.path.clone(),
-        copy.sha256,
-    );
+    let (links, copy) = (s.links.clone(), copy.clone());
     let (device, custody_rows) = (device.clone(), custody.clone());
     let file = tmp.clone();
     let mut pkg = tokio::task::spawn_blocking(move || -> Result<Package, ApiError> {
@@ -376,11 +369,7 @@ pub(crate) async fn package(
                 &c.body,
             )?;
         }
-        pkg.add(
-            &derive::recipe_path(&kordon_core::sha256(recipe_text.as_bytes())),
-            recipe_text.as_bytes(),
-        )?;
-        pkg.add_file(&copy_path, &copy_file, &copy_sha)?;
+        pkg.add_derived(&copy)?;
         pkg.add("README.txt", README.as_bytes())?;
         Ok(pkg)
     })
@@ -471,10 +460,22 @@ pub(super) async fn watermarked(
     Ok(out)
 }
 
+/// The data folder's subfolder of redacted copies (`<id>.mp4`, `previews/`).
+pub(crate) const COPIES: &str = "redactions";
+/// The data folder's subfolder of shares' packages (`<id>.zip`).
+pub(crate) const SHARES: &str = "shares";
+
+/// One of the data folder's subfolders [`COPIES`], [`SHARES`], made if missing.
+pub(crate) fn folder(app: &App, name: &str) -> Result<PathBuf, ApiError> {
+    let dir = app.config.data.join(name);
+    std::fs::create_dir_all(&dir).map_err(internal)?;
+    Ok(dir)
+}
+
 /// Removes what renders a stop interrupted left behind: their work folders and
 /// half-written copies and packages (renders write `.name` files, renamed when done).
 pub(crate) fn sweep(app: &App) {
-    for dir in ["redactions", "shares"] {
+    for dir in [COPIES, SHARES] {
         let Ok(entries) = std::fs::read_dir(app.config.data.join(dir)) else {
             continue;
         };
