@@ -317,7 +317,7 @@ impl Verification {
                     format!("listed in the contents but {e}"),
                 ),
                 Ok((h, s)) => {
-                    if p.starts_with("segments/") {
+                    if hashed.contains_key(p) {
                         r.media_bytes += s;
                     }
                     if (h, s) != (*want, *size) {
