@@ -326,6 +326,7 @@ async fn put(
     server: &str,
     link: &Link,
     file: Option<&Path>,
+    health: Option<&kordon_api::devices::HealthReport>,
 ) -> Result<u16> {
     let segment = match file {
         Some(f) => {
@@ -335,7 +336,10 @@ async fn put(
         }
         None => None,
     };
-    let req = crate::api::link_request(http, server, link, segment);
+    let mut req = crate::api::link_request(http, server, link, segment);
+    if let Some(h) = health {
+        req = req.header(kordon_api::devices::HEALTH_HEADER, h.to_header());
+    }
     Ok(req.send().await?.status().as_u16())
 }
 
@@ -494,14 +498,24 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
         indicatif::ProgressStyle::with_template("upload [{bar:40}] {pos}/{len} links")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    for (_, _, cam) in &cams {
-        for l in &cam.links {
+    for (c, _, cam) in &cams {
+        for (k, l) in cam.links.iter().enumerate() {
             let file = cam
                 .files
                 .iter()
                 .find(|(s, _)| *s == l.body().seq())
                 .map(|(_, f)| f.as_path());
-            let st = put(&http, &o.server, l, file).await?;
+            // What the camera says of itself: each later camera starts the shift with
+            // less charge, the last one ends it nearly flat.
+            let health = kordon_api::devices::HealthReport {
+                battery: Some((80 - 15 * *c as i64 - k as i64 / 4).max(3)),
+                free_mib: Some(30_000),
+                backlog_links: Some(0),
+                backlog_bytes: Some(0),
+                docked: Some(false),
+                firmware: Some(format!("kordon-sim/{}", env!("CARGO_PKG_VERSION"))),
+            };
+            let st = put(&http, &o.server, l, file, Some(&health)).await?;
             if !(200..300).contains(&st) {
                 bail!("upload of {} seq {} answered {st}", cam.id, l.body().seq());
             }
@@ -511,7 +525,7 @@ pub async fn simulate(o: &SimOptions) -> Result<SimReport> {
             pb.inc(1);
         }
         for (l, f) in &cam.extra {
-            let st = put(&http, &o.server, l, Some(f)).await?;
+            let st = put(&http, &o.server, l, Some(f), None).await?;
             if st != 409 {
                 bail!(
                     "the equivocating upload of {} answered {st}, expected 409",

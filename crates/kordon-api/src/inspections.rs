@@ -205,6 +205,16 @@ pub struct GapReasonIn {
     pub text: String,
 }
 
+/// Body of `POST /v1/gap-reasons/{id}/{decision}` (may be empty on an approval).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// Why: required on a rejection (the officer reads it and may explain again),
+    /// 1-400 characters on one line.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
 /// A gap reason's state after filing (201) or a decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GapReasonState {

@@ -2,7 +2,9 @@
 //! point's worth of real footage and one user per role, `kordon serve` serves it, and
 //! `tests/browser/e2e.mjs` (playwright-core driving Debian's chromium) signs in as each
 //! role and checks what is shown and what is refused, plays footage across a segment
-//! boundary, files and approves a gap reason, switches language, checks a custody proof.
+//! boundary, files, rejects, files again and approves a gap explanation, follows the
+//! dashboard's queues, switches language, checks a custody proof and prints the trail;
+//! every page is checked with axe-core, for English on Ukrainian pages and at phone width.
 //! Screenshots of the main pages are saved in `target/ui-screenshots/`.
 //!
 //! Needs `chromium`, `node` and `npm` (scripts/test installs them); installs
@@ -28,10 +30,12 @@ fn chromium() -> String {
     std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-/// `tests/browser` with playwright-core installed from its lock file.
+/// `tests/browser` with playwright-core and axe-core installed from its lock file.
 fn browser_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if !dir.join("node_modules/playwright-core").exists() {
+    if !dir.join("node_modules/playwright-core").exists()
+        || !dir.join("node_modules/axe-core").exists()
+    {
         let (code, out) = run(Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir));
@@ -104,7 +108,13 @@ fn every_role_in_a_real_browser() {
     assert!(!out.contains("FAIL"), "{out}");
     for step in [
         "footage plays continuously across a segment boundary",
-        "supervisor approves the officer's reason",
+        "a day without recordings says so instead of refusing",
+        "the dashboard's queues each hold an item and their counts lead to it",
+        "an equivocating camera's timeline says so in words",
+        "a rejection needs a comment; the officer is told and explains again; it is approved",
+        "no one decides on his own explanation",
+        "the custody trail is filtered and prints as a PDF for a court file",
+        "every page was checked with axe-core, in Ukrainian and on a phone",
         "the interface switches between Ukrainian and English",
         "auditor sees who viewed the footage and why",
         "supervisor redacts two boxes, a sound span and a blurred span",

@@ -1647,6 +1647,41 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
     .await;
     assert_eq!(st, 201, "{v}");
     let sup = v["token"].as_str().expect("token").to_owned();
+    // One explanation of a time at once: another waits for the first's decision.
+    let (code, out) = kordon(&args);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("already explains this time"), "{out}");
+    // A rejection says why, and the officer may explain again.
+    let (st, v) = json_of(
+        http.post(format!("{}/v1/gap-reasons/{id}/reject", s.url))
+            .bearer_auth(&sup)
+            .send()
+            .await
+            .expect("reject"),
+    )
+    .await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (400, Some("comment_required")),
+        "{v}"
+    );
+    let (code, out) = kordon(&[
+        "gap",
+        "reject",
+        &id,
+        "--comment",
+        "which break? name who agreed it",
+        "--server",
+        &s.url,
+        "--token",
+        &sup,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("rejected"), "{out}");
+    assert_eq!(coverage_now().await["unexplained_gaps"].as_u64(), Some(1));
+    let (code, out) = kordon(&args);
+    assert_eq!(code, 0, "explained again after the rejection: {out}");
+    let id = out.split_whitespace().nth(2).expect("id").to_owned();
     let (code, out) = kordon(&["gap", "approve", &id, "--server", &s.url, "--data", d]);
     assert_eq!(code, 1, "the filer does not decide: {out}");
     assert!(out.contains("another supervisor decides it"), "{out}");
@@ -1661,7 +1696,17 @@ async fn inspections_import_and_coverage_with_a_late_upload() {
         (Some(0), Some("exemption")),
         "{v}"
     );
-    let (code, out) = kordon(&["gap", "reject", &id, "--server", &s.url, "--token", &sup]);
+    let (code, out) = kordon(&[
+        "gap",
+        "reject",
+        &id,
+        "--comment",
+        "late",
+        "--server",
+        &s.url,
+        "--token",
+        &sup,
+    ]);
     assert_eq!(code, 1, "a decided reason cannot be decided again: {out}");
     let bad = [
         "gap",

@@ -343,11 +343,12 @@ async fn the_forwarding_routes_need_the_role_and_every_crossing_point() {
 }
 
 /// Every route of release to others (redacted copies, shares, preservation, the officer's
-/// packages; the API and the pages and forms), for every role, about things that do not
-/// exist: a role that may gets "not there" or a refusal of the input, never 403; a role
-/// that may not gets 403 whatever the input; nobody signed in gets 401 (a page: the login).
+/// packages) and of the explanation queue (the API and the pages and forms), for every
+/// role, about things that do not exist: a role that may gets "not there" or a refusal of
+/// the input, never 403; a role that may not gets 403 whatever the input; nobody signed in
+/// gets 401 (a page: the login).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_release_route_checks_the_role() {
+async fn every_release_and_review_route_checks_the_role() {
     let s = server(1800, 43_200).await;
     let mut tokens = Vec::new();
     for role in Role::ALL {
@@ -442,6 +443,18 @@ async fn every_release_route_checks_the_role() {
             &[Op::DecidePreservation],
             Method::POST,
             "/ui/preservation/no-such".into(),
+            true,
+        ),
+        (
+            &[Op::FileGapReason, Op::DecideGapReason],
+            Method::GET,
+            "/ui/explanations".into(),
+            false,
+        ),
+        (
+            &[Op::DecideGapReason],
+            Method::POST,
+            "/ui/reasons/no-such/reject".into(),
             true,
         ),
     ];

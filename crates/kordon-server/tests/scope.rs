@@ -247,17 +247,21 @@ async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
     let kyiv_sup2 = user(&s, "kyiv-sup2", "supervisor", &["UA-KYIV-01"]).await;
     let lviv_sup = user(&s, "lviv-sup", "supervisor", &["UA-LVIV-01"]).await;
     let lviv = user(&s, "lviv", "analyst", &["UA-LVIV-01"]).await;
-    let reason = json!({
-        "from": Timestamp(t0 + 10_000).to_string(), "to": Timestamp(t0 + 20_000).to_string(),
-        "reason": "malfunction", "text": "the battery",
-    });
-    let file = |token: String| {
+    // Two times of the inspection: a time is explained by one reason at once.
+    let reason = |from: i64| {
+        json!({
+            "from": Timestamp(t0 + from).to_string(), "to": Timestamp(t0 + from + 10_000).to_string(),
+            "reason": "malfunction", "text": "the battery",
+        })
+    };
+    let file_at = |token: String, from: i64| {
         let rb = s
             .http
             .post(format!("{url}/v1/inspections/I-UA-KYIV-01/gap-reasons"))
-            .json(&reason);
+            .json(&reason(from));
         async move { call(&token, rb).await }
     };
+    let file = |token: String| file_at(token, 10_000);
 
     // An officer explains only his own inspections.
     let (st, v) = file(other.clone()).await;
@@ -269,6 +273,8 @@ async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
     let (st, v) = decide(&s, &lviv_sup, &mine).await;
     assert_eq!(st, 403, "a supervisor of another crossing point: {v}");
     let (st, v) = file(kyiv_sup.clone()).await;
+    assert_eq!(st, 409, "the officer's explanation of that time waits: {v}");
+    let (st, v) = file_at(kyiv_sup.clone(), 30_000).await;
     assert_eq!(st, 201, "{v}");
     let own = v["id"].as_str().expect("id").to_owned();
     let (st, v) = decide(&s, &kyiv_sup, &own).await;

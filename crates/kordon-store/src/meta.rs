@@ -39,7 +39,7 @@ mod users;
 pub use assignments::Assignment;
 pub use axis::{AxisDevice, AxisObject, AxisRecording, AxisUser, GnssPoint};
 pub use devices::Device;
-pub use gap_reasons::GapReason;
+pub use gap_reasons::{GapReason, PendingReason};
 pub use health::{Health, SilentCamera};
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};

@@ -151,6 +151,148 @@ async fn behaves(m: &Meta) {
             .all(|r| r.subject.starts_with("device cam-1 seq "))
     );
     assert!(trail.windows(2).all(|w| w[0].log_index > w[1].log_index));
+    // One action of the trail only, through its own index, a page at a time.
+    for i in 0..3i64 {
+        let hash = format!("v1-{i}");
+        m.insert_custody(&kordon_store::meta::NewCustody {
+            hash: &hash,
+            action: "view",
+            subject: &format!("device cam-1 seq {i}"),
+            body: b"x",
+            private: None,
+            created_at: NOW,
+            log_floor: 0,
+        })
+        .await
+        .expect("custody");
+        m.set_log_index(&hash, 5000 + i as u64)
+            .await
+            .expect("index");
+    }
+    let views = m
+        .custody_trail_of("device cam-1", Some("view"), None, 2)
+        .await
+        .expect("views");
+    assert_eq!(
+        views.iter().map(|r| r.log_index).collect::<Vec<_>>(),
+        [Some(5002), Some(5001)]
+    );
+    let older = m
+        .custody_trail_of("device cam-1", Some("view"), Some(5001), 2)
+        .await
+        .expect("views");
+    assert_eq!(older.len(), 1);
+    assert!(views.iter().chain(&older).all(|r| r.action == "view"));
+
+    // Explanations: the queue of those waiting for a decision at given crossing points,
+    // paged; what one person filed; a decision with its comment.
+    for (id, cp) in [("I-K", "UA-KYIV-01"), ("I-L", "UA-LVIV-01")] {
+        m.put_inspection(
+            &kordon_store::meta::InspectionRow {
+                id: id.into(),
+                crossing_point: cp.into(),
+                lane: "1".into(),
+                officers: vec!["UA-1".into(), "UA-2".into()],
+                start_ms: NOW,
+                end_ms: NOW + 600_000,
+                plate: "AA1234BB".into(),
+                plate_norm: "AA1234BB".into(),
+                declaration: "D".into(),
+                declarant: String::new(),
+                kind: "vehicle".into(),
+                outcome: "cleared".into(),
+            },
+            NOW,
+        )
+        .await
+        .expect("inspection");
+    }
+    for (n, (id, inspection, by)) in [
+        ("g1", "I-K", "UA-1"),
+        ("g2", "I-L", "UA-1"),
+        ("g3", "I-K", "UA-2"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        m.file_gap_reason(&kordon_store::meta::GapReason {
+            id: id.into(),
+            inspection_id: inspection.into(),
+            from_ms: NOW,
+            to_ms: NOW + 60_000,
+            reason: "malfunction".into(),
+            text: "battery".into(),
+            status: "pending".into(),
+            filed_by: by.into(),
+            filed_at: NOW + n as i64,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+        })
+        .await
+        .expect("file");
+    }
+    let kyiv = ["UA-KYIV-01".to_owned()];
+    let queue = m.pending_gap_reasons(&kyiv, None, 1).await.expect("queue");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        (
+            queue[0].reason.id.as_str(),
+            queue[0].crossing_point.as_str(),
+            queue[0].officers.len()
+        ),
+        ("g1", "UA-KYIV-01", 2)
+    );
+    let next = m
+        .pending_gap_reasons(
+            &kyiv,
+            Some((queue[0].reason.filed_at, &queue[0].reason.id)),
+            10,
+        )
+        .await
+        .expect("queue");
+    assert_eq!(
+        next.iter()
+            .map(|x| x.reason.id.as_str())
+            .collect::<Vec<_>>(),
+        ["g3"]
+    );
+    assert_eq!(
+        m.pending_gap_reasons(&[], None, 10)
+            .await
+            .expect("all")
+            .len(),
+        3
+    );
+    let g = m
+        .decide_gap_reason("g1", "rejected", "sup", NOW + 10, Some("which battery?"))
+        .await
+        .expect("decide");
+    assert_eq!(
+        (
+            g.status.as_str(),
+            g.decided_by.as_deref(),
+            g.comment.as_deref()
+        ),
+        ("rejected", Some("sup"), Some("which battery?"))
+    );
+    assert!(
+        m.decide_gap_reason("g1", "approved", "sup", NOW + 11, None)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        m.pending_gap_reasons(&kyiv, None, 10)
+            .await
+            .expect("queue")
+            .len(),
+        1
+    );
+    let mine = m.gap_reasons_filed_by("UA-1", 10).await.expect("mine");
+    assert_eq!(
+        mine.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),
+        ["g2", "g1"]
+    );
 
     // Bookmarks: a label found whatever the ASCII case.
     m.add_bookmark(

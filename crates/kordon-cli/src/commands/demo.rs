@@ -9,11 +9,12 @@ use anyhow::{Context as _, Result, bail};
 use kordon_agent::simulate::{Fault, SimOptions, simulate};
 use kordon_api::Created;
 use kordon_api::cases::{CaseIn, Exported, ItemIn, ItemsAdded};
+use kordon_api::inspections::{GapReasonIn, GapReasonState, InspectionCoverage};
 use kordon_api::release::{
     BoxIn, KeyIn, OpsIn, PreservationIn, PreservationOut, RedactionIn, RedactionOut, ShareCreated,
     ShareIn, SpanIn,
 };
-use kordon_api::users::{UserCreated, UserIn};
+use kordon_api::users::{Token, TokenIn, UserCreated, UserIn};
 use kordon_server::config::Config;
 
 use crate::client::Client;
@@ -114,6 +115,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
         .map(|c| c.1.clone())
         .unwrap_or_default();
     demo_users(&client, &officer).await?;
+    demo_explanation(&client, &url, &report).await?;
     let shared = demo_release(&client, &package, &officer).await?;
     println!();
     println!(
@@ -167,7 +169,7 @@ pub(crate) async fn demo(o: DemoOptions) -> Result<()> {
     println!();
     println!("web interface: {url}/ui/  (password of every demo user: {DEMO_PASSWORD})");
     println!(
-        "  supervisor, analyst, auditor, administrator, officer (officer {officer}: own recordings only)"
+        "  supervisor, analyst, auditor, administrator, officer (officer {officer}: own recordings only), officer2 (filed an explanation waiting for the supervisor)"
     );
     println!(
         "  a redacted copy of the case's inspection shared with a demo recipient: {url}{}  code {}",
@@ -385,6 +387,57 @@ async fn demo_release(
     };
     let _: PreservationOut = c.post("/v1/preservations", &request).await?;
     Ok(shared)
+}
+
+/// The officer who lost two segments explains the gap (as user `officer2`, with his own
+/// token): the supervisor's queue of explanations has one waiting for a decision.
+async fn demo_explanation(
+    c: &Client,
+    url: &str,
+    report: &kordon_agent::simulate::SimReport,
+) -> Result<()> {
+    let Some((device, officer, _)) = report.cameras.get(1) else {
+        return Ok(());
+    };
+    let body = UserIn {
+        name: "officer2".into(),
+        role: "officer".into(),
+        crossing_points: Vec::new(),
+        officer: Some(officer.clone()),
+        password: DEMO_PASSWORD.into(),
+        totp: false,
+    };
+    let _: UserCreated = c.post("/v1/users", &body).await?;
+    let t: Token = c
+        .post(
+            "/v1/users/officer2/tokens",
+            &TokenIn {
+                label: "demo".into(),
+            },
+        )
+        .await?;
+    let own = Client::with(url, t.token);
+    let run = device.split("-cam").next().unwrap_or_default();
+    for n in 0..report.cameras.len() {
+        let id = format!("{run}-insp{n:02}");
+        let v: InspectionCoverage = c.get(&format!("/v1/inspections/{id}/coverage")).await?;
+        if !v.officers.contains(officer) {
+            continue;
+        }
+        if let Some(g) = v.uncovered.first() {
+            let b = GapReasonIn {
+                from: g.from.clone(),
+                to: g.to.clone(),
+                reason: "malfunction".into(),
+                text: "демо: камера не передала два фрагменти, прошу перевірити".into(),
+            };
+            let _: GapReasonState = own
+                .post(&format!("/v1/inspections/{id}/gap-reasons"), &b)
+                .await?;
+            return Ok(());
+        }
+    }
+    Ok(())
 }
 
 /// The password of the demo's users (demo data only; shown to the newcomer).

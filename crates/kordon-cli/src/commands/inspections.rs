@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use kordon_api::inspections::{GapReasonIn, GapReasonState, ImportResults, ImportStatus};
+use kordon_api::inspections::{
+    DecisionIn, GapReasonIn, GapReasonState, ImportResults, ImportStatus,
+};
 use serde_json::{Map, Value};
 
 use crate::client::{Client, Remote, block_on};
@@ -188,18 +190,24 @@ enum GapCommand {
     Approve {
         /// Reason id.
         id: String,
+        /// A note for the officer.
+        #[arg(long)]
+        comment: Option<String>,
     },
-    /// Reject a reason (supervisor).
+    /// Reject a reason (supervisor); the officer reads why and may explain again.
     Reject {
         /// Reason id.
         id: String,
+        /// Why it is rejected.
+        #[arg(long)]
+        comment: String,
     },
 }
 
 pub(crate) fn gap(a: GapArgs) -> Result<i32> {
     let c = Client::new(&a.remote)?;
     block_on(async {
-        let (id, action) = match a.command {
+        let (id, action, comment) = match a.command {
             GapCommand::Reason {
                 inspection,
                 from,
@@ -222,11 +230,14 @@ pub(crate) fn gap(a: GapArgs) -> Result<i32> {
                 );
                 return Ok(0);
             }
-            GapCommand::Approve { id } => (id, "approve"),
-            GapCommand::Reject { id } => (id, "reject"),
+            GapCommand::Approve { id, comment } => (id, "approve", comment),
+            GapCommand::Reject { id, comment } => (id, "reject", Some(comment)),
         };
         let v: GapReasonState = c
-            .post_empty(&format!("/v1/gap-reasons/{id}/{action}"))
+            .post(
+                &format!("/v1/gap-reasons/{id}/{action}"),
+                &DecisionIn { comment },
+            )
             .await?;
         println!("gap reason {id} {} (log index {})", v.status, v.log_index);
         Ok(0)

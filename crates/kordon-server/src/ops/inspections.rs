@@ -6,8 +6,8 @@
 
 use kordon_analytics::search::normalize_plate;
 use kordon_api::inspections::{
-    GapReasonIn, GapReasonState, ImportResult, ImportResults, ImportStatus, InspectionCoverage,
-    InspectionIn, InspectionsIn, Officers,
+    DecisionIn, GapReasonIn, GapReasonState, ImportResult, ImportResults, ImportStatus,
+    InspectionCoverage, InspectionIn, InspectionsIn, Officers,
 };
 use kordon_core::time::Timestamp;
 use kordon_store::meta::{GapReason, InspectionOutcome, InspectionRow};
@@ -200,6 +200,15 @@ pub(crate) async fn file_reason(
             "text must be 1-400 characters on one line".into(),
         ));
     }
+    // A gap is explained once at a time: again only after a rejection.
+    if let Some(g) = app.meta.gap_reasons(id).await?.iter().find(|g| {
+        g.from_ms < to && from < g.to_ms && matches!(g.status.as_str(), "pending" | "approved")
+    }) {
+        return Err(ApiError::Conflict(format!(
+            "reason {} ({}) already explains this time; explain again only after a rejection",
+            g.id, g.status
+        )));
+    }
     let gid = new_id(8)?;
     let g = GapReason {
         id: gid.clone(),
@@ -209,8 +218,13 @@ pub(crate) async fn file_reason(
         reason: b.reason.clone(),
         text: text.to_owned(),
         status: "pending".into(),
+        filed_by: who.name.clone(),
+        filed_at: now_ms(),
+        decided_by: None,
+        decided_at: None,
+        comment: None,
     };
-    app.meta.file_gap_reason(&g, &who.name, now_ms()).await?;
+    app.meta.file_gap_reason(&g).await?;
     let detail = format!(
         "{} {}..{}: {}",
         b.reason,
@@ -239,6 +253,7 @@ pub(crate) async fn decide_reason(
     who: &Principal,
     id: &str,
     decision: &str,
+    b: DecisionIn,
 ) -> Result<GapReasonState, ApiError> {
     who.require(Op::DecideGapReason)?;
     let status = match decision {
@@ -246,7 +261,24 @@ pub(crate) async fn decide_reason(
         "reject" => "rejected",
         _ => return Err(ApiError::NotFound(format!("no action {decision}"))),
     };
-    let (filed, by) = app
+    let comment = b
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if comment.is_some_and(|c| c.chars().count() > 400 || c.contains('\n')) {
+        return Err(ApiError::BadRequest(
+            "bad_comment",
+            "the comment must be 1-400 characters on one line".into(),
+        ));
+    }
+    if status == "rejected" && comment.is_none() {
+        return Err(ApiError::BadRequest(
+            "comment_required",
+            "a rejection needs a comment: the officer reads it and may explain again".into(),
+        ));
+    }
+    let filed = app
         .meta
         .gap_reason(id)
         .await?
@@ -263,21 +295,21 @@ pub(crate) async fn decide_reason(
             i.id, i.crossing_point
         )));
     }
-    if by == who.name {
+    if filed.filed_by == who.name || who.officer.as_ref().is_some_and(|o| i.officers.contains(o)) {
         return Err(ApiError::Forbidden(
-            "you filed this reason: another supervisor decides it".into(),
+            "you filed this reason or worked this inspection: another supervisor decides it".into(),
         ));
     }
     let g = app
         .meta
-        .decide_gap_reason(id, status, &who.name, now_ms())
+        .decide_gap_reason(id, status, &who.name, now_ms(), comment)
         .await?;
     let log_index = app
         .custody(
             &who.name,
             &format!("gap-reason-{decision}"),
             &format!("inspection {} reason {id}", g.inspection_id),
-            &g.text,
+            comment.unwrap_or(&g.text),
         )
         .await?;
     Ok(GapReasonState {

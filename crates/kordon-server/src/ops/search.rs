@@ -24,6 +24,26 @@ pub(crate) async fn inspections(
     q: SearchQuery,
 ) -> Result<InspectionList, ApiError> {
     who.require(Op::Search)?;
+    // What was asked, as the custody event says it: the criteria given, `name=value`.
+    let summary: String = serde_json::to_value(&q)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .map(|o| {
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+        .chars()
+        .take(400)
+        .collect();
     let time = |f: &str, v: &Option<String>| {
         v.as_deref()
             .map(|s| rfc3339(f, s))
@@ -60,7 +80,6 @@ pub(crate) async fn inspections(
             .transpose()?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let summary: String = format!("{query:?}").chars().take(400).collect();
     app.custody(&who.name, "search", "inspections", &summary)
         .await?;
     let zones = zones(app).await?;

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kordon_api::Created;
 use kordon_api::inspections::{
-    BookmarkIn, BookmarkList, BookmarkQuery, GapReasonIn, GapReasonState, ImportResults,
-    InspectionCoverage, InspectionList, InspectionsIn, SearchQuery,
+    BookmarkIn, BookmarkList, BookmarkQuery, DecisionIn, GapReasonIn, GapReasonState,
+    ImportResults, InspectionCoverage, InspectionList, InspectionsIn, SearchQuery,
 };
 
 use super::extract::{Body, Caller, Params};
@@ -57,15 +57,23 @@ pub(crate) async fn file_reason(
 
 /// Approves or rejects a filed reason (supervisor); `decision` is `approve` or `reject`.
 #[utoipa::path(post, path = "/v1/gap-reasons/{id}/{decision}", tag = "inspections",
-    params(("id" = String, Path), ("decision" = String, Path)),
+    params(("id" = String, Path), ("decision" = String, Path)), request_body = DecisionIn,
     responses((status = 200, body = GapReasonState), (status = "4XX", body = kordon_api::Error)))]
 pub(crate) async fn decide_reason(
     State(app): State<Arc<App>>,
     Caller(who): Caller,
     Path((id, decision)): Path<(String, String)>,
+    body: axum::body::Bytes,
 ) -> Result<Json<GapReasonState>, ApiError> {
+    // An approval may come without a body.
+    let b: DecisionIn = if body.iter().all(u8::is_ascii_whitespace) {
+        DecisionIn::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest("bad_json", e.to_string()))?
+    };
     Ok(Json(
-        inspections::decide_reason(&app, &who, &id, &decision).await?,
+        inspections::decide_reason(&app, &who, &id, &decision, b).await?,
     ))
 }
 

@@ -75,7 +75,7 @@ pub(super) async fn admin(
         @if p.may(Op::ManageUsers) {
             h2 { (t(lang, "users")) }
             table #users { thead { tr { th { (t(lang, "name")) } th { (t(lang, "role")) } th { (t(lang, "scope")) } th { (t(lang, "officer")) } } }
-                tbody { @for u in &users { tr { td { (u.name) } td { (u.role) } td { (if u.crossing_points.is_empty() { "*".to_owned() } else { u.crossing_points.join(",") }) } td { (u.officer.clone().unwrap_or_default()) } } } } }
+                tbody { @for u in &users { tr { td { (u.name) } td { (t(lang, &format!("role_{}", u.role))) } td { (if u.crossing_points.is_empty() { "*".to_owned() } else { u.crossing_points.join(",") }) } td { (u.officer.clone().unwrap_or_default()) } } } } }
             @if let Some(after) = &more {
                 form #more-users method="get" action="/ui/admin" {
                     input type="hidden" name="after" value=(after);
@@ -85,7 +85,7 @@ pub(super) async fn admin(
             form method="post" action="/ui/admin/user" .grid {
                 (hidden)
                 label { (t(lang, "name")) " " input name="name" required; }
-                label { (t(lang, "role")) " " select name="role" { @for r in auth::Role::ALL { option value=(r.as_str()) { (r.as_str()) } } } }
+                label { (t(lang, "role")) " " select name="role" { @for r in auth::Role::ALL { option value=(r.as_str()) { (t(lang, &format!("role_{}", r.as_str()))) } } } }
                 label { (t(lang, "scope")) " " input name="crossing_points"; }
                 label { (t(lang, "officer")) " " input name="officer"; }
                 label { (t(lang, "password")) " " input name="password" type="password" minlength="12" required autocomplete="new-password"; }
@@ -171,7 +171,7 @@ pub(super) async fn admin_action(
                     totp: false,
                 };
                 ops::users::put(&app, &p, b).await?;
-                format!("user {} saved", get("name"))
+                format!("{}: {}", t(lang, "msg_user_saved"), get("name"))
             }
             "crossing-point" => {
                 let b = CrossingPointIn {
@@ -181,15 +181,15 @@ pub(super) async fn admin_action(
                     lanes: list("lanes"),
                 };
                 ops::reference::put_crossing_point(&app, &p, &get("code"), b).await?;
-                format!("crossing point {} saved", get("code"))
+                format!("{}: {}", t(lang, "msg_cp_saved"), get("code"))
             }
             "enroll-token" => {
-                let t = ops::devices::enroll_token(&app, &p, &get("device")).await?;
-                format!("enrollment token for {}: {}", t.device, t.token)
+                let tok = ops::devices::enroll_token(&app, &p, &get("device")).await?;
+                format!("{} {}: {}", t(lang, "msg_token_for"), tok.device, tok.token)
             }
             "revoke" => {
                 ops::devices::revoke(&app, &p, &get("device")).await?;
-                format!("{} revoked", get("device"))
+                format!("{}: {}", t(lang, "msg_revoked"), get("device"))
             }
             "assign" => {
                 let b = AssignRequest {
@@ -199,7 +199,12 @@ pub(super) async fn admin_action(
                     at: None,
                 };
                 ops::assignments::assign(&app, &p, b).await?;
-                format!("{} assigned to {}", get("device"), get("officer"))
+                format!(
+                    "{}: {} → {}",
+                    t(lang, "msg_assigned"),
+                    get("device"),
+                    get("officer")
+                )
             }
             "return" => {
                 let b = ReturnRequest {
@@ -207,7 +212,7 @@ pub(super) async fn admin_action(
                     at: None,
                 };
                 ops::assignments::give_back(&app, &p, b).await?;
-                format!("{} returned", get("device"))
+                format!("{}: {}", t(lang, "msg_returned"), get("device"))
             }
             "axis-map-user" => {
                 let officer = Some(get("officer")).filter(|o| !o.is_empty());

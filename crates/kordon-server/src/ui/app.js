@@ -30,11 +30,28 @@ function timelinePlayer() {
       video.play().catch(() => {});
     });
     video.load();
-    now.textContent = s.label;
+    now.textContent = s.label + (skipped ? " — " + skipped : "");
+    skipped = "";
   }
-  // Continuous across segment boundaries: when one ends, the next begins.
+  let skipped = "";
+  // Continuous across segment boundaries: when one ends, the next begins; time without
+  // recording in between is said, not jumped over silently.
   video.addEventListener("ended", () => {
-    if (current + 1 < segs.length) play(current + 1, 0);
+    if (current + 1 < segs.length) {
+      const gap = segs[current + 1].start - segs[current].end;
+      if (gap > 1000) skipped = d.skipped.replace("{s}", Math.round(gap / 1000));
+      play(current + 1, 0);
+    }
+  });
+  // The playhead on the axis follows the video.
+  const head = document.getElementById("playhead");
+  video.addEventListener("timeupdate", () => {
+    if (!head || current < 0) return;
+    const [t0, t1] = d.window;
+    const x = (1000 * (segs[current].start + video.currentTime * 1000 - t0)) / (t1 - t0);
+    head.setAttribute("x1", x);
+    head.setAttribute("x2", x);
+    head.removeAttribute("visibility");
   });
   const svg = document.getElementById("timeline");
   svg.addEventListener("click", (e) => {
@@ -108,11 +125,11 @@ async function checkpointSigned(body, sigLines) {
 
 const WORDS = {
   uk: {
-    ok: (leaf, i, n, origin) => `✓ перевірено в цьому браузері: запис (SHA-256 листа ${leaf}…) має індекс ${i} у дереві розміру ${n}, корінь якого в контрольній точці журналу ${origin}`,
-    signed: "; підпис журналу на контрольній точці правильний (Ed25519)",
-    unsigned: "; ✗ підпис журналу на контрольній точці НЕ правильний",
-    other: "; підпис контрольної точки перевіряє kordon-verify",
-    bad: "✗ доказ включення НЕ сходиться",
+    ok: (leaf, i, n, origin) => `✓ перевірено в цьому браузері: запис (відбиток ${leaf}…) стоїть у журналі ${origin} під номером ${i} із ${n}, і журнал не міг його непомітно змінити`,
+    signed: "; підпис журналу правильний (Ed25519)",
+    unsigned: "; ✗ підпис журналу НЕ правильний",
+    other: "; підпис журналу перевіряє програма kordon-verify",
+    bad: "✗ запис НЕ підтверджено журналом: його змінено",
   },
   en: {
     ok: (leaf, i, n, origin) => `✓ verified in this browser: the entry (leaf SHA-256 ${leaf}…) is at index ${i} in the tree of size ${n} whose root is in the checkpoint of log ${origin}`,
@@ -157,4 +174,5 @@ function proofChecks() {
 document.addEventListener("DOMContentLoaded", () => {
   timelinePlayer();
   proofChecks();
+  document.querySelectorAll("button.print").forEach((b) => b.addEventListener("click", () => window.print()));
 });

@@ -11,7 +11,8 @@ use kordon_api::inspections::GapReasonIn;
 use maud::html;
 
 use super::frame::{
-    Page, back_to_referer, class_color, error_page, fail, page, poster, show, who, zone_of,
+    Page, Places, back_to_referer, class_fill, clock, error_page, fail, gap_legend, gap_patterns,
+    page, pct, poster, show, who, zone_note, zone_of,
 };
 use super::i18n::t;
 use crate::auth::Op;
@@ -58,25 +59,29 @@ pub(super) async fn inspection(
         (Vec::new(), Vec::new())
     };
     let ts = |ms: i64| kordon_core::time::Timestamp(ms).to_string();
+    let places = Places::load(&app).await.map_err(&f)?;
     let r = &li.row;
     let x = |t: i64| 1000.0 * (t - r.start_ms) as f64 / (r.end_ms - r.start_ms).max(1) as f64;
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
+        (zone_note(lang, &tz))
         dl.record {
-            dt { (t(lang, "crossing_point")) } dd { (r.crossing_point) " / " (t(lang, "lane")) " " (r.lane) }
+            dt { (t(lang, "crossing_point")) } dd { (places.name(lang, &r.crossing_point)) ", " (t(lang, "lane")) " " (r.lane) }
             dt { (t(lang, "from")) } dd { (show(r.start_ms, &tz)) }
             dt { (t(lang, "to")) } dd { (show(r.end_ms, &tz)) }
             dt { (t(lang, "officers")) } dd { (r.officers.join(", ")) }
             dt { (t(lang, "plate")) } dd { (r.plate) }
             dt { (t(lang, "declaration")) } dd { (r.declaration) }
-            dt { (t(lang, "coverage")) } dd #coverage { (format!("{:.1} %", c.ratio() * 100.0)) }
+            dt { (t(lang, "coverage")) } dd #coverage { (pct(lang, c.ratio())) }
         }
-        svg role="img" aria-label=(t(lang, "coverage")) width="1000" height="24" viewBox="0 0 1000 24" {
+        (gap_patterns())
+        svg role="img" aria-label=(format!("{}: {}", t(lang, "coverage"), pct(lang, c.ratio()))) width="1000" height="24" viewBox="0 0 1000 24" {
             rect x="0" y="0" width="1000" height="24" fill="#2e7d32" {}
             @for (s, cl) in &c.uncovered {
-                rect x=(x(s.start)) y="0" width=((x(s.end) - x(s.start)).max(0.5)) height="24" fill=(class_color(cl.as_str())) { title { (t(lang, cl.as_str())) } }
+                rect x=(x(s.start)) y="0" width=((x(s.end) - x(s.start)).max(0.5)) height="24" fill=(class_fill(cl.as_str())) { title { (t(lang, cl.as_str())) } }
             }
         }
+        ul.legend { li { span.sw style="background:#2e7d32" {} (t(lang, "recorded")) } (gap_legend(lang)) }
         @for o in &r.officers {
             p { a href=(format!("/ui/timeline?officer={o}&date={}", kordon_analytics::aggregate::local_day(r.start_ms, &tz))) { (t(lang, "timeline")) ": " (o) } }
         }
@@ -91,33 +96,35 @@ pub(super) async fn inspection(
                 }
             }
         }
-        h2 { (t(lang, "gaps")) }
-        table #gaps {
-            thead { tr { th { (t(lang, "from")) } th { (t(lang, "to")) } th { (t(lang, "class")) } th { (t(lang, "reason")) } th { (t(lang, "status")) } th {} } }
-            tbody {
-                @for (s, cl) in &c.uncovered {
-                    @let rs: Vec<_> = reasons.iter().filter(|g| g.from_ms < s.end && s.start < g.to_ms).collect();
-                    tr {
-                        td { (show(s.start, &tz)) } td { (show(s.end, &tz)) } td { (t(lang, cl.as_str())) }
-                        td { @for g in &rs { (g.reason) ": " (g.text) br; } }
-                        td { @for g in &rs { span.status data-reason=(g.id) { (g.status) } br; } }
-                        td {
-                            @for g in rs.iter().filter(|g| g.status == "pending") {
-                                @if p.may(Op::DecideGapReason) {
-                                    form method="post" action=(format!("/ui/reasons/{}/approve", g.id)) .inline { input type="hidden" name="csrf" value=(csrf); button type="submit" { (t(lang, "approve")) } }
-                                    form method="post" action=(format!("/ui/reasons/{}/reject", g.id)) .inline { input type="hidden" name="csrf" value=(csrf); button type="submit" { (t(lang, "reject")) } }
-                                }
+        h2 #gaps-heading { (t(lang, "gaps")) " (" (c.uncovered.len()) ")" }
+        @if c.uncovered.is_empty() { p { (t(lang, "no_gaps")) } }
+        ol #gaps aria-labelledby="gaps-heading" {
+            @for (s, cl) in &c.uncovered {
+                @let rs: Vec<_> = reasons.iter().filter(|g| g.from_ms < s.end && s.start < g.to_ms).collect();
+                @let when = format!("{}–{}", clock(s.start, &tz), clock(s.end, &tz));
+                @let open = rs.iter().any(|g| g.status != "rejected");
+                li.gap data-class=(cl.as_str()) {
+                    p { strong { (when) } " — " (t(lang, cl.as_str())) }
+                    @if !rs.is_empty() { (super::explain::history(lang, &tz, &rs)) }
+                    @for g in rs.iter().filter(|g| g.status == "pending") {
+                        @if p.may(Op::DecideGapReason) {
+                            @if g.filed_by == p.name || p.officer.as_ref().is_some_and(|o| r.officers.contains(o)) {
+                                p.small { (t(lang, "not_own_decision")) }
+                            } @else {
+                                (super::explain::decide_form(lang, &csrf, &g.id, &when))
                             }
-                            @if p.may(Op::FileGapReason) && rs.is_empty() {
-                                form method="post" action=(format!("/ui/inspections/{id}/reasons")) .inline {
-                                    input type="hidden" name="csrf" value=(csrf);
-                                    input type="hidden" name="from" value=(kordon_core::time::Timestamp(s.start).to_string());
-                                    input type="hidden" name="to" value=(kordon_core::time::Timestamp(s.end).to_string());
-                                    label { (t(lang, "reason")) " " select name="reason" { option value="malfunction" { "malfunction" } option value="exemption" { "exemption" } option value="restricted_area" { "restricted_area" } option value="other" { "other" } } }
-                                    label { (t(lang, "text")) " " input name="text" required; }
-                                    button type="submit" { (t(lang, "file_reason")) }
-                                }
-                            }
+                        }
+                    }
+                    @if p.may(Op::FileGapReason) && !open {
+                        form.explain method="post" action=(format!("/ui/inspections/{id}/reasons")) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="from" value=(kordon_core::time::Timestamp(s.start).to_string());
+                            input type="hidden" name="to" value=(kordon_core::time::Timestamp(s.end).to_string());
+                            label { (t(lang, "reason")) " " select name="reason" aria-label=(format!("{} {when}", t(lang, "reason"))) {
+                                @for code in super::explain::REASONS { option value=(code) { (t(lang, &format!("reason_{code}"))) } }
+                            } }
+                            label { (t(lang, "what_happened")) " " input name="text" required maxlength="400" aria-label=(format!("{} {when}", t(lang, "what_happened"))); }
+                            button type="submit" aria-label=(format!("{} {when}", t(lang, if rs.is_empty() { "file_reason" } else { "file_again" }))) { (t(lang, if rs.is_empty() { "file_reason" } else { "file_again" })) }
                         }
                     }
                 }
@@ -168,7 +175,10 @@ pub(super) async fn decide_reason(
         Ok(x) => x,
         Err(page) => return page,
     };
-    match ops::inspections::decide_reason(&app, &p, &id, &decision).await {
+    let b = kordon_api::inspections::DecisionIn {
+        comment: form.get("comment").cloned(),
+    };
+    match ops::inspections::decide_reason(&app, &p, &id, &decision, b).await {
         Ok(_) => back_to_referer(&headers),
         Err(e) => error_page(lang, Some(&p), &e),
     }

@@ -13,6 +13,7 @@ mod admin;
 mod cameras;
 mod custody;
 mod dashboard;
+mod explain;
 mod frame;
 mod i18n;
 mod inspection;
@@ -83,6 +84,7 @@ fn pages(readers: &crate::state::Readers) -> Router<Arc<App>> {
         .route("/ui/search", get(search::search))
         .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
+        .route("/ui/explanations", get(explain::explanations))
         .route("/ui/cameras", get(cameras::cameras))
         .route("/ui/admin", get(admin::admin))
         .layer(axum::middleware::from_fn(

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::frame::{lang_of, page};
+use super::frame::{lang_of, page, refusal};
 use super::i18n::{Lang, t};
 use crate::auth;
 use crate::error::ApiError;
@@ -19,13 +19,13 @@ pub(super) async fn login_page(headers: HeaderMap) -> Markup {
     login_form(lang_of(&headers), None)
 }
 
-fn login_form(lang: Lang, message: Option<&str>) -> Markup {
+fn login_form(lang: Lang, message: Option<Markup>) -> Markup {
     page(
         lang,
         None,
         t(lang, "login"),
         html! {
-            @if let Some(m) = message { p.error role="alert" { (m) } }
+            @if let Some(m) = message { (m) }
             form method="post" action="/ui/login" {
                 label for="name" { (t(lang, "name")) }
                 input id="name" name="name" autocomplete="username" required autofocus;
@@ -70,14 +70,20 @@ pub(super) async fn login(
         );
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            login_form(lang, Some(&e.to_string())),
+            login_form(
+                lang,
+                Some(refusal(lang, "too_many_attempts", &e.to_string())),
+            ),
         )
             .into_response();
     }
     if !same_origin(&headers) {
         return (
             StatusCode::FORBIDDEN,
-            login_form(lang, Some("cross-site login refused")),
+            login_form(
+                lang,
+                Some(refusal(lang, "cross_site", "cross-site login refused")),
+            ),
         )
             .into_response();
     }
@@ -100,7 +106,7 @@ pub(super) async fn login(
         }
         Err(e) => (
             StatusCode::FORBIDDEN,
-            login_form(lang, Some(&e.to_string())),
+            login_form(lang, Some(refusal(lang, "login_failed", &e.to_string()))),
         )
             .into_response(),
     }

@@ -398,15 +398,32 @@ impl Meta {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<CustodyRow>, MetaError> {
-        let rows = sqlx::query(
-            "SELECT * FROM custody WHERE subject_key = $1 AND log_index < $2
-             ORDER BY log_index DESC LIMIT $3",
-        )
-        .bind(subject_key(key))
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        self.custody_trail_of(key, None, before, limit).await
+    }
+
+    /// [`Meta::custody_trail`] of one action only (all when `None`).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn custody_trail_of(
+        &self,
+        key: &str,
+        action: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<CustodyRow>, MetaError> {
+        // Through `custody_trail` or, for one action, `custody_trail_action`: a page
+        // reads its own rows, however long the trail.
+        let mut b = super::sql::Sql::new("SELECT * FROM custody WHERE subject_key = ");
+        b.push_bind(subject_key(key).to_owned());
+        if let Some(a) = action {
+            b.push(" AND action = ").push_bind(a.to_owned());
+        }
+        b.push(" AND log_index < ")
+            .push_bind(before.unwrap_or(i64::MAX))
+            .push(" ORDER BY log_index DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = b.build()?.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
             .map(CustodyRow::from_row)

@@ -238,6 +238,46 @@ impl Meta {
         r.as_ref().map(state_of).transpose()
     }
 
+    /// The devices whose chains have problems (issued or not), by id, at most `limit`,
+    /// each with the kinds of its problems and how many of each: a row per troubled
+    /// camera, not per link.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn troubled_devices(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, Vec<(String, u64)>)>, MetaError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT device_id FROM chain_state WHERE problems > 0 ORDER BY device_id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let kinds = self.problem_kinds(&id).await?;
+            out.push((id, kinds));
+        }
+        Ok(out)
+    }
+
+    /// The kinds of a device's chain problems and how many of each.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn problem_kinds(&self, device: &str) -> Result<Vec<(String, u64)>, MetaError> {
+        sqlx::query(
+            "SELECT kind, COUNT(*) AS n FROM chain_problems WHERE device_id = $1 GROUP BY kind ORDER BY kind",
+        )
+        .bind(device)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("n")? as u64)))
+        .collect()
+    }
+
     /// Devices by id after `after`, at most `limit`, with their chain state.
     ///
     /// # Errors

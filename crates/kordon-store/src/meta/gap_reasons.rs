@@ -21,19 +21,35 @@ pub struct GapReason {
     pub text: String,
     /// `pending`, `approved` or `rejected`.
     pub status: String,
+    /// Who filed it.
+    pub filed_by: String,
+    /// When, Unix ms.
+    pub filed_at: i64,
+    /// Who decided it.
+    pub decided_by: Option<String>,
+    /// When, Unix ms.
+    pub decided_at: Option<i64>,
+    /// The decider's comment (always given on a rejection).
+    pub comment: Option<String>,
+}
+
+/// A reason waiting for a decision, with where and whom its inspection concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReason {
+    /// The reason.
+    pub reason: GapReason,
+    /// The inspection's crossing point.
+    pub crossing_point: String,
+    /// Its officers.
+    pub officers: Vec<String>,
 }
 
 impl Meta {
-    /// Files a reason (status `pending`).
+    /// Files a reason (status `pending`; who and when from `g`).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn file_gap_reason(
-        &self,
-        g: &GapReason,
-        by: &str,
-        now: i64,
-    ) -> Result<(), MetaError> {
+    pub async fn file_gap_reason(&self, g: &GapReason) -> Result<(), MetaError> {
         sqlx::query("INSERT INTO gap_reasons (id, inspection_id, from_ms, to_ms, reason, text, status, filed_by, filed_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)")
             .bind(&g.id)
             .bind(&g.inspection_id)
@@ -41,29 +57,26 @@ impl Meta {
             .bind(g.to_ms)
             .bind(&g.reason)
             .bind(&g.text)
-            .bind(by)
-            .bind(now)
+            .bind(&g.filed_by)
+            .bind(g.filed_at)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// A reason and who filed it.
+    /// A reason.
     ///
     /// # Errors
     /// Database errors.
-    pub async fn gap_reason(&self, id: &str) -> Result<Option<(GapReason, String)>, MetaError> {
-        let Some(r) = sqlx::query("SELECT * FROM gap_reasons WHERE id = $1")
+    pub async fn gap_reason(&self, id: &str) -> Result<Option<GapReason>, MetaError> {
+        let r = sqlx::query("SELECT * FROM gap_reasons WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some((GapReason::from_row(&r)?, r.try_get("filed_by")?)))
+            .await?;
+        Ok(r.as_ref().map(GapReason::from_row).transpose()?)
     }
 
-    /// Approves or rejects a pending reason; returns it.
+    /// Approves or rejects a pending reason, with the decider's comment; returns it.
     ///
     /// # Errors
     /// [`MetaError::Assignment`] (conflict) if it is not pending; database errors.
@@ -73,11 +86,13 @@ impl Meta {
         status: &str,
         by: &str,
         now: i64,
+        comment: Option<&str>,
     ) -> Result<GapReason, MetaError> {
-        let r = sqlx::query("UPDATE gap_reasons SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'pending'")
+        let r = sqlx::query("UPDATE gap_reasons SET status = $1, decided_by = $2, decided_at = $3, comment = $4 WHERE id = $5 AND status = 'pending'")
             .bind(status)
             .bind(by)
             .bind(now)
+            .bind(comment)
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -135,5 +150,82 @@ impl Meta {
             }
         }
         Ok(out)
+    }
+
+    /// The reasons waiting for a decision at `crossing_points` (all when empty), oldest
+    /// first, filed before `before` (a page's cursor), at most `limit`. Read through the
+    /// status index: the queue, not the history.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn pending_gap_reasons(
+        &self,
+        crossing_points: &[String],
+        after: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<PendingReason>, MetaError> {
+        let mut b = super::sql::Sql::new(
+            "SELECT g.*, i.crossing_point AS cp, i.officers AS officers_list FROM gap_reasons g
+             JOIN inspections i ON i.id = g.inspection_id AND i.latest = 1
+             WHERE g.status = 'pending'",
+        );
+        if !crossing_points.is_empty() {
+            b.push(" AND i.crossing_point IN (");
+            for (i, c) in crossing_points.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.push_bind(c.clone());
+            }
+            b.push(")");
+        }
+        if let Some((at, id)) = after {
+            b.push(" AND (g.filed_at > ")
+                .push_bind(at)
+                .push(" OR (g.filed_at = ")
+                .push_bind(at)
+                .push(" AND g.id > ")
+                .push_bind(id.to_owned())
+                .push("))");
+        }
+        b.push(" ORDER BY g.filed_at, g.id LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = b.build()?.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let officers: String = r.try_get("officers_list")?;
+                Ok(PendingReason {
+                    reason: GapReason::from_row(r)?,
+                    crossing_point: r.try_get("cp")?,
+                    officers: officers
+                        .split(';')
+                        .filter(|o| !o.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// The latest `limit` reasons `who` filed, newest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn gap_reasons_filed_by(
+        &self,
+        who: &str,
+        limit: u32,
+    ) -> Result<Vec<GapReason>, MetaError> {
+        let rows = sqlx::query(
+            "SELECT * FROM gap_reasons WHERE filed_by = $1 ORDER BY filed_at DESC, id DESC LIMIT $2",
+        )
+        .bind(who)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(GapReason::from_row)
+            .collect::<Result<_, _>>()?)
     }
 }

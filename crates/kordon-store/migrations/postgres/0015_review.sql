@@ -1,0 +1,7 @@
+-- The explanation flow: the decider's comment (required on a rejection), and the
+-- queues of what waits for a decision, read without scanning history.
+ALTER TABLE gap_reasons ADD COLUMN comment TEXT;
+CREATE INDEX gap_reasons_status ON gap_reasons (status, filed_at);
+CREATE INDEX gap_reasons_filed_by ON gap_reasons (filed_by, filed_at);
+-- A custody trail filtered by action, a page at a time.
+CREATE INDEX custody_trail_action ON custody (subject_key, action, log_index);
