@@ -11,7 +11,7 @@ pub struct CaseIn {
     pub id: String,
     /// The complaint's or proceeding's reference.
     pub reference: String,
-    /// `complaint`, `investigation`, `court`, `request` or `other`.
+    /// `complaint`, `lawyer_request`, `law_enforcement_request` or `internal_review`.
     pub kind: String,
     /// What it is about.
     pub description: String,

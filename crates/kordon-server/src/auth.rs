@@ -184,7 +184,10 @@ pub fn allowed(role: Role, op: Op) -> bool {
         Op::Bookmark => matches!(role, Supervisor | Analyst),
         Op::FileGapReason => matches!(role, Officer | Supervisor),
         Op::DecideGapReason => matches!(role, Supervisor),
-        Op::ManageCases | Op::ExportCase | Op::ReleasePackage => matches!(role, Analyst),
+        // Complaints come to the crossing point: its supervisors open cases and fill them;
+        // the evidence package and its release are the analysts' (docs/ui.md).
+        Op::ManageCases => matches!(role, Supervisor | Analyst),
+        Op::ExportCase | Op::ReleasePackage => matches!(role, Analyst),
         Op::ImportInspections => matches!(role, Integration | Administrator),
         Op::ManageReference | Op::ManageDevices | Op::ManageUsers | Op::RunJobs => {
             matches!(role, Administrator)
@@ -453,7 +456,7 @@ mod tests {
             (Bookmark, [false, true, true, false, false, false]),
             (FileGapReason, [true, true, false, false, false, false]),
             (DecideGapReason, [false, true, false, false, false, false]),
-            (ManageCases, [false, false, true, false, false, false]),
+            (ManageCases, [false, true, true, false, false, false]),
             (ExportCase, [false, false, true, false, false, false]),
             (ReleasePackage, [false, false, true, false, false, false]),
             (ImportInspections, [false, false, false, false, true, true]),

@@ -343,7 +343,7 @@ async fn the_forwarding_routes_need_the_role_and_every_crossing_point() {
 }
 
 /// Every route of release to others (redacted copies, shares, preservation, the officer's
-/// packages) and of the explanation queue (the API and the pages and forms), for every
+/// packages), of the explanation queue and of cases (the API and the pages and forms), for every
 /// role, about things that do not exist: a role that may gets "not there" or a refusal of
 /// the input, never 403; a role that may not gets 403 whatever the input; nobody signed in
 /// gets 401 (a page: the login).
@@ -455,6 +455,38 @@ async fn every_release_and_review_route_checks_the_role() {
             &[Op::DecideGapReason],
             Method::POST,
             "/ui/reasons/no-such/reject".into(),
+            true,
+        ),
+        (&[Op::ViewCustody], Method::GET, "/ui/cases".into(), false),
+        (&[Op::ManageCases], Method::POST, "/ui/cases".into(), true),
+        (
+            &[Op::ViewCustody],
+            Method::GET,
+            "/ui/cases/no-such".into(),
+            false,
+        ),
+        (
+            &[Op::ManageCases],
+            Method::POST,
+            "/ui/cases/no-such/items".into(),
+            true,
+        ),
+        (
+            &[Op::ManageCases],
+            Method::POST,
+            "/ui/cases/no-such/close".into(),
+            true,
+        ),
+        (
+            &[Op::ExportCase],
+            Method::POST,
+            "/ui/cases/no-such/export".into(),
+            true,
+        ),
+        (
+            &[Op::ReleasePackage],
+            Method::POST,
+            "/ui/cases/no-such/release".into(),
             true,
         ),
     ];

@@ -288,6 +288,45 @@ async fn behaves(m: &Meta) {
             .len(),
         1
     );
+    // Cases, newest first, a page at a time, of the crossing points asked for (all for a
+    // national user).
+    for (n, cp) in [
+        Some("UA-KYIV-01"),
+        Some("UA-LVIV-01"),
+        None,
+        Some("UA-KYIV-01"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        m.open_case(&kordon_store::meta::Case {
+            id: format!("C-{n}"),
+            reference: "R".into(),
+            kind: "complaint".into(),
+            description: "d".into(),
+            opened_by: "sup".into(),
+            opened_at: NOW + n as i64,
+            closed_at: None,
+            crossing_point: cp.map(str::to_owned),
+        })
+        .await
+        .expect("case");
+    }
+    let ids = |cs: Vec<kordon_store::meta::Case>| cs.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(m.cases_page(&kyiv, None, 10).await.expect("cases")),
+        ["C-3", "C-0"]
+    );
+    let first = m.cases_page(&[], None, 2).await.expect("cases");
+    assert_eq!(ids(first.clone()), ["C-3", "C-2"]);
+    let last = &first[1];
+    assert_eq!(
+        ids(m
+            .cases_page(&[], Some((last.opened_at, &last.id)), 10)
+            .await
+            .expect("cases")),
+        ["C-1", "C-0"]
+    );
     let mine = m.gap_reasons_filed_by("UA-1", 10).await.expect("mine");
     assert_eq!(
         mine.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),

@@ -185,7 +185,7 @@ try {
     check((await officer.getAttribute("#player", "src")) === null, "played without a reason");
   });
   await step("footage plays continuously across a segment boundary", async () => {
-    await officer.fill("#reason", "e2e: checking a complaint");
+    await officer.fill("#reason", "e2e: перевіряю скаргу");
     await officer.click("button.play >> nth=0");
     await officer.waitForFunction(() => {
       const v = document.getElementById("player");
@@ -334,12 +334,52 @@ try {
     await audit(analyst, "search");
   });
 
+  // Cases: a supervisor opens one on a complaint about an inspection and fills it; the
+  // analyst makes the package and records its release; the supervisor closes it.
+  let caseUrl = null;
+  await step("supervisor opens a case on a complaint about an inspection and fills it", async () => {
+    await sup.goto(`${URL}/ui/inspections/${INSPECTION}`);
+    await Promise.all([sup.waitForURL((u) => u.pathname === "/ui/cases"), sup.click("#open-complaint")]);
+    await sup.fill("#case-form input[name=reference]", "СКАРГА-e2e-1");
+    await Promise.all([sup.waitForURL((u) => u.pathname.startsWith("/ui/cases/")), sup.click("#case-form button[type=submit]")]);
+    caseUrl = sup.url();
+    const held = await sup.$$eval("#items tbody tr", (trs) => trs.map((tr) => [tr.dataset.kind, tr.querySelector(".hold").textContent.trim()]));
+    check(held.length === 1 && held[0][0] === "inspection" && held[0][1] === "утримується", `items ${JSON.stringify(held)}`);
+    await sup.fill("#add-note input[name=text]", "e2e: скаржник просить копію запису");
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#add-note button")]);
+    check((await sup.locator("#items tbody tr").count()) === 2, "note not added");
+    check((await sup.locator("#export-form").count()) === 0, "a supervisor offered the package");
+    await audit(sup, "case");
+  });
+  await step("analyst makes the evidence package and records its release to a named recipient", async () => {
+    await analyst.goto(`${URL}/ui/cases`);
+    check((await analyst.locator("#cases tbody tr").count()) >= 2, "cases not listed");
+    await audit(analyst, "cases");
+    await analyst.goto(caseUrl);
+    await Promise.all([analyst.waitForLoadState("load"), analyst.click("#export-form button")]);
+    check((await analyst.locator("#packages li").count()) === 1, "no package");
+    await analyst.fill("#release-form input[name=recipient]", "Прокуратура Київської області (e2e)");
+    await Promise.all([analyst.waitForLoadState("load"), analyst.click("#release-form button")]);
+    check((await analyst.textContent("#releases")).includes("Прокуратура Київської області (e2e)"), "release not recorded");
+    const sha = await analyst.getAttribute("#packages li", "data-sha");
+    const receipt = await analyst.evaluate(async (sha) => (await fetch(`/v1/receipts/${sha}`)).json(), sha);
+    check(JSON.stringify(receipt).includes("Прокуратура"), `receipt ${JSON.stringify(receipt).slice(0, 200)}`);
+    await audit(analyst, "case-analyst");
+  });
+  await step("supervisor closes the case: it holds nothing any more", async () => {
+    await sup.goto(caseUrl);
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#close-form button")]);
+    check((await sup.getAttribute("#case-state", "data-open")) === "false", "not closed");
+    check((await sup.locator("#items .hold", { hasText: "утримується" }).count()) === 0, "still held");
+    check((await sup.locator("#add-note").count()) === 0, "a closed case offered to add");
+  });
+
   // Auditor: the custody trail shows the officer's view with its reason; proof checked here.
   const auditor = await signIn("auditor");
   await step("auditor sees who viewed the footage and why, and checks its proof in the browser", async () => {
     await auditor.goto(`${URL}/ui/custody?subject=${encodeURIComponent("device " + OWN)}`);
     const rows = await auditor.$$eval("#custody tbody tr", (trs) => trs.map((tr) => [tr.dataset.action, Number(tr.dataset.count), tr.textContent]));
-    const view = rows.findIndex(([a, , r]) => a === "view" && r.includes("officer") && r.includes("e2e: checking a complaint"));
+    const view = rows.findIndex(([a, , r]) => a === "view" && r.includes("officer") && r.includes("e2e: перевіряю скаргу"));
     check(view >= 0, `no view event among ${rows.length} rows`);
     // One row per viewing session: the segments watched with one reason, counted.
     check(rows[view][1] >= 2 && rows[view][2].includes("перегляд записів"), `not one session: ${rows[view]}`);
@@ -518,7 +558,7 @@ try {
   });
   await step("every page was checked with axe-core, in Ukrainian and on a phone", async () => {
     console.log(`  ${audited.size} pages: ${[...audited].join(", ")}`);
-    check(audited.size >= 18, `only ${audited.size} pages audited`);
+    check(audited.size >= 21, `only ${audited.size} pages audited`);
   });
 } catch (e) {
   exit = 1;

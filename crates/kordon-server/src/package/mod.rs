@@ -341,17 +341,43 @@ fn temporary(
 
 /// Whether this server exported a package of case `id` with SHA-256 `sha`.
 pub(crate) fn exported(app: &App, id: &str, sha: &Hash) -> bool {
+    exports_of(app, id).iter().any(|e| e.sha256 == sha.to_hex())
+}
+
+/// A package this server wrote of a case.
+pub(crate) struct Export {
+    /// Its file name in `exports/`.
+    pub(crate) file: String,
+    /// When it was written, Unix ms.
+    pub(crate) at_ms: i64,
+    /// Its SHA-256, hex.
+    pub(crate) sha256: String,
+}
+
+/// The packages this server wrote of case `id` (`<id>-<ms>.zip` with its `.sha256`),
+/// newest first.
+pub(crate) fn exports_of(app: &App, id: &str) -> Vec<Export> {
     let Ok(dir) = std::fs::read_dir(app.config.data.join("exports")) else {
-        return false;
+        return Vec::new();
     };
     let prefix = format!("{id}-");
-    dir.flatten().any(|e| {
-        let name = e.file_name().to_string_lossy().into_owned();
-        name.starts_with(&prefix)
-            && name.ends_with(".zip.sha256")
-            && name[prefix.len()..name.len() - ".zip.sha256".len()]
-                .bytes()
-                .all(|b| b.is_ascii_digit())
-            && std::fs::read_to_string(e.path()).is_ok_and(|t| t.trim() == sha.to_hex())
-    })
+    let mut out: Vec<Export> = dir
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ms = name.strip_prefix(&prefix)?.strip_suffix(".zip.sha256")?;
+            let at_ms = ms
+                .parse()
+                .ok()
+                .filter(|_| ms.bytes().all(|b| b.is_ascii_digit()))?;
+            let sha256 = std::fs::read_to_string(e.path()).ok()?.trim().to_owned();
+            Some(Export {
+                file: name.trim_end_matches(".sha256").to_owned(),
+                at_ms,
+                sha256,
+            })
+        })
+        .collect();
+    out.sort_by_key(|e| std::cmp::Reverse(e.at_ms));
+    out
 }

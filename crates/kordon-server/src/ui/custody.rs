@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
 
-use super::frame::{Page, clock, fail, page, show, who, zone_note, zone_of};
+use super::frame::{Page, clock, fail, logged_lang, page, show, who, zone_note, zone_of};
 use super::i18n::t;
 use crate::auth::Op;
 use crate::state::App;
@@ -84,10 +84,6 @@ fn sessions(rows: Vec<kordon_store::meta::CustodyRow>) -> Vec<Row> {
         });
     }
     out
-}
-
-fn is_cyrillic(c: char) -> bool {
-    ('\u{400}'..='\u{4ff}').contains(&c)
 }
 
 /// `device cam-1` of `device cam-1 seq 5`.
@@ -195,7 +191,7 @@ pub(super) async fn custody(
                             } @else {
                                 // The event's own words, as logged (English unless a person
                                 // wrote them in Ukrainian).
-                                td lang=[(!c.detail.chars().any(is_cyrillic)).then_some("en")] { (c.detail) }
+                                td lang=[logged_lang(&c.detail)] translate="no" { (c.detail) }
                             }
                             td.noprint {
                                 @if let Some(i) = r.index {

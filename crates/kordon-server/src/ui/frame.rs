@@ -48,6 +48,13 @@ pub(crate) fn zone_note(lang: Lang, tz: &jiff::tz::TimeZone) -> Markup {
     }
 }
 
+/// The language of a text the server wrote into a record (a custody event's detail, a
+/// case item's description): English, unless a person wrote it in Ukrainian — for the
+/// element's `lang`, so that it is read out right and not taken for the interface's.
+pub(crate) fn logged_lang(text: &str) -> Option<&'static str> {
+    (!text.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))).then_some("en")
+}
+
 /// A number with `decimals` places, with a decimal comma in Ukrainian.
 pub(crate) fn num(lang: Lang, v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
@@ -109,6 +116,7 @@ pub(crate) fn page(lang: Lang, who: Option<&Principal>, title: &str, body: Marku
                             @if p.may(Op::Search) { a href="/ui/search" { (t(lang, "search")) } }
                             @if p.may(Op::ViewFootage) { a href="/ui/timeline" { (t(lang, "timeline")) } }
                             @if p.may(Op::FileGapReason) || p.may(Op::DecideGapReason) { a href="/ui/explanations" { (t(lang, "explanations")) } }
+                            @if p.may(Op::ViewCustody) { a href="/ui/cases" { (t(lang, "cases")) } }
                             @if p.may(Op::AssignDevices) { a href="/ui/cameras" { (t(lang, "cameras")) } }
                             @if p.may(Op::RequestPreservation) || p.may(Op::DecidePreservation) { a href="/ui/preservation" { (t(lang, "preservation")) } }
                             @if p.may(Op::ManageUsers) || p.may(Op::AssignDevices) { a href="/ui/admin" { (t(lang, "admin")) } }
@@ -235,6 +243,17 @@ pub(crate) fn fail(lang: Lang, p: &Principal) -> impl Fn(ApiError) -> Response +
 
 pub(crate) fn zone_of(zones: &HashMap<String, jiff::tz::TimeZone>, cp: &str) -> jiff::tz::TimeZone {
     zones.get(cp).cloned().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A `datetime-local` value in the zone named, as RFC 3339.
+pub(crate) fn instant(v: &str, tz: &jiff::tz::TimeZone) -> Result<String, ApiError> {
+    let dt: jiff::civil::DateTime = v.parse().map_err(|e| {
+        ApiError::BadRequest("bad_request", format!("{v:?} is not a date and time: {e}"))
+    })?;
+    let z = dt
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| ApiError::BadRequest("bad_request", e.to_string()))?;
+    Ok(kordon_core::time::Timestamp(z.timestamp().as_millisecond()).to_string())
 }
 
 pub(crate) fn local_midnight(tz: &jiff::tz::TimeZone, date: jiff::civil::Date) -> i64 {

@@ -85,6 +85,9 @@ pub(super) async fn inspection(
         @for o in &r.officers {
             p { a href=(format!("/ui/timeline?officer={o}&date={}", kordon_analytics::aggregate::local_day(r.start_ms, &tz))) { (t(lang, "timeline")) ": " (o) } }
         }
+        @if p.may(Op::ManageCases) {
+            p { a #open-complaint href=(format!("/ui/cases?inspection={id}")) { (t(lang, "open_complaint")) } }
+        }
         @if !cameras.is_empty() {
             h2 { (t(lang, "redactions")) }
             ul #redactions {

@@ -11,6 +11,7 @@
 
 mod admin;
 mod cameras;
+mod cases;
 mod custody;
 mod dashboard;
 mod explain;
@@ -74,6 +75,9 @@ pub(crate) fn routes(readers: &crate::state::Readers) -> Router<Arc<App>> {
             post(inspection::decide_reason),
         )
         .route("/ui/admin/{action}", post(admin::admin_action))
+        .route("/ui/cases", get(cases::cases).post(cases::open))
+        .route("/ui/cases/{id}", get(cases::case))
+        .route("/ui/cases/{id}/{action}", post(cases::act))
 }
 
 /// The pages that read analytics, under the same limit as the API's reports.

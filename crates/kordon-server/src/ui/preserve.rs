@@ -9,10 +9,11 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kordon_api::release::{PreservationDecision, PreservationIn};
-use kordon_core::time::Timestamp;
 use maud::html;
 
-use super::frame::{Page, back_to_referer, error_page, fail, page, poster, show, who, zone_of};
+use super::frame::{
+    Page, back_to_referer, error_page, fail, instant, page, poster, show, who, zone_of,
+};
 use super::i18n::t;
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
@@ -143,17 +144,6 @@ async fn zone(app: &App, p: &Principal) -> Result<jiff::tz::TimeZone, ApiError> 
         cp = o.crossing_point;
     }
     Ok(zone_of(&zones, &cp))
-}
-
-/// A `datetime-local` value in the zone named, as RFC 3339.
-fn instant(v: &str, tz: &jiff::tz::TimeZone) -> Result<String, ApiError> {
-    let dt: jiff::civil::DateTime = v.parse().map_err(|e| {
-        ApiError::BadRequest("bad_request", format!("{v:?} is not a date and time: {e}"))
-    })?;
-    let z = dt
-        .to_zoned_datetime(tz.clone())
-        .map_err(|e| ApiError::BadRequest("bad_request", e.to_string()))?;
-    Ok(Timestamp(z.timestamp().as_millisecond()).to_string())
 }
 
 pub(super) async fn request(

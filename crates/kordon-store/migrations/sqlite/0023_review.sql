@@ -5,3 +5,5 @@ CREATE INDEX gap_reasons_status ON gap_reasons (status, filed_at);
 CREATE INDEX gap_reasons_filed_by ON gap_reasons (filed_by, filed_at);
 -- A custody trail filtered by action, a page at a time.
 CREATE INDEX custody_trail_action ON custody (subject_key, action, log_index);
+-- The list of cases, newest first, a page at a time.
+CREATE INDEX cases_opened ON cases (opened_at, id);

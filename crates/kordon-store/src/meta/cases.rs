@@ -81,6 +81,19 @@ impl CustodyRow {
     }
 }
 
+fn case_of(r: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
+    Ok(Case {
+        id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
+        kind: r.try_get("kind")?,
+        description: r.try_get("description")?,
+        opened_by: r.try_get("opened_by")?,
+        opened_at: r.try_get("opened_at")?,
+        closed_at: r.try_get("closed_at")?,
+        crossing_point: r.try_get("crossing_point")?,
+    })
+}
+
 /// SQL: footage of camera `?1` over `[?2, ?3)` overlaps an inspection of one of its
 /// officers (assigned then) that ended with `outcome`.
 const INSPECTION_OVERLAP: &str = "SELECT 1 FROM assignments a
@@ -125,16 +138,7 @@ impl Meta {
         else {
             return Ok(None);
         };
-        let case = Case {
-            id: r.try_get("id")?,
-            reference: r.try_get("reference")?,
-            kind: r.try_get("kind")?,
-            description: r.try_get("description")?,
-            opened_by: r.try_get("opened_by")?,
-            opened_at: r.try_get("opened_at")?,
-            closed_at: r.try_get("closed_at")?,
-            crossing_point: r.try_get("crossing_point")?,
-        };
+        let case = case_of(&r)?;
         let rows = sqlx::query("SELECT * FROM case_items WHERE case_id = $1 ORDER BY item")
             .bind(id)
             .fetch_all(&self.pool)
@@ -155,6 +159,43 @@ impl Meta {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(Some((case, items)))
+    }
+
+    /// The cases of `crossing_points` (every case when empty: a national user), newest
+    /// first, opened before the cursor `(opened_at, id)`, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn cases_page(
+        &self,
+        crossing_points: &[String],
+        before: Option<(i64, &str)>,
+        limit: u32,
+    ) -> Result<Vec<Case>, MetaError> {
+        let mut b = super::sql::Sql::new("SELECT * FROM cases WHERE 1 = 1");
+        if !crossing_points.is_empty() {
+            b.push(" AND crossing_point IN (");
+            for (i, c) in crossing_points.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.push_bind(c.clone());
+            }
+            b.push(")");
+        }
+        if let Some((at, id)) = before {
+            b.push(" AND (opened_at < ")
+                .push_bind(at)
+                .push(" OR (opened_at = ")
+                .push_bind(at)
+                .push(" AND id < ")
+                .push_bind(id.to_owned())
+                .push("))");
+        }
+        b.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(limit));
+        let rows = b.build()?.fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(case_of).collect::<Result<_, _>>()?)
     }
 
     /// Closes an open case: from now on it holds nothing. Answers whether it was open.
