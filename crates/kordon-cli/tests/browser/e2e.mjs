@@ -302,6 +302,53 @@ try {
     const st = await sup.evaluate(async ([id, csrf]) => (await fetch(`/v1/gap-reasons/${id}/approve`, { method: "POST", headers: { "x-csrf-token": csrf } })).status, [id, csrf]);
     check(st === 403, `approving his own explanation answered ${st}`);
   });
+  await step("the inspection page plays every officer's camera in step, with speed, frame step, a still and a clip kept as a bookmark", async () => {
+    // An inspection two officers worked, as the customs system would send it.
+    const imp = await signIn("administrator");
+    await imp.goto(`${URL}/ui/admin`);
+    const csrf = await imp.getAttribute("input[name=csrf]", "value");
+    const c = await sup.evaluate(async (insp) => (await fetch(`/v1/inspections/${insp}/coverage`)).json(), INSPECTION);
+    const made = await imp.evaluate(async ([csrf, c, run]) => {
+      const r = await fetch("/v1/inspections", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": csrf },
+        body: JSON.stringify({ inspection_id: `${run}-joint`, crossing_point: "UA-KYIV-01", lane: "2", officers: ["UA-1000", "UA-1003"],
+          start: c.start, end: c.end, vehicle_plate: "BC 7777 XX", declaration_no: "UA100000/2026/777777", kind: "goods", outcome: "violation" }) });
+      return [r.status, await r.text()];
+    }, [csrf, c, RUN]);
+    check(made[0] === 200 && made[1].includes('"new"'), `import: ${made}`);
+    await imp.context().close();
+    await sup.goto(`${URL}/ui/inspections/${RUN}-joint`);
+    check((await sup.locator(".side video").count()) === 2, "not both cameras side by side");
+    check((await sup.locator("#twins li").count()) >= 1, "the twin record not shown where it falls");
+    await sup.click("#play-both");
+    check(await sup.isVisible("#reason-msg"), "played without a reason");
+    await sup.fill("#reason", "e2e: скарга на огляд двох інспекторів");
+    await sup.selectOption("#speed", "2");
+    await sup.click("#play-both");
+    await sup.waitForFunction(() => [...document.querySelectorAll(".side video")].filter((v) => !v.paused && v.currentTime > 0.3).length === 2, null, { timeout: 20000 });
+    const rates = await sup.$$eval(".side video", (vs) => vs.map((v) => v.playbackRate));
+    check(rates.every((r) => r === 2), `speed ${rates}`);
+    const drift = await sup.$$eval(".side video", (vs) => Math.abs(vs[0].currentTime - vs[1].currentTime));
+    check(drift < 0.5, `the cameras drift ${drift} s apart`);
+    const t1 = Number(await sup.getAttribute("#clock", "data-t"));
+    await sup.waitForTimeout(600);
+    const t2 = Number(await sup.getAttribute("#clock", "data-t"));
+    check(t2 > t1 && await sup.$eval("#ihead", (l) => !l.hasAttribute("visibility")), "the wall clock does not run");
+    await sup.click("#play-both");
+    const before = Number(await sup.getAttribute("#clock", "data-t"));
+    await sup.click("#frame-fwd");
+    check(Number(await sup.getAttribute("#clock", "data-t")) - before === 40, "frame step is not one frame");
+    await sup.click("#still");
+    check((await sup.getAttribute("#still-img", "src")).startsWith("data:image/png"), "no still image");
+    await sup.click("#clip-from");
+    for (let i = 0; i < 5; i++) await sup.click("#frame-fwd");
+    await sup.click("#clip-to");
+    await sup.fill("#clip-label", "e2e: момент огляду вантажу");
+    await sup.click("#clip-save");
+    await sup.waitForSelector("#clip-msg.ok", { timeout: 10000 });
+    const found = await sup.evaluate(async () => (await (await fetch("/v1/bookmarks?q=" + encodeURIComponent("момент огляду"))).json()));
+    check(JSON.stringify(found).includes(`joint`), `bookmark not found: ${JSON.stringify(found).slice(0, 200)}`);
+    await audit(sup, "inspection-player");
+  });
   await step("the interface switches between Ukrainian and English", async () => {
     await sup.goto(`${URL}/ui/inspections/${INSPECTION}`);
     check((await sup.getAttribute("html", "lang")) === "uk", "not Ukrainian by default");
@@ -558,7 +605,7 @@ try {
   });
   await step("every page was checked with axe-core, in Ukrainian and on a phone", async () => {
     console.log(`  ${audited.size} pages: ${[...audited].join(", ")}`);
-    check(audited.size >= 21, `only ${audited.size} pages audited`);
+    check(audited.size >= 22, `only ${audited.size} pages audited`);
   });
 } catch (e) {
   exit = 1;

@@ -70,6 +70,127 @@ function timelinePlayer() {
   );
 }
 
+// The inspection's own player: every camera in step with one wall clock `T` (Unix ms).
+// A camera without footage at `T` pauses and says so; the first camera playing drives the
+// clock, else a timer does (through a gap).
+function inspectionPlayer() {
+  const data = document.getElementById("inspection-data");
+  if (!data) return;
+  const d = JSON.parse(data.textContent);
+  const [w0, w1] = d.window;
+  const $ = (id) => document.getElementById(id);
+  const reason = $("reason"), msg = $("reason-msg"), head = $("ihead"), clockOut = $("clock");
+  const views = d.cameras.map((c, k) => ({ c, video: $(`cam-${k}`), note: $(`cam-${k}-note`), seg: -1 }));
+  const fmt = new Intl.DateTimeFormat(d.lang, { timeZone: d.tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  const say = (ms) => `${fmt.format(new Date(ms))},${Math.floor((ms % 1000) / 100)}`;
+  let T = d.start, playing = false, rate = 1, tick = 0, from = null, to = null;
+  const asked = () => {
+    if (reason.value.trim()) { msg.hidden = true; return true; }
+    msg.textContent = d.words.reason_needed;
+    msg.hidden = false;
+    reason.focus();
+    return false;
+  };
+  function follow(seek) {
+    for (const v of views) {
+      const i = v.c.segments.findIndex((s) => s.start <= T && T < s.end);
+      if (i < 0) {
+        v.seg = -1;
+        if (!v.video.paused) v.video.pause();
+        v.video.classList.add("off");
+        v.note.textContent = d.words.no_footage;
+        continue;
+      }
+      v.video.classList.remove("off");
+      v.note.textContent = "";
+      const s = v.c.segments[i];
+      const want = (T - s.start) / 1000;
+      if (v.seg !== i) {
+        if (!reason.value.trim()) continue;
+        v.seg = i;
+        v.video.src = s.src + "?reason=" + encodeURIComponent(reason.value.trim());
+        v.video.dataset.seq = s.seq;
+        v.video.addEventListener("loadedmetadata", () => {
+          v.video.currentTime = (T - s.start) / 1000;
+          v.video.playbackRate = rate;
+          if (playing) v.video.play().catch(() => {});
+        }, { once: true });
+        v.video.load();
+        continue;
+      }
+      if (v.video.readyState >= 1 && (seek || Math.abs(v.video.currentTime - want) > 0.35)) v.video.currentTime = want;
+      v.video.playbackRate = rate;
+      if (playing && v.video.paused && v.video.readyState >= 2) v.video.play().catch(() => {});
+      if (!playing && !v.video.paused) v.video.pause();
+    }
+    const x = (1000 * (T - w0)) / (w1 - w0);
+    head.setAttribute("x1", x);
+    head.setAttribute("x2", x);
+    head.removeAttribute("visibility");
+    clockOut.value = say(T);
+    clockOut.dataset.t = T;
+  }
+  function frame(now) {
+    if (!playing) return;
+    const lead = views.find((v) => v.seg >= 0 && !v.video.paused && v.video.readyState >= 2);
+    if (lead) T = lead.c.segments[lead.seg].start + lead.video.currentTime * 1000;
+    else T += (now - tick) * rate;
+    tick = now;
+    if (T >= w1) { T = w1; setPlaying(false); }
+    follow(false);
+    requestAnimationFrame(frame);
+  }
+  function setPlaying(on) {
+    playing = on;
+    $("play-both").textContent = on ? d.words.pause : d.words.play;
+    if (on) { tick = performance.now(); requestAnimationFrame(frame); }
+    follow(false);
+  }
+  $("play-both").addEventListener("click", () => { if (playing || asked()) setPlaying(!playing); });
+  $("speed").addEventListener("change", (e) => { rate = Number(e.target.value); follow(false); });
+  const step = (ms) => { if (!asked()) return; setPlaying(false); T = Math.min(w1, Math.max(w0, T + ms)); follow(true); };
+  $("frame-back").addEventListener("click", () => step(-40));
+  $("frame-fwd").addEventListener("click", () => step(40));
+  $("axis").addEventListener("click", (e) => {
+    if (e.target.closest("a") || !asked()) return;
+    const r = $("axis").getBoundingClientRect();
+    T = w0 + ((e.clientX - r.left) / r.width) * (w1 - w0);
+    follow(true);
+  });
+  $("still").addEventListener("click", () => {
+    const v = views.find((v) => v.seg >= 0 && v.video.readyState >= 2);
+    if (!v) return;
+    const c = document.createElement("canvas");
+    c.width = v.video.videoWidth;
+    c.height = v.video.videoHeight;
+    c.getContext("2d").drawImage(v.video, 0, 0);
+    const url = c.toDataURL("image/png");
+    $("still-img").src = url;
+    $("still-img").hidden = false;
+    $("still-link").href = url;
+    $("still-link").download = `${v.c.device}-${T}.png`;
+    $("still-link").hidden = false;
+  });
+  const span = () => { $("clip-span").value = from === null ? "" : `${say(from)} – ${to === null ? "…" : say(to)}`; };
+  $("clip-from").addEventListener("click", () => { from = T; to = null; span(); });
+  $("clip-to").addEventListener("click", () => { if (from !== null && T > from) to = T; span(); });
+  $("clip-save").addEventListener("click", async () => {
+    const out = $("clip-msg");
+    const label = $("clip-label").value.trim();
+    if (from === null || to === null || !label) { out.textContent = d.words.clip_needs; return; }
+    const v = views.find((v) => v.c.segments.some((s) => s.start <= from && from < s.end)) || views[0];
+    const r = await fetch("/v1/bookmarks", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-csrf-token": d.csrf },
+      body: JSON.stringify({ inspection_id: d.inspection, device: v.c.device, at: new Date(from).toISOString(), label: `${label} (${say(from)} – ${say(to)})` }),
+    });
+    const body = await r.json();
+    out.textContent = r.status === 201 ? `${d.words.clip_saved} (${body.id})` : `✗ ${body.message}`;
+    out.className = r.status === 201 ? "ok" : "error";
+  });
+  follow(false);
+}
+
 function b64(s) {
   return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }
@@ -173,6 +294,7 @@ function proofChecks() {
 
 document.addEventListener("DOMContentLoaded", () => {
   timelinePlayer();
+  inspectionPlayer();
   proofChecks();
   document.querySelectorAll("button.print").forEach((b) => b.addEventListener("click", () => window.print()));
 });

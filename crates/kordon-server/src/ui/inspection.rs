@@ -15,6 +15,7 @@ use super::frame::{
     page, pct, poster, show, who, zone_note, zone_of,
 };
 use super::i18n::t;
+use super::player::Camera;
 use crate::auth::Op;
 use crate::error::ApiError;
 use crate::ops;
@@ -41,22 +42,60 @@ pub(super) async fn inspection(
         .await
         .map_err(&f)?;
     let reasons = app.meta.gap_reasons(&id).await.map_err(|e| f(e.into()))?;
-    let (cameras, redacted) = if p.may(Op::Redact) {
-        let mut cams = Vec::new();
+    // The cameras the officers wore, those whose footage the user may see.
+    let mut worn = Vec::new();
+    if p.may(Op::ViewFootage) {
         for o in &li.row.officers {
+            if !p.sees_footage(std::iter::once((
+                li.row.crossing_point.as_str(),
+                o.as_str(),
+            ))) {
+                continue;
+            }
             for a in app
                 .meta
                 .worn_by(o, li.row.start_ms, li.row.end_ms)
                 .await
                 .map_err(|e| f(e.into()))?
             {
-                cams.push((o.clone(), a.device_id));
+                worn.push(Camera {
+                    device: a.device_id,
+                    officer: o.clone(),
+                });
             }
         }
+    }
+    let (cameras, redacted) = if p.may(Op::Redact) {
+        let cams: Vec<_> = worn
+            .iter()
+            .map(|c| (c.officer.clone(), c.device.clone()))
+            .collect();
         let done = app.meta.redactions_of(&id).await.map_err(|e| f(e.into()))?;
         (cams, done)
     } else {
         (Vec::new(), Vec::new())
+    };
+    let gaps: Vec<(kordon_analytics::span::Span, String)> = c
+        .uncovered
+        .iter()
+        .map(|(s, cl)| (*s, cl.as_str().to_owned()))
+        .collect();
+    let player = if worn.is_empty() {
+        None
+    } else {
+        Some(
+            super::player::player(
+                &app,
+                lang,
+                &tz,
+                &li.row,
+                &worn,
+                &gaps,
+                p.csrf.as_deref().unwrap_or_default(),
+            )
+            .await
+            .map_err(&f)?,
+        )
     };
     let ts = |ms: i64| kordon_core::time::Timestamp(ms).to_string();
     let places = Places::load(&app).await.map_err(&f)?;
@@ -82,6 +121,7 @@ pub(super) async fn inspection(
             }
         }
         ul.legend { li { span.sw style="background:#2e7d32" {} (t(lang, "recorded")) } (gap_legend(lang)) }
+        @if let Some(pl) = player { (pl) }
         @for o in &r.officers {
             p { a href=(format!("/ui/timeline?officer={o}&date={}", kordon_analytics::aggregate::local_day(r.start_ms, &tz))) { (t(lang, "timeline")) ": " (o) } }
         }

@@ -18,6 +18,7 @@ mod explain;
 mod frame;
 mod i18n;
 mod inspection;
+mod player;
 mod preserve;
 mod release;
 mod search;

@@ -9,7 +9,6 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use kordon_analytics::coverage::{Assignment, coverage};
 use kordon_analytics::span::Span;
-use kordon_core::link::LinkBody;
 use kordon_store::now_ms;
 use maud::{Markup, html};
 use serde_json::json;
@@ -189,9 +188,7 @@ pub(super) async fn timeline(
         }
         lo = lo.min(b.start().0);
         hi = hi.max(b.end().0);
-        if let LinkBody::Segment(s) = b {
-            segments.push(json!({"seq": s.seq, "start": s.start.0, "end": s.end.0, "night": s.night, "muted": s.audio.is_muted(), "src": format!("/v1/blobs/{}", s.sha256.to_hex()), "label": show(s.start.0, &tz)}));
-        }
+        segments.extend(super::player::segment(l, &tz));
     }
     if let Some(s) = shifts {
         (lo, hi) = (lo.min(s.start), hi.max(s.end));
