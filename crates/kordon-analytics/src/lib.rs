@@ -13,5 +13,6 @@
 
 pub mod aggregate;
 pub mod coverage;
+pub mod review;
 pub mod search;
 pub mod span;

@@ -215,6 +215,32 @@ pub struct DecisionIn {
     pub comment: Option<String>,
 }
 
+/// Body of `POST /v1/inspections/{id}/reviews`: a supervisor's quality review of an
+/// inspection he watched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewIn {
+    /// `meets`, `concerns` or `breach`.
+    pub outcome: String,
+    /// The checklist's items found to hold: `filmed_throughout`, `sound_clear`,
+    /// `announced_recording`, `procedure_followed`, `conduct_proper`.
+    #[serde(default)]
+    pub checklist: Vec<String>,
+    /// What the reviewer noted: one line, at most 400 characters; required unless the
+    /// outcome is `meets`.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /v1/inspections/{id}/reviews` → 201.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReviewLogged {
+    /// The review's id.
+    pub id: String,
+    /// The custody event `review`.
+    pub log_index: u64,
+}
+
 /// A gap reason's state after filing (201) or a decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GapReasonState {

@@ -113,6 +113,7 @@ fn every_role_in_a_real_browser() {
         "an equivocating camera's timeline says so in words",
         "a rejection needs a comment; the officer is told and explains again; it is approved",
         "no one decides on his own explanation",
+        "supervisor reviews an inspection of the week's sample; the outcome is a custody event",
         "the inspection page plays every officer's camera in step, with speed, frame step, a still and a clip kept as a bookmark",
         "the custody trail is filtered and prints as a PDF for a court file",
         "supervisor opens a case on a complaint about an inspection and fills it",

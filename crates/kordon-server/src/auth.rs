@@ -98,6 +98,8 @@ impl Role {
 pub enum Op {
     /// The dashboard.
     ViewDashboard,
+    /// Quality review of inspections: the weekly sample, recording outcomes.
+    ReviewInspections,
     /// Reports and analytics.
     ViewReports,
     /// Search inspections, list bookmarks.
@@ -146,8 +148,9 @@ pub enum Op {
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 23] = [
+    pub const ALL: [Op; 24] = [
         Op::ViewDashboard,
+        Op::ReviewInspections,
         Op::ViewReports,
         Op::Search,
         Op::ViewFootage,
@@ -183,7 +186,7 @@ pub fn allowed(role: Role, op: Op) -> bool {
         Op::ViewCustody => matches!(role, Supervisor | Analyst | Auditor),
         Op::Bookmark => matches!(role, Supervisor | Analyst),
         Op::FileGapReason => matches!(role, Officer | Supervisor),
-        Op::DecideGapReason => matches!(role, Supervisor),
+        Op::DecideGapReason | Op::ReviewInspections => matches!(role, Supervisor),
         // Complaints come to the crossing point: its supervisors open cases and fill them;
         // the evidence package and its release are the analysts' (docs/ui.md).
         Op::ManageCases => matches!(role, Supervisor | Analyst),
@@ -446,7 +449,7 @@ mod tests {
     #[test]
     fn every_role_and_operation_pair() {
         use Op::*;
-        let table: [(Op, [bool; 6]); 23] = [
+        let table: [(Op, [bool; 6]); 24] = [
             //                  officer supervisor analyst auditor admin integration
             (ViewDashboard, [false, true, true, true, true, false]),
             (ViewReports, [true, true, true, true, false, false]),
@@ -456,6 +459,7 @@ mod tests {
             (Bookmark, [false, true, true, false, false, false]),
             (FileGapReason, [true, true, false, false, false, false]),
             (DecideGapReason, [false, true, false, false, false, false]),
+            (ReviewInspections, [false, true, false, false, false, false]),
             (ManageCases, [false, true, true, false, false, false]),
             (ExportCase, [false, false, true, false, false, false]),
             (ReleasePackage, [false, false, true, false, false, false]),

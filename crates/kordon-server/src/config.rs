@@ -41,6 +41,10 @@ pub struct Config {
     /// many seconds is "silent on shift": listed on the camera page, counted in
     /// `kordon_cameras_silent_on_shift`. Env: `KORDON_CAMERA_SILENCE_S`. Default 3600.
     pub camera_silence_s: i64,
+    /// Quality review: the share of each officer's inspections of a week drawn for a
+    /// supervisor to watch, in percent (at least one per officer who worked; the anomaly
+    /// reports' inspections come on top). Env: `KORDON_REVIEW_PERCENT`. Default 5.
+    pub review_percent: u32,
     /// How far in the future (by the server's clock) a link may end before it is refused
     /// (`link_in_future`), in seconds. Old links are always accepted: docks import late.
     /// Env: `KORDON_MAX_CLOCK_SKEW_S`. Default 300.
@@ -238,6 +242,7 @@ impl Default for Config {
             max_gap_ms: 2000,
             audio_gap_s: 30,
             camera_silence_s: 3600,
+            review_percent: 5,
             max_clock_skew_s: 300,
             coverage_refresh_ms: 2000,
             max_connections: 1024,
@@ -351,6 +356,7 @@ impl Config {
         env("KORDON_MAX_GAP_MS", &mut c.max_gap_ms)?;
         env("KORDON_AUDIO_GAP_S", &mut c.audio_gap_s)?;
         env("KORDON_CAMERA_SILENCE_S", &mut c.camera_silence_s)?;
+        env("KORDON_REVIEW_PERCENT", &mut c.review_percent)?;
         env("KORDON_MAX_CLOCK_SKEW_S", &mut c.max_clock_skew_s)?;
         env("KORDON_COVERAGE_REFRESH_MS", &mut c.coverage_refresh_ms)?;
         env("KORDON_MAX_CONNECTIONS", &mut c.max_connections)?;

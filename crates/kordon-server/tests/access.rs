@@ -185,6 +185,11 @@ fn request(op: Op) -> (Method, String, Option<Value>) {
             ),
         ),
         Op::DecideGapReason => (Method::POST, "/v1/gap-reasons/999999/approve".into(), None),
+        Op::ReviewInspections => (
+            Method::POST,
+            "/v1/inspections/999999/reviews".into(),
+            Some(json!({"outcome": "meets"})),
+        ),
         Op::ManageCases => (
             Method::POST,
             "/v1/cases".into(),
@@ -455,6 +460,18 @@ async fn every_release_and_review_route_checks_the_role() {
             &[Op::DecideGapReason],
             Method::POST,
             "/ui/reasons/no-such/reject".into(),
+            true,
+        ),
+        (
+            &[Op::ReviewInspections],
+            Method::GET,
+            "/ui/review".into(),
+            false,
+        ),
+        (
+            &[Op::ReviewInspections],
+            Method::POST,
+            "/ui/inspections/no-such/review".into(),
             true,
         ),
         (&[Op::ViewCustody], Method::GET, "/ui/cases".into(), false),

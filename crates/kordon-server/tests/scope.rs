@@ -593,3 +593,57 @@ async fn no_route_reaches_another_crossing_points_footage() {
         "and the package with it"
     );
 }
+
+/// A quality review: by a supervisor of the inspection's crossing point who did not work
+/// it, with a note when it finds concerns; each one a custody event about the inspection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviews_keep_to_scope_and_say_why() {
+    let s = Server::start().await;
+    let t0 = kordon_store::now_ms() / 60_000 * 60_000 - 3_600_000;
+    crossing_point(&s, "UA-KYIV-01", "cam-kyiv", "UA-K1", t0).await;
+    let kyiv_sup = user(&s, "kyiv-sup", "supervisor", &["UA-KYIV-01"]).await;
+    let lviv_sup = user(&s, "lviv-sup", "supervisor", &["UA-LVIV-01"]).await;
+    let analyst = user(&s, "an", "analyst", &[]).await;
+    let path = "/v1/inspections/I-UA-KYIV-01/reviews";
+    let concerns = json!({"outcome": "concerns", "checklist": ["filmed_throughout"]});
+    for (token, want) in [(&lviv_sup, 403), (&analyst, 403)] {
+        let (st, v) = post(&s, token, path, &concerns).await;
+        assert_eq!(st, want, "{v}");
+    }
+    let (st, v) = post(&s, &kyiv_sup, path, &concerns).await;
+    assert_eq!((st, v["error"].as_str()), (400, Some("bad_review")), "{v}");
+    let (st, v) = post(&s, &kyiv_sup, path, &json!({"outcome": "fine"})).await;
+    assert_eq!((st, v["error"].as_str()), (400, Some("bad_review")), "{v}");
+    let bad_item = json!({"outcome": "meets", "checklist": ["smiled"]});
+    let (st, v) = post(&s, &kyiv_sup, path, &bad_item).await;
+    assert!(
+        st == 400 && v["message"].as_str().is_some_and(|m| m.contains("smiled")),
+        "{v}"
+    );
+    let mut noted = concerns.clone();
+    noted["note"] = json!("the person was not told of the recording");
+    let (st, v) = post(&s, &kyiv_sup, path, &noted).await;
+    assert_eq!(st, 201, "{v}");
+    let index = v["log_index"].as_u64().expect("index");
+    let (st, v) = post(&s, &kyiv_sup, "/v1/inspections/no-such/reviews", &noted).await;
+    assert_eq!(st, 404, "{v}");
+    // The custody trail of the inspection holds it.
+    let page = s
+        .http
+        .get(format!(
+            "{}/ui/custody?subject=inspection%20I-UA-KYIV-01",
+            s.url
+        ))
+        .bearer_auth(&analyst)
+        .send()
+        .await
+        .expect("trail")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains(r#"data-action="review""#)
+            && page.contains(&format!(r#"data-index="{index}""#)),
+        "{page}"
+    );
+}

@@ -31,6 +31,7 @@ mod partitions;
 mod problems;
 mod reference;
 mod release;
+mod reviews;
 mod sql;
 pub mod testing;
 mod timestamps;
@@ -44,6 +45,7 @@ pub use health::{Health, SilentCamera};
 pub use links::{InsertOutcome, LinkRow, NewCustody, NewLink, StoredLink, Unlogged};
 pub use reference::{CrossingPointRow, OfficerRow};
 pub use release::{Preservation, RedactionRow, Renders, ShareRow};
+pub use reviews::Review;
 
 pub use cases::{Case, CaseItem, CustodyRow};
 pub use chain::ChainState;

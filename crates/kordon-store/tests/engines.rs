@@ -327,6 +327,32 @@ async fn behaves(m: &Meta) {
             .expect("cases")),
         ["C-1", "C-0"]
     );
+    // Reviews of inspections, by inspection, oldest first.
+    for (n, (id, inspection)) in [("r1", "I-K"), ("r2", "I-L"), ("r3", "I-K")]
+        .into_iter()
+        .enumerate()
+    {
+        m.add_review(&kordon_store::meta::Review {
+            id: id.into(),
+            inspection_id: inspection.into(),
+            reviewer: "sup".into(),
+            reviewed_at: NOW + n as i64,
+            outcome: "meets".into(),
+            checklist: "filmed_throughout;sound_clear".into(),
+            note: String::new(),
+        })
+        .await
+        .expect("review");
+    }
+    let reviews = m.reviews_of(&["I-K", "I-X"]).await.expect("reviews");
+    assert_eq!(
+        reviews["I-K"]
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["r1", "r3"]
+    );
+    assert!(!reviews.contains_key("I-X") && !reviews.contains_key("I-L"));
     let mine = m.gap_reasons_filed_by("UA-1", 10).await.expect("mine");
     assert_eq!(
         mine.iter().map(|g| g.id.as_str()).collect::<Vec<_>>(),

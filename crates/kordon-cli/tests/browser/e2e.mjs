@@ -244,7 +244,7 @@ try {
   });
   await step("the dashboard's queues each hold an item and their counts lead to it", async () => {
     const count = async (q) => Number((await sup.textContent(`[data-queue=${q}] .count`)).replace("+", ""));
-    for (const q of ["decisions", "unexplained", "chain", "health"]) check((await count(q)) >= 1, `queue ${q} empty`);
+    for (const q of ["decisions", "unexplained", "chain", "health", "review"]) check((await count(q)) >= 1, `queue ${q} empty`);
     check((await sup.locator("table.shifts tbody tr").count()) === 5, "today's shifts not listed");
     await sup.click("[data-queue=chain]");
     const chain = await sup.$$eval("ul.troubled li", (lis) => lis.map((l) => l.textContent));
@@ -348,6 +348,30 @@ try {
     const found = await sup.evaluate(async () => (await (await fetch("/v1/bookmarks?q=" + encodeURIComponent("момент огляду"))).json()));
     check(JSON.stringify(found).includes(`joint`), `bookmark not found: ${JSON.stringify(found).slice(0, 200)}`);
     await audit(sup, "inspection-player");
+  });
+  await step("supervisor reviews an inspection of the week's sample; the outcome is a custody event", async () => {
+    await sup.goto(`${URL}/ui/review`);
+    check((await sup.locator("table.review tbody tr").count()) === 5, "not every officer's week");
+    check((await sup.locator("table.review li[data-why]").count()) >= 5, "not one inspection per officer at least");
+    check((await sup.locator("[data-cp] figure svg").count()) >= 2, "per-officer charts missing");
+    await audit(sup, "review");
+    const item = sup.locator("table.review li[data-reviewed=false] a").first();
+    const id = (await item.textContent()).trim();
+    await Promise.all([sup.waitForURL((u) => u.pathname === `/ui/inspections/${id}`), item.click()]);
+    await sup.check("#review-form input[name=check_filmed_throughout]");
+    await sup.check("#review-form input[name=check_conduct_proper]");
+    await sup.check("#review-form input[value=concerns]");
+    const [refused] = await Promise.all([sup.waitForResponse((r) => r.request().method() === "POST"), sup.click("#review-form button[type=submit]")]);
+    check(refused.status() === 400 && (await sup.textContent("main")).includes("примітка"), `concerns without a note: ${refused.status()}`);
+    await sup.goBack();
+    await sup.fill("#review-form input[name=note]", "e2e: не попереджено про запис на початку");
+    await Promise.all([sup.waitForLoadState("load"), sup.click("#review-form button[type=submit]")]);
+    const done = await sup.textContent("#reviews li[data-outcome=concerns]");
+    check(done.includes("огляд знято повністю") && done.includes("не попереджено"), `review ${done}`);
+    await sup.goto(`${URL}/ui/review`);
+    check((await sup.getAttribute(`table.review li[data-inspection='${id}']`, "data-reviewed")) === "true", "not marked reviewed");
+    await sup.goto(`${URL}/ui/custody?subject=${encodeURIComponent("inspection " + id)}`);
+    check((await sup.locator("#custody tr[data-action=review]").count()) === 1, "the review is not a custody event");
   });
   await step("the interface switches between Ukrainian and English", async () => {
     await sup.goto(`${URL}/ui/inspections/${INSPECTION}`);
@@ -605,7 +629,7 @@ try {
   });
   await step("every page was checked with axe-core, in Ukrainian and on a phone", async () => {
     console.log(`  ${audited.size} pages: ${[...audited].join(", ")}`);
-    check(audited.size >= 22, `only ${audited.size} pages audited`);
+    check(audited.size >= 23, `only ${audited.size} pages audited`);
   });
 } catch (e) {
   exit = 1;

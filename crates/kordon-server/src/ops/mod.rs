@@ -22,6 +22,7 @@ pub(crate) mod preservation;
 pub(crate) mod redactions;
 pub(crate) mod reference;
 pub(crate) mod reports;
+pub(crate) mod review;
 pub(crate) mod search;
 pub(crate) mod shares;
 pub(crate) mod users;

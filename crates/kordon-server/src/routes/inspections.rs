@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use kordon_api::Created;
 use kordon_api::inspections::{
     BookmarkIn, BookmarkList, BookmarkQuery, DecisionIn, GapReasonIn, GapReasonState,
-    ImportResults, InspectionCoverage, InspectionList, InspectionsIn, SearchQuery,
+    ImportResults, InspectionCoverage, InspectionList, InspectionsIn, ReviewIn, ReviewLogged,
+    SearchQuery,
 };
 
 use super::extract::{Body, Caller, Params};
@@ -74,6 +75,23 @@ pub(crate) async fn decide_reason(
     };
     Ok(Json(
         inspections::decide_reason(&app, &who, &id, &decision, b).await?,
+    ))
+}
+
+/// Records a supervisor's quality review of an inspection he watched (checklist, outcome,
+/// note); a custody event `review`.
+#[utoipa::path(post, path = "/v1/inspections/{id}/reviews", tag = "inspections",
+    params(("id" = String, Path)), request_body = ReviewIn,
+    responses((status = 201, body = ReviewLogged), (status = "4XX", body = kordon_api::Error)))]
+pub(crate) async fn review(
+    State(app): State<Arc<App>>,
+    Caller(who): Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ReviewIn>,
+) -> Result<(StatusCode, Json<ReviewLogged>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::ops::review::record(&app, &who, &id, b).await?),
     ))
 }
 

@@ -95,6 +95,7 @@ fn api(readers: &crate::state::Readers) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(inspections::import))
         .routes(routes!(inspections::file_reason))
         .routes(routes!(inspections::decide_reason))
+        .routes(routes!(inspections::review))
         .routes(routes!(inspections::bookmarks, inspections::add_bookmark))
         .routes(routes!(cases::open))
         .routes(routes!(cases::get))

@@ -170,6 +170,14 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                 last = last.max(Some(state.last_received_ms));
             }
         }
+        let to_review = if p.may(Op::ReviewInspections) {
+            let q = super::review::week_queue(&app, &p, cp, tz, today)
+                .await
+                .map_err(&f)?;
+            Some(super::review::waiting(&q))
+        } else {
+            None
+        };
         let plus = |n: usize| {
             if n >= QUEUE_ROWS as usize {
                 format!("{n}+")
@@ -187,6 +195,7 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                     li { a href="/ui/explanations#queue" data-queue="decisions" { span.count { (plus(pending.len())) } span.label { (t(lang, "q_decisions")) } } }
                     li { a href=(format!("#unexplained-{id}")) data-queue="unexplained" { span.count data-stat="unexplained" { (gaps_open) } span.label { (t(lang, "q_unexplained")) } } }
                     li { a href=(format!("#chain-{id}")) data-queue="chain" { span.count data-stat="problems" { (problems.len()) } span.label { (t(lang, "q_chain")) } } }
+                    @if let Some(n) = to_review { li { a href="/ui/review" data-queue="review" { span.count { (n) } span.label { (t(lang, "q_review")) } } } }
                     li { a href=(format!("#health-{id}")) data-queue="health" { span.count { (attention.len()) } span.label { (t(lang, "q_health")) } } }
                 }
                 dl.stats {
@@ -356,6 +365,11 @@ fn troubled_list(lang: Lang, rows: &[Troubled]) -> Markup {
     }
 }
 
+/// `MM-DD` of `YYYY-MM-DD`: a chart's label (the year is the page's).
+fn month_day(d: &str) -> String {
+    d.get(5..).unwrap_or(d).to_owned()
+}
+
 /// The fortnight's charts: coverage and median clearance per day.
 fn charts(lang: Lang, tz: &jiff::tz::TimeZone, rows: &[ops::reports::Computed]) -> Markup {
     let mut by_day: BTreeMap<String, (i64, i64, Vec<i64>)> = BTreeMap::new();
@@ -374,7 +388,7 @@ fn charts(lang: Lang, tz: &jiff::tz::TimeZone, rows: &[ops::reports::Computed]) 
             } else {
                 0.0
             };
-            (d.clone(), r)
+            (month_day(d), r)
         })
         .collect();
     let clearance_rows: Vec<(String, f64)> = by_day
@@ -383,7 +397,7 @@ fn charts(lang: Lang, tz: &jiff::tz::TimeZone, rows: &[ops::reports::Computed]) 
             let mut s = v.2.clone();
             s.sort_unstable();
             (
-                d.clone(),
+                month_day(d),
                 s.get(s.len() / 2).copied().unwrap_or(0) as f64 / 60_000.0,
             )
         })

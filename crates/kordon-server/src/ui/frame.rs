@@ -116,6 +116,7 @@ pub(crate) fn page(lang: Lang, who: Option<&Principal>, title: &str, body: Marku
                             @if p.may(Op::Search) { a href="/ui/search" { (t(lang, "search")) } }
                             @if p.may(Op::ViewFootage) { a href="/ui/timeline" { (t(lang, "timeline")) } }
                             @if p.may(Op::FileGapReason) || p.may(Op::DecideGapReason) { a href="/ui/explanations" { (t(lang, "explanations")) } }
+                            @if p.may(Op::ReviewInspections) { a href="/ui/review" { (t(lang, "review")) } }
                             @if p.may(Op::ViewCustody) { a href="/ui/cases" { (t(lang, "cases")) } }
                             @if p.may(Op::AssignDevices) { a href="/ui/cameras" { (t(lang, "cameras")) } }
                             @if p.may(Op::RequestPreservation) || p.may(Op::DecidePreservation) { a href="/ui/preservation" { (t(lang, "preservation")) } }
@@ -349,7 +350,7 @@ pub(crate) fn bars(
                     rect x=(i as f64 * w + 30.0) y=(h - bh + 5.0) width=(w - 8.0) height=(bh) fill="#2e7d32" {
                         title { (label) ": " (num(lang, *v, 1)) (unit) }
                     }
-                    text x=(i as f64 * w + 34.0) y=(h + 20.0) font-size="9" { (label.get(5..).unwrap_or(label)) }
+                    text x=(i as f64 * w + 34.0) y=(h + 20.0) font-size="9" { (label) }
                     text x=(i as f64 * w + 32.0) y=((h - bh).max(12.0)) font-size="9" { (format!("{v:.0}")) }
                 }
                 line x1="28" y1=(h + 5.0) x2=(width) y2=(h + 5.0) stroke="#333" {}

@@ -75,6 +75,18 @@ pub(super) async fn inspection(
     } else {
         (Vec::new(), Vec::new())
     };
+    let reviews = if p.may(Op::ReviewInspections) {
+        Some(
+            app.meta
+                .reviews_of(&[id.as_str()])
+                .await
+                .map_err(|e| f(e.into()))?
+                .remove(&id)
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
     let gaps: Vec<(kordon_analytics::span::Span, String)> = c
         .uncovered
         .iter()
@@ -139,6 +151,7 @@ pub(super) async fn inspection(
                 }
             }
         }
+        @if let Some(rv) = &reviews { (super::review::section(lang, &tz, &p, &id, &r.officers, rv)) }
         h2 #gaps-heading { (t(lang, "gaps")) " (" (c.uncovered.len()) ")" }
         @if c.uncovered.is_empty() { p { (t(lang, "no_gaps")) } }
         ol #gaps aria-labelledby="gaps-heading" {

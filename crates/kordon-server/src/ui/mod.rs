@@ -21,6 +21,7 @@ mod inspection;
 mod player;
 mod preserve;
 mod release;
+mod review;
 mod search;
 mod session;
 mod shared;
@@ -71,6 +72,7 @@ pub(crate) fn routes(readers: &crate::state::Readers) -> Router<Arc<App>> {
             "/ui/inspections/{id}/reasons",
             post(inspection::file_reason),
         )
+        .route("/ui/inspections/{id}/review", post(review::record))
         .route(
             "/ui/reasons/{id}/{decision}",
             post(inspection::decide_reason),
@@ -90,6 +92,7 @@ fn pages(readers: &crate::state::Readers) -> Router<Arc<App>> {
         .route("/ui/inspections/{id}", get(inspection::inspection))
         .route("/ui/custody", get(custody::custody))
         .route("/ui/explanations", get(explain::explanations))
+        .route("/ui/review", get(review::review_page))
         .route("/ui/cameras", get(cameras::cameras))
         .route("/ui/admin", get(admin::admin))
         .layer(axum::middleware::from_fn(

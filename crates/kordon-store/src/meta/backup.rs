@@ -8,7 +8,7 @@ use sqlx::Row as _;
 use super::{Engine, Meta, MetaError};
 
 /// Every table of kordon's metadata (PostgreSQL's `link_keys` is derived from `links`).
-const TABLES: [&str; 38] = [
+const TABLES: [&str; 39] = [
     "devices",
     "enroll_tokens",
     "links",
@@ -19,6 +19,7 @@ const TABLES: [&str; 38] = [
     "crossing_points",
     "officers",
     "gap_reasons",
+    "reviews",
     "inspection_officers",
     "bookmarks",
     "coverage",
