@@ -13,8 +13,8 @@ use kordon_api::cases::{CaseIn, ItemIn, ReceiptIn};
 use maud::html;
 
 use super::frame::{
-    Page, Places, error_page, fail, instant, logged_lang, page, poster, show, who, zone_note,
-    zone_of,
+    Page, Places, cursor, error_page, fail, instant, logged_lang, page, poster, show, who,
+    zone_note, zone_of,
 };
 use super::i18n::t;
 use crate::auth::{Op, Principal};
@@ -55,10 +55,7 @@ pub(super) async fn cases(
         .crossing_points
         .first()
         .map_or(jiff::tz::TimeZone::UTC, |c| zone_of(&zones, c));
-    let before = q.before.as_deref().and_then(|b| {
-        let (at, id) = b.split_once('.')?;
-        Some((at.parse::<i64>().ok()?, id))
-    });
+    let before = cursor(q.before.as_deref());
     let list = app
         .meta
         .cases_page(&p.crossing_points, before, PAGE)

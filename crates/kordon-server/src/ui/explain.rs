@@ -14,7 +14,7 @@ use kordon_store::meta::GapReason;
 use kordon_store::now_ms;
 use maud::{Markup, html};
 
-use super::frame::{Page, Places, clock, fail, page, show, who, zone_note, zone_of};
+use super::frame::{Page, Places, clock, cursor, fail, page, show, who, zone_note, zone_of};
 use super::i18n::{Lang, t};
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
@@ -89,10 +89,7 @@ pub(super) async fn explanations(
         .first()
         .map_or(jiff::tz::TimeZone::UTC, |c| zone_of(&zones, c));
     let csrf = p.csrf.clone().unwrap_or_default();
-    let after = q.after.as_deref().and_then(|a| {
-        let (at, id) = a.split_once('.')?;
-        Some((at.parse::<i64>().ok()?, id))
-    });
+    let after = cursor(q.after.as_deref());
     let queue = if p.may(Op::DecideGapReason) {
         app.meta
             .pending_gap_reasons(&p.crossing_points, after, PAGE)

@@ -55,6 +55,12 @@ pub(crate) fn logged_lang(text: &str) -> Option<&'static str> {
     (!text.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))).then_some("en")
 }
 
+/// A page cursor `<unix ms>.<id>` as `(ms, id)`.
+pub(crate) fn cursor(s: Option<&str>) -> Option<(i64, &str)> {
+    let (at, id) = s?.split_once('.')?;
+    Some((at.parse().ok()?, id))
+}
+
 /// A number with `decimals` places, with a decimal comma in Ukrainian.
 pub(crate) fn num(lang: Lang, v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");

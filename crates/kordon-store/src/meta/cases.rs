@@ -174,23 +174,10 @@ impl Meta {
     ) -> Result<Vec<Case>, MetaError> {
         let mut b = super::sql::Sql::new("SELECT * FROM cases WHERE 1 = 1");
         if !crossing_points.is_empty() {
-            b.push(" AND crossing_point IN (");
-            for (i, c) in crossing_points.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.push_bind(c.clone());
-            }
-            b.push(")");
+            b.push(" AND crossing_point IN ").push_list(crossing_points);
         }
-        if let Some((at, id)) = before {
-            b.push(" AND (opened_at < ")
-                .push_bind(at)
-                .push(" OR (opened_at = ")
-                .push_bind(at)
-                .push(" AND id < ")
-                .push_bind(id.to_owned())
-                .push("))");
+        if let Some(before) = before {
+            b.push_page("opened_at", "id", before, false);
         }
         b.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(limit));
@@ -398,14 +385,8 @@ impl Meta {
         let mut out = Vec::new();
         // Through the subject index, 500 subjects a query.
         for chunk in subjects.chunks(500) {
-            let mut b = Sql::new("SELECT * FROM custody WHERE subject IN (");
-            for (i, s) in chunk.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.push_bind(s.clone());
-            }
-            b.push(")");
+            let mut b = Sql::new("SELECT * FROM custody WHERE subject IN ");
+            b.push_list(chunk);
             for r in b.build()?.fetch_all(&self.pool).await? {
                 out.push(CustodyRow::from_row(&r)?);
             }

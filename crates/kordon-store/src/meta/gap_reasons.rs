@@ -136,14 +136,8 @@ impl Meta {
         let mut out: std::collections::HashMap<String, Vec<GapReason>> =
             std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut b = super::sql::Sql::new("SELECT * FROM gap_reasons WHERE inspection_id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.push_bind((*id).to_owned());
-            }
-            b.push(") ORDER BY filed_at, id");
+            let mut b = super::sql::Sql::new("SELECT * FROM gap_reasons WHERE inspection_id IN ");
+            b.push_list(chunk).push(" ORDER BY filed_at, id");
             for r in b.build()?.fetch_all(&self.pool).await? {
                 let g = GapReason::from_row(&r)?;
                 out.entry(g.inspection_id.clone()).or_default().push(g);
@@ -170,23 +164,11 @@ impl Meta {
              WHERE g.status = 'pending'",
         );
         if !crossing_points.is_empty() {
-            b.push(" AND i.crossing_point IN (");
-            for (i, c) in crossing_points.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.push_bind(c.clone());
-            }
-            b.push(")");
+            b.push(" AND i.crossing_point IN ")
+                .push_list(crossing_points);
         }
-        if let Some((at, id)) = after {
-            b.push(" AND (g.filed_at > ")
-                .push_bind(at)
-                .push(" OR (g.filed_at = ")
-                .push_bind(at)
-                .push(" AND g.id > ")
-                .push_bind(id.to_owned())
-                .push("))");
+        if let Some(after) = after {
+            b.push_page("g.filed_at", "g.id", after, true);
         }
         b.push(" ORDER BY g.filed_at, g.id LIMIT ")
             .push_bind(i64::from(limit));

@@ -54,14 +54,8 @@ impl Meta {
     ) -> Result<HashMap<String, Vec<Review>>, MetaError> {
         let mut out: HashMap<String, Vec<Review>> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let mut b = super::sql::Sql::new("SELECT * FROM reviews WHERE inspection_id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.push_bind((*id).to_owned());
-            }
-            b.push(") ORDER BY reviewed_at, id");
+            let mut b = super::sql::Sql::new("SELECT * FROM reviews WHERE inspection_id IN ");
+            b.push_list(chunk).push(" ORDER BY reviewed_at, id");
             for r in b.build()?.fetch_all(&self.pool).await? {
                 let r = Review::from_row(&r)?;
                 out.entry(r.inspection_id.clone()).or_default().push(r);

@@ -47,6 +47,38 @@ impl Sql {
         self
     }
 
+    /// Appends `(v1, v2, …)`, the list of texts of an `IN`.
+    pub(crate) fn push_list(&mut self, values: &[impl AsRef<str>]) -> &mut Self {
+        self.push("(");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.push_bind(v.as_ref().to_owned());
+        }
+        self.push(")")
+    }
+
+    /// Appends ` AND` the condition of a page that goes on from the row keyed
+    /// `(at, key)` in columns `time` and `id`: after it in ascending order, before it in
+    /// descending order.
+    pub(crate) fn push_page(
+        &mut self,
+        time: &str,
+        id: &str,
+        (at, key): (i64, &str),
+        ascending: bool,
+    ) -> &mut Self {
+        let op = if ascending { ">" } else { "<" };
+        self.push(format!(" AND ({time} {op} "))
+            .push_bind(at)
+            .push(format!(" OR ({time} = "))
+            .push_bind(at)
+            .push(format!(" AND {id} {op} "))
+            .push_bind(key.to_owned())
+            .push("))")
+    }
+
     /// The finished query, or why a value could not be bound.
     pub(crate) fn build(self) -> Result<sqlx::query::Query<'static, Any, AnyArguments>, MetaError> {
         match self.error {
