@@ -110,6 +110,7 @@ fn every_role_in_a_real_browser() {
         "footage plays continuously across a segment boundary",
         "a day without recordings says so instead of refusing",
         "the dashboard's queues each hold an item and their counts lead to it",
+        "the timeline starts from today's shifts",
         "an equivocating camera's timeline says so in words",
         "a rejection needs a comment; the officer is told and explains again; it is approved",
         "no one decides on his own explanation",

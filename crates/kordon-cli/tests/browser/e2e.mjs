@@ -256,6 +256,11 @@ try {
     check((await sup.locator("ol.queue > li").count()) >= 1, "the explanations queue is empty");
     await audit(sup, "explanations");
   });
+  await step("the timeline starts from today's shifts", async () => {
+    await sup.goto(`${URL}/ui/timeline`);
+    check((await sup.locator("table.shifts tbody tr").count()) === 5, "today's shifts not listed");
+    await audit(sup, "timeline-start");
+  });
   await step("an equivocating camera's timeline says so in words", async () => {
     await sup.goto(`${URL}/ui/timeline?device=${RUN}-cam03`);
     check((await sup.locator("#chain-problems [data-kind=equivocation]").count()) === 1, "equivocation not shown");
@@ -274,6 +279,9 @@ try {
     await officer.goto(`${URL}/ui/timeline`);
     const told = await officer.textContent("#told + ul");
     check(told.includes("відхилено") && told.includes("уточніть"), `the officer is not told: ${told}`);
+    await officer.goto(`${URL}/ui/explanations`);
+    check((await officer.locator("ol.mine > li").count()) >= 1 && (await officer.locator("#queue").count()) === 0, "the officer's own explanations");
+    await audit(officer, "explanations-officer");
     await officer.goto(`${URL}/ui/inspections/${INSPECTION}`);
     const again = officer.locator("#gaps form.explain").first();
     check((await again.locator("button").textContent()).includes("ще раз"), "no way to explain again");
@@ -629,7 +637,7 @@ try {
   });
   await step("every page was checked with axe-core, in Ukrainian and on a phone", async () => {
     console.log(`  ${audited.size} pages: ${[...audited].join(", ")}`);
-    check(audited.size >= 23, `only ${audited.size} pages audited`);
+    check(audited.size >= 25, `only ${audited.size} pages audited`);
   });
 } catch (e) {
   exit = 1;

@@ -12,7 +12,7 @@ use kordon_api::release::{PreservationDecision, PreservationIn};
 use maud::html;
 
 use super::frame::{
-    Page, back_to_referer, error_page, fail, instant, page, poster, show, who, zone_of,
+    Page, back_to_referer, error_page, fail, instant, page, poster, show, who, zone_note, zone_of,
 };
 use super::i18n::t;
 use crate::auth::{Op, Principal};
@@ -62,6 +62,7 @@ pub(super) async fn preservation_page(
         ),
     };
     let body = html! {
+        (zone_note(lang, &tz))
         @if p.may(Op::RequestPreservation) {
             h2 { (t(lang, "ask_preserve")) }
             form #preserve-form method="post" action="/ui/preservation" {

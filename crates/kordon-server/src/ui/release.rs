@@ -13,7 +13,9 @@ use kordon_core::time::Timestamp;
 use maud::{Markup, html};
 use tower::ServiceExt as _;
 
-use super::frame::{Page, back_to_referer, error_page, fail, page, poster, show, who, zone_of};
+use super::frame::{
+    Page, back_to_referer, error_page, fail, page, poster, show, who, zone_note, zone_of,
+};
 use super::i18n::{Lang, t};
 use crate::auth::{Op, Principal};
 use crate::error::ApiError;
@@ -173,6 +175,7 @@ pub(super) async fn redaction(
     let now = kordon_store::now_ms();
     let csrf = p.csrf.clone().unwrap_or_default();
     let body = html! {
+        (zone_note(lang, &tz))
         @match r.state.as_str() {
             "ready" => { video #copy controls preload="metadata" src=(format!("/v1/redactions/{id}/video")) {} }
             "rendering" => {

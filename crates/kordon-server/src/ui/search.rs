@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
 
-use super::frame::{Page, fail, page, show, who, zone_of};
+use super::frame::{Page, Places, fail, page, pct, show, who, zone_note, zone_of};
 use super::i18n::t;
 use crate::auth::Op;
 use crate::ops;
@@ -47,11 +47,24 @@ pub(super) async fn search(
             label { (t(lang, key)) " " input name=(name) type=(kind) value=(v.clone().unwrap_or_default()); }
         }
     };
+    let places = Places::load(&app).await.map_err(&f)?;
+    let cps: Vec<String> = app
+        .meta
+        .crossing_points()
+        .await
+        .map_err(|e| f(e.into()))?
+        .into_iter()
+        .map(|c| c.code)
+        .filter(|c| p.sees_crossing_point(c))
+        .collect();
     let form = html! {
         form method="get" action="/ui/search" .grid {
             (field("from", "from", &q.from, "datetime-local"))
             (field("to", "to", &q.to, "datetime-local"))
-            (field("crossing_point", "crossing_point", &q.crossing_point, "text"))
+            label { (t(lang, "crossing_point")) " " select name="crossing_point" {
+                option value="" { (t(lang, "all_crossing_points")) }
+                @for c in &cps { option value=(c) selected[q.crossing_point.as_deref() == Some(c.as_str())] { (places.name(lang, c)) } }
+            } }
             (field("lane", "lane", &q.lane, "text"))
             (field("officer", "officer", &q.officer, "text"))
             (field("device", "device", &q.device, "text"))
@@ -131,6 +144,7 @@ pub(super) async fn search(
     }
     let body = html! {
         (form)
+        (zone_note(lang, &tz))
         @if rows.is_empty() { p #no-results { (t(lang, "no_results")) } }
         @else {
             table #results {
@@ -141,8 +155,8 @@ pub(super) async fn search(
                         tr {
                             td { a href=(format!("/ui/inspections/{}", r.id)) { (r.id) } }
                             td { (show(r.start_ms, &tz)) }
-                            td { (r.crossing_point) } td { (r.lane) } td { (r.officers.join(", ")) } td { (r.plate) }
-                            td { (format!("{:.0} %", ratio * 100.0)) }
+                            td { (places.name(lang, &r.crossing_point)) } td { (r.lane) } td { (r.officers.join(", ")) } td { (r.plate) }
+                            td { (pct(lang, *ratio)) }
                             td { a href=(format!("/ui/timeline?officer={}&date={}", r.officers.first().map(String::as_str).unwrap_or(""), kordon_analytics::aggregate::local_day(r.start_ms, &tz))) { (t(lang, "timeline")) } }
                         }
                     }
