@@ -783,8 +783,9 @@ async fn an_axis_system_controller_pushes_a_shift_that_becomes_evidence() {
         page.contains(&format!("/v1/blobs/{sha_b}")),
         "the signed clip is on the timeline"
     );
+    // In Ukrainian (the default) with a decimal comma.
     assert!(
-        page.contains("50.4501") && page.contains("30.5234"),
+        page.contains("50,4501") && page.contains("30,5234"),
         "the GNSS trail is shown"
     );
     let served = http
