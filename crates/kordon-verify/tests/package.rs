@@ -111,7 +111,7 @@ impl Fleet {
             .text()
             .await
             .expect("html");
-        assert!(trail.contains(">download<"), "{trail}");
+        assert!(trail.contains(r#"data-action="download""#), "{trail}");
         v
     }
 }
