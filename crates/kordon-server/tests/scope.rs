@@ -43,6 +43,18 @@ async fn call(token: &str, rb: reqwest::RequestBuilder) -> (u16, Value) {
     (st, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A page of the web interface as the holder of `token`: status and HTML.
+async fn page(s: &Server, token: &str, path: &str) -> (u16, String) {
+    let r = s
+        .http
+        .get(format!("{}{path}", s.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("page");
+    (r.status().as_u16(), r.text().await.expect("html"))
+}
+
 /// An officer's API token.
 async fn officer(s: &Server, name: &str, no: &str) -> String {
     let (st, v) = s
@@ -175,6 +187,12 @@ async fn cases_and_packages_stay_in_their_crossing_point() {
             "{what}: {v}"
         );
     }
+    // The pages too: Lviv's list does not hold Kyiv's case, nor opens it.
+    let (st, html) = page(&s, &lviv, "/ui/cases").await;
+    assert!(st == 200 && !html.contains("K-1"), "{html}");
+    assert_eq!(page(&s, &lviv, "/ui/cases/K-1").await.0, 403);
+    let (st, html) = page(&s, &national, "/ui/cases").await;
+    assert!(st == 200 && html.contains(r#"data-case="K-1""#), "{html}");
     let (st, v) = call(&auditor, s.http.get(format!("{url}/v1/cases/K-1"))).await;
     assert_eq!(st, 403, "a Lviv auditor reads no Kyiv case: {v}");
 
@@ -269,6 +287,11 @@ async fn reasons_reports_bookmarks_trails_and_timelines_keep_to_scope() {
     let (st, v) = file(k1.clone()).await;
     assert_eq!(st, 201, "{v}");
     let mine = v["id"].as_str().expect("id").to_owned();
+    // The queue of Kyiv's supervisors holds it; Lviv's does not.
+    let (st, html) = page(&s, &lviv_sup, "/ui/explanations").await;
+    assert!(st == 200 && !html.contains(&mine), "{html}");
+    let (_, html) = page(&s, &kyiv_sup2, "/ui/explanations").await;
+    assert!(html.contains(&format!(r#"data-reason="{mine}""#)), "{html}");
     // Decided by a supervisor of that crossing point who did not file it.
     let (st, v) = decide(&s, &lviv_sup, &mine).await;
     assert_eq!(st, 403, "a supervisor of another crossing point: {v}");
@@ -628,22 +651,26 @@ async fn reviews_keep_to_scope_and_say_why() {
     let (st, v) = post(&s, &kyiv_sup, "/v1/inspections/no-such/reviews", &noted).await;
     assert_eq!(st, 404, "{v}");
     // The custody trail of the inspection holds it.
-    let page = s
-        .http
-        .get(format!(
-            "{}/ui/custody?subject=inspection%20I-UA-KYIV-01",
-            s.url
-        ))
-        .bearer_auth(&analyst)
-        .send()
-        .await
-        .expect("trail")
-        .text()
-        .await
-        .expect("page");
+    let (_, trail) = page(
+        &s,
+        &analyst,
+        "/ui/custody?subject=inspection%20I-UA-KYIV-01",
+    )
+    .await;
     assert!(
-        page.contains(r#"data-action="review""#)
-            && page.contains(&format!(r#"data-index="{index}""#)),
-        "{page}"
+        trail.contains(r#"data-action="review""#)
+            && trail.contains(&format!(r#"data-index="{index}""#)),
+        "{trail}"
     );
+    // The week's queue: Kyiv's supervisor sees the inspection reviewed; Lviv's sees no
+    // Kyiv inspection.
+    let (st, html) = page(&s, &kyiv_sup, "/ui/review").await;
+    assert!(
+        st == 200
+            && html.contains(r#"data-inspection="I-UA-KYIV-01""#)
+            && html.contains(r#"data-reviewed="true""#),
+        "{html}"
+    );
+    let (st, html) = page(&s, &lviv_sup, "/ui/review").await;
+    assert!(st == 200 && !html.contains("I-UA-KYIV-01"), "{html}");
 }

@@ -77,7 +77,7 @@ pub(super) async fn cases(
         None => None,
     };
     let csrf = p.csrf.clone().unwrap_or_default();
-    let at_places = places_of(&app, &p).await;
+    let at_places = places.seen_by(&p);
     let suggested = format!(
         "C-{}-{}",
         jiff::Timestamp::now()
@@ -132,20 +132,6 @@ pub(super) async fn cases(
         @if let Some(n) = next { p { a href=(format!("/ui/cases?before={n}")) { (t(lang, "next_page")) " →" } } }
     };
     Ok(page(lang, Some(&p), t(lang, "cases"), body).into_response())
-}
-
-/// The crossing points a user may open a case at.
-async fn places_of(app: &App, p: &Principal) -> Vec<String> {
-    app.meta
-        .crossing_points()
-        .await
-        .map(|cs| {
-            cs.into_iter()
-                .map(|c| c.code)
-                .filter(|c| p.sees_crossing_point(c))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// `POST /ui/cases`: opens a case; opened from a complaint, it holds the inspection.

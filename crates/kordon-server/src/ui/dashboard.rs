@@ -263,22 +263,16 @@ struct Desk {
 impl Desk {
     async fn load(app: &App, p: &Principal) -> Result<Desk, ApiError> {
         let zones = crate::localtime::zones(app).await?;
-        let places = app
-            .meta
-            .crossing_points()
-            .await?
+        let names = Places::load(app).await?;
+        let places = names
+            .seen_by(p)
             .into_iter()
-            .map(|c| c.code)
-            .filter(|c| p.sees_crossing_point(c))
             .map(|c| {
                 let tz = zone_of(&zones, &c);
                 (c, tz)
             })
             .collect();
-        Ok(Desk {
-            places,
-            names: Places::load(app).await?,
-        })
+        Ok(Desk { places, names })
     }
 
     /// Today's shifts at `cp`: the cameras handed out there since the evening before

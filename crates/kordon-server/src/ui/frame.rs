@@ -90,6 +90,18 @@ impl Places {
         ))
     }
 
+    /// The codes of the crossing points `p` sees, in code order.
+    pub(crate) fn seen_by(&self, p: &Principal) -> Vec<String> {
+        let mut cps: Vec<String> = self
+            .0
+            .keys()
+            .filter(|c| p.sees_crossing_point(c))
+            .cloned()
+            .collect();
+        cps.sort_unstable();
+        cps
+    }
+
     /// A crossing point by name in `lang` (its code when it has none).
     pub(crate) fn name<'a>(&'a self, lang: Lang, code: &'a str) -> &'a str {
         self.0.get(code).map_or(code, |c| match lang {

@@ -79,15 +79,7 @@ pub(super) async fn review_page(
     let f = fail(lang, &p);
     let zones = crate::localtime::zones(&app).await.map_err(&f)?;
     let places = Places::load(&app).await.map_err(&f)?;
-    let cps: Vec<String> = app
-        .meta
-        .crossing_points()
-        .await
-        .map_err(|e| f(e.into()))?
-        .into_iter()
-        .map(|c| c.code)
-        .filter(|c| p.sees_crossing_point(c))
-        .collect();
+    let cps = places.seen_by(&p);
     let mut sections = Vec::new();
     for cp in &cps {
         let tz = zone_of(&zones, cp);

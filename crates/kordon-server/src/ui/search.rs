@@ -48,15 +48,7 @@ pub(super) async fn search(
         }
     };
     let places = Places::load(&app).await.map_err(&f)?;
-    let cps: Vec<String> = app
-        .meta
-        .crossing_points()
-        .await
-        .map_err(|e| f(e.into()))?
-        .into_iter()
-        .map(|c| c.code)
-        .filter(|c| p.sees_crossing_point(c))
-        .collect();
+    let cps = places.seen_by(&p);
     let form = html! {
         form method="get" action="/ui/search" .grid {
             (field("from", "from", &q.from, "datetime-local"))
